@@ -1,0 +1,108 @@
+import { z } from 'zod'
+import { ApiClient, resolveApiTarget } from '../api-client.js'
+import { parseSkillFilter } from '../flags.js'
+import { formatMs, shortId, table } from '../output.js'
+import type { ApiFlags } from '../api-client.js'
+import type { Output } from '../output.js'
+
+export interface InspectFlags extends ApiFlags {
+  json?: boolean
+}
+
+const SkillSchema = z.object({ name: z.string(), level: z.string(), successRate: z.number(), avgCompletionMs: z.number() }).loose()
+
+const StatusSchema = z.object({
+  peerId: z.string(),
+  name: z.string(),
+  network: z.string(),
+  software: z.object({ name: z.string(), version: z.string() }),
+  uptimeMs: z.number(),
+  addrs: z.array(z.string()),
+  api: z.string().nullable(),
+  dataDir: z.string(),
+  connections: z.number(),
+  peers: z.number(),
+  agents: z.number(),
+  capacity: z.number(),
+  load: z.number(),
+  skills: z.array(SkillSchema)
+}).loose()
+
+const PeersSchema = z.object({
+  peers: z.array(z.object({ peerId: z.string(), addrs: z.array(z.string()), direction: z.string(), streams: z.number(), rttMs: z.number().optional() }).loose())
+})
+
+const AgentsSchema = z.object({
+  agents: z.array(z.object({
+    peerId: z.string(),
+    name: z.string(),
+    self: z.boolean(),
+    skills: z.array(SkillSchema),
+    capacity: z.number(),
+    load: z.number(),
+    addrs: z.array(z.string()),
+    version: z.string(),
+    lastSeen: z.number()
+  }).loose())
+})
+
+export async function statusCommand (flags: InspectFlags, out: Output): Promise<number> {
+  const client = new ApiClient(resolveApiTarget(flags))
+  const s = await client.get('/v1/status', StatusSchema)
+  if (flags.json === true) {
+    out.json(s)
+    return 0
+  }
+  out.line(`${s.name}  ${s.peerId}`)
+  out.line(`  network      ${s.network}`)
+  out.line(`  version      ${s.software.version}`)
+  out.line(`  uptime       ${formatMs(s.uptimeMs)}`)
+  out.line(`  connections  ${s.connections} (${s.peers} peers)`)
+  out.line(`  agents known ${s.agents}`)
+  out.line(`  load         ${s.load}/${s.capacity}`)
+  out.line(`  skills       ${s.skills.length === 0 ? '(none)' : s.skills.map(k => `${k.name}:${k.level}`).join(', ')}`)
+  s.addrs.forEach((a, i) => { out.line(`  ${i === 0 ? 'addresses' : '         '}    ${a}`) })
+  return 0
+}
+
+export async function peersCommand (flags: InspectFlags, out: Output): Promise<number> {
+  const client = new ApiClient(resolveApiTarget(flags))
+  const { peers } = await client.get('/v1/peers', PeersSchema)
+  if (flags.json === true) {
+    out.json(peers)
+    return 0
+  }
+  if (peers.length === 0) {
+    out.line('no connected peers')
+    return 0
+  }
+  out.line(table(['PEER', 'DIRECTION', 'RTT', 'ADDRESS'], peers.map(p => [p.peerId, p.direction, p.rttMs === undefined ? '-' : `${p.rttMs}ms`, p.addrs[0] ?? ''])))
+  return 0
+}
+
+export async function agentsCommand (flags: InspectFlags & { skill?: string }, out: Output): Promise<number> {
+  const client = new ApiClient(resolveApiTarget(flags))
+  let path = '/v1/agents'
+  if (flags.skill !== undefined) {
+    const filter = parseSkillFilter(flags.skill)
+    path += `?skill=${encodeURIComponent(filter.skill)}${filter.minLevel !== undefined ? `&minLevel=${filter.minLevel}` : ''}`
+  }
+  const { agents } = await client.get(path, AgentsSchema)
+  if (flags.json === true) {
+    out.json(agents)
+    return 0
+  }
+  if (agents.length === 0) {
+    out.line(flags.skill === undefined ? 'no agents known' : `no agent has ${flags.skill}`)
+    return 0
+  }
+  const now = Date.now()
+  out.line(table(['NAME', 'PEER', 'LOAD', 'SEEN', 'SKILLS'], agents.map(a => [
+    a.name + (a.self ? ' (self)' : ''),
+    shortId(a.peerId),
+    `${a.load}/${a.capacity}`,
+    a.self ? 'now' : `${formatMs(Math.max(0, now - a.lastSeen))} ago`,
+    a.skills.map(s => `${s.name}:${s.level}`).join(', ')
+  ])))
+  return 0
+}

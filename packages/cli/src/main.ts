@@ -1,0 +1,112 @@
+import { Command, CommanderError, Option } from 'commander'
+import { SOFTWARE, LOG_LEVELS } from '@swarm/node'
+import { ApiError } from './api-client.js'
+import { agentsCommand, peersCommand, statusCommand } from './commands/inspect.js'
+import { startCommand } from './commands/start.js'
+import { CliError, EXIT } from './exit-codes.js'
+import { collect } from './flags.js'
+import { consoleOutput } from './output.js'
+import type { Output } from './output.js'
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  the operation failed (e.g. a task failed)
+  2  bad flags, arguments or configuration
+  3  no running node reachable (start one, or pass --data-dir / --api)
+  4  a task was rejected (no capable peers)
+  5  timed out
+  6  the node could not start (port in use, data directory unusable)`
+
+function addApiOptions (cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'data directory of the node to talk to (default: $SWARM_DATA_DIR or ~/.swarm)')
+    .option('--api <url>', 'control API URL of the node, e.g. http://127.0.0.1:7400')
+    .option('--token <token>', 'control API token (default: from the data directory, or $SWARM_API_TOKEN)')
+    .option('--json', 'print JSON instead of text')
+}
+
+/** Builds the command tree; each action stores its exit code in `result`. */
+export function buildProgram (out: Output, result: { code: number }): Command {
+  const program = new Command()
+  program
+    .name('swarm-node')
+    .description('An agent of the swarm: a peer-to-peer network of agents that advertise skills, announce tasks and form working groups.')
+    .version(SOFTWARE.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .configureOutput({ writeOut: s => { process.stdout.write(s) }, writeErr: s => { process.stderr.write(s) } })
+    .exitOverride()
+
+  const run = (fn: () => Promise<number>) => async () => { result.code = await fn() }
+
+  program.command('start')
+    .description('start an agent node in the foreground (stop it with Ctrl-C)')
+    .option('-c, --config <file>', 'config file (YAML or JSON); flags override it')
+    .option('--data-dir <dir>', 'where the key, token, database and log live (default: $SWARM_DATA_DIR or ~/.swarm)')
+    .option('--listen <multiaddr>', 'address to listen on, repeatable (default: /ip4/0.0.0.0/tcp/4001)', collect)
+    .option('--announce <multiaddr>', 'address to advertise instead of the listen addresses, repeatable', collect)
+    .option('--bootstrap <multiaddr>', 'address of a peer to join through (with /p2p/<peer id>), repeatable', collect)
+    .option('--skill <name:level>', 'a skill this agent has, repeatable (levels: novice, intermediate, advanced, expert)', collect)
+    .option('--network <name>', 'network name; nodes only talk within one network (default: swarm)')
+    .option('--no-mdns', 'do not discover peers on the local network by mDNS')
+    .option('--dht', 'run the Kademlia DHT')
+    .option('--api-port <port>', 'control API port on 127.0.0.1 (default: 7400; 0 picks a free one)')
+    .option('--name <name>', 'display name of the agent (default: agent-<hostname>)')
+    .option('--capacity <n>', 'tasks this agent runs at once at most (default: 4)')
+    .addOption(new Option('--log-level <level>', 'log level of the node log file').choices(LOG_LEVELS))
+    .option('--json', 'print JSON lines instead of text')
+    .option('-q, --quiet', 'print only the start banner')
+    .addHelpText('after', `
+Examples:
+  swarm-node start --skill analytics:expert
+  swarm-node start --data-dir ~/.swarm/b --listen /ip4/0.0.0.0/tcp/4002 --api-port 7401 \\
+    --bootstrap /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...`)
+    .action(async (flags) => { await run(async () => await startCommand(flags, out))() })
+
+  addApiOptions(program.command('status').description('show the status of a running node'))
+    .action(async (flags) => { await run(async () => await statusCommand(flags, out))() })
+
+  addApiOptions(program.command('peers').description('list the peers a running node is connected to'))
+    .action(async (flags) => { await run(async () => await peersCommand(flags, out))() })
+
+  addApiOptions(program.command('agents').description('list the agents a running node knows, with their skills'))
+    .option('--skill <name[:level]>', 'only agents with this skill, at this level or above')
+    .action(async (flags) => { await run(async () => await agentsCommand(flags, out))() })
+
+  return program
+}
+
+/** Runs the CLI with `argv` (as process.argv) and exits with the command's exit code. */
+export async function main (argv: string[], out: Output = consoleOutput()): Promise<never> {
+  const code = await runCli(argv, out)
+  // Let stdout drain before exiting.
+  process.exitCode = code
+  await new Promise<void>(resolve => { process.stdout.write('', () => { resolve() }) })
+  process.exit(code)
+}
+
+/** Runs the CLI and returns its exit code instead of exiting (used by tests). */
+export async function runCli (argv: string[], out: Output = consoleOutput()): Promise<number> {
+  const result = { code: EXIT.OK as number }
+  const program = buildProgram(out, result)
+  try {
+    await program.parseAsync(argv)
+    return result.code
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK
+      return EXIT.USAGE
+    }
+    if (err instanceof CliError) {
+      out.error(`swarm-node: ${err.message}`)
+      return err.exitCode
+    }
+    if (err instanceof ApiError) {
+      out.error(`swarm-node: ${err.message} (${err.code})`)
+      return err.code === 'API_BAD_REQUEST' ? EXIT.USAGE : EXIT.FAILURE
+    }
+    out.error(`swarm-node: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+    return EXIT.FAILURE
+  }
+}

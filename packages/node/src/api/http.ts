@@ -1,0 +1,168 @@
+import { timingSafeEqual } from 'node:crypto'
+import { formatIssues } from '@swarm/protocol'
+import { SwarmError } from '../errors.js'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { z } from 'zod'
+
+/** What a route handler sees of a request. */
+export interface RouteContext {
+  req: IncomingMessage
+  res: ServerResponse
+  params: Record<string, string>
+  query: URLSearchParams
+  /** Reads and validates the JSON body with `schema` (400 with the bad fields otherwise). */
+  body<T extends z.ZodType>(schema: T): Promise<z.infer<T>>
+}
+
+/** A JSON value to send back, or `undefined` when the handler answered itself (SSE). */
+export type RouteResult = { status?: number, json: unknown } | undefined
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE'
+  /** Path with `:name` parameters, e.g. `/v1/tasks/:id`. */
+  path: string
+  handler: (ctx: RouteContext) => Promise<RouteResult> | RouteResult
+}
+
+interface CompiledRoute extends Route {
+  regex: RegExp
+  names: string[]
+}
+
+const MAX_BODY_BYTES = 20 * 1024 * 1024
+
+const STATUS_OF: Partial<Record<SwarmError['code'], number>> = {
+  API_UNAUTHORIZED: 401,
+  API_BAD_REQUEST: 400,
+  CONFIG_INVALID: 400,
+  TASK_NOT_FOUND: 404,
+  TASK_STATE: 409,
+  NO_CAPABLE_PEERS: 422,
+  TIMEOUT: 504
+}
+
+export function compileRoutes (routes: Route[]): CompiledRoute[] {
+  return routes.map(route => {
+    const names: string[] = []
+    const pattern = route.path.replace(/:([a-zA-Z]+)/g, (_m, name: string) => {
+      names.push(name)
+      return '([^/]+)'
+    })
+    return { ...route, regex: new RegExp(`^${pattern}$`), names }
+  })
+}
+
+function tokenMatches (header: string | undefined, token: string): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false
+  const given = Buffer.from(header.slice('Bearer '.length).trim())
+  const expected = Buffer.from(token)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+export function sendJson (res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value)
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
+  res.end(body)
+}
+
+export function sendError (res: ServerResponse, err: unknown): void {
+  if (err instanceof SwarmError) {
+    sendJson(res, STATUS_OF[err.code] ?? 500, { error: { code: err.code, message: err.message, details: err.details } })
+    return
+  }
+  sendJson(res, 500, { error: { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) } })
+}
+
+async function readBody (req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) throw new SwarmError('API_BAD_REQUEST', `request body is larger than ${MAX_BODY_BYTES} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return {}
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new SwarmError('API_BAD_REQUEST', 'request body is not valid JSON')
+  }
+}
+
+/** Builds the request listener of the control API: bearer auth, routing, JSON errors. */
+export function createRequestListener (routes: Route[], token: string, onError: (err: unknown) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  const compiled = compileRoutes(routes)
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    if (!tokenMatches(req.headers.authorization, token)) {
+      sendJson(res, 401, { error: { code: 'API_UNAUTHORIZED', message: 'missing or wrong bearer token: send "Authorization: Bearer <token>" with the token from <data-dir>/api-token' } })
+      return
+    }
+    let methodMismatch = false
+    for (const route of compiled) {
+      const match = route.regex.exec(url.pathname)
+      if (match === null) continue
+      if (route.method !== req.method) {
+        methodMismatch = true
+        continue
+      }
+      const params: Record<string, string> = {}
+      route.names.forEach((name, i) => { params[name] = decodeURIComponent(match[i + 1] ?? '') })
+      const ctx: RouteContext = {
+        req,
+        res,
+        params,
+        query: url.searchParams,
+        body: async (schema) => {
+          const raw = await readBody(req)
+          const parsed = schema.safeParse(raw)
+          if (!parsed.success) {
+            const issues = formatIssues(parsed.error)
+            throw new SwarmError('API_BAD_REQUEST', `invalid request: ${issues.join('; ')}`, { issues })
+          }
+          return parsed.data
+        }
+      }
+      Promise.resolve()
+        .then(async () => await route.handler(ctx))
+        .then(result => {
+          if (result !== undefined && !res.headersSent) sendJson(res, result.status ?? 200, result.json)
+        })
+        .catch(err => {
+          if (!(err instanceof SwarmError)) onError(err)
+          if (!res.headersSent) sendError(res, err)
+          else res.end()
+        })
+      return
+    }
+    if (methodMismatch) sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method ?? ''} is not allowed on ${url.pathname}` } })
+    else sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint ${url.pathname}` } })
+  }
+}
+
+/** Parses a query parameter with a zod schema; 400 with the parameter name otherwise. */
+export function queryParam<T extends z.ZodType> (query: URLSearchParams, name: string, schema: T): z.infer<T> {
+  const raw = query.get(name) ?? undefined
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    throw new SwarmError('API_BAD_REQUEST', `invalid query parameter ${name}: ${formatIssues(parsed.error).join('; ')}`)
+  }
+  return parsed.data
+}
+
+/** Starts a server-sent events response; returns a function that sends one event. */
+export function startEventStream (res: ServerResponse): { send: (event: string, data: unknown) => void, onClose: (fn: () => void) => void } {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+  res.write(': swarm event stream\n\n')
+  const keepAlive = setInterval(() => { res.write(': keep-alive\n\n') }, 15_000)
+  keepAlive.unref()
+  const closers: Array<() => void> = [() => { clearInterval(keepAlive) }]
+  res.on('close', () => { for (const fn of closers) fn() })
+  return {
+    send: (event, data) => {
+      if (res.writableEnded) return
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    },
+    onClose: fn => { closers.push(fn) }
+  }
+}

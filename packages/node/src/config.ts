@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { DEFAULT_NETWORK, LevelSchema, NETWORK_NAME_PATTERN, SkillNameSchema, formatIssues, LIMITS } from '@swarm/protocol'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { SwarmError } from './errors.js'
+import { LOG_LEVELS } from './logger.js'
+
+// ---------------------------------------------------------------------------
+// Skill handlers
+// ---------------------------------------------------------------------------
+
+export const ExecHandlerSchema = z.object({
+  kind: z.literal('exec'),
+  /** Program to run (looked up on PATH when not a path). Never run through a shell. */
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  /** Working directory; relative to the config file. */
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  timeoutMs: z.number().int().positive().default(60_000)
+}).strict()
+
+export const HttpHandlerSchema = z.object({
+  kind: z.literal('http'),
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeoutMs: z.number().int().positive().default(60_000)
+}).strict()
+
+export const ModuleHandlerSchema = z.object({
+  kind: z.literal('module'),
+  /** ES module file; relative to the config file. */
+  path: z.string().min(1),
+  /** Name of the exported function. */
+  export: z.string().default('default'),
+  timeoutMs: z.number().int().positive().default(60_000)
+}).strict()
+
+export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema])
+export type HandlerConfig = z.infer<typeof HandlerConfigSchema>
+
+// ---------------------------------------------------------------------------
+// Node configuration
+// ---------------------------------------------------------------------------
+
+export const SkillConfigSchema = z.object({
+  name: SkillNameSchema,
+  level: LevelSchema,
+  /** A2A skill id; defaults to the name. */
+  id: z.string().min(1).max(LIMITS.maxShortTextChars).optional(),
+  description: z.string().max(LIMITS.maxDescriptionChars).default(''),
+  tags: z.array(z.string().max(LIMITS.maxShortTextChars)).max(32).default([]),
+  examples: z.array(z.string().max(LIMITS.maxDescriptionChars)).max(16).default([]),
+  inputModes: z.array(z.string()).max(16).default(['application/json']),
+  outputModes: z.array(z.string()).max(16).default(['application/json']),
+  /** Starting success rate before any history exists. */
+  successRate: z.number().min(0).max(1).default(1),
+  /** Starting average completion time before any history exists, milliseconds. */
+  avgCompletionMs: z.number().nonnegative().default(1000),
+  handler: HandlerConfigSchema.optional()
+}).strict()
+export type SkillConfig = z.infer<typeof SkillConfigSchema>
+
+export const NodeConfigSchema = z.object({
+  /** Display name of the agent (default: <hostname>-<end of the peer id>). */
+  name: z.string().min(1).max(LIMITS.maxShortTextChars).optional(),
+  /** Network name: nodes only talk to nodes of the same network. */
+  network: z.string().regex(NETWORK_NAME_PATTERN, 'must be 1 to 64 characters of a-z 0-9 . _ -').default(DEFAULT_NETWORK),
+  /** Where the key, the token, the database and the log live. */
+  dataDir: z.string().min(1).default(() => process.env.SWARM_DATA_DIR ?? resolve(homedir(), '.swarm')),
+  /** Multiaddrs to listen on. */
+  listen: z.array(z.string().startsWith('/')).default(['/ip4/0.0.0.0/tcp/4001']),
+  /** Multiaddrs to advertise instead of the listen addresses (e.g. behind NAT). */
+  announce: z.array(z.string().startsWith('/')).default([]),
+  /** Multiaddrs (with /p2p/<peer id>) of peers to join through. */
+  bootstrap: z.array(z.string().startsWith('/')).default([]),
+  /** Discover peers on the local network by multicast DNS. */
+  mdns: z.boolean().default(true),
+  /** Run the Kademlia DHT (useful in large networks). */
+  dht: z.boolean().default(false),
+  api: z.object({
+    enabled: z.boolean().default(true),
+    host: z.string().default('127.0.0.1'),
+    /** 0 picks a free port. */
+    port: z.number().int().min(0).max(65535).default(7400)
+  }).strict().prefault({}),
+  /** Tasks this agent runs at once at most. */
+  capacity: z.number().int().min(0).max(1024).default(4),
+  skills: z.array(SkillConfigSchema).max(LIMITS.maxSkillsPerAgent).default([]),
+  directory: z.object({
+    /** How often the agent card is re-published when nothing changed. */
+    heartbeatMs: z.number().int().min(100).default(15_000),
+    /** Agents silent for this long are dropped from the directory. */
+    ttlMs: z.number().int().min(300).default(45_000)
+  }).strict().prefault({}),
+  connections: z.object({
+    maxConnections: z.number().int().positive().default(300),
+    /** Inbound connections accepted per second from one host. */
+    inboundConnectionThreshold: z.number().int().positive().default(5),
+    maxIncomingPendingConnections: z.number().int().positive().default(10),
+    dialTimeoutMs: z.number().int().positive().default(10_000)
+  }).strict().prefault({}),
+  gossip: z.object({
+    /** Mesh degree. */
+    D: z.number().int().positive().default(6),
+    Dlo: z.number().int().positive().default(4),
+    Dhi: z.number().int().positive().default(12),
+    /** Peers on one IP before gossipsub's colocation penalty starts (raise for local simulations). */
+    ipColocationThreshold: z.number().int().positive().default(10),
+    heartbeatIntervalMs: z.number().int().positive().default(1000)
+  }).strict().prefault({}),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Also write log lines to standard error. */
+  logToStderr: z.boolean().default(false)
+}).strict()
+
+export type NodeConfig = z.infer<typeof NodeConfigSchema>
+export type NodeConfigInput = z.input<typeof NodeConfigSchema>
+
+/**
+ * Validates a configuration object. Errors name every bad field: `skills.0.level: ...`.
+ */
+export function parseConfig (input: unknown, source = 'configuration'): NodeConfig {
+  const parsed = NodeConfigSchema.safeParse(input ?? {})
+  if (!parsed.success) {
+    const issues = formatIssues(parsed.error)
+    throw new SwarmError('CONFIG_INVALID', `invalid ${source}:\n  ${issues.join('\n  ')}`, { issues })
+  }
+  return parsed.data
+}
+
+/**
+ * Reads a YAML or JSON config file (YAML is a superset of JSON) without validating it yet, and
+ * makes its relative paths (dataDir, handler paths and working directories) absolute with
+ * respect to the file's folder.
+ */
+export function readConfigFile (path: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new SwarmError('CONFIG_NOT_FOUND', `cannot read config file ${path}: ${(err as Error).message}`, { path })
+  }
+  let data: unknown
+  try {
+    data = parseYaml(text)
+  } catch (err) {
+    throw new SwarmError('CONFIG_INVALID', `config file ${path} is not valid YAML or JSON: ${(err as Error).message}`, { path })
+  }
+  if (data === null || data === undefined) return {}
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new SwarmError('CONFIG_INVALID', `config file ${path} must hold an object of settings`, { path })
+  }
+  return resolveRelativePaths(data as Record<string, unknown>, dirname(resolve(path)))
+}
+
+function resolveRelativePaths (config: Record<string, unknown>, base: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config }
+  const abs = (p: unknown): unknown => (typeof p === 'string' && !isAbsolute(p) ? resolve(base, p) : p)
+  if (typeof out.dataDir === 'string') out.dataDir = abs(out.dataDir)
+  if (Array.isArray(out.skills)) {
+    out.skills = out.skills.map((skill: unknown) => {
+      if (typeof skill !== 'object' || skill === null) return skill
+      const s = { ...(skill as Record<string, unknown>) }
+      if (typeof s.handler === 'object' && s.handler !== null) {
+        const h = { ...(s.handler as Record<string, unknown>) }
+        if (h.kind === 'module') h.path = abs(h.path)
+        if (h.kind === 'exec' && h.cwd !== undefined) h.cwd = abs(h.cwd)
+        if (h.kind === 'exec' && typeof h.command === 'string' && (h.command.startsWith('./') || h.command.startsWith('../'))) h.command = abs(h.command)
+        s.handler = h
+      }
+      return s
+    })
+  }
+  return out
+}
+
+/** Loads and validates a config file, with `overrides` (from flags) applied on top. */
+export function loadConfig (path: string | undefined, overrides: Partial<NodeConfigInput> = {}): NodeConfig {
+  const fromFile = path === undefined ? {} : readConfigFile(path)
+  return parseConfig(mergeConfig(fromFile, overrides), path === undefined ? 'configuration' : `config file ${path}`)
+}
+
+/**
+ * Applies `overrides` over `base`: scalar and array fields replace, nested objects merge.
+ * Skills given in overrides are merged by name: a flag may redeclare a skill of the file.
+ */
+export function mergeConfig (base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue
+    const current = out[key]
+    if (key === 'skills' && Array.isArray(value) && Array.isArray(current)) {
+      const byName = new Map<string, unknown>()
+      for (const s of current) byName.set(skillName(s), s)
+      for (const s of value) {
+        const existing = byName.get(skillName(s))
+        byName.set(skillName(s), isPlainObject(existing) && isPlainObject(s) ? { ...existing, ...s } : s)
+      }
+      out[key] = [...byName.values()]
+    } else if (isPlainObject(value) && isPlainObject(current)) {
+      out[key] = mergeConfig(current, value)
+    } else {
+      out[key] = value
+    }
+  }
+  return out
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function skillName (skill: unknown): string {
+  return isPlainObject(skill) && typeof skill.name === 'string' ? skill.name : JSON.stringify(skill)
+}
+
+/**
+ * Parses a `name:level` skill flag (level defaults to intermediate). Throws CONFIG_INVALID
+ * with a message that shows the expected form.
+ */
+export function parseSkillFlag (flag: string): { name: string, level: z.infer<typeof LevelSchema> } {
+  const [name = '', level = 'intermediate', ...rest] = flag.split(':')
+  const parsedName = SkillNameSchema.safeParse(name)
+  const parsedLevel = LevelSchema.safeParse(level)
+  if (rest.length > 0 || !parsedName.success || !parsedLevel.success) {
+    throw new SwarmError('CONFIG_INVALID', `invalid --skill "${flag}": expected name:level, with a name of a-z 0-9 . _ - and a level of novice, intermediate, advanced or expert`)
+  }
+  return { name: parsedName.data, level: parsedLevel.data }
+}

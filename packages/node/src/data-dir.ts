@@ -1,0 +1,41 @@
+import { chmodSync, mkdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { SwarmError } from './errors.js'
+
+/** The files a node keeps in its data directory. */
+export interface DataDirPaths {
+  root: string
+  /** libp2p private key, protobuf-encoded, mode 0600. */
+  privateKey: string
+  /** Bearer token of the control API, mode 0600. */
+  apiToken: string
+  /** Where the running node's control API listens (written at start, removed at stop). */
+  apiInfo: string
+  /** Embedded SQLite database. */
+  database: string
+  /** JSON-lines log. */
+  log: string
+}
+
+export function dataDirPaths (root: string): DataDirPaths {
+  return {
+    root,
+    privateKey: join(root, 'peer.key'),
+    apiToken: join(root, 'api-token'),
+    apiInfo: join(root, 'api.json'),
+    database: join(root, 'swarm.db'),
+    log: join(root, 'node.log')
+  }
+}
+
+/** Creates the data directory (mode 0700) if needed and checks that it is a writable folder. */
+export function ensureDataDir (root: string): DataDirPaths {
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o700 })
+    if (!statSync(root).isDirectory()) throw new Error('not a directory')
+    chmodSync(root, 0o700)
+  } catch (err) {
+    throw new SwarmError('DATA_DIR', `cannot use data directory ${root}: ${(err as Error).message}; pass --data-dir with a folder you can write`, { root })
+  }
+  return dataDirPaths(root)
+}

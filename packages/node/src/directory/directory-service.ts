@@ -1,0 +1,153 @@
+import { createMessage, topics } from '@swarm/protocol'
+import { AgentDirectory } from './agent-directory.js'
+import type { GossipDelivery, GossipRouter } from '../net/gossip.js'
+import type { Logger } from '../logger.js'
+import type { AgentRecord } from './agent-directory.js'
+import type { AgentCardBody } from '@swarm/protocol'
+
+export interface DirectoryServiceEvents {
+  'agent:joined': AgentRecord
+  'agent:updated': AgentRecord
+  'agent:left': { peerId: string }
+}
+
+export interface DirectoryServiceOptions {
+  network: string
+  selfPeerId: string
+  router: GossipRouter
+  logger: Logger
+  /** Re-publish the card this often when nothing changed. */
+  heartbeatMs: number
+  /** Drop agents silent for this long. */
+  ttlMs: number
+  /** Builds this node's current card (without seq, which the service keeps). */
+  buildCard: () => Omit<AgentCardBody, 'seq'>
+  emit: <K extends keyof DirectoryServiceEvents>(event: K, payload: DirectoryServiceEvents[K]) => void
+}
+
+/** Shortest pause between two publications of our card caused by newcomers. */
+const MIN_REPUBLISH_MS = 1000
+
+/**
+ * Publishes this agent's card on the agents topic (on join, on change, on a slow heartbeat,
+ * and when a new neighbour subscribes so that it learns about us quickly), listens to the
+ * cards of others, and expires agents that went silent.
+ */
+export class DirectoryService {
+  readonly directory = new AgentDirectory()
+  readonly #opts: DirectoryServiceOptions
+  readonly #topic: string
+  #seq = 0
+  #lastCardKey = ''
+  #lastPublishedAt = 0
+  #heartbeat?: NodeJS.Timeout
+  #republish?: NodeJS.Timeout
+  #started = false
+
+  constructor (options: DirectoryServiceOptions) {
+    this.#opts = options
+    this.#topic = topics.agents(options.network)
+  }
+
+  get topic (): string {
+    return this.#topic
+  }
+
+  start (): void {
+    if (this.#started) return
+    this.#started = true
+    this.#opts.router.subscribe(this.#topic, 'agents', this.#onGossip)
+    this.#refreshSelf()
+    const tick = (): void => {
+      this.#expire()
+      void this.publishCard('heartbeat')
+    }
+    this.#heartbeat = setInterval(tick, this.#opts.heartbeatMs)
+    this.#heartbeat.unref()
+  }
+
+  stop (): void {
+    this.#started = false
+    clearInterval(this.#heartbeat)
+    clearTimeout(this.#republish)
+    this.#opts.router.unsubscribe(this.#topic)
+  }
+
+  /** The current card; its seq increases whenever anything but the load changes. */
+  currentCard (): AgentCardBody {
+    const card = this.#opts.buildCard()
+    const { load: _load, ...rest } = card
+    const key = JSON.stringify(rest)
+    if (key !== this.#lastCardKey) {
+      this.#lastCardKey = key
+      this.#seq++
+    }
+    return { ...card, seq: this.#seq }
+  }
+
+  /** Call when skills, capacity or addresses changed: publishes the new card soon. */
+  cardChanged (): void {
+    this.#refreshSelf()
+    this.scheduleRepublish(50)
+  }
+
+  /** A neighbour subscribed to the agents topic: let it hear our card soon (coalesced). */
+  peerJoined (): void {
+    const since = Date.now() - this.#lastPublishedAt
+    this.scheduleRepublish(Math.max(200 + Math.random() * 300, MIN_REPUBLISH_MS - since))
+  }
+
+  scheduleRepublish (delayMs: number): void {
+    if (!this.#started || this.#republish !== undefined) return
+    this.#republish = setTimeout(() => {
+      this.#republish = undefined
+      void this.publishCard('republish')
+    }, delayMs)
+    this.#republish.unref()
+  }
+
+  async publishCard (reason: string): Promise<void> {
+    if (!this.#started) return
+    const card = this.#refreshSelf()
+    try {
+      this.#lastPublishedAt = Date.now()
+      const recipients = await this.#opts.router.publish(this.#topic, createMessage('AGENT_CARD', card))
+      this.#opts.logger.debug('agent card published', { reason, seq: card.seq, recipients })
+    } catch (err) {
+      this.#opts.logger.warn('agent card not published', { reason, err })
+    }
+  }
+
+  #refreshSelf (): AgentCardBody {
+    const card = this.currentCard()
+    this.directory.upsert(this.#opts.selfPeerId, card, Date.now(), true)
+    return card
+  }
+
+  #expire (): void {
+    for (const peerId of this.directory.expire(Date.now(), this.#opts.ttlMs)) {
+      this.#opts.logger.info('agent expired', { peerId })
+      this.#opts.emit('agent:left', { peerId })
+    }
+  }
+
+  readonly #onGossip = (delivery: GossipDelivery): void => {
+    const peerId = delivery.from.toString()
+    if (peerId === this.#opts.selfPeerId) return
+    const now = Date.now()
+    const { message } = delivery
+    if (message.type === 'AGENT_CARD') {
+      const result = this.directory.upsert(peerId, message.body, now)
+      const record = this.directory.get(peerId)
+      if (record === undefined) return
+      if (result === 'added') {
+        this.#opts.logger.info('agent joined', { peerId, name: message.body.name, skills: message.body.skills.map(s => `${s.name}:${s.level}`) })
+        this.#opts.emit('agent:joined', record)
+      } else if (result === 'updated') {
+        this.#opts.emit('agent:updated', record)
+      }
+    } else if (message.type === 'HEARTBEAT') {
+      this.directory.touch(peerId, message.body.load, now)
+    }
+  }
+}

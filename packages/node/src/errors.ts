@@ -1,0 +1,37 @@
+/** Codes of the errors a node raises to its user. */
+export type SwarmErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_NOT_FOUND'
+  | 'PORT_IN_USE'
+  | 'ADDRESS_INVALID'
+  | 'DATA_DIR'
+  | 'NOT_STARTED'
+  | 'NO_CAPABLE_PEERS'
+  | 'TASK_NOT_FOUND'
+  | 'TASK_STATE'
+  | 'API_UNAUTHORIZED'
+  | 'API_BAD_REQUEST'
+  | 'API_UNREACHABLE'
+  | 'HANDLER'
+  | 'TIMEOUT'
+  | 'NODE_VERSION'
+
+/**
+ * An error with a stable code and a message that tells the user what to do about it.
+ */
+export class SwarmError extends Error {
+  readonly code: SwarmErrorCode
+  /** Extra facts for logs and API responses. */
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor (code: SwarmErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'SwarmError'
+    this.code = code
+    this.details = details
+  }
+}
+
+export function isSwarmError (err: unknown): err is SwarmError {
+  return err instanceof SwarmError
+}

@@ -1,0 +1,125 @@
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { multiaddr } from '@multiformats/multiaddr'
+import { LIMITS } from '@swarm/protocol'
+import { createLibp2p } from 'libp2p'
+import type { Libp2pOptions } from 'libp2p'
+import { SwarmError } from '../errors.js'
+import { fastMessageId } from './message-id.js'
+import type { NodeConfig } from '../config.js'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+
+// A type alias (not an interface) so that it satisfies libp2p's ServiceMap index signature.
+// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
+export type SwarmServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+  dht?: KadDHT
+}
+
+export type SwarmLibp2p = Libp2p<SwarmServices>
+
+export interface BuildLibp2pOptions {
+  privateKey: PrivateKey
+  config: NodeConfig
+  /** Extra services (the registry adds relay and a DHT server). */
+  doPX?: boolean
+}
+
+function checkAddrs (kind: string, addrs: string[]): void {
+  for (const addr of addrs) {
+    try {
+      multiaddr(addr)
+    } catch (err) {
+      throw new SwarmError('ADDRESS_INVALID', `invalid ${kind} address "${addr}": ${(err as Error).message}`, { addr })
+    }
+  }
+}
+
+/**
+ * Assembles the libp2p node of an agent: TCP + Noise + Yamux, identify, ping, gossipsub with
+ * strict signing, bootstrap and mDNS discovery, and optionally the Kademlia DHT.
+ */
+export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLibp2p> {
+  const { config } = options
+  checkAddrs('listen', config.listen)
+  checkAddrs('announce', config.announce)
+  checkAddrs('bootstrap', config.bootstrap)
+  for (const addr of config.bootstrap) {
+    if (!addr.includes('/p2p/')) {
+      throw new SwarmError('ADDRESS_INVALID', `bootstrap address "${addr}" has no /p2p/<peer id> part: copy the full address that the other node printed`, { addr })
+    }
+  }
+
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  if (config.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: config.bootstrap, timeout: 0 }))
+  if (config.mdns) peerDiscovery.push(mdns({ serviceTag: `swarm-${config.network}.local`, interval: 10_000 }))
+
+  const services = {
+    identify: identify({ runOnLimitedConnection: true }),
+    ping: ping(),
+    pubsub: gossipsub({
+      globalSignaturePolicy: 'StrictSign',
+      emitSelf: false,
+      allowPublishToZeroTopicPeers: true,
+      ignoreDuplicatePublishError: true,
+      fastMsgIdFn: fastMessageId,
+      D: config.gossip.D,
+      Dlo: config.gossip.Dlo,
+      Dhi: config.gossip.Dhi,
+      heartbeatInterval: config.gossip.heartbeatIntervalMs,
+      doPX: options.doPX ?? false,
+      maxInboundDataLength: 4 * LIMITS.maxGossipMessageBytes,
+      scoreParams: {
+        IPColocationFactorThreshold: config.gossip.ipColocationThreshold
+      }
+    }),
+    ...(config.dht ? { dht: kadDHT({ clientMode: false, protocol: `/swarm/${config.network}/kad/1.0.0` }) } : {})
+  }
+
+  try {
+    return await createLibp2p({
+      privateKey: options.privateKey,
+      addresses: { listen: config.listen, announce: config.announce },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery,
+      connectionManager: {
+        maxConnections: config.connections.maxConnections,
+        inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
+        maxIncomingPendingConnections: config.connections.maxIncomingPendingConnections,
+        dialTimeout: config.connections.dialTimeoutMs
+      },
+      services
+    }) as unknown as SwarmLibp2p
+  } catch (err) {
+    throw translateListenError(err, config.listen)
+  }
+}
+
+/** Turns a listen failure into an error that tells the user what to do. */
+export function translateListenError (err: unknown, listen: string[]): Error {
+  const text = String((err as Error)?.message ?? err)
+  const code = (err as { code?: string })?.code
+  if (code === 'EADDRINUSE' || text.includes('EADDRINUSE')) {
+    return new SwarmError('PORT_IN_USE', `cannot listen on ${listen.join(', ')}: the port is already in use (is another swarm-node running?). Stop it, or pass another port, e.g. --listen /ip4/0.0.0.0/tcp/0`, { listen }, { cause: err })
+  }
+  if (code === 'EADDRNOTAVAIL' || text.includes('EADDRNOTAVAIL')) {
+    return new SwarmError('ADDRESS_INVALID', `cannot listen on ${listen.join(', ')}: that address is not on this machine; use 0.0.0.0 or one of this machine's addresses`, { listen }, { cause: err })
+  }
+  if (err instanceof Error) return err
+  return new Error(text)
+}

@@ -1,0 +1,6 @@
+export * from './version.js'
+export * from './limits.js'
+export * from './names.js'
+export * from './errors.js'
+export * from './schemas.js'
+export * from './codec.js'

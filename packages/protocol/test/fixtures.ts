@@ -1,0 +1,142 @@
+// Shared test data: one valid body of every message type, and helpers to encode raw JSON.
+import type { BodyInput, MessageType } from '../src/index.js'
+
+export const PEER_A = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
+export const PEER_B = 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'
+export const TASK_ID = 'task-0001-abcdef'
+export const GROUP_ID = 'group_0001_ABCDEF'
+export const PROPOSAL_ID = 'proposal-0001'
+export const MESSAGE_ID = 'msg-00000001'
+export const NOW = 1_750_000_000_000
+
+/** A valid body of every message type, as a sender writes it (defaults left out where allowed). */
+export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
+  AGENT_CARD: {
+    name: 'analytics-1',
+    software: { name: 'swarm-node', version: '0.1.0' },
+    skills: [
+      { id: 'analytics', name: 'analytics', level: 'expert', successRate: 0.97, avgCompletionMs: 1200 },
+      {
+        id: 'viz',
+        name: 'viz',
+        level: 'intermediate',
+        successRate: 0.5,
+        avgCompletionMs: 0,
+        description: 'Charts',
+        tags: ['charts'],
+        examples: ['plot sales by month'],
+        inputModes: ['text/csv'],
+        outputModes: ['image/png'],
+        hasHandler: true
+      }
+    ],
+    capacity: 4,
+    load: 1,
+    addrs: ['/ip4/10.0.0.5/tcp/4001'],
+    seq: 3,
+    startedAt: NOW - 60_000
+  },
+  HEARTBEAT: { cardSeq: 3, load: 1 },
+  TASK_ANNOUNCE: {
+    taskId: TASK_ID,
+    description: 'Analyze customer data',
+    skills: [{ name: 'analytics', minLevel: 'advanced' }, { name: 'viz' }],
+    maxGroupSize: 3,
+    priority: 'normal',
+    deadline: NOW + 60_000,
+    bidWindowMs: 50,
+    input: { kind: 'inline', value: { rows: [1, 2, 3], source: 'data.json' } },
+    announcerAddrs: ['/ip4/10.0.0.5/tcp/4001'],
+    attempt: 1,
+    createdAt: NOW
+  },
+  SKILL_OFFER: {
+    taskId: TASK_ID,
+    attempt: 1,
+    skills: [{ name: 'analytics', level: 'expert', successRate: 0.97, avgCompletionMs: 1200 }],
+    score: 0.8,
+    estimateMs: 1500,
+    load: 1,
+    capacity: 4,
+    leaseExpiresAt: NOW + 5000
+  },
+  GROUP_INVITE: { taskId: TASK_ID, attempt: 1, groupId: GROUP_ID, skills: ['analytics'], answerBy: NOW + 1000 },
+  GROUP_ACCEPT: { taskId: TASK_ID, groupId: GROUP_ID },
+  GROUP_REJECT: { taskId: TASK_ID, groupId: GROUP_ID, reason: 'lease expired' },
+  GROUP_FORMED: {
+    taskId: TASK_ID,
+    attempt: 1,
+    groupId: GROUP_ID,
+    members: [{ peerId: PEER_A, skills: ['analytics'] }, { peerId: PEER_B, skills: ['viz'] }]
+  },
+  TASK_START: {
+    taskId: TASK_ID,
+    groupId: GROUP_ID,
+    description: 'Analyze customer data',
+    skills: ['analytics'],
+    input: { kind: 'ref', bytes: 1_000_000, sha256: 'a'.repeat(64) },
+    deadline: NOW + 60_000,
+    members: [{ peerId: PEER_A, skills: ['analytics'] }]
+  },
+  TASK_UPDATE: {
+    taskId: TASK_ID,
+    groupId: GROUP_ID,
+    skill: 'analytics',
+    progress: 0.5,
+    message: 'half way',
+    checkpoint: { row: 5000 }
+  },
+  TASK_COMPLETE: {
+    taskId: TASK_ID,
+    groupId: GROUP_ID,
+    skill: 'analytics',
+    ok: true,
+    output: { mean: 4.2, labels: ['a', 'b'], nested: null },
+    durationMs: 1234
+  },
+  TASK_CANCEL: { taskId: TASK_ID, reason: 'user cancelled' },
+  HANDOFF: {
+    taskId: TASK_ID,
+    groupId: GROUP_ID,
+    skill: 'analytics',
+    from: PEER_A,
+    to: PEER_B,
+    reason: 'member left',
+    checkpoint: [1, 2, 3]
+  },
+  DISSOLVE: { taskId: TASK_ID, groupId: GROUP_ID, reason: 'completed' },
+  INPUT_REQUEST: { taskId: TASK_ID },
+  INPUT_RESPONSE: { taskId: TASK_ID, value: { rows: [] } },
+  PROPOSAL: {
+    proposalId: PROPOSAL_ID,
+    taskId: TASK_ID,
+    groupId: GROUP_ID,
+    action: 'accept result',
+    params: { version: 2 },
+    quorum: { kind: 'threshold', fraction: 0.66 },
+    minParticipation: 0.5,
+    voters: [PEER_A, PEER_B],
+    deadline: NOW + 10_000
+  },
+  VOTE: { proposalId: PROPOSAL_ID, groupId: GROUP_ID, choice: 'yes', confidence: 0.9, reason: 'looks right' },
+  ACK: { ref: MESSAGE_ID },
+  ERROR: { ref: MESSAGE_ID, code: 'CAPACITY', message: 'no free capacity' },
+  BROADCAST: { text: 'hello swarm', data: { n: 1 } }
+}
+
+const encoder = new TextEncoder()
+
+/** Encodes any value as UTF-8 JSON, bypassing the codec's own checks. */
+export function rawJson (value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value))
+}
+
+/** A well-formed envelope around `body`, as plain JSON (so tests can break any part of it). */
+export function envelope (type: string, body: unknown, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { v: 1, id: MESSAGE_ID, ts: NOW, type, body, ...overrides }
+}
+
+/** A copy of a JSON-compatible value. */
+export function clone<T> (value: T): T {
+  return structuredClone(value)
+}
