@@ -42,5 +42,8 @@ if (files.length === 0) {
   console.error('no compiled tests found: run "npm run build" first')
   process.exit(1)
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...extra, ...files], { stdio: 'inherit' })
+// The project's own Node.js (the registry package node@24), whatever node started this script.
+const bundled = join(root, 'node_modules', '.bin', 'node')
+const runtime = existsSync(bundled) ? bundled : process.execPath
+const result = spawnSync(runtime, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...extra, ...files], { stdio: 'inherit' })
 process.exit(result.status ?? 1)
