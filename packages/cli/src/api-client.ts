@@ -41,7 +41,13 @@ export function resolveApiTarget (flags: ApiFlags): ApiTarget {
   if (!existsSync(infoPath)) {
     throw new CliError(EXIT.UNREACHABLE, `no running swarm-node found in ${dataDir}: start one with "swarm-node start", or point at it with --data-dir or --api`)
   }
-  const parsed = ApiInfoSchema.safeParse(JSON.parse(readFileSync(infoPath, 'utf8')))
+  let info: unknown
+  try {
+    info = JSON.parse(readFileSync(infoPath, 'utf8'))
+  } catch {
+    info = undefined
+  }
+  const parsed = ApiInfoSchema.safeParse(info)
   const token = flags.token ?? readToken(dataDir)
   if (!parsed.success || token === undefined) {
     throw new CliError(EXIT.UNREACHABLE, `${infoPath} or the API token beside it is unreadable: restart the node, or pass --api and --token`)

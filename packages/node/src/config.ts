@@ -38,7 +38,16 @@ export const ModuleHandlerSchema = z.object({
   timeoutMs: z.number().int().positive().default(60_000)
 }).strict()
 
-export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema])
+/** Handlers built into the node, for demos, tests and simulations. */
+export const BuiltinHandlerSchema = z.object({
+  kind: z.literal('builtin'),
+  /** echo: returns its input; sleep: waits delayMs then returns its input; fail: always fails. */
+  name: z.enum(['echo', 'sleep', 'fail']),
+  delayMs: z.number().int().nonnegative().default(0),
+  timeoutMs: z.number().int().positive().default(60_000)
+}).strict()
+
+export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema, BuiltinHandlerSchema])
 export type HandlerConfig = z.infer<typeof HandlerConfigSchema>
 
 // ---------------------------------------------------------------------------
@@ -110,6 +119,18 @@ export const NodeConfigSchema = z.object({
     /** Peers on one IP before gossipsub's colocation penalty starts (raise for local simulations). */
     ipColocationThreshold: z.number().int().positive().default(10),
     heartbeatIntervalMs: z.number().int().positive().default(1000)
+  }).strict().prefault({}),
+  /** Where tasks, results and the audit log are kept: a SQLite file in the data directory, or memory only. */
+  storage: z.enum(['file', 'memory']).default('file'),
+  negotiation: z.object({
+    /** Slot score at which bidding closes early (when a backup per skill is also there). */
+    earlyCloseMinScore: z.number().min(0).max(1).default(0.45),
+    /** How long an invitee has to answer. */
+    inviteTimeoutMs: z.number().int().positive().default(3_000),
+    /** How long a member may be unreachable before its part goes to a backup. */
+    memberGraceMs: z.number().int().nonnegative().default(1_500),
+    /** How long past the bid window a bidder holds its reservation waiting for an invite. */
+    leaseGraceMs: z.number().int().positive().default(5_000)
   }).strict().prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Also write log lines to standard error. */

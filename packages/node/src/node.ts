@@ -10,7 +10,24 @@ import { loadOrCreatePrivateKey, loadOrCreateToken } from './identity.js'
 import { createLogger, fileSink, stderrSink } from './logger.js'
 import { GossipRouter } from './net/gossip.js'
 import { buildLibp2p } from './net/libp2p.js'
+import { DirectMessenger } from './net/direct.js'
 import { SOFTWARE } from './version.js'
+import { SwarmStore } from './store/store.js'
+import { SkillRegistry } from './negotiation/skill-registry.js'
+import { Announcer } from './negotiation/announcer.js'
+import { Bidder } from './negotiation/bidder.js'
+import { createHandler } from './executor/create-handler.js'
+import { SwarmError } from './errors.js'
+import { DEFAULT_REPUTATION } from './core/scoring.js'
+import { updateReputation } from './core/skill-stats.js'
+import { createMessage, LIMITS, protocolIds, topics } from '@swarm/protocol'
+import { createHash } from 'node:crypto'
+import type { BidderEvents } from './negotiation/bidder.js'
+import type { TaskHandle, TaskLifecycleEvent, TaskOutcome } from './negotiation/task-handle.js'
+import type { TaskSpec, TaskSpecInput } from './negotiation/task-spec.js'
+import type { TaskState } from './core/task-machine.js'
+import type { AuditEntry, StoredTask } from './store/types.js'
+import type { Json, RequiredSkill, SwarmMessage, TaskInput } from '@swarm/protocol'
 import type { NodeConfig, NodeConfigInput } from './config.js'
 import type { DataDirPaths } from './data-dir.js'
 import type { AgentRecord, SkillQuery } from './directory/agent-directory.js'
@@ -18,10 +35,14 @@ import type { DirectoryServiceEvents } from './directory/directory-service.js'
 import type { Logger, LogSink } from './logger.js'
 import type { SwarmLibp2p } from './net/libp2p.js'
 import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { AgentCardBody, SkillAd } from '@swarm/protocol'
 
+type TaskEventName = `task:${TaskLifecycleEvent['type']}`
+type TaskEvents = { [K in TaskEventName]: Extract<TaskLifecycleEvent, { type: K extends `task:${infer T}` ? T : never }> }
+
 /** Events a node emits to library users and to the control API's event stream. */
-export interface SwarmNodeEvents extends DirectoryServiceEvents {
+export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents {
   'peer:connect': { peerId: string }
   'peer:disconnect': { peerId: string }
   'node:stopping': Record<string, never>
@@ -103,7 +124,14 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly log: Logger
   readonly gossip: GossipRouter
   readonly directory: DirectoryService
+  readonly store: SwarmStore
+  readonly skills: SkillRegistry
+  readonly messenger: DirectMessenger
+  readonly inputMessenger: DirectMessenger
+  readonly announcer: Announcer
+  readonly bidder: Bidder
   readonly startedAt = Date.now()
+  readonly #reputation = new Map<string, number>()
   readonly #apiToken: string
   #api?: ControlApiServer
   #running = false
@@ -111,7 +139,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   #load = 0
 
   /** Use `createSwarmNode`. */
-  constructor (config: NodeConfig, paths: DataDirPaths, libp2p: SwarmLibp2p, log: Logger, apiToken: string) {
+  constructor (config: NodeConfig, paths: DataDirPaths, libp2p: SwarmLibp2p, log: Logger, apiToken: string, store: SwarmStore) {
     super()
     this.config = config
     this.name = config.name ?? `${hostname()}-${libp2p.peerId.toString().slice(-6)}`
@@ -119,6 +147,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.libp2p = libp2p
     this.log = log
     this.#apiToken = apiToken
+    this.store = store
     this.gossip = new GossipRouter(libp2p.services.pubsub, { logger: log.child('gossip') })
     this.directory = new DirectoryService({
       network: config.network,
@@ -130,6 +159,136 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       buildCard: () => this.#buildCard(),
       emit: (event, payload) => { this.emit(event, payload as SwarmNodeEvents[typeof event]) }
     })
+    this.skills = new SkillRegistry(config.skills, skill => skill.handler === undefined ? undefined : createHandler(skill.handler), skill => store.getSkillStats(skill))
+    this.messenger = new DirectMessenger({ libp2p, logger: log.child('direct'), protocol: protocolIds.direct(config.network), channel: 'direct', maxBytes: LIMITS.maxStreamMessageBytes })
+    this.inputMessenger = new DirectMessenger({ libp2p, logger: log.child('input'), protocol: protocolIds.input(config.network), channel: 'input', maxBytes: LIMITS.maxFetchedInputBytes + 64 * 1024, defaultTimeoutMs: 60_000, maxInboundStreams: 32 })
+    const audit = (taskId: string, action: string, detail?: Json): void => {
+      try {
+        this.store.appendAudit({ taskId, at: Date.now(), actor: this.peerId.toString(), action, ...(detail !== undefined ? { detail } : {}) })
+      } catch (err) {
+        this.log.error('audit entry not written', { taskId, action, err })
+      }
+      if (this.log.isEnabled('debug')) this.log.debug(action, { taskId, detail })
+    }
+    this.bidder = new Bidder({
+      self: libp2p.peerId,
+      network: config.network,
+      capacity: config.capacity,
+      skills: this.skills,
+      gossip: this.gossip,
+      messenger: this.messenger,
+      fetchInput: async (announcer, taskId, input) => await this.#fetchInput(announcer, taskId, input),
+      logger: log.child('bidder'),
+      audit,
+      emit: (event, payload) => { this.emit(event, payload as SwarmNodeEvents[typeof event]) },
+      onLoad: load => { this.#load = load },
+      onOutcome: (skill, outcome) => {
+        const stats = this.skills.record(skill, { ok: outcome.ok, durationMs: outcome.durationMs })
+        if (stats !== undefined) this.store.saveSkillStats(skill, stats)
+      },
+      leaseGraceMs: config.negotiation.leaseGraceMs
+    })
+    this.announcer = new Announcer({
+      self: libp2p.peerId,
+      network: config.network,
+      gossip: this.gossip,
+      messenger: this.messenger,
+      logger: log.child('announcer'),
+      addrs: () => this.addrs,
+      ensureReachable: async required => { await this.#ensureReachable(required) },
+      localBidder: body => { this.bidder.hear(body, this.peerId) },
+      save: ({ spec, state, outcome }) => { this.#saveTask(spec, state, outcome) },
+      audit,
+      reputation: peerId => this.#reputationOf(peerId),
+      onReputation: (peerId, outcome) => {
+        const next = updateReputation(this.#reputationOf(peerId), outcome)
+        this.#reputation.set(peerId, next)
+        this.store.saveReputation(peerId, next)
+      },
+      emit: event => { this.emit(`task:${event.type}`, event as SwarmNodeEvents[`task:${typeof event.type}`]) },
+      earlyClose: { minScore: config.negotiation.earlyCloseMinScore, backupsPerSkill: 1 },
+      inviteTimeoutMs: config.negotiation.inviteTimeoutMs,
+      memberGraceMs: config.negotiation.memberGraceMs
+    })
+  }
+
+  #reputationOf (peerId: string): number {
+    let r = this.#reputation.get(peerId)
+    if (r === undefined) {
+      r = this.store.getReputation(peerId) ?? DEFAULT_REPUTATION
+      this.#reputation.set(peerId, r)
+    }
+    return r
+  }
+
+  #saveTask (spec: TaskSpec, state: TaskState, outcome?: TaskOutcome): void {
+    try {
+      this.store.saveTask({
+        taskId: state.taskId,
+        role: 'announcer',
+        spec: JSON.parse(JSON.stringify(spec)) as Json,
+        state,
+        status: state.status,
+        createdAt: state.createdAt,
+        updatedAt: state.updatedAt,
+        ...(outcome !== undefined ? { result: JSON.parse(JSON.stringify(outcome)) as Json } : {}),
+        ...(state.groupId !== undefined ? { groupId: state.groupId } : {})
+      })
+    } catch (err) {
+      this.log.error('task not saved', { taskId: state.taskId, err })
+    }
+  }
+
+  async #fetchInput (announcer: PeerId, taskId: string, input: TaskInput): Promise<Json> {
+    if (input.kind === 'none') return null
+    if (input.kind === 'inline') return input.value
+    const reply = await this.inputMessenger.request(announcer, createMessage('INPUT_REQUEST', { taskId }), { timeoutMs: 60_000 })
+    if (reply.type !== 'INPUT_RESPONSE') throw new Error(reply.type === 'ERROR' ? reply.body.message : `unexpected ${reply.type}`)
+    const bytes = new TextEncoder().encode(JSON.stringify(reply.body.value))
+    const digest = createHash('sha256').update(bytes).digest('hex')
+    if (bytes.byteLength !== input.bytes || digest !== input.sha256) throw new Error('the fetched input does not match its announced size and hash')
+    return reply.body.value
+  }
+
+  /**
+   * Makes sure that an announcement for each required skill reaches at least one agent that can
+   * do it: this node, a connected subscriber of the skill's topic, or an agent from the
+   * directory that we dial now.
+   */
+  async #ensureReachable (required: RequiredSkill[]): Promise<void> {
+    const missing: string[] = []
+    for (const req of required) {
+      if (this.skills.canDo(req.name, req.minLevel)) continue
+      const topic = topics.skill(this.config.network, req.name)
+      if (this.gossip.subscribers(topic).length > 0) continue
+      const known = this.directory.directory.find({ skill: req.name, minLevel: req.minLevel }).filter(a => !a.self)
+      const able = known.filter(a => a.skill.hasHandler)
+      if (able.length > 0) {
+        const subscribed = new Promise<boolean>(resolve => {
+          const timer = setTimeout(() => { done(false) }, 3_000)
+          const onChange = (): void => { if (this.gossip.subscribers(topic).length > 0) done(true) }
+          const done = (ok: boolean): void => {
+            clearTimeout(timer)
+            this.libp2p.services.pubsub.removeEventListener('subscription-change', onChange)
+            resolve(ok)
+          }
+          this.libp2p.services.pubsub.addEventListener('subscription-change', onChange)
+        })
+        for (const agent of able.slice(0, 3)) {
+          const peer = peerIdFromString(agent.peerId)
+          await this.messenger.learnAddrs(peer, agent.card.addrs)
+          this.libp2p.dial(peer).catch(() => {})
+        }
+        if (await subscribed) continue
+      }
+      const level = req.minLevel === 'novice' ? '' : ` at level ${req.minLevel} or above`
+      if (able.length > 0) missing.push(`skill "${req.name}"${level}: ${able.length} agent(s) have it but none could be reached`)
+      else if (known.length > 0) missing.push(`skill "${req.name}"${level}: ${known.map(a => a.card.name).join(', ')} advertise it without a handler (start them with --exec ${req.name}=<command>)`)
+      else missing.push(`skill "${req.name}"${level}: no agent with it is known`)
+    }
+    if (missing.length > 0) {
+      throw new SwarmError('NO_CAPABLE_PEERS', `no peer can take this task: ${missing.join('; ')}`, { missing })
+    }
   }
 
   get peerId (): PeerId {
@@ -168,6 +327,10 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.libp2p.addEventListener('peer:discovery', this.#onPeerDiscovery)
     this.libp2p.services.pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
     this.directory.start()
+    this.#recoverTasks()
+    await this.messenger.start(async (message, from) => await this.#onDirect(message, from))
+    await this.inputMessenger.start(async (message, from) => await this.#onInputRequest(message, from))
+    this.bidder.start()
     if (this.config.api.enabled) {
       this.#api = new ControlApiServer({
         host: this.config.api.host,
@@ -192,6 +355,10 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.#stopping = (async () => {
       this.emit('node:stopping', {})
       this.log.info('node stopping')
+      this.announcer.stop()
+      this.bidder.stop()
+      await this.messenger.stop()
+      await this.inputMessenger.stop()
       this.directory.stop()
       this.gossip.stop()
       this.libp2p.removeEventListener('peer:connect', this.#onPeerConnect)
@@ -203,6 +370,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
         rmSync(this.paths.apiInfo, { force: true })
       }
       await this.libp2p.stop()
+      this.store.close()
       this.#running = false
       this.log.info('node stopped')
     })()
@@ -251,9 +419,71 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     return records.map(toAgentView)
   }
 
-  /** Sets the load reported in the agent card. */
-  setLoad (load: number): void {
-    this.#load = load
+  /**
+   * Announces a task to the agents that have its skills and returns its handle: `events()`
+   * streams what happens, `result()` resolves with the outcome. Throws NO_CAPABLE_PEERS at once
+   * when nobody could hear it.
+   */
+  async announce (spec: TaskSpecInput): Promise<TaskHandle> {
+    if (!this.#running) throw new SwarmError('NOT_STARTED', 'start the node before announcing tasks')
+    return await this.announcer.announce(spec)
+  }
+
+  /** Cancels a task this node announced. */
+  async cancel (taskId: string, reason = 'cancelled by the user'): Promise<TaskState> {
+    return await this.announcer.cancel(taskId, reason)
+  }
+
+  /** Tasks this node announced, newest first (from the store: includes those of earlier runs). */
+  tasks (filter: { limit?: number, offset?: number, status?: string[] } = {}): StoredTask[] {
+    return this.store.listTasks({ role: 'announcer', limit: filter.limit ?? 100, offset: filter.offset ?? 0, ...(filter.status !== undefined ? { status: filter.status } : {}) })
+  }
+
+  /** One task with its audit trail. */
+  task (taskId: string): { task: StoredTask, audit: AuditEntry[] } | undefined {
+    const task = this.store.getTask(taskId, 'announcer') ?? this.store.getTask(taskId)
+    if (task === undefined) return undefined
+    return { task, audit: this.store.listAudit({ taskId }) }
+  }
+
+  /** Tasks left unfinished by an earlier run are closed: their announcer is gone. */
+  #recoverTasks (): void {
+    const open = this.store.listTasks({ role: 'announcer', status: ['PENDING', 'ANNOUNCED', 'ASSIGNED', 'RUNNING', 'RETRY'], limit: 10_000 })
+    for (const task of open) {
+      const reason = 'the announcer restarted before the task finished'
+      const state: TaskState = {
+        ...task.state,
+        status: 'CANCELLED',
+        reason,
+        updatedAt: Date.now(),
+        history: [...task.state.history, { at: Date.now(), from: task.state.status, to: 'CANCELLED', event: 'cancel', reason }]
+      }
+      this.store.saveTask({ ...task, state, status: 'CANCELLED', updatedAt: state.updatedAt })
+      this.store.appendAudit({ taskId: task.taskId, at: Date.now(), actor: this.peerId.toString(), action: `state:${task.state.status}->CANCELLED`, detail: { reason } })
+    }
+  }
+
+  async #onDirect (message: SwarmMessage, from: PeerId): Promise<SwarmMessage> {
+    switch (message.type) {
+      case 'SKILL_OFFER':
+      case 'TASK_COMPLETE':
+      case 'TASK_UPDATE':
+        return await this.announcer.handleDirect(message, from)
+      case 'GROUP_INVITE':
+      case 'GROUP_FORMED':
+      case 'TASK_START':
+      case 'TASK_CANCEL':
+        return await this.bidder.handleDirect(message, from)
+      default:
+        return createMessage('ERROR', { ref: message.id, code: 'UNEXPECTED', message: `${message.type} is not expected on a direct stream` })
+    }
+  }
+
+  #onInputRequest (message: SwarmMessage, from: PeerId): SwarmMessage {
+    if (message.type !== 'INPUT_REQUEST') return createMessage('ERROR', { ref: message.id, code: 'UNEXPECTED', message: 'send INPUT_REQUEST' })
+    const value = this.announcer.inputFor(message.body.taskId, from)
+    if (value === undefined) return createMessage('ERROR', { ref: message.id, code: 'FORBIDDEN', message: 'only members of the task\'s group may fetch its input' })
+    return createMessage('INPUT_RESPONSE', { taskId: message.body.taskId, value })
   }
 
   #buildCard (): Omit<AgentCardBody, 'seq'> {
@@ -264,8 +494,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
         id: skill.id ?? skill.name,
         name: skill.name,
         level: skill.level,
-        successRate: skill.successRate,
-        avgCompletionMs: skill.avgCompletionMs,
+        successRate: this.skills.get(skill.name)?.stats.successRate ?? skill.successRate,
+        avgCompletionMs: this.skills.get(skill.name)?.stats.avgCompletionMs ?? skill.avgCompletionMs,
         description: skill.description,
         tags: skill.tags,
         examples: skill.examples,
@@ -285,7 +515,9 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   }
 
   readonly #onPeerDisconnect = (event: CustomEvent<PeerId>): void => {
-    this.emit('peer:disconnect', { peerId: event.detail.toString() })
+    const peer = event.detail
+    this.emit('peer:disconnect', { peerId: peer.toString() })
+    this.announcer.peerGone(peer.toString(), () => this.libp2p.getConnections(peer).length === 0)
   }
 
   readonly #onPeerDiscovery = (event: CustomEvent<{ id: PeerId }>): void => {
@@ -316,8 +548,15 @@ export async function createSwarmNode (input: NodeConfigInput | NodeConfig = {},
   const log = options.logger ?? createLogger({ level: config.logLevel, sinks, fields: config.name !== undefined ? { node: config.name } : {} })
   const privateKey = await loadOrCreatePrivateKey(paths.privateKey)
   const token = loadOrCreateToken(paths.apiToken)
-  const libp2p = await buildLibp2p({ privateKey, config })
-  const node = new SwarmNode(config, paths, libp2p, log, token)
+  const store = SwarmStore.open(config.storage === 'memory' ? ':memory:' : paths.database)
+  let libp2p: SwarmLibp2p
+  try {
+    libp2p = await buildLibp2p({ privateKey, config })
+  } catch (err) {
+    store.close()
+    throw err
+  }
+  const node = new SwarmNode(config, paths, libp2p, log, token, store)
   if (options.start !== false) {
     await node.start()
   }

@@ -81,12 +81,12 @@ export async function peersCommand (flags: InspectFlags, out: Output): Promise<n
 }
 
 export async function agentsCommand (flags: InspectFlags & { skill?: string }, out: Output): Promise<number> {
-  const client = new ApiClient(resolveApiTarget(flags))
   let path = '/v1/agents'
   if (flags.skill !== undefined) {
     const filter = parseSkillFilter(flags.skill)
     path += `?skill=${encodeURIComponent(filter.skill)}${filter.minLevel !== undefined ? `&minLevel=${filter.minLevel}` : ''}`
   }
+  const client = new ApiClient(resolveApiTarget(flags))
   const { agents } = await client.get(path, AgentsSchema)
   if (flags.json === true) {
     out.json(agents)

@@ -93,9 +93,16 @@ async function readBody (req: IncomingMessage): Promise<unknown> {
 export function createRequestListener (routes: Route[], token: string, onError: (err: unknown) => void): (req: IncomingMessage, res: ServerResponse) => void {
   const compiled = compileRoutes(routes)
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
     if (!tokenMatches(req.headers.authorization, token)) {
       sendJson(res, 401, { error: { code: 'API_UNAUTHORIZED', message: 'missing or wrong bearer token: send "Authorization: Bearer <token>" with the token from <data-dir>/api-token' } })
+      return
+    }
+    // A malformed request target (e.g. `//[`) must not throw out of the listener: that would crash the node.
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost')
+    } catch {
+      sendJson(res, 400, { error: { code: 'API_BAD_REQUEST', message: 'malformed request URL' } })
       return
     }
     let methodMismatch = false
@@ -107,7 +114,12 @@ export function createRequestListener (routes: Route[], token: string, onError: 
         continue
       }
       const params: Record<string, string> = {}
-      route.names.forEach((name, i) => { params[name] = decodeURIComponent(match[i + 1] ?? '') })
+      try {
+        route.names.forEach((name, i) => { params[name] = decodeURIComponent(match[i + 1] ?? '') })
+      } catch {
+        sendJson(res, 400, { error: { code: 'API_BAD_REQUEST', message: `malformed percent-encoding in ${url.pathname}` } })
+        return
+      }
       const ctx: RouteContext = {
         req,
         res,

@@ -76,8 +76,10 @@ export class DirectoryService {
   /** The current card; its seq increases whenever anything but the load changes. */
   currentCard (): AgentCardBody {
     const card = this.#opts.buildCard()
-    const { load: _load, ...rest } = card
-    const key = JSON.stringify(rest)
+    // Load and track records change with every task: they travel on the heartbeat, and do not
+    // make the card "changed" (re-publishing to the whole swarm per task would not scale).
+    const { load: _load, skills, ...rest } = card
+    const key = JSON.stringify({ ...rest, skills: skills.map(({ successRate: _s, avgCompletionMs: _a, ...skill }) => skill) })
     if (key !== this.#lastCardKey) {
       this.#lastCardKey = key
       this.#seq++

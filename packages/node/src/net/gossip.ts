@@ -29,9 +29,13 @@ export interface GossipStats {
   rejected: Record<string, number>
 }
 
+/** Decides whether the signer may send this message on this topic (e.g. group members only). */
+export type GossipAuthorizer = (message: SwarmMessage, from: PeerId) => boolean
+
 interface TopicEntry {
   channel: Channel
   handler: GossipHandler
+  authorize?: GossipAuthorizer
 }
 
 /**
@@ -62,12 +66,13 @@ export class GossipRouter {
     for (const topic of this.#topics.keys()) this.unsubscribe(topic)
   }
 
-  subscribe (topic: string, channel: Channel, handler: GossipHandler): void {
+  subscribe (topic: string, channel: Channel, handler: GossipHandler, authorize?: GossipAuthorizer): void {
+    const entry: TopicEntry = authorize === undefined ? { channel, handler } : { channel, handler, authorize }
     if (this.#topics.has(topic)) {
-      this.#topics.set(topic, { channel, handler })
+      this.#topics.set(topic, entry)
       return
     }
-    this.#topics.set(topic, { channel, handler })
+    this.#topics.set(topic, entry)
     this.#pubsub.topicValidators.set(topic, (peer, msg) => this.#validate(topic, channel, peer, msg))
     this.#pubsub.subscribe(topic)
   }
@@ -113,6 +118,10 @@ export class GossipRouter {
     }
     if (Math.abs(Date.now() - message.ts) > this.#maxClockSkewMs) {
       return this.#reject('STALE', msg.from, topic)
+    }
+    const authorize = this.#topics.get(topic)?.authorize
+    if (authorize !== undefined && !authorize(message, msg.from)) {
+      return this.#reject('UNAUTHORIZED', msg.from, topic)
     }
     this.#decoded.set(msg, message)
     return TopicValidatorResult.Accept

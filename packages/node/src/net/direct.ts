@@ -1,0 +1,147 @@
+import { lpStream } from '@libp2p/utils'
+import { LIMITS, ProtocolError, createMessage, decodeMessage, encodeMessage } from '@swarm/protocol'
+import { multiaddr } from '@multiformats/multiaddr'
+import { SwarmError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { SwarmLibp2p } from './libp2p.js'
+import type { PeerId, Stream, Connection } from '@libp2p/interface'
+import type { Channel, SwarmMessage } from '@swarm/protocol'
+
+/** Answers one inbound request; `from` is the authenticated remote peer. */
+export type DirectHandler = (message: SwarmMessage, from: PeerId) => Promise<SwarmMessage> | SwarmMessage
+
+export interface DirectMessengerOptions {
+  libp2p: SwarmLibp2p
+  logger: Logger
+  /** Protocol id of the channel. */
+  protocol: string
+  channel: Channel
+  /** Largest message accepted in either direction. */
+  maxBytes: number
+  /** Time a request may take end to end, unless the caller says otherwise. */
+  defaultTimeoutMs?: number
+  /** Streams handled at once per connection. */
+  maxInboundStreams?: number
+}
+
+export interface DirectStats {
+  requestsSent: number
+  requestsFailed: number
+  requestsHandled: number
+  rejected: Record<string, number>
+  bytesSent: number
+  bytesReceived: number
+}
+
+/**
+ * Request/response messages to one peer over a libp2p stream: one length-prefixed envelope each
+ * way, then the stream is closed (so no protocol ever hits the per-connection stream limit).
+ * Requests to this node itself are answered in-process.
+ */
+export class DirectMessenger {
+  readonly #opts: DirectMessengerOptions
+  readonly #log: Logger
+  #handler?: DirectHandler
+  readonly stats: DirectStats = { requestsSent: 0, requestsFailed: 0, requestsHandled: 0, rejected: {}, bytesSent: 0, bytesReceived: 0 }
+
+  constructor (options: DirectMessengerOptions) {
+    this.#opts = options
+    this.#log = options.logger
+  }
+
+  async start (handler: DirectHandler): Promise<void> {
+    this.#handler = handler
+    await this.#opts.libp2p.handle(this.#opts.protocol, (stream, connection) => { void this.#onStream(stream, connection) }, {
+      maxInboundStreams: this.#opts.maxInboundStreams ?? 512,
+      maxOutboundStreams: this.#opts.maxInboundStreams ?? 512
+    })
+  }
+
+  async stop (): Promise<void> {
+    this.#handler = undefined
+    await this.#opts.libp2p.unhandle(this.#opts.protocol).catch(() => {})
+  }
+
+  /** Adds addresses of a peer (e.g. from an announcement) so that it can be dialled. */
+  async learnAddrs (peer: PeerId, addrs: string[]): Promise<void> {
+    if (addrs.length === 0 || peer.equals(this.#opts.libp2p.peerId)) return
+    const multiaddrs = []
+    for (const addr of addrs) {
+      try {
+        multiaddrs.push(multiaddr(addr))
+      } catch { /* a bad address is skipped */ }
+    }
+    if (multiaddrs.length > 0) await this.#opts.libp2p.peerStore.merge(peer, { multiaddrs }).catch(() => {})
+  }
+
+  /** Sends `message` to `peer` and returns its reply. Throws SwarmError TIMEOUT or a delivery error. */
+  async request (peer: PeerId, message: SwarmMessage, options: { timeoutMs?: number, maxReplyBytes?: number } = {}): Promise<SwarmMessage> {
+    const handler = this.#handler
+    if (peer.equals(this.#opts.libp2p.peerId)) {
+      if (handler === undefined) throw new SwarmError('NOT_STARTED', 'direct messaging is not started')
+      // Round-trip through the codec so that a local answer is exactly what a remote one would be.
+      return decodeMessage(encodeMessage(await handler(decodeMessage(encodeMessage(message)), peer)))
+    }
+    const timeoutMs = options.timeoutMs ?? this.#opts.defaultTimeoutMs ?? 10_000
+    const signal = AbortSignal.timeout(timeoutMs)
+    this.stats.requestsSent++
+    let stream: Stream | undefined
+    try {
+      stream = await this.#opts.libp2p.dialProtocol(peer, this.#opts.protocol, { signal })
+      const lp = lpStream(stream, { maxDataLength: options.maxReplyBytes ?? this.#opts.maxBytes })
+      const bytes = encodeMessage(message, this.#opts.maxBytes)
+      this.stats.bytesSent += bytes.byteLength
+      await lp.write(bytes, { signal })
+      const reply = await lp.read({ signal })
+      this.stats.bytesReceived += reply.byteLength
+      const decoded = decodeMessage(reply.subarray(), { maxBytes: options.maxReplyBytes ?? this.#opts.maxBytes, channel: this.#opts.channel })
+      await stream.close({ signal }).catch(() => { stream?.abort(new Error('close failed')) })
+      return decoded
+    } catch (err) {
+      this.stats.requestsFailed++
+      stream?.abort(err instanceof Error ? err : new Error(String(err)))
+      if (signal.aborted) throw new SwarmError('TIMEOUT', `${message.type} to ${peer.toString()} got no answer within ${timeoutMs} ms`, { peer: peer.toString() }, { cause: err })
+      throw err
+    }
+  }
+
+  async #onStream (stream: Stream, connection: Connection): Promise<void> {
+    const signal = AbortSignal.timeout(this.#opts.defaultTimeoutMs ?? 10_000)
+    const lp = lpStream(stream, { maxDataLength: this.#opts.maxBytes })
+    try {
+      const bytes = await lp.read({ signal })
+      this.stats.bytesReceived += bytes.byteLength
+      let reply: SwarmMessage
+      let request: SwarmMessage | undefined
+      try {
+        request = decodeMessage(bytes.subarray(), { maxBytes: this.#opts.maxBytes, channel: this.#opts.channel })
+      } catch (err) {
+        const code = err instanceof ProtocolError ? err.code : 'MALFORMED'
+        this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1
+        this.#log.debug('direct message rejected', { from: connection.remotePeer.toString(), code })
+        reply = createMessage('ERROR', { code, message: err instanceof Error ? err.message.slice(0, 1000) : 'invalid message' })
+      }
+      if (request !== undefined) {
+        const handler = this.#handler
+        if (handler === undefined) {
+          reply = createMessage('ERROR', { ref: request.id, code: 'STOPPING', message: 'the node is stopping' })
+        } else {
+          try {
+            reply = await handler(request, connection.remotePeer)
+          } catch (err) {
+            this.#log.error('direct handler failed', { type: request.type, err })
+            reply = createMessage('ERROR', { ref: request.id, code: 'INTERNAL', message: err instanceof Error ? err.message.slice(0, 1000) : 'internal error' })
+          }
+        }
+        this.stats.requestsHandled++
+      }
+      const out = encodeMessage(reply!, this.#opts.maxBytes)
+      this.stats.bytesSent += out.byteLength
+      await lp.write(out, { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      this.#log.debug('direct stream failed', { from: connection.remotePeer.toString(), err })
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * The node's embedded store on `node:sqlite`: tasks, the audit log, skill statistics and peer
+ * reputations, in one SQLite file (WAL journal, `synchronous=NORMAL`, mode 0600). Everything is
+ * synchronous; statements are prepared once per store and reused.
+ */
+import { DatabaseSync } from 'node:sqlite'
+import type { StatementSync } from 'node:sqlite'
+import { chmodSync, closeSync, openSync } from 'node:fs'
+import type { Json } from '@swarm/protocol'
+import { SwarmError } from '../errors.js'
+import type { SkillStats } from '../core/skill-stats.js'
+import { migrate, SchemaTooNewError, schemaVersion } from './migrations.js'
+import {
+  decodeAudit, decodeReputation, decodeScore, decodeSkillStats, decodeSkillStatsRecord, decodeTask,
+  jsonText, optionalJsonText
+} from './codec.js'
+import type { Row } from './codec.js'
+import { TASK_ROLES } from './types.js'
+import type {
+  AuditEntry, AuditFilter, ReputationRecord, SkillStatsRecord, StoredTask, TaskCountFilter, TaskFilter, TaskRole
+} from './types.js'
+
+/** How long a statement waits for a lock held by another connection, in ms. */
+export const BUSY_TIMEOUT_MS = 5000
+
+/** The path that opens a private in-memory database. */
+export const MEMORY_PATH = ':memory:'
+
+const TASK_COLUMNS = 'task_id, role, status, spec, state, result, group_id, announcer, skills, checkpoint, created_at, updated_at'
+
+const SQL = {
+  saveTask: `
+    INSERT INTO tasks (${TASK_COLUMNS})
+    VALUES (:taskId, :role, :status, :spec, :state, :result, :groupId, :announcer, :skills, :checkpoint, :createdAt, :updatedAt)
+    ON CONFLICT (task_id, role) DO UPDATE SET
+      status = excluded.status, spec = excluded.spec, state = excluded.state, result = excluded.result,
+      group_id = excluded.group_id, announcer = excluded.announcer, skills = excluded.skills,
+      checkpoint = COALESCE(excluded.checkpoint, tasks.checkpoint),
+      created_at = excluded.created_at, updated_at = excluded.updated_at`,
+  getTaskAnyRole: `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?
+    ORDER BY CASE role WHEN 'announcer' THEN 0 ELSE 1 END LIMIT 1`,
+  getTask: `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ? AND role = ?`,
+  deleteTask: 'DELETE FROM tasks WHERE task_id = ? AND role = ?',
+  saveCheckpoint: 'UPDATE tasks SET checkpoint = ? WHERE task_id = ? AND role = ?',
+  appendAudit: 'INSERT INTO audit (task_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)',
+  getSkillStats: 'SELECT success_rate, avg_completion_ms, samples FROM skill_stats WHERE skill = ?',
+  saveSkillStats: `INSERT INTO skill_stats (skill, success_rate, avg_completion_ms, samples) VALUES (?, ?, ?, ?)
+    ON CONFLICT (skill) DO UPDATE SET success_rate = excluded.success_rate,
+      avg_completion_ms = excluded.avg_completion_ms, samples = excluded.samples`,
+  listSkillStats: 'SELECT skill, success_rate, avg_completion_ms, samples FROM skill_stats ORDER BY skill',
+  getReputation: 'SELECT score FROM reputations WHERE peer_id = ?',
+  saveReputation: `INSERT INTO reputations (peer_id, score) VALUES (?, ?)
+    ON CONFLICT (peer_id) DO UPDATE SET score = excluded.score`,
+  listReputations: 'SELECT peer_id, score FROM reputations ORDER BY peer_id'
+} as const
+
+/**
+ * The node's persistent state. Open with {@link SwarmStore.open}, close with {@link close}.
+ *
+ * Not safe to share one file between two running nodes (each node has its own data directory);
+ * the busy timeout only smooths over short locks such as a backup tool reading the file.
+ */
+export class SwarmStore {
+  /** The file (or `:memory:`) this store was opened on. */
+  readonly path: string
+  readonly #db: DatabaseSync
+  readonly #statements = new Map<string, StatementSync>()
+  #closed = false
+
+  private constructor (path: string, db: DatabaseSync) {
+    this.path = path
+    this.#db = db
+  }
+
+  /**
+   * Opens (creating if needed) the store at `path`, a file path or `':memory:'`, and brings its
+   * schema up to date. A new file gets mode 0600; an existing one is set to 0600.
+   *
+   * @throws SwarmError `DATA_DIR` when the file cannot be created or opened, is not a SQLite
+   * database, or was written by a newer swarm-node.
+   */
+  static open (path: string): SwarmStore {
+    const memory = path === MEMORY_PATH
+    let db: DatabaseSync | undefined
+    try {
+      if (!memory) createPrivateFile(path)
+      db = new DatabaseSync(path)
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      // The first statement that reads the file: fails with "file is not a database" on garbage.
+      db.exec('PRAGMA journal_mode = WAL')
+      db.exec('PRAGMA synchronous = NORMAL')
+      db.exec('PRAGMA foreign_keys = ON')
+      migrate(db)
+      return new SwarmStore(path, db)
+    } catch (err) {
+      try { db?.close() } catch { /* already failing */ }
+      throw openError(path, err)
+    }
+  }
+
+  /** Whether {@link close} has not been called yet. */
+  get isOpen (): boolean {
+    return !this.#closed
+  }
+
+  /** The schema version of the open file. */
+  get schemaVersion (): number {
+    return schemaVersion(this.#live())
+  }
+
+  /** Closes the file. Idempotent; every other method throws afterwards. */
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#statements.clear()
+    this.#db.close()
+  }
+
+  /**
+   * Runs `fn` in a transaction: commits when it returns, rolls back and rethrows when it throws.
+   * A call inside another transaction just runs `fn` (the outer transaction decides). `fn` must be
+   * synchronous.
+   */
+  transaction<T>(fn: () => T): T {
+    const db = this.#live()
+    if (db.isTransaction) return fn()
+    db.exec('BEGIN IMMEDIATE')
+    let result: T
+    try {
+      result = fn()
+      if (isThenable(result)) throw new TypeError('SwarmStore.transaction needs a synchronous function; this one returned a promise')
+    } catch (err) {
+      if (db.isTransaction) db.exec('ROLLBACK')
+      throw err
+    }
+    try {
+      db.exec('COMMIT')
+    } catch (err) {
+      if (db.isTransaction) db.exec('ROLLBACK')
+      throw err
+    }
+    return result
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tasks
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Inserts the task, or replaces the stored row with the same task id and role. Every field is
+   * replaced (an omitted `result`, `groupId`… is cleared) except `checkpoint`, which is kept when
+   * omitted since checkpoints are written on their own by {@link saveCheckpoint}.
+   */
+  saveTask (task: StoredTask): void {
+    checkText(task.taskId, 'taskId')
+    checkRole(task.role)
+    checkText(task.status, 'status')
+    checkTimestamp(task.createdAt, 'createdAt')
+    checkTimestamp(task.updatedAt, 'updatedAt')
+    if (task.skills !== undefined && !(Array.isArray(task.skills) && task.skills.every(s => typeof s === 'string'))) {
+      throw new TypeError('skills must be a list of skill names')
+    }
+    this.#statement(SQL.saveTask).run({
+      taskId: task.taskId,
+      role: task.role,
+      status: task.status,
+      spec: jsonText(task.spec, 'spec'),
+      state: jsonText(task.state as unknown as Json, 'state'),
+      result: optionalJsonText(task.result, 'result'),
+      groupId: task.groupId ?? null,
+      announcer: task.announcer ?? null,
+      skills: task.skills === undefined ? null : JSON.stringify(task.skills),
+      checkpoint: optionalJsonText(task.checkpoint, 'checkpoint'),
+      createdAt: task.createdAt,
+      updatedAt: task.updatedAt
+    })
+  }
+
+  /** The task with this id in `role`, or, without a role, its announcer row if any, else its member row. */
+  getTask (taskId: string, role?: TaskRole): StoredTask | undefined {
+    const row = role === undefined
+      ? this.#statement(SQL.getTaskAnyRole).get(taskId)
+      : this.#statement(SQL.getTask).get(taskId, checkRole(role))
+    return row === undefined ? undefined : decodeTask(this.path, row)
+  }
+
+  /**
+   * Tasks matching `filter`, newest first (by `createdAt`, then task id descending, announcer row
+   * before member row), paged by `limit` and `offset`.
+   */
+  listTasks (filter: TaskFilter = {}): StoredTask[] {
+    const { where, params } = taskWhere(filter)
+    const limit = filter.limit === undefined ? -1 : checkCount(filter.limit, 'limit')
+    const offset = filter.offset === undefined ? 0 : checkCount(filter.offset, 'offset')
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks${where} ORDER BY created_at DESC, task_id DESC, role ASC LIMIT :limit OFFSET :offset`
+    return this.#statement(sql).all({ ...params, limit, offset }).map(row => decodeTask(this.path, row))
+  }
+
+  /** How many tasks match `filter`. */
+  countTasks (filter: TaskCountFilter = {}): number {
+    const { where, params } = taskWhere(filter)
+    const row: Row | undefined = this.#statement(`SELECT count(*) AS n FROM tasks${where}`).get(params)
+    const n = row?.n
+    if (typeof n !== 'number') throw new Error('count(*) returned no number')
+    return n
+  }
+
+  /** Deletes the task row of this id and role; whether there was one. The audit log keeps its entries. */
+  deleteTask (taskId: string, role: TaskRole): boolean {
+    return Number(this.#statement(SQL.deleteTask).run(taskId, checkRole(role)).changes) > 0
+  }
+
+  /**
+   * Records the latest checkpoint of a task's work (replacing the previous one) without touching
+   * the rest of the row. Returns false when no task of this id and role is stored.
+   */
+  saveCheckpoint (taskId: string, role: TaskRole, checkpoint: Json): boolean {
+    const result = this.#statement(SQL.saveCheckpoint).run(jsonText(checkpoint, 'checkpoint'), taskId, checkRole(role))
+    return Number(result.changes) > 0
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Audit log
+  // -------------------------------------------------------------------------------------------
+
+  /** Appends a decision to the audit log (its `seq` is ignored) and returns its sequence number. */
+  appendAudit (entry: AuditEntry): number {
+    checkTimestamp(entry.at, 'at')
+    checkText(entry.actor, 'actor')
+    checkText(entry.action, 'action')
+    const result = this.#statement(SQL.appendAudit).run(
+      entry.taskId ?? null, entry.at, entry.actor, entry.action, optionalJsonText(entry.detail, 'detail'))
+    return Number(result.lastInsertRowid)
+  }
+
+  /** Audit entries matching `filter`, in sequence order (oldest first). */
+  listAudit (filter: AuditFilter = {}): AuditEntry[] {
+    const params: Record<string, number | string> = {
+      sinceSeq: filter.sinceSeq === undefined ? 0 : checkCount(filter.sinceSeq, 'sinceSeq'),
+      limit: filter.limit === undefined ? -1 : checkCount(filter.limit, 'limit')
+    }
+    let where = 'seq > :sinceSeq'
+    if (filter.taskId !== undefined) {
+      where += ' AND task_id = :taskId'
+      params.taskId = filter.taskId
+    }
+    const sql = `SELECT seq, task_id, at, actor, action, detail FROM audit WHERE ${where} ORDER BY seq LIMIT :limit`
+    return this.#statement(sql).all(params).map(row => decodeAudit(this.path, row))
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Skill statistics and reputation
+  // -------------------------------------------------------------------------------------------
+
+  /** This node's statistics for `skill`, if it has any. */
+  getSkillStats (skill: string): SkillStats | undefined {
+    const row = this.#statement(SQL.getSkillStats).get(skill)
+    return row === undefined ? undefined : decodeSkillStats(this.path, row)
+  }
+
+  /** Stores (replaces) the statistics of `skill`. */
+  saveSkillStats (skill: string, stats: SkillStats): void {
+    checkText(skill, 'skill')
+    if (!(Number.isFinite(stats.successRate) && stats.successRate >= 0 && stats.successRate <= 1)) {
+      throw new RangeError(`successRate must be within 0..1, got ${stats.successRate}`)
+    }
+    if (!(Number.isFinite(stats.avgCompletionMs) && stats.avgCompletionMs >= 0)) {
+      throw new RangeError(`avgCompletionMs must be a non-negative number, got ${stats.avgCompletionMs}`)
+    }
+    checkCount(stats.samples, 'samples')
+    this.#statement(SQL.saveSkillStats).run(skill, stats.successRate, stats.avgCompletionMs, stats.samples)
+  }
+
+  /** Statistics of every skill, by skill name. */
+  listSkillStats (): SkillStatsRecord[] {
+    return this.#statement(SQL.listSkillStats).all().map(row => decodeSkillStatsRecord(this.path, row))
+  }
+
+  /** The reputation this node gives `peerId`, if it has one. */
+  getReputation (peerId: string): number | undefined {
+    const row = this.#statement(SQL.getReputation).get(peerId)
+    return row === undefined ? undefined : decodeScore(this.path, row)
+  }
+
+  /** Stores (replaces) the reputation of `peerId`: a finite number, normally 0..1. */
+  saveReputation (peerId: string, score: number): void {
+    checkText(peerId, 'peerId')
+    if (!Number.isFinite(score)) throw new RangeError(`score must be a finite number, got ${score}`)
+    this.#statement(SQL.saveReputation).run(peerId, score)
+  }
+
+  /** Every stored reputation, by peer id. */
+  listReputations (): ReputationRecord[] {
+    return this.#statement(SQL.listReputations).all().map(row => decodeReputation(this.path, row))
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #live (): DatabaseSync {
+    if (this.#closed) throw new Error(`the store ${this.path} is closed`)
+    return this.#db
+  }
+
+  /** The prepared statement for `sql`, prepared on first use. */
+  #statement (sql: string): StatementSync {
+    const db = this.#live()
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      statement = db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+}
+
+/** Creates `path` with mode 0600 if missing (an empty file is an empty database) and sets 0600. */
+function createPrivateFile (path: string): void {
+  closeSync(openSync(path, 'a', 0o600))
+  chmodSync(path, 0o600)
+}
+
+function openError (path: string, err: unknown): SwarmError {
+  const reason = err instanceof Error ? err.message : String(err)
+  if (err instanceof SchemaTooNewError) {
+    return new SwarmError('DATA_DIR',
+      `cannot open the store ${path}: ${reason}; upgrade swarm-node, or pass --data-dir with another folder`,
+      { file: path, found: err.found, known: err.known }, { cause: err })
+  }
+  return new SwarmError('DATA_DIR',
+    `cannot open the store ${path}: ${reason}; check that the folder is writable and, if the file is damaged, ` +
+    `stop the node and move it aside (mv ${path} ${path}.broken) to start with an empty store, or pass --data-dir with another folder`,
+    { file: path }, { cause: err })
+}
+
+/** WHERE clause and parameters of a task filter. Only the filters given appear in the SQL. */
+function taskWhere (filter: TaskCountFilter): { where: string, params: Record<string, string | number> } {
+  const clauses: string[] = []
+  const params: Record<string, string | number> = {}
+  if (filter.role !== undefined) {
+    clauses.push('role = :role')
+    params.role = checkRole(filter.role)
+  }
+  if (filter.status !== undefined) {
+    if (!Array.isArray(filter.status) || !filter.status.every(s => typeof s === 'string')) throw new TypeError('status must be a list of statuses')
+    clauses.push('status IN (SELECT value FROM json_each(:statuses))')
+    params.statuses = JSON.stringify(filter.status)
+  }
+  if (filter.since !== undefined) {
+    clauses.push('created_at >= :since')
+    params.since = checkTimestamp(filter.since, 'since')
+  }
+  return { where: clauses.length === 0 ? '' : ` WHERE ${clauses.join(' AND ')}`, params }
+}
+
+function checkRole (role: TaskRole): TaskRole {
+  if (!TASK_ROLES.includes(role)) throw new TypeError(`role must be 'announcer' or 'member', got ${JSON.stringify(role)}`)
+  return role
+}
+
+function checkText (value: string, field: string): void {
+  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${field} must be a non-empty string`)
+}
+
+function checkTimestamp (value: number, field: string): number {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`${field} must be an integer epoch time in ms, got ${value}`)
+  return value
+}
+
+function checkCount (value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${field} must be a non-negative integer, got ${value}`)
+  return value
+}
+
+function isThenable (value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
