@@ -13,6 +13,9 @@ export function abortError (signal: AbortSignal): HandlerError {
   if (reason instanceof Error && 'code' in reason && isHandlerErrorCode(reason.code)) {
     return new HandlerError(reason.code, reason.message, { cause: reason })
   }
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new HandlerError('HANDLER_TIMEOUT', `handler timed out: ${reason.message}`, { cause: reason })
+  }
   if (reason instanceof Error && reason.name !== 'AbortError') {
     return new HandlerError('HANDLER_ABORTED', `handler aborted: ${reason.message}`, { cause: reason })
   }
