@@ -27,6 +27,20 @@ export async function runSwarmNode (args: string[], options: { env?: NodeJS.Proc
   return { code, stdout, stderr }
 }
 
+/** Parses output that must be one JSON object per line (blank lines aside); throws naming a bad line. */
+export function jsonLines (stdout: string): Array<Record<string, unknown>> {
+  return stdout.split('\n').filter(line => line.trim() !== '').map((line, i) => {
+    let value: unknown
+    try {
+      value = JSON.parse(line)
+    } catch {
+      throw new Error(`line ${i + 1} of the output is not JSON: ${line}`)
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`line ${i + 1} of the output is not a JSON object: ${line}`)
+    return value as Record<string, unknown>
+  })
+}
+
 /** A long-running `swarm-node start --json` process whose JSON lines can be awaited. */
 export class NodeProcess {
   readonly child: ChildProcess

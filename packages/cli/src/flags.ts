@@ -39,3 +39,8 @@ export function parseDuration (flag: string, value: string): number {
   const factor = unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1
   return Math.round(n * factor)
 }
+
+/** A whole number typed as a flag value ("3"), from `min` to `max`. */
+export function wholeNumber (min: number, max: number): z.ZodType<number, string> {
+  return z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max))
+}

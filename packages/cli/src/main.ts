@@ -3,6 +3,8 @@ import { SOFTWARE, LOG_LEVELS } from '@swarm/node'
 import { ApiError } from './api-client.js'
 import { agentsCommand, peersCommand, statusCommand } from './commands/inspect.js'
 import { startCommand } from './commands/start.js'
+import { announceCommand } from './commands/announce.js'
+import { cancelCommand, taskCommand, tasksCommand } from './commands/tasks.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { collect } from './flags.js'
 import { consoleOutput } from './output.js'
@@ -48,6 +50,8 @@ export function buildProgram (out: Output, result: { code: number }): Command {
     .option('--announce <multiaddr>', 'address to advertise instead of the listen addresses, repeatable', collect)
     .option('--bootstrap <multiaddr>', 'address of a peer to join through (with /p2p/<peer id>), repeatable', collect)
     .option('--skill <name:level>', 'a skill this agent has, repeatable (levels: novice, intermediate, advanced, expert)', collect)
+    .option('--exec <skill=command>', 'run this command (no shell; task input as JSON on stdin, result as JSON on stdout) for a skill declared with --skill, repeatable', collect)
+    .option('--handler-timeout <duration>', 'time limit of the --exec handlers, e.g. 30s (default: 60s)')
     .option('--network <name>', 'network name; nodes only talk within one network (default: swarm)')
     .option('--no-mdns', 'do not discover peers on the local network by mDNS')
     .option('--dht', 'run the Kademlia DHT')
@@ -60,6 +64,7 @@ export function buildProgram (out: Output, result: { code: number }): Command {
     .addHelpText('after', `
 Examples:
   swarm-node start --skill analytics:expert
+  swarm-node start --skill summarize:expert --exec 'summarize=python3 summarize.py --fast'
   swarm-node start --data-dir ~/.swarm/b --listen /ip4/0.0.0.0/tcp/4002 --api-port 7401 \\
     --bootstrap /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...`)
     .action(async (flags) => { await run(async () => await startCommand(flags, out))() })
@@ -73,6 +78,45 @@ Examples:
   addApiOptions(program.command('agents').description('list the agents a running node knows, with their skills'))
     .option('--skill <name[:level]>', 'only agents with this skill, at this level or above')
     .action(async (flags) => { await run(async () => await agentsCommand(flags, out))() })
+
+  addApiOptions(program.command('announce')
+    .description('announce a task to the agents that have its skills (through a running node)')
+    .argument('<description>', 'what the task is about'))
+    .option('--skill <name:level[:count]>', 'a skill the task needs, at this level or above, from count members (default 1); repeatable, at least one', collect)
+    .option('--input <file>', 'task input: a JSON file (- for standard input)')
+    .option('--input-json <json>', 'task input: inline JSON')
+    .option('--max-group <n>', 'largest working group (default: one member per required slot)')
+    .option('--priority <priority>', 'low, normal, high or critical (default: normal)')
+    .option('--deadline <duration>', 'time to finish, from now (default: 60s)')
+    .option('--bid-window <duration>', 'how long offers are collected at most (default: 500ms)')
+    .option('--retries <n>', 'announce again this many times after a failure (default: 2)')
+    .option('--wait', 'follow the task (offers, group, progress, results) until it ends; the exit code says how it ended')
+    .option('--timeout <duration>', 'with --wait, give up waiting after this long (exit 5; default: the deadline + 10s)')
+    .addHelpText('after', `
+With --wait the exit code is 0 when the task completed, 4 when it was rejected (nobody could do
+it), 1 when it failed or was cancelled, 5 on --timeout. Without --wait it prints the task id.
+
+Examples:
+  swarm-node announce "Analyze customer data" --skill analytics:advanced --skill viz:intermediate \\
+    --input data.json --wait
+  swarm-node announce "Summarize" --skill summarize:novice:2 --input-json '{"text":"..."}' --json`)
+    .action(async (description: string, flags) => { await run(async () => await announceCommand(description, flags, out))() })
+
+  addApiOptions(program.command('tasks').description('list the tasks this node announced, newest first'))
+    .option('--status <status>', 'only tasks in this status (comma-separated for several), e.g. COMPLETE or FAILED,REJECTED')
+    .option('--limit <n>', 'at most this many (default: 100)')
+    .action(async (flags) => { await run(async () => await tasksCommand(flags, out))() })
+
+  addApiOptions(program.command('task')
+    .description('show one task: state, group, timings, result and audit trail')
+    .argument('<id>', 'task id'))
+    .action(async (id: string, flags) => { await run(async () => await taskCommand(id, flags, out))() })
+
+  addApiOptions(program.command('cancel')
+    .description('cancel a task this node announced')
+    .argument('<id>', 'task id'))
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (id: string, flags) => { await run(async () => await cancelCommand(id, flags, out))() })
 
   return program
 }

@@ -265,7 +265,7 @@ describe('buildProgram', () => {
       assert.equal(err.code, 'commander.helpDisplayed')
       return true
     })
-    for (const word of ['start', 'status', 'peers', 'agents', 'Exit codes', '3  no running node reachable']) {
+    for (const word of ['start', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel', 'Exit codes', '3  no running node reachable']) {
       assert.ok(help.includes(word), `help mentions ${word}:\n${help}`)
     }
   })

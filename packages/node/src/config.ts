@@ -41,8 +41,11 @@ export const ModuleHandlerSchema = z.object({
 /** Handlers built into the node, for demos, tests and simulations. */
 export const BuiltinHandlerSchema = z.object({
   kind: z.literal('builtin'),
-  /** echo: returns its input; sleep: waits delayMs then returns its input; fail: always fails. */
-  name: z.enum(['echo', 'sleep', 'fail']),
+  /**
+   * echo: returns its input; sleep: waits delayMs then returns its input; fail: always fails;
+   * simulate: waits input.workMs (default delayMs) and fails when input.fail is true.
+   */
+  name: z.enum(['echo', 'sleep', 'fail', 'simulate']),
   delayMs: z.number().int().nonnegative().default(0),
   timeoutMs: z.number().int().positive().default(60_000)
 }).strict()

@@ -132,6 +132,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly bidder: Bidder
   readonly startedAt = Date.now()
   readonly #reputation = new Map<string, number>()
+  /** Peers this node refuses to talk to (see blockPeers); shared with the connection gater. */
+  readonly #blocked: Set<string>
   readonly #apiToken: string
   #api?: ControlApiServer
   #running = false
@@ -139,8 +141,9 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   #load = 0
 
   /** Use `createSwarmNode`. */
-  constructor (config: NodeConfig, paths: DataDirPaths, libp2p: SwarmLibp2p, log: Logger, apiToken: string, store: SwarmStore) {
+  constructor (config: NodeConfig, paths: DataDirPaths, libp2p: SwarmLibp2p, log: Logger, apiToken: string, store: SwarmStore, blocked: Set<string> = new Set()) {
     super()
+    this.#blocked = blocked
     this.config = config
     this.name = config.name ?? `${hostname()}-${libp2p.peerId.toString().slice(-6)}`
     this.paths = paths
@@ -157,7 +160,10 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       heartbeatMs: config.directory.heartbeatMs,
       ttlMs: config.directory.ttlMs,
       buildCard: () => this.#buildCard(),
-      emit: (event, payload) => { this.emit(event, payload as SwarmNodeEvents[typeof event]) }
+      emit: (event, payload) => {
+        this.emit(event, payload as SwarmNodeEvents[typeof event])
+        if (event === 'agent:joined' || event === 'agent:updated') this.#meetSkillPeer(payload as AgentRecord)
+      }
     })
     this.skills = new SkillRegistry(config.skills, skill => skill.handler === undefined ? undefined : createHandler(skill.handler), skill => store.getSkillStats(skill))
     this.messenger = new DirectMessenger({ libp2p, logger: log.child('direct'), protocol: protocolIds.direct(config.network), channel: 'direct', maxBytes: LIMITS.maxStreamMessageBytes })
@@ -184,7 +190,12 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       onLoad: load => { this.#load = load },
       onOutcome: (skill, outcome) => {
         const stats = this.skills.record(skill, { ok: outcome.ok, durationMs: outcome.durationMs })
-        if (stats !== undefined) this.store.saveSkillStats(skill, stats)
+        try {
+          // A handler stopped by the node's own stop may end after the store closed.
+          if (stats !== undefined) this.store.saveSkillStats(skill, stats)
+        } catch (err) {
+          this.log.warn('skill statistics not saved', { skill, err })
+        }
       },
       leaseGraceMs: config.negotiation.leaseGraceMs
     })
@@ -201,9 +212,14 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       audit,
       reputation: peerId => this.#reputationOf(peerId),
       onReputation: (peerId, outcome) => {
-        const next = updateReputation(this.#reputationOf(peerId), outcome)
-        this.#reputation.set(peerId, next)
-        this.store.saveReputation(peerId, next)
+        try {
+          const next = updateReputation(this.#reputationOf(peerId), outcome)
+          this.#reputation.set(peerId, next)
+          this.store.saveReputation(peerId, next)
+        } catch (err) {
+          // As with the audit: work still in flight while the node stops must not crash it.
+          this.log.warn('reputation not saved', { peerId, err })
+        }
       },
       emit: event => { this.emit(`task:${event.type}`, event as SwarmNodeEvents[`task:${typeof event.type}`]) },
       earlyClose: { minScore: config.negotiation.earlyCloseMinScore, backupsPerSkill: 1 },
@@ -239,6 +255,26 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     }
   }
 
+  /**
+   * Connects to an agent that works a skill this node also works, while the skill's topic has
+   * fewer connected subscribers than the gossip mesh wants: so the agents of one skill form one
+   * mesh even when the peer they bootstrapped from (or everyone they know) lacks the skill, and an
+   * announcement reaching one of them reaches them all.
+   */
+  #meetSkillPeer (record: AgentRecord): void {
+    if (!this.#running || record.self) return
+    const shared = record.card.skills.filter(s => s.hasHandler && this.skills.canDo(s.name, 'novice'))
+    if (shared.length === 0) return
+    const peer = peerIdFromString(record.peerId)
+    if (this.libp2p.getConnections(peer).length > 0) return
+    if (this.libp2p.getConnections().length >= this.config.connections.maxConnections / 2) return
+    const wanted = shared.some(s => this.gossip.subscribers(topics.skill(this.config.network, s.name)).length < this.config.gossip.D)
+    if (!wanted) return
+    void this.messenger.learnAddrs(peer, record.card.addrs)
+      .then(async () => { await this.libp2p.dial(peer) })
+      .catch((err: unknown) => { this.log.debug('dial to an agent of a shared skill failed', { peer: record.peerId, err }) })
+  }
+
   async #fetchInput (announcer: PeerId, taskId: string, input: TaskInput): Promise<Json> {
     if (input.kind === 'none') return null
     if (input.kind === 'inline') return input.value
@@ -258,9 +294,10 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   async #ensureReachable (required: RequiredSkill[]): Promise<void> {
     const missing: string[] = []
     for (const req of required) {
-      if (this.skills.canDo(req.name, req.minLevel)) continue
       const topic = topics.skill(this.config.network, req.name)
       if (this.gossip.subscribers(topic).length > 0) continue
+      // Even when this node can do the skill itself, others that can should hear the task too.
+      const selfCapable = this.skills.canDo(req.name, req.minLevel)
       const known = this.directory.directory.find({ skill: req.name, minLevel: req.minLevel }).filter(a => !a.self)
       const able = known.filter(a => a.skill.hasHandler)
       if (able.length > 0) {
@@ -281,6 +318,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
         }
         if (await subscribed) continue
       }
+      if (selfCapable) continue
       const level = req.minLevel === 'novice' ? '' : ` at level ${req.minLevel} or above`
       if (able.length > 0) missing.push(`skill "${req.name}"${level}: ${able.length} agent(s) have it but none could be reached`)
       else if (known.length > 0) missing.push(`skill "${req.name}"${level}: ${known.map(a => a.card.name).join(', ')} advertise it without a handler (start them with --exec ${req.name}=<command>)`)
@@ -355,7 +393,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.#stopping = (async () => {
       this.emit('node:stopping', {})
       this.log.info('node stopping')
-      this.announcer.stop()
+      await this.announcer.stop()
       this.bidder.stop()
       await this.messenger.stop()
       await this.inputMessenger.stop()
@@ -432,6 +470,19 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   /** Cancels a task this node announced. */
   async cancel (taskId: string, reason = 'cancelled by the user'): Promise<TaskState> {
     return await this.announcer.cancel(taskId, reason)
+  }
+
+  /**
+   * Refuses all traffic with these peers (replacing the previous list) and hangs up on them:
+   * used to simulate network partitions, and to shut out misbehaving peers. An empty list
+   * lifts the block.
+   */
+  async blockPeers (peerIds: Iterable<string>): Promise<void> {
+    this.#blocked.clear()
+    for (const id of peerIds) if (id !== '' && id !== this.peerId.toString()) this.#blocked.add(id)
+    await Promise.allSettled(this.libp2p.getConnections()
+      .filter(c => this.#blocked.has(c.remotePeer.toString()))
+      .map(async c => { await c.close().catch(() => { c.abort(new Error('blocked')) }) }))
   }
 
   /** Tasks this node announced, newest first (from the store: includes those of earlier runs). */
@@ -548,15 +599,16 @@ export async function createSwarmNode (input: NodeConfigInput | NodeConfig = {},
   const log = options.logger ?? createLogger({ level: config.logLevel, sinks, fields: config.name !== undefined ? { node: config.name } : {} })
   const privateKey = await loadOrCreatePrivateKey(paths.privateKey)
   const token = loadOrCreateToken(paths.apiToken)
+  const blocked = new Set<string>()
   const store = SwarmStore.open(config.storage === 'memory' ? ':memory:' : paths.database)
   let libp2p: SwarmLibp2p
   try {
-    libp2p = await buildLibp2p({ privateKey, config })
+    libp2p = await buildLibp2p({ privateKey, config, blocked })
   } catch (err) {
     store.close()
     throw err
   }
-  const node = new SwarmNode(config, paths, libp2p, log, token, store)
+  const node = new SwarmNode(config, paths, libp2p, log, token, store, blocked)
   if (options.start !== false) {
     await node.start()
   }

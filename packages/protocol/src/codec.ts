@@ -48,10 +48,16 @@ function nestsDeeperThan (value: unknown, limit: number): boolean {
   return false
 }
 
-/** A fresh message id: 22 URL-safe characters from 128 random bits. */
+/**
+ * A fresh message id: 22 URL-safe characters from 128 random bits. It never starts with "-":
+ * task ids are typed on command lines (`swarm-node task <id>`), where a leading "-" reads as an
+ * option.
+ */
 export function newId (): string {
   const bytes = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(bytes)
+  do {
+    globalThis.crypto.getRandomValues(bytes)
+  } while ((bytes[0] ?? 0) >> 2 === 62) // the first character would be "-" (base64url digit 62)
   return Buffer.from(bytes).toString('base64url')
 }
 

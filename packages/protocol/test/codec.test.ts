@@ -112,6 +112,10 @@ describe('newId', () => {
     for (let i = 0; i < n; i++) ids.add(newId())
     assert.equal(ids.size, n)
   })
+
+  it('never starts with "-" (it would read as an option on a command line)', () => {
+    for (let i = 0; i < 5_000; i++) assert.ok(!newId().startsWith('-'))
+  })
 })
 
 describe('OVERSIZED', () => {

@@ -1,6 +1,7 @@
-import { createSwarmNode, isSwarmError, loadConfig, parseSkillFlag } from '@swarm/node'
+import { isAbsolute, resolve } from 'node:path'
+import { createSwarmNode, isSwarmError, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
 import { CliError, EXIT } from '../exit-codes.js'
-import { PortSchema, PositiveIntSchema, parseFlag } from '../flags.js'
+import { PortSchema, PositiveIntSchema, parseDuration, parseFlag } from '../flags.js'
 import { shortId } from '../output.js'
 import type { Output } from '../output.js'
 import type { NodeConfigInput, SwarmNode } from '@swarm/node'
@@ -13,6 +14,7 @@ export interface StartFlags {
   bootstrap?: string[]
   skill?: string[]
   exec?: string[]
+  handlerTimeout?: string
   network?: string
   mdns: boolean
   dht?: boolean
@@ -24,8 +26,51 @@ export interface StartFlags {
   quiet?: boolean
 }
 
+/** Names of the skills a config file (read with readConfigFile) declares. */
+function skillNamesOf (fromFile: Record<string, unknown>): string[] {
+  const skills = fromFile.skills
+  if (!Array.isArray(skills)) return []
+  return skills.flatMap((s: unknown) => typeof s === 'object' && s !== null && typeof (s as { name?: unknown }).name === 'string' ? [(s as { name: string }).name] : [])
+}
+
+/**
+ * The skill entries that `--exec skill=command args…` adds: an `exec` handler for each, bound to
+ * a skill declared with --skill or in the config file (`fileSkills`).
+ */
+export function execOverrides (flags: StartFlags, fileSkills: string[] = []): Array<{ name: string, handler: { kind: 'exec', command: string, args: string[], timeoutMs?: number } }> {
+  const execs = flags.exec ?? []
+  if (execs.length === 0) {
+    if (flags.handlerTimeout !== undefined) throw new CliError(EXIT.USAGE, '--handler-timeout applies to handlers given with --exec: add --exec skill=command')
+    return []
+  }
+  let timeoutMs: number | undefined
+  if (flags.handlerTimeout !== undefined) {
+    timeoutMs = parseDuration('--handler-timeout', flags.handlerTimeout)
+    if (timeoutMs < 1) throw new CliError(EXIT.USAGE, `invalid --handler-timeout "${flags.handlerTimeout}": must be more than 0`)
+  }
+  const declared = new Set([...fileSkills, ...(flags.skill ?? []).map(s => s.split(':')[0] ?? '')])
+  const bound = new Set<string>()
+  return execs.map(flag => {
+    let parsed: ReturnType<typeof parseExecFlag>
+    try {
+      parsed = parseExecFlag(flag)
+    } catch (err) {
+      throw new CliError(EXIT.USAGE, (err as Error).message)
+    }
+    const { skill, args } = parsed
+    if (!declared.has(skill)) {
+      throw new CliError(EXIT.USAGE, `--exec binds a handler to skill "${skill}", which this agent does not declare: add --skill ${skill}:<level> (e.g. --skill ${skill}:intermediate), or declare it in the config file`)
+    }
+    if (bound.has(skill)) throw new CliError(EXIT.USAGE, `--exec is given twice for skill "${skill}": one handler per skill`)
+    bound.add(skill)
+    // A relative program path is relative to where swarm-node was started, not to the handler's working directory.
+    const command = (parsed.command.startsWith('./') || parsed.command.startsWith('../')) && !isAbsolute(parsed.command) ? resolve(parsed.command) : parsed.command
+    return { name: skill, handler: { kind: 'exec' as const, command, args, ...(timeoutMs !== undefined ? { timeoutMs } : {}) } }
+  })
+}
+
 /** Turns the start flags into config overrides; only flags that were given override the file. */
-export function startOverrides (flags: StartFlags): Partial<NodeConfigInput> {
+export function startOverrides (flags: StartFlags, fileSkills: string[] = []): Partial<NodeConfigInput> {
   const overrides: Partial<NodeConfigInput> = {}
   if (flags.dataDir !== undefined) overrides.dataDir = flags.dataDir
   if (flags.listen !== undefined && flags.listen.length > 0) overrides.listen = flags.listen
@@ -47,6 +92,17 @@ export function startOverrides (flags: StartFlags): Partial<NodeConfigInput> {
       }
     })
   }
+  const execs = execOverrides(flags, fileSkills)
+  if (execs.length > 0) {
+    // Merged by name: onto the --skill entry, or onto the config file's skill by mergeConfig.
+    const skills = [...(overrides.skills ?? [])] as Array<Record<string, unknown> & { name: string }>
+    for (const e of execs) {
+      const i = skills.findIndex(s => s.name === e.name)
+      if (i === -1) skills.push(e)
+      else skills[i] = { ...skills[i], handler: e.handler } as Record<string, unknown> & { name: string }
+    }
+    overrides.skills = skills as NodeConfigInput['skills']
+  }
   return overrides
 }
 
@@ -59,7 +115,9 @@ function describeSkills (node: SwarmNode): string {
 export async function startCommand (flags: StartFlags, out: Output): Promise<number> {
   let node: SwarmNode
   try {
-    const config = loadConfig(flags.config, startOverrides(flags))
+    const fromFile = flags.config === undefined ? {} : readConfigFile(flags.config)
+    const overrides = startOverrides(flags, skillNamesOf(fromFile))
+    const config = parseConfig(mergeConfig(fromFile, overrides), flags.config === undefined ? 'configuration' : `config file ${flags.config}`)
     node = await createSwarmNode(config)
   } catch (err) {
     if (err instanceof CliError) throw err
@@ -72,7 +130,7 @@ export async function startCommand (flags: StartFlags, out: Output): Promise<num
 
   const status = node.status()
   if (flags.json === true) {
-    out.json({ event: 'started', peerId: status.peerId, name: status.name, network: status.network, addrs: status.addrs, api: status.api, dataDir: status.dataDir, skills: status.skills.map(s => ({ name: s.name, level: s.level })) })
+    out.json({ event: 'started', peerId: status.peerId, name: status.name, network: status.network, addrs: status.addrs, api: status.api, dataDir: status.dataDir, skills: node.config.skills.map(s => ({ name: s.name, level: s.level, ...(s.handler !== undefined ? { handler: s.handler.kind } : {}) })) })
   } else {
     out.line(`swarm-node ${status.software.version} started`)
     out.line(`  name       ${status.name}`)

@@ -12,7 +12,8 @@ import type { SkillHandler } from './types.js'
 /**
  * A builtin handler: `echo` returns its input; `sleep` waits `delayMs` (stopping early with
  * HANDLER_ABORTED or HANDLER_TIMEOUT when the signal aborts) and returns
- * `{ slept: delayMs, input }`; `fail` always fails with HANDLER_CRASHED.
+ * `{ slept: delayMs, input }`; `fail` always fails with HANDLER_CRASHED; `simulate` (for the
+ * simulator) waits `input.workMs` (default `delayMs`) and fails when `input.fail` is true.
  */
 export function builtinHandler (config: BuiltinHandlerConfig): SkillHandler {
   const { name, delayMs } = parseHandlerConfig(BuiltinHandlerSchema, config)
@@ -32,6 +33,14 @@ export function builtinHandler (config: BuiltinHandlerConfig): SkillHandler {
     case 'fail':
       return async () => {
         throw new HandlerError('HANDLER_CRASHED', 'builtin fail handler')
+      }
+    case 'simulate':
+      return async (input, ctx): Promise<Json> => {
+        const spec = typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}
+        const workMs = typeof spec.workMs === 'number' && spec.workMs >= 0 ? Math.min(spec.workMs, 3_600_000) : delayMs
+        await abortableSleep(workMs, ctx.signal)
+        if (spec.fail === true) throw new HandlerError('HANDLER_CRASHED', 'simulated failure')
+        return { skill: ctx.skill, workMs }
       }
   }
 }

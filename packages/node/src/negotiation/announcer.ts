@@ -82,6 +82,8 @@ export class Announcer {
   readonly #o: AnnouncerOptions
   readonly #log: Logger
   readonly #sessions = new Map<string, Session>()
+  /** Notices on their way (cancels, group formed): stopping waits a little for them. */
+  readonly #notices = new Set<Promise<void>>()
   #stopped = false
   readonly stats = { announced: 0, formed: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, offersReceived: 0, retries: 0 }
 
@@ -90,7 +92,12 @@ export class Announcer {
     this.#log = options.logger
   }
 
-  stop (): void {
+  /**
+   * Cancels the tasks that are not final (their members are told to stop) and waits up to
+   * `noticeWaitMs` for the notices to be delivered, so that members do not go on working for
+   * an announcer that is gone.
+   */
+  async stop (noticeWaitMs = 2_000): Promise<void> {
     this.#stopped = true
     for (const session of this.#sessions.values()) {
       for (const t of session.timers) clearTimeout(t)
@@ -101,6 +108,13 @@ export class Announcer {
       }
       if (session.groupTopic !== undefined) this.#o.gossip.unsubscribe(session.groupTopic)
     }
+    if (this.#notices.size === 0) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled([...this.#notices]),
+      new Promise<void>(resolve => { timer = setTimeout(resolve, noticeWaitMs) })
+    ])
+    clearTimeout(timer)
   }
 
   get (taskId: string): TaskHandle | undefined {
@@ -354,9 +368,12 @@ export class Announcer {
   }
 
   #fireAndForget (peerId: string, message: SwarmMessage): void {
-    this.#o.messenger.request(peerIdFromString(peerId), message, { timeoutMs: 5_000 }).catch(err => {
-      this.#log.debug('notice not delivered', { type: message.type, peerId, err })
-    })
+    const notice: Promise<void> = this.#o.messenger.request(peerIdFromString(peerId), message, { timeoutMs: 5_000 })
+      .then(() => {}, (err: unknown) => {
+        this.#log.debug('notice not delivered', { type: message.type, peerId, err })
+      })
+      .finally(() => { this.#notices.delete(notice) })
+    this.#notices.add(notice)
   }
 
   // -------------------------------------------------------------------------
@@ -375,7 +392,7 @@ export class Announcer {
     this.stats.announced++
     this.#o.audit(body.taskId, 'announce', { attempt: body.attempt, topics: topicNames })
     this.#emit({ type: 'announced', taskId: body.taskId, at: Date.now(), attempt: body.attempt, topics: topicNames })
-    this.#timer(session, body.bidWindowMs, () => { this.#closeBidding(session, false) })
+    this.#timer(session, body.bidWindowMs, () => { this.#closeBidding(session, false, body.attempt) })
     this.#o.localBidder(body)
     await Promise.all(topicNames.map(async topic => {
       try {
@@ -434,7 +451,7 @@ export class Announcer {
     this.#emit({ type: 'offer', taskId: offer.taskId, at: Date.now(), peerId, skills: skills.map(s => s.name), score: offer.score })
     const early = this.#o.earlyClose ?? { minScore: 0.45, backupsPerSkill: 1 }
     if (coveredWell(required, this.#candidates(session), { ...early, maxGroupSize: session.body.maxGroupSize, exclude: session.excluded })) {
-      setImmediate(() => { this.#closeBidding(session, true) })
+      setImmediate(() => { this.#closeBidding(session, true, offer.attempt) })
     }
     return createMessage('ACK', { ref: message.id })
   }
@@ -443,8 +460,9 @@ export class Announcer {
     return [...session.offers.values()].map(o => o.candidate)
   }
 
-  #closeBidding (session: Session, early: boolean): void {
-    if (!session.biddingOpen || session.state.status !== 'ANNOUNCED') return
+  /** Ends the bidding of `attempt` (the bid-window timer of an attempt that closed early must not end the next one's). */
+  #closeBidding (session: Session, early: boolean, attempt: number): void {
+    if (!session.biddingOpen || session.state.status !== 'ANNOUNCED' || session.state.attempt !== attempt) return
     session.biddingOpen = false
     const { taskId } = session.state
     const candidates = this.#candidates(session)
@@ -587,13 +605,17 @@ export class Announcer {
   async #startMembers (session: Session, members: GroupMember[]): Promise<void> {
     const { taskId } = session.state
     const groupId = session.groupId
-    if (groupId === undefined) return
-    const started = await Promise.all(members.map(async m => await this.#startMember(session, m.peerId, m.skills)))
-    if (session.groupId !== groupId || session.state.status !== 'ASSIGNED') return
+    if (groupId === undefined || session.state.status !== 'ASSIGNED') return
+    // RUNNING before the first start goes out: a quick member's result can arrive before the
+    // other members acknowledged their start, and results are only taken while RUNNING.
     session.startedAt = Date.now()
-    this.#apply(session, { type: 'started', at: Date.now() })
+    this.#apply(session, { type: 'started', at: session.startedAt })
     this.#o.audit(taskId, 'task-started', { groupId, members: members.map(m => m.peerId) })
     this.#emit({ type: 'started', taskId, at: Date.now(), groupId })
+    const started = await Promise.all(members.map(async m => await this.#startMember(session, m.peerId, m.skills)))
+    // (#apply above changed the status: read it afresh.)
+    const status = session.state.status as TaskState['status']
+    if (session.groupId !== groupId || status !== 'RUNNING') return
     for (let i = 0; i < members.length; i++) {
       const m = members[i]
       if (m !== undefined && started[i] === false) void this.#replaceMember(session, m.peerId, 'did not acknowledge the task start')

@@ -80,6 +80,12 @@ export class Bidder {
   readonly #offered = new Map<string, Announcement>()
   /** Tasks we accepted (committed capacity), by task id. */
   readonly #assigned = new Map<string, Assignment>()
+  /**
+   * Announcements we offered on and no longer hold a reservation for (not chosen, or the lease
+   * ended), by task id: the announcer may still invite us as a backup, to replace a member that
+   * declined or went away. Such an invite is accepted when a slot is free.
+   */
+  readonly #formerOffers = new Map<string, Announcement>()
   readonly #seen = new Set<string>()
   #drainScheduled = false
   #leaseTimer?: NodeJS.Timeout
@@ -170,7 +176,10 @@ export class Bidder {
     const now = Date.now()
     this.#capacity = expireReservations(this.#capacity, now)
     for (const [taskId, a] of this.#offered) {
-      if (!this.#capacity.reservations.has(taskId) && !this.#capacity.committed.has(taskId)) this.#offered.delete(taskId)
+      if (!this.#capacity.reservations.has(taskId) && !this.#capacity.committed.has(taskId)) {
+        this.#offered.delete(taskId)
+        this.#rememberFormerOffer(a, now)
+      }
     }
     const ranked = [...this.#waiting.values()]
       .filter(a => {
@@ -221,6 +230,9 @@ export class Bidder {
     this.stats.offersSent++
     this.#o.emit('work:offered', { taskId: body.taskId, announcer: a.announcer.toString(), skills: a.covered.map(s => s.name), score })
     try {
+      // The announcer may be a peer we have no connection to (the announcement came through
+      // the mesh): its addresses from the announcement let us dial it.
+      await this.#o.messenger.learnAddrs(a.announcer, body.announcerAddrs)
       const reply = await this.#o.messenger.request(a.announcer, offer, { timeoutMs: Math.max(2_000, body.bidWindowMs + 2_000) })
       if (reply.type === 'ERROR') {
         this.stats.offersRefused++
@@ -242,10 +254,24 @@ export class Bidder {
       if (!assigned.running) this.#finishAssignment(taskId, assigned)
       return
     }
+    const offered = this.#offered.get(taskId)
+    if (offered !== undefined) this.#rememberFormerOffer(offered, Date.now())
     if (this.#offered.delete(taskId) || this.#capacity.reservations.has(taskId)) {
       this.#capacity = releaseReservation(this.#capacity, taskId)
       this.#o.emit('work:released', { taskId, reason })
       this.#scheduleDrain()
+    }
+  }
+
+  #rememberFormerOffer (a: Announcement, now: number): void {
+    for (const [taskId, former] of this.#formerOffers) {
+      if (former.body.deadline <= now) this.#formerOffers.delete(taskId)
+    }
+    this.#formerOffers.delete(a.body.taskId)
+    this.#formerOffers.set(a.body.taskId, a)
+    if (this.#formerOffers.size > 1_000) {
+      const oldest = this.#formerOffers.keys().next().value
+      if (oldest !== undefined) this.#formerOffers.delete(oldest)
     }
   }
 
@@ -280,7 +306,8 @@ export class Bidder {
       this.#o.audit(taskId, 'invite-declined', { groupId, reason })
       return createMessage('GROUP_REJECT', { taskId, groupId, reason })
     }
-    const a = this.#fromAnnouncer(taskId, from)
+    const former = this.#formerOffers.get(taskId)
+    const a = this.#fromAnnouncer(taskId, from) ?? (former !== undefined && former.announcer.equals(from) && Date.now() < former.body.deadline ? former : undefined)
     if (a === undefined) return decline('no offer of ours for this task from this announcer')
     if (a.body.attempt !== message.body.attempt) return decline('the invite is for another attempt')
     if (this.#assigned.has(taskId)) {
@@ -297,6 +324,7 @@ export class Bidder {
     }
     this.#capacity = result.state
     this.#offered.delete(taskId)
+    this.#formerOffers.delete(taskId)
     const assignment: Assignment = { announcement: a, groupId, skills, abort: new AbortController(), running: false, finished: new Set() }
     this.#assigned.set(taskId, assignment)
     // Without a start before the deadline the commitment lapses.
@@ -349,12 +377,22 @@ export class Bidder {
     const { taskId, groupId } = start
     const groupTopic = topics.group(this.#o.network, groupId)
     const memberIds = new Set([...start.members.map(m => m.peerId), announcer.toString()])
-    this.#o.gossip.subscribe(groupTopic, 'group', delivery => {
-      const m = delivery.message
-      if (m.type === 'DISSOLVE' && delivery.from.equals(announcer)) this.#leaveGroup(taskId, groupTopic)
-    }, (_m, signer) => memberIds.has(signer.toString()))
+    // A task this node announced itself: its announcer side follows the group topic already (a
+    // topic has one handler here), and gossip does not deliver our own messages to us, so
+    // updates go to the announcer side directly.
+    const local = announcer.equals(this.#o.self)
+    if (!local) {
+      this.#o.gossip.subscribe(groupTopic, 'group', delivery => {
+        const m = delivery.message
+        if (m.type === 'DISSOLVE' && delivery.from.equals(announcer)) this.#leaveGroup(taskId, groupTopic)
+      }, (_m, signer) => memberIds.has(signer.toString()))
+    }
+    const sendUpdate = (update: MessageOf<'TASK_UPDATE'>): void => {
+      if (local) this.#o.messenger.request(announcer, update).catch(() => {})
+      else this.#o.gossip.publish(groupTopic, update).catch(() => {})
+    }
     clearTimeout(a.groupTimer)
-    a.groupTimer = setTimeout(() => { this.#leaveGroup(taskId, groupTopic) }, Math.max(0, start.deadline - Date.now()) + 5_000)
+    a.groupTimer = setTimeout(() => { if (!local) this.#leaveGroup(taskId, groupTopic) }, Math.max(0, start.deadline - Date.now()) + 5_000)
     a.groupTimer.unref()
     this.stats.tasksRun++
     this.#o.audit(taskId, 'work-started', { groupId, skills: a.skills })
@@ -394,10 +432,10 @@ export class Bidder {
             lastProgressAt = now
             const progress = Math.min(1, Math.max(0, fraction))
             this.#o.emit('work:progress', { taskId, skill: skillName, progress, ...(text !== undefined ? { message: text } : {}) })
-            this.#o.gossip.publish(groupTopic, createMessage('TASK_UPDATE', { taskId, groupId, skill: skillName, progress, ...(text !== undefined ? { message: text.slice(0, 256) } : {}) })).catch(() => {})
+            sendUpdate(createMessage('TASK_UPDATE', { taskId, groupId, skill: skillName, progress, ...(text !== undefined ? { message: text.slice(0, 256) } : {}) }))
           },
           saveCheckpoint: state => {
-            this.#o.gossip.publish(groupTopic, createMessage('TASK_UPDATE', { taskId, groupId, skill: skillName, progress: 0, message: 'checkpoint', checkpoint: state })).catch(() => {})
+            sendUpdate(createMessage('TASK_UPDATE', { taskId, groupId, skill: skillName, progress: 0, message: 'checkpoint', checkpoint: state }))
           },
           log: this.#log.child('handler', { taskId, skill: skillName })
         }, timeoutMs)

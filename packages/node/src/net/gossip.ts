@@ -32,16 +32,26 @@ export interface GossipStats {
 /** Decides whether the signer may send this message on this topic (e.g. group members only). */
 export type GossipAuthorizer = (message: SwarmMessage, from: PeerId) => boolean
 
-interface TopicEntry {
-  channel: Channel
+/** Longest wait, before a publication, for gossipsub's stream to a newly connected subscriber. */
+const OUTBOUND_STREAM_WAIT_MS = 1_000
+
+interface Subscriber {
   handler: GossipHandler
   authorize?: GossipAuthorizer
+}
+
+interface TopicEntry {
+  channel: Channel
+  /** Everyone on this node that listens to the topic (e.g. the announcer and the local member of a group). */
+  subscribers: Subscriber[]
 }
 
 /**
  * The node's only door to gossipsub: subscribes topics with validators that decode and check
  * every message (so that gossipsub's peer scoring punishes senders of invalid ones), and
- * hands validated messages with their signer to one handler per topic.
+ * hands validated messages with their signer to the handlers of the topic. Several parts of the
+ * node may listen to one topic (an announcer that is also a member of its own group): each gets
+ * the messages its authorizer allows; `unsubscribe` leaves the topic for all of them.
  */
 export class GossipRouter {
   readonly #pubsub: GossipSub
@@ -51,6 +61,8 @@ export class GossipRouter {
   readonly #topics = new Map<string, TopicEntry>()
   /** Messages decoded by a validator, so the delivery does not decode them again. */
   readonly #decoded = new WeakMap<Message, SwarmMessage>()
+  /** Peers whose outbound gossip stream did not open in time once: not waited for again. */
+  readonly #gaveUpOn = new Set<string>()
   readonly stats: GossipStats = { published: 0, delivered: 0, rejected: {} }
 
   constructor (pubsub: GossipSub, options: GossipRouterOptions) {
@@ -67,12 +79,14 @@ export class GossipRouter {
   }
 
   subscribe (topic: string, channel: Channel, handler: GossipHandler, authorize?: GossipAuthorizer): void {
-    const entry: TopicEntry = authorize === undefined ? { channel, handler } : { channel, handler, authorize }
-    if (this.#topics.has(topic)) {
-      this.#topics.set(topic, entry)
+    const subscriber: Subscriber = authorize === undefined ? { handler } : { handler, authorize }
+    const existing = this.#topics.get(topic)
+    if (existing !== undefined) {
+      // The same handler subscribing again replaces its own entry; another handler is added.
+      existing.subscribers = [...existing.subscribers.filter(s => s.handler !== handler), subscriber]
       return
     }
-    this.#topics.set(topic, entry)
+    this.#topics.set(topic, { channel, subscribers: [subscriber] })
     this.#pubsub.topicValidators.set(topic, (peer, msg) => this.#validate(topic, channel, peer, msg))
     this.#pubsub.subscribe(topic)
   }
@@ -95,9 +109,41 @@ export class GossipRouter {
   /** Encodes and publishes a message; returns how many peers it was sent to directly. */
   async publish (topic: string, message: SwarmMessage): Promise<number> {
     const data = encodeMessage(message, LIMITS.maxGossipMessageBytes)
+    await this.#outboundStreamsReady(topic)
     const result = await this.#pubsub.publish(topic, data)
     this.stats.published++
     return result.recipients.length
+  }
+
+  /**
+   * Gossipsub learns a new peer's subscriptions (on the peer's stream to us) a moment before its
+   * own stream to that peer is open, and silently drops what is published to the peer in
+   * between: an announcement published right after dialing the only agent with a skill would be
+   * lost. So before publishing, wait (briefly, once per peer) until every known subscriber of
+   * the topic can be sent to.
+   */
+  async #outboundStreamsReady (topic: string): Promise<void> {
+    // The GossipSub class keeps its open streams in `streamsOutbound` (not part of its interface:
+    // without it, as with another pubsub, there is nothing to wait for).
+    const outbound = (this.#pubsub as unknown as { streamsOutbound?: unknown }).streamsOutbound
+    if (!(outbound instanceof Map)) return
+    const missing = (): string[] => this.#pubsub.getSubscribers(topic)
+      .map(p => p.toString())
+      .filter(id => !outbound.has(id) && !this.#gaveUpOn.has(id))
+    let pending = missing()
+    if (pending.length === 0) return
+    const started = Date.now()
+    const until = started + OUTBOUND_STREAM_WAIT_MS
+    while (pending.length > 0 && Date.now() < until) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+      pending = missing()
+    }
+    this.#log.debug('waited for gossip streams to new subscribers', { topic, waitedMs: Date.now() - started })
+    if (pending.length > 0) {
+      this.#log.debug('publishing although some subscribers have no open gossip stream', { topic, peers: pending })
+      if (this.#gaveUpOn.size > 10_000) this.#gaveUpOn.clear()
+      for (const id of pending) this.#gaveUpOn.add(id)
+    }
   }
 
   #reject (reason: string, from: PeerId | undefined, topic: string): TopicValidatorResult {
@@ -119,8 +165,8 @@ export class GossipRouter {
     if (Math.abs(Date.now() - message.ts) > this.#maxClockSkewMs) {
       return this.#reject('STALE', msg.from, topic)
     }
-    const authorize = this.#topics.get(topic)?.authorize
-    if (authorize !== undefined && !authorize(message, msg.from)) {
+    const subscribers = this.#topics.get(topic)?.subscribers ?? []
+    if (!subscribers.some(s => s.authorize === undefined || s.authorize(message, msg.from))) {
       return this.#reject('UNAUTHORIZED', msg.from, topic)
     }
     this.#decoded.set(msg, message)
@@ -140,10 +186,13 @@ export class GossipRouter {
       }
     }
     this.stats.delivered++
-    try {
-      entry.handler({ topic: msg.topic, message, from: msg.from })
-    } catch (err) {
-      this.#log.error('gossip handler failed', { topic: msg.topic, type: message.type, err })
+    for (const s of [...entry.subscribers]) {
+      if (s.authorize !== undefined && !s.authorize(message, msg.from)) continue
+      try {
+        s.handler({ topic: msg.topic, message, from: msg.from })
+      } catch (err) {
+        this.#log.error('gossip handler failed', { topic: msg.topic, type: message.type, err })
+      }
     }
   }
 }

@@ -36,6 +36,8 @@ export interface BuildLibp2pOptions {
   config: NodeConfig
   /** Extra services (the registry adds relay and a DHT server). */
   doPX?: boolean
+  /** Peers (peer id strings) this node refuses to talk to; changed at run time by `blockPeers`. */
+  blocked?: ReadonlySet<string>
 }
 
 function checkAddrs (kind: string, addrs: string[]): void {
@@ -97,6 +99,7 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
+      connectionGater: gaterFor(options.blocked),
       connectionManager: {
         maxConnections: config.connections.maxConnections,
         inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
@@ -107,6 +110,17 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
     }) as unknown as SwarmLibp2p
   } catch (err) {
     throw translateListenError(err, config.listen)
+  }
+}
+
+/** A connection gater that refuses the peers in `blocked` in both directions. */
+function gaterFor (blocked: ReadonlySet<string> | undefined): Libp2pOptions['connectionGater'] {
+  if (blocked === undefined) return undefined
+  const deny = (peer: { toString: () => string }): boolean => blocked.has(peer.toString())
+  return {
+    denyDialPeer: deny,
+    denyInboundEncryptedConnection: deny,
+    denyOutboundEncryptedConnection: deny
   }
 }
 

@@ -1,0 +1,175 @@
+import { TASK_STATUSES } from '@swarm/node'
+import { z } from 'zod'
+import { ApiClient, resolveApiTarget } from '../api-client.js'
+import { CliError, EXIT } from '../exit-codes.js'
+import { parseFlag, wholeNumber } from '../flags.js'
+import { formatMs, table } from '../output.js'
+import { OutcomeSchema, PeerNames, printOutput } from './task-format.js'
+import type { ApiFlags } from '../api-client.js'
+import type { Output } from '../output.js'
+
+export interface TaskListFlags extends ApiFlags {
+  status?: string
+  limit?: string
+  json?: boolean
+}
+
+const SkillReqSchema = z.object({ name: z.string(), minLevel: z.string(), count: z.number() }).loose()
+const MemberSchema = z.object({ peerId: z.string(), skills: z.array(z.string()) }).loose()
+
+const SummarySchema = z.object({
+  taskId: z.string(),
+  status: z.string(),
+  description: z.string(),
+  skills: z.array(SkillReqSchema),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  finishedAt: z.number().optional(),
+  durationMs: z.number(),
+  reason: z.string().optional(),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  members: z.array(MemberSchema)
+}).loose()
+
+const TaskListSchema = z.object({ tasks: z.array(SummarySchema) })
+
+const AuditSchema = z.object({ seq: z.number().optional(), at: z.number(), actor: z.string(), action: z.string(), detail: z.unknown().optional() }).loose()
+
+const TaskDetailSchema = z.object({
+  task: z.object({
+    taskId: z.string(),
+    role: z.string(),
+    status: z.string(),
+    createdAt: z.number(),
+    updatedAt: z.number(),
+    spec: z.unknown(),
+    state: z.object({
+      status: z.string(),
+      attempt: z.number(),
+      maxAttempts: z.number(),
+      members: z.array(MemberSchema),
+      reason: z.string().optional(),
+      history: z.array(z.object({ at: z.number(), from: z.string(), to: z.string(), event: z.string(), reason: z.string().optional() }).loose())
+    }).loose(),
+    summary: SummarySchema,
+    outcome: OutcomeSchema.optional(),
+    groupId: z.string().optional(),
+    active: z.boolean().optional()
+  }).loose(),
+  audit: z.array(AuditSchema)
+})
+
+function skillsText (skills: Array<z.infer<typeof SkillReqSchema>>): string {
+  return skills.map(s => `${s.name}:${s.minLevel}${s.count > 1 ? `:${s.count}` : ''}`).join(', ')
+}
+
+function cut (text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`
+}
+
+const StatusFlagSchema = z.string().transform(s => s.split(',').map(x => x.trim().toUpperCase()).filter(x => x !== '')).pipe(z.array(z.enum(TASK_STATUSES)).min(1))
+
+/** `swarm-node tasks`: the tasks this node announced, newest first. */
+export async function tasksCommand (flags: TaskListFlags, out: Output): Promise<number> {
+  const params = new URLSearchParams()
+  if (flags.status !== undefined) {
+    const parsed = StatusFlagSchema.safeParse(flags.status)
+    if (!parsed.success) throw new CliError(EXIT.USAGE, `invalid --status "${flags.status}": use ${TASK_STATUSES.join(', ')} (comma-separated for several)`)
+    params.set('status', parsed.data.join(','))
+  }
+  if (flags.limit !== undefined) params.set('limit', String(parseFlag('--limit', flags.limit, wholeNumber(1, 10_000))))
+  const client = new ApiClient(resolveApiTarget(flags))
+  const query = params.toString()
+  const { tasks } = await client.get(`/v1/tasks${query === '' ? '' : `?${query}`}`, TaskListSchema)
+  if (flags.json === true) {
+    out.json(tasks)
+    return EXIT.OK
+  }
+  if (tasks.length === 0) {
+    out.line(flags.status === undefined ? 'no tasks announced from this node yet' : `no ${flags.status} tasks`)
+    return EXIT.OK
+  }
+  const now = Date.now()
+  out.line(table(['ID', 'STATUS', 'DESCRIPTION', 'SKILLS', 'AGE', 'DURATION'], tasks.map(t => [
+    t.taskId,
+    t.status,
+    cut(t.description.replace(/\s+/g, ' '), 40),
+    skillsText(t.skills),
+    `${formatMs(Math.max(0, now - t.createdAt))} ago`,
+    t.finishedAt === undefined ? `${formatMs(t.durationMs)}…` : formatMs(t.durationMs)
+  ])))
+  return EXIT.OK
+}
+
+function rel (at: number, base: number): string {
+  const d = at - base
+  return d < 0 ? `-${formatMs(-d)}` : `+${formatMs(d)}`
+}
+
+function detailText (detail: unknown, names: PeerNames): string {
+  if (detail === undefined || detail === null) return ''
+  let text = JSON.stringify(detail)
+  // Peer ids are long; the names are what people recognise.
+  text = text.replace(/12D3KooW[1-9A-HJ-NP-Za-km-z]{44}/g, id => names.label(id))
+  return cut(text, 160)
+}
+
+/** `swarm-node task <id>`: one task's state, group, timings, result and audit trail. */
+export async function taskCommand (taskId: string, flags: ApiFlags & { json?: boolean }, out: Output): Promise<number> {
+  const client = new ApiClient(resolveApiTarget(flags))
+  const detail = await client.get(`/v1/tasks/${encodeURIComponent(taskId)}`, TaskDetailSchema)
+  if (flags.json === true) {
+    out.json(detail)
+    return EXIT.OK
+  }
+  const { task, audit } = detail
+  const s = task.summary
+  const names = new PeerNames(client)
+  await names.refresh()
+  const base = task.createdAt
+  out.line(`task ${task.taskId}  ${task.status}${task.role === 'member' ? ' (this node was a group member)' : ''}`)
+  out.line(`  description  ${s.description}`)
+  out.line(`  skills       ${skillsText(s.skills)}`)
+  out.line(`  created      ${new Date(base).toISOString()}`)
+  out.line(`  attempts     ${task.state.attempt}/${task.state.maxAttempts}`)
+  if (task.state.reason !== undefined) out.line(`  reason       ${task.state.reason}`)
+  const members = task.outcome?.members ?? task.state.members
+  if (members.length > 0) {
+    out.line(`  group        ${task.outcome?.groupId ?? task.groupId ?? ''}`)
+    const rows = table(['MEMBER', 'SKILLS', 'PEER ID'], members.map(m => [names.label(m.peerId), m.skills.join(', '), m.peerId]))
+    for (const line of rows.split('\n')) out.line(`    ${line}`)
+  }
+  const t = task.outcome?.timings
+  if (t !== undefined) {
+    const parts = [
+      t.announcedAt !== undefined ? `announced ${rel(t.announcedAt, base)}` : undefined,
+      t.formedAt !== undefined ? `formed ${rel(t.formedAt, base)}` : undefined,
+      t.startedAt !== undefined ? `started ${rel(t.startedAt, base)}` : undefined,
+      t.finishedAt !== undefined ? `finished ${rel(t.finishedAt, base)}` : undefined
+    ].filter(p => p !== undefined)
+    out.line(`  timings      ${parts.join(', ')}${t.totalMs !== undefined ? ` (total ${formatMs(t.totalMs)})` : ''}`)
+  } else {
+    out.line(`  running for  ${formatMs(Date.now() - base)}`)
+  }
+  if (task.outcome !== undefined) {
+    for (const e of task.outcome.errors ?? []) out.line(`  error        ${e.skill} on ${names.label(e.peerId)}: ${e.code} ${e.message}`)
+    if (task.outcome.ok) printOutput(task.outcome.output, out)
+  }
+  out.line(`audit trail (${audit.length} entries, times from creation):`)
+  out.line(table(['TIME', 'BY', 'ACTION', 'DETAIL'], audit.map(a => [rel(a.at, base), names.label(a.actor), a.action, detailText(a.detail, names)])))
+  return EXIT.OK
+}
+
+const CancelledSchema = z.object({ taskId: z.string(), status: z.string(), reason: z.string().optional() }).loose()
+
+/** `swarm-node cancel <id>`: cancels a task this node announced. */
+export async function cancelCommand (taskId: string, flags: ApiFlags & { json?: boolean, reason?: string }, out: Output): Promise<number> {
+  const body: { reason?: string } = {}
+  if (flags.reason !== undefined) body.reason = parseFlag('--reason', flags.reason, z.string().min(1).max(256))
+  const client = new ApiClient(resolveApiTarget(flags))
+  const result = await client.post(`/v1/tasks/${encodeURIComponent(taskId)}/cancel`, CancelledSchema, body)
+  if (flags.json === true) out.json(result)
+  else out.line(`task ${result.taskId} ${result.status}${result.reason !== undefined ? `: ${result.reason}` : ''}`)
+  return EXIT.OK
+}

@@ -1,0 +1,253 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { loopbackBytes } from './loopback.js'
+import { planSimulation } from './plan.js'
+import { buildReport } from './report.js'
+import type { PeerStats, TaskRecord, WorkerCommand, WorkerEvent } from './messages.js'
+import type { PeerPlan, SimulationPlan } from './plan.js'
+import type { SimReport } from './report.js'
+import type { Scenario } from './scenario.js'
+import type { NodeConfigInput } from '@swarm/node'
+
+/** What the simulator reports while it runs. */
+export interface SimProgress {
+  phase: 'starting' | 'settling' | 'running' | 'draining' | 'stopping'
+  peersStarted: number
+  peersAlive: number
+  peers: number
+  announced: number
+  completed: number
+  failed: number
+  inFlight: number
+  total: number
+  elapsedMs: number
+}
+
+export interface RunOptions {
+  onProgress?: (progress: SimProgress) => void
+  /** How often onProgress is called while tasks run. */
+  progressEveryMs?: number
+}
+
+/** The node configuration of one simulated peer, tuned for many peers on one host. */
+export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bootstrap: string[]): NodeConfigInput {
+  return {
+    name: peer.name,
+    dataDir: join(root, peer.name),
+    storage: 'memory',
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    mdns: false,
+    api: { enabled: false },
+    logLevel: 'silent',
+    capacity: scenario.capacity,
+    bootstrap,
+    connections: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 2_000, maxConnections: 200, dialTimeoutMs: 20_000 },
+    gossip: { ipColocationThreshold: 1_000_000, D: scenario.node.gossipD, Dlo: scenario.node.gossipDlo, Dhi: scenario.node.gossipDhi },
+    directory: { heartbeatMs: scenario.node.heartbeatMs, ttlMs: scenario.node.heartbeatMs * 3 },
+    skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: { kind: 'builtin' as const, name: 'simulate' as const } }))
+  }
+}
+
+class WorkerLink {
+  readonly worker: Worker
+  readonly #waiters = new Map<string, Array<(event: WorkerEvent) => void>>()
+  #chain: Promise<unknown> = Promise.resolve()
+
+  constructor (index: number, onEvent: (event: WorkerEvent) => void) {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { name: `sim-worker-${index}` })
+    this.worker.on('message', (event: WorkerEvent) => {
+      const waiters = this.#waiters.get(event.type)
+      const waiter = waiters?.shift()
+      if (waiter !== undefined) waiter(event)
+      onEvent(event)
+    })
+  }
+
+  send (command: WorkerCommand): void {
+    this.worker.postMessage(command)
+  }
+
+  /** Sends a command and resolves with the worker's answer of type `reply`; one at a time. */
+  async call<T extends WorkerEvent['type']>(command: WorkerCommand, reply: T): Promise<Extract<WorkerEvent, { type: T }>> {
+    const run = async (): Promise<Extract<WorkerEvent, { type: T }>> => await new Promise(resolve => {
+      const list = this.#waiters.get(reply) ?? []
+      list.push(event => { resolve(event as Extract<WorkerEvent, { type: T }>) })
+      this.#waiters.set(reply, list)
+      this.send(command)
+    })
+    const result = this.#chain.then(run, run)
+    this.#chain = result.catch(() => {})
+    return await result
+  }
+}
+
+function groupByWorker<T> (items: Array<{ worker: number, item: T }>): Map<number, T[]> {
+  const out = new Map<number, T[]>()
+  for (const { worker, item } of items) out.set(worker, [...(out.get(worker) ?? []), item])
+  return out
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/**
+ * Runs a simulation: real swarm nodes spread over worker threads, the planned workload, churn
+ * and partitions; returns the report. Every announced task is accounted for.
+ */
+export async function runSimulation (scenario: Scenario, options: RunOptions = {}): Promise<SimReport> {
+  const workers = Math.max(1, Math.min(scenario.workers ?? availableParallelism(), scenario.peers))
+  const plan: SimulationPlan = planSimulation(scenario, workers)
+  const root = mkdtempSync(join(tmpdir(), 'swarm-sim-'))
+  const startedAt = Date.now()
+  const cpuStart = process.cpuUsage()
+  const records = new Map<number, TaskRecord>()
+  const refused: Array<{ index: number, error: string, at: number }> = []
+  const announced = new Set<number>()
+  const addrs = new Map<number, string>()
+  const alive = new Set<number>()
+  const peersAlive: Array<{ t: number, alive: number }> = []
+  let phase: SimProgress['phase'] = 'starting'
+  let loadStartedAt = 0
+
+  const onEvent = (event: WorkerEvent): void => {
+    if (event.type === 'task') records.set(event.record.index, event.record)
+    else if (event.type === 'announce-failed') refused.push({ index: event.index, error: event.error, at: event.at })
+    else if (event.type === 'error') process.stderr.write(`simulator worker error: ${event.error}\n`)
+  }
+  const links = Array.from({ length: workers }, (_, i) => new WorkerLink(i, onEvent))
+  const markAlive = (): void => { peersAlive.push({ t: loadStartedAt === 0 ? 0 : Date.now() - loadStartedAt, alive: alive.size }) }
+
+  const progress = (): SimProgress => {
+    let completed = 0
+    let failed = 0
+    for (const r of records.values()) {
+      if (r.ok) completed++
+      else failed++
+    }
+    failed += refused.length
+    return { phase, peersStarted: addrs.size, peersAlive: alive.size, peers: scenario.peers, announced: announced.size, completed, failed, inFlight: announced.size - completed - failed, total: plan.tasks.length, elapsedMs: Date.now() - startedAt }
+  }
+  const report = (): void => { options.onProgress?.(progress()) }
+
+  try {
+    // Baseline memory: the process with its worker threads, before any node exists.
+    await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats')))
+    const baselineRss = process.memoryUsage().rss
+
+    // Start peers in batches, each bootstrapping from peers started before it (dial pacing).
+    for (let i = 0; i < plan.peers.length; i += scenario.node.startBatch) {
+      const batch = plan.peers.slice(i, i + scenario.node.startBatch)
+      const byWorker = groupByWorker(batch.map(peer => ({
+        worker: peer.worker,
+        item: { index: peer.index, config: peerConfig(scenario, peer, root, peer.bootstrap.flatMap(b => addrs.get(b) ?? [])) }
+      })))
+      const results = await Promise.all([...byWorker.entries()].map(async ([w, peers]) => await (links[w] as WorkerLink).call({ type: 'start', peers }, 'started')))
+      for (const r of results) for (const p of r.peers) { addrs.set(p.index, `${p.addr}`); alive.add(p.index) }
+      report()
+      if (scenario.node.startPauseMs > 0) await sleep(scenario.node.startPauseMs)
+    }
+    phase = 'settling'
+    report()
+    // Let gossip meshes form (a few heartbeats) and measure the background traffic.
+    await sleep(1500)
+    const quiet0 = loopbackBytes()
+    await sleep(2000)
+    const quiet1 = loopbackBytes()
+    const background = quiet0 !== undefined && quiet1 !== undefined ? (quiet1 - quiet0) / 2 : undefined
+    const startupMs = Date.now() - startedAt
+
+    phase = 'running'
+    loadStartedAt = Date.now()
+    markAlive()
+    const bytes0 = loopbackBytes()
+    const spec = { bidWindowMs: scenario.tasks.bidWindowMs, deadlineMs: scenario.tasks.deadlineMs, maxAttempts: scenario.tasks.maxAttempts }
+    const deadline = startedAt + scenario.durationLimitS * 1000
+    const timer = setInterval(report, options.progressEveryMs ?? 500)
+    const chaosDone = (async () => {
+      for (const event of plan.chaos) {
+        const wait = loadStartedAt + event.at - Date.now()
+        if (wait > 0) await sleep(wait)
+        if (Date.now() > deadline) return
+        const peers = event.peers.map(i => plan.peers[i] as PeerPlan)
+        if (event.kind === 'kill') {
+          await Promise.all([...groupByWorker(peers.map(p => ({ worker: p.worker, item: p.index }))).entries()].map(async ([w, ids]) => await (links[w] as WorkerLink).call({ type: 'kill', peers: ids }, 'killed')))
+          for (const p of peers) alive.delete(p.index)
+        } else if (event.kind === 'restart') {
+          const byWorker = groupByWorker(peers.map(p => ({ worker: p.worker, item: { index: p.index, config: peerConfig(scenario, p, root, [addrs.get(0) ?? '']) } })))
+          const results = await Promise.all([...byWorker.entries()].map(async ([w, list]) => await (links[w] as WorkerLink).call({ type: 'restart', peers: list }, 'restarted')))
+          for (const r of results) for (const p of r.peers) { addrs.set(p.index, p.addr); alive.add(p.index) }
+        } else {
+          const cut = new Set(event.peers)
+          const idOf = (addr: string | undefined): string => addr?.split('/p2p/')[1] ?? ''
+          const inside = event.peers.map(i => idOf(addrs.get(i)))
+          const outside = plan.peers.filter(p => !cut.has(p.index)).map(p => idOf(addrs.get(p.index)))
+          await Promise.all(links.map(async (link, w) => {
+            const mine = plan.peers.filter(p => p.worker === w)
+            const cmds: Array<Promise<unknown>> = []
+            const insideHere = mine.filter(p => cut.has(p.index)).map(p => p.index)
+            const outsideHere = mine.filter(p => !cut.has(p.index)).map(p => p.index)
+            if (event.kind === 'partition') {
+              if (insideHere.length > 0) cmds.push(link.call({ type: 'block', peers: insideHere, blocked: outside }, 'blocked'))
+              if (outsideHere.length > 0) cmds.push(link.call({ type: 'block', peers: outsideHere, blocked: inside }, 'blocked'))
+            } else {
+              cmds.push(link.call({ type: 'unblock', peers: mine.map(p => p.index) }, 'blocked'))
+            }
+            await Promise.all(cmds)
+          }))
+        }
+        markAlive()
+      }
+    })()
+
+    for (const task of plan.tasks) {
+      const wait = loadStartedAt + task.at - Date.now()
+      if (wait > 0) await sleep(wait)
+      if (Date.now() > deadline) break
+      const announcer = plan.peers[task.announcer] as PeerPlan
+      announced.add(task.index)
+      ;(links[announcer.worker] as WorkerLink).send({ type: 'announce', task, spec })
+    }
+    const loadEndedAt = Date.now()
+    phase = 'draining'
+    while (Date.now() < deadline) {
+      const finished = records.size + refused.length
+      if (finished >= announced.size) break
+      await sleep(100)
+    }
+    await chaosDone
+    clearInterval(timer)
+    markAlive()
+    const bytes1 = loopbackBytes()
+    phase = 'stopping'
+    report()
+
+    const peerStats: PeerStats[] = (await Promise.all(links.map(async l => (await l.call({ type: 'stats' }, 'stats')).peers))).flat()
+    const mem = process.memoryUsage()
+    const loadedRss = mem.rss
+    await Promise.all(links.map(async l => await l.call({ type: 'stop' }, 'stopped')))
+    const cpu = process.cpuUsage(cpuStart)
+    const endedAt = Date.now()
+    return buildReport({
+      scenario,
+      plan,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, workers },
+      startedAt,
+      loadStartedAt,
+      loadEndedAt,
+      endedAt,
+      startupMs,
+      records: [...records.values()].sort((a, b) => a.index - b.index),
+      refused,
+      announcedIndices: announced,
+      peerStats,
+      peersAlive,
+      rss: { baseline: baselineRss, loaded: loadedRss, heapUsed: mem.heapUsed },
+      cpu: { user: cpu.user, system: cpu.system },
+      ...(bytes0 !== undefined && bytes1 !== undefined && background !== undefined ? { loopback: { bytes: bytes1 - bytes0, backgroundPerSecond: background } } : {})
+    })
+  } finally {
+    await Promise.allSettled(links.map(async l => await l.worker.terminate()))
+    rmSync(root, { recursive: true, force: true })
+  }
+}

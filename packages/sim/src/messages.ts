@@ -1,0 +1,55 @@
+import type { TaskPlan } from './plan.js'
+import type { NodeConfigInput } from '@swarm/node'
+
+/** Coordinator → worker. */
+export type WorkerCommand =
+  | { type: 'start', peers: Array<{ index: number, config: NodeConfigInput }> }
+  | { type: 'announce', task: TaskPlan, spec: { bidWindowMs: number, deadlineMs: number, maxAttempts: number } }
+  | { type: 'kill', peers: number[] }
+  | { type: 'restart', peers: Array<{ index: number, config: NodeConfigInput }> }
+  | { type: 'block', peers: number[], blocked: string[] }
+  | { type: 'unblock', peers: number[] }
+  | { type: 'stats' }
+  | { type: 'stop' }
+
+/** How one task ended, as its announcer saw it. */
+export interface TaskRecord {
+  index: number
+  taskId: string
+  announcer: number
+  status: string
+  ok: boolean
+  reason?: string
+  attempts: number
+  formationMs?: number
+  totalMs?: number
+  members: string[]
+  announcedAt: number
+  finishedAt: number
+}
+
+export interface PeerStats {
+  index: number
+  peerId: string
+  alive: boolean
+  tasksRun: number
+  offersSent: number
+  gossipPublished: number
+  gossipDelivered: number
+  gossipRejected: number
+  directRequests: number
+  directBytes: number
+}
+
+/** Worker → coordinator. */
+export type WorkerEvent =
+  | { type: 'started', peers: Array<{ index: number, peerId: string, addr: string }> }
+  | { type: 'start-failed', index: number, error: string }
+  | { type: 'task', record: TaskRecord }
+  | { type: 'announce-failed', index: number, announcer: number, error: string, at: number }
+  | { type: 'killed', peers: number[] }
+  | { type: 'restarted', peers: Array<{ index: number, peerId: string, addr: string }> }
+  | { type: 'blocked', peers: number[] }
+  | { type: 'stats', peers: PeerStats[] }
+  | { type: 'stopped' }
+  | { type: 'error', error: string }

@@ -1,0 +1,149 @@
+import { cdf, gini, summarize, timeSeries } from './metrics.js'
+import type { Summary } from './metrics.js'
+import type { PeerStats, TaskRecord } from './messages.js'
+import type { SimulationPlan } from './plan.js'
+import type { Scenario } from './scenario.js'
+
+/** Everything a simulation measured. */
+export interface SimReport {
+  scenario: Scenario
+  machine: { cpus: number, cpuModel: string, memGiB: number, node: string, workers: number }
+  startedAt: string
+  durations: { startupMs: number, loadMs: number, drainMs: number, totalMs: number }
+  tasks: {
+    announced: number
+    completed: number
+    failed: number
+    rejected: number
+    cancelled: number
+    /** Announcements refused at once (NO_CAPABLE_PEERS, announcer down). */
+    refused: number
+    /** Tasks with no final state when the run ended: must be 0. */
+    lost: number
+    retried: number
+    successRate: number
+  }
+  formationMs: Summary
+  completionMs: Summary
+  throughput: { tasksPerMinute: number, perSecond: Array<{ t: number, count: number }> }
+  groupSizes: Record<string, number>
+  loadBalance: { gini: number, tasksPerAgent: number[], idleAgents: number, maxTasks: number, meanTasks: number }
+  traffic: { messagesPerTask: number, directBytesPerTask: number, loopbackBytesPerTask?: number, backgroundBytesPerSecond?: number, gossipRejected: number }
+  memory: { rssMiB: number, perPeerMiB: number, baselineMiB: number, heapUsedMiB: number }
+  cpu: { userS: number, systemS: number, coresUsed: number }
+  peersAlive: Array<{ t: number, alive: number }>
+  latencyCdf: { formation: Array<{ x: number, y: number }>, completion: Array<{ x: number, y: number }> }
+  failures: Record<string, number>
+}
+
+export interface RawRun {
+  scenario: Scenario
+  plan: SimulationPlan
+  machine: SimReport['machine']
+  startedAt: number
+  loadStartedAt: number
+  loadEndedAt: number
+  endedAt: number
+  startupMs: number
+  records: TaskRecord[]
+  refused: Array<{ index: number, error: string, at: number }>
+  announcedIndices: Set<number>
+  peerStats: PeerStats[]
+  peersAlive: Array<{ t: number, alive: number }>
+  rss: { baseline: number, loaded: number, heapUsed: number }
+  cpu: { user: number, system: number }
+  loopback?: { bytes: number, backgroundPerSecond: number }
+}
+
+function reasonKey (text: string): string {
+  // Group reasons that differ only by ids and numbers.
+  return text.replace(/12D3Koo\w+/g, '<peer>').replace(/\b\d+(\.\d+)?\b/g, 'N').slice(0, 160)
+}
+
+/** Turns the raw facts of a run into the report. Pure. */
+export function buildReport (raw: RawRun): SimReport {
+  const { records, scenario } = raw
+  const completed = records.filter(r => r.ok)
+  const count = (status: string): number => records.filter(r => r.status === status).length
+  const finalIndices = new Set([...records.map(r => r.index), ...raw.refused.map(r => r.index)])
+  const lost = [...raw.announcedIndices].filter(i => !finalIndices.has(i)).length
+  const failures: Record<string, number> = {}
+  for (const r of records) {
+    if (!r.ok) {
+      const key = `${r.status}: ${reasonKey(r.reason ?? '')}`
+      failures[key] = (failures[key] ?? 0) + 1
+    }
+  }
+  for (const r of raw.refused) {
+    const key = `REFUSED: ${reasonKey(r.error)}`
+    failures[key] = (failures[key] ?? 0) + 1
+  }
+  if (lost > 0) failures['LOST: no final state when the run ended'] = lost
+
+  const groupSizes: Record<string, number> = {}
+  for (const r of completed) groupSizes[String(r.members.length)] = (groupSizes[String(r.members.length)] ?? 0) + 1
+
+  const byPeer = new Map<string, number>()
+  for (const s of raw.peerStats) byPeer.set(s.peerId, 0)
+  for (const r of completed) for (const m of r.members) byPeer.set(m, (byPeer.get(m) ?? 0) + 1)
+  const perAgent = [...byPeer.values()].sort((a, b) => b - a)
+
+  const announced = raw.announcedIndices.size
+  const loadMs = raw.loadEndedAt - raw.loadStartedAt
+  const drainEnd = Math.max(raw.loadEndedAt, ...records.map(r => r.finishedAt))
+  const messages = raw.peerStats.reduce((s, p) => s + p.gossipPublished + p.directRequests, 0)
+  const directBytes = raw.peerStats.reduce((s, p) => s + p.directBytes, 0)
+  const wallS = Math.max(0.001, (raw.endedAt - raw.startedAt) / 1000)
+  const activeMs = Math.max(1, drainEnd - raw.loadStartedAt)
+
+  return {
+    scenario,
+    machine: raw.machine,
+    startedAt: new Date(raw.startedAt).toISOString(),
+    durations: { startupMs: raw.startupMs, loadMs, drainMs: drainEnd - raw.loadEndedAt, totalMs: raw.endedAt - raw.startedAt },
+    tasks: {
+      announced,
+      completed: completed.length,
+      failed: count('FAILED'),
+      rejected: count('REJECTED'),
+      cancelled: count('CANCELLED'),
+      refused: raw.refused.length,
+      lost,
+      retried: records.filter(r => r.attempts > 1).length,
+      successRate: announced === 0 ? 0 : completed.length / announced
+    },
+    formationMs: summarize(completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])),
+    completionMs: summarize(completed.flatMap(r => r.totalMs === undefined ? [] : [r.totalMs])),
+    throughput: {
+      tasksPerMinute: (completed.length / activeMs) * 60_000,
+      perSecond: timeSeries(completed.map(r => r.finishedAt), raw.loadStartedAt, drainEnd + 1, 1000)
+    },
+    groupSizes,
+    loadBalance: {
+      gini: gini(perAgent),
+      tasksPerAgent: perAgent,
+      idleAgents: perAgent.filter(n => n === 0).length,
+      maxTasks: perAgent[0] ?? 0,
+      meanTasks: perAgent.length === 0 ? 0 : perAgent.reduce((s, n) => s + n, 0) / perAgent.length
+    },
+    traffic: {
+      messagesPerTask: announced === 0 ? 0 : messages / announced,
+      directBytesPerTask: announced === 0 ? 0 : directBytes / announced,
+      ...(raw.loopback !== undefined && announced > 0 ? { loopbackBytesPerTask: Math.max(0, raw.loopback.bytes - raw.loopback.backgroundPerSecond * (activeMs / 1000)) / announced, backgroundBytesPerSecond: raw.loopback.backgroundPerSecond } : {}),
+      gossipRejected: raw.peerStats.reduce((s, p) => s + p.gossipRejected, 0)
+    },
+    memory: {
+      rssMiB: raw.rss.loaded / 2 ** 20,
+      perPeerMiB: Math.max(0, raw.rss.loaded - raw.rss.baseline) / 2 ** 20 / scenario.peers,
+      baselineMiB: raw.rss.baseline / 2 ** 20,
+      heapUsedMiB: raw.rss.heapUsed / 2 ** 20
+    },
+    cpu: { userS: raw.cpu.user / 1e6, systemS: raw.cpu.system / 1e6, coresUsed: (raw.cpu.user + raw.cpu.system) / 1e6 / wallS },
+    peersAlive: raw.peersAlive,
+    latencyCdf: {
+      formation: cdf(completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])),
+      completion: cdf(completed.flatMap(r => r.totalMs === undefined ? [] : [r.totalMs]))
+    },
+    failures
+  }
+}

@@ -1,0 +1,33 @@
+import type { SimReport } from './report.js'
+
+function ms (n: number): string {
+  return Number.isFinite(n) ? `${Math.round(n)}` : '-'
+}
+
+/** The report as text for a terminal. */
+export function renderTable (r: SimReport): string {
+  const lines: string[] = []
+  const row = (k: string, v: string): void => { lines.push(`  ${k.padEnd(26)} ${v}`) }
+  lines.push(`swarm simulation "${r.scenario.name}": ${r.scenario.peers} peers in ${r.machine.workers} workers on ${r.machine.cpus} cores, seed ${r.scenario.seed}`)
+  row('tasks announced', String(r.tasks.announced))
+  row('completed', `${r.tasks.completed} (${(r.tasks.successRate * 100).toFixed(2)} %), ${r.tasks.retried} after a retry`)
+  row('failed / rejected', `${r.tasks.failed} / ${r.tasks.rejected}`)
+  row('cancelled / refused', `${r.tasks.cancelled} / ${r.tasks.refused}`)
+  row('lost', String(r.tasks.lost))
+  row('announce → formed (ms)', `p50 ${ms(r.formationMs.p50)}  p95 ${ms(r.formationMs.p95)}  p99 ${ms(r.formationMs.p99)}  max ${ms(r.formationMs.max)}`)
+  row('announce → completed (ms)', `p50 ${ms(r.completionMs.p50)}  p95 ${ms(r.completionMs.p95)}  p99 ${ms(r.completionMs.p99)}  max ${ms(r.completionMs.max)}`)
+  row('throughput', `${r.throughput.tasksPerMinute.toFixed(0)} tasks/min`)
+  row('group sizes', Object.entries(r.groupSizes).map(([size, n]) => `${size}: ${n}`).join(', ') || '-')
+  row('load balance', `Gini ${r.loadBalance.gini.toFixed(3)}, busiest ${r.loadBalance.maxTasks}, mean ${r.loadBalance.meanTasks.toFixed(1)}, idle ${r.loadBalance.idleAgents}`)
+  row('messages per task', r.traffic.messagesPerTask.toFixed(1))
+  row('bytes per task', r.traffic.loopbackBytesPerTask !== undefined ? `${(r.traffic.loopbackBytesPerTask / 1024).toFixed(1)} KiB on the wire (${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages)` : `${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages`)
+  row('memory', `${r.memory.rssMiB.toFixed(0)} MiB RSS, ${r.memory.perPeerMiB.toFixed(2)} MiB per peer`)
+  row('CPU', `${r.cpu.coresUsed.toFixed(2)} cores on average (${r.cpu.userS.toFixed(1)} s user, ${r.cpu.systemS.toFixed(1)} s system)`)
+  row('time', `startup ${(r.durations.startupMs / 1000).toFixed(1)} s, load ${(r.durations.loadMs / 1000).toFixed(1)} s, drain ${(r.durations.drainMs / 1000).toFixed(1)} s`)
+  const failures = Object.entries(r.failures).sort((a, b) => b[1] - a[1])
+  if (failures.length > 0) {
+    lines.push('  not completed:')
+    for (const [why, n] of failures.slice(0, 10)) lines.push(`    ${String(n).padStart(6)} × ${why}`)
+  }
+  return lines.join('\n')
+}

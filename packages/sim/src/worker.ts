@@ -1,0 +1,139 @@
+/**
+ * A worker thread of the simulator: hosts a share of the peers (real swarm nodes) and does
+ * what the coordinator tells it: start, announce, kill, restart, cut off, report.
+ */
+import { parentPort } from 'node:worker_threads'
+import { createSwarmNode } from '@swarm/node'
+import type { TaskRecord, WorkerCommand, WorkerEvent, PeerStats } from './messages.js'
+import type { NodeConfigInput, SwarmNode } from '@swarm/node'
+
+if (parentPort === null) throw new Error('the simulator worker must run in a worker thread')
+const port = parentPort
+
+const nodes = new Map<number, SwarmNode>()
+const dead = new Set<number>()
+const tasksRun = new Map<number, number>()
+
+function send (event: WorkerEvent): void {
+  port.postMessage(event)
+}
+
+async function startPeer (index: number, config: NodeConfigInput): Promise<{ index: number, peerId: string, addr: string }> {
+  const node = await createSwarmNode(config)
+  nodes.set(index, node)
+  dead.delete(index)
+  node.on('work:started', () => { tasksRun.set(index, (tasksRun.get(index) ?? 0) + 1) })
+  const addr = node.addrs.find(a => a.includes('/tcp/')) ?? node.addrs[0] ?? ''
+  return { index, peerId: node.peerId.toString(), addr }
+}
+
+async function announce (command: Extract<WorkerCommand, { type: 'announce' }>): Promise<void> {
+  const { task, spec } = command
+  const node = nodes.get(task.announcer)
+  const announcedAt = Date.now()
+  if (node === undefined || !node.isRunning) {
+    send({ type: 'announce-failed', index: task.index, announcer: task.announcer, error: 'the announcer is not running', at: announcedAt })
+    return
+  }
+  try {
+    const handle = await node.announce({
+      description: `simulated task ${task.index}`,
+      skills: task.skills,
+      input: task.input,
+      bidWindowMs: spec.bidWindowMs,
+      deadlineMs: spec.deadlineMs,
+      maxAttempts: spec.maxAttempts
+    })
+    const outcome = await handle.result()
+    const record: TaskRecord = {
+      index: task.index,
+      taskId: outcome.taskId,
+      announcer: task.announcer,
+      status: outcome.status,
+      ok: outcome.ok,
+      ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+      attempts: outcome.attempts,
+      ...(outcome.timings.formationMs !== undefined ? { formationMs: outcome.timings.formationMs } : {}),
+      ...(outcome.timings.totalMs !== undefined ? { totalMs: outcome.timings.totalMs } : {}),
+      members: (outcome.members ?? []).map(m => m.peerId),
+      announcedAt,
+      finishedAt: Date.now()
+    }
+    send({ type: 'task', record })
+  } catch (err) {
+    send({ type: 'announce-failed', index: task.index, announcer: task.announcer, error: (err as Error).message, at: announcedAt })
+  }
+}
+
+function stats (): PeerStats[] {
+  return [...nodes.entries()].map(([index, node]) => ({
+    index,
+    peerId: node.peerId.toString(),
+    alive: !dead.has(index),
+    tasksRun: tasksRun.get(index) ?? 0,
+    offersSent: node.bidder.stats.offersSent,
+    gossipPublished: node.gossip.stats.published,
+    gossipDelivered: node.gossip.stats.delivered,
+    gossipRejected: Object.values(node.gossip.stats.rejected).reduce((s, n) => s + n, 0),
+    directRequests: node.messenger.stats.requestsSent,
+    directBytes: node.messenger.stats.bytesSent + node.messenger.stats.bytesReceived
+  }))
+}
+
+async function handle (command: WorkerCommand): Promise<void> {
+  switch (command.type) {
+    case 'start': {
+      const started = []
+      for (const peer of command.peers) {
+        try {
+          started.push(await startPeer(peer.index, peer.config))
+        } catch (err) {
+          send({ type: 'start-failed', index: peer.index, error: (err as Error).message })
+        }
+      }
+      send({ type: 'started', peers: started })
+      break
+    }
+    case 'announce':
+      await announce(command)
+      break
+    case 'kill':
+      await Promise.allSettled(command.peers.map(async index => {
+        dead.add(index)
+        await nodes.get(index)?.stop()
+      }))
+      send({ type: 'killed', peers: command.peers })
+      break
+    case 'restart': {
+      const restarted = []
+      for (const peer of command.peers) {
+        try {
+          restarted.push(await startPeer(peer.index, peer.config))
+        } catch (err) {
+          send({ type: 'start-failed', index: peer.index, error: (err as Error).message })
+        }
+      }
+      send({ type: 'restarted', peers: restarted })
+      break
+    }
+    case 'block':
+      await Promise.allSettled(command.peers.map(async index => { await nodes.get(index)?.blockPeers(command.blocked) }))
+      send({ type: 'blocked', peers: command.peers })
+      break
+    case 'unblock':
+      await Promise.allSettled(command.peers.map(async index => { await nodes.get(index)?.blockPeers([]) }))
+      send({ type: 'blocked', peers: command.peers })
+      break
+    case 'stats':
+      send({ type: 'stats', peers: stats() })
+      break
+    case 'stop':
+      await Promise.allSettled([...nodes.values()].map(async node => { await node.stop() }))
+      send({ type: 'stopped' })
+      break
+  }
+}
+
+port.on('message', (command: WorkerCommand) => {
+  handle(command).catch(err => { send({ type: 'error', error: (err as Error).stack ?? String(err) }) })
+})
