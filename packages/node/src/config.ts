@@ -128,6 +128,8 @@ export const NodeConfigSchema = z.object({
   negotiation: z.object({
     /** Slot score at which bidding closes early (when a backup per skill is also there). */
     earlyCloseMinScore: z.number().min(0).max(1).default(0.45),
+    /** Without a backup per skill, bidding closes once this fraction of the bid window passed. */
+    earlyCloseGraceFraction: z.number().min(0).max(1).default(0.25),
     /** How long an invitee has to answer. */
     inviteTimeoutMs: z.number().int().positive().default(3_000),
     /** How long a member may be unreachable before its part goes to a backup. */

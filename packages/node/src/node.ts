@@ -222,7 +222,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
         }
       },
       emit: event => { this.emit(`task:${event.type}`, event as SwarmNodeEvents[`task:${typeof event.type}`]) },
-      earlyClose: { minScore: config.negotiation.earlyCloseMinScore, backupsPerSkill: 1 },
+      earlyClose: { minScore: config.negotiation.earlyCloseMinScore, backupsPerSkill: 1, graceFraction: config.negotiation.earlyCloseGraceFraction },
       inviteTimeoutMs: config.negotiation.inviteTimeoutMs,
       memberGraceMs: config.negotiation.memberGraceMs
     })
@@ -266,14 +266,29 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     const shared = record.card.skills.filter(s => s.hasHandler && this.skills.canDo(s.name, 'novice'))
     if (shared.length === 0) return
     const peer = peerIdFromString(record.peerId)
-    if (this.libp2p.getConnections(peer).length > 0) return
-    if (this.libp2p.getConnections().length >= this.config.connections.maxConnections / 2) return
-    const wanted = shared.some(s => this.gossip.subscribers(topics.skill(this.config.network, s.name)).length < this.config.gossip.D)
+    if (this.libp2p.getConnections(peer).length > 0 || this.#meeting.has(record.peerId)) return
+    if (this.libp2p.getConnections().length + this.#meeting.size >= this.config.connections.maxConnections / 2) return
+    // Count dials under way too: a burst of newly known agents must not turn into a dial storm.
+    const dialling = (skill: string): number => [...this.#meeting.values()].filter(skills => skills.includes(skill)).length
+    const wanted = shared.some(s => this.gossip.subscribers(topics.skill(this.config.network, s.name)).length + dialling(s.name) < this.config.gossip.D)
     if (!wanted) return
-    void this.messenger.learnAddrs(peer, record.card.addrs)
-      .then(async () => { await this.libp2p.dial(peer) })
+    this.#meeting.set(record.peerId, shared.map(s => s.name))
+    // When both agents want to meet, both would dial at once and end up with two connections
+    // (gossipsub then loses track of its stream on one of them): the lower peer id dials at
+    // once, the other only if still unconnected a moment later.
+    const second = this.peerId.toString() > record.peerId
+    void new Promise(resolve => setTimeout(resolve, second ? 1_500 + Math.random() * 1_500 : 0).unref())
+      .then(async () => { await this.messenger.learnAddrs(peer, record.card.addrs) })
+      .then(async () => {
+        if (!this.#running || this.libp2p.getConnections(peer).length > 0) return
+        await this.libp2p.dial(peer)
+      })
       .catch((err: unknown) => { this.log.debug('dial to an agent of a shared skill failed', { peer: record.peerId, err }) })
+      .finally(() => { this.#meeting.delete(record.peerId) })
   }
+
+  /** Dials under way to agents of shared skills, with those skills. */
+  readonly #meeting = new Map<string, string[]>()
 
   async #fetchInput (announcer: PeerId, taskId: string, input: TaskInput): Promise<Json> {
     if (input.kind === 'none') return null
@@ -525,6 +540,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       case 'TASK_START':
       case 'TASK_CANCEL':
         return await this.bidder.handleDirect(message, from)
+      case 'DIRECTORY_REQUEST':
+        return createMessage('DIRECTORY_RESPONSE', { agents: this.directory.snapshot(message.body.limit, message.body.skill) })
       default:
         return createMessage('ERROR', { ref: message.id, code: 'UNEXPECTED', message: `${message.type} is not expected on a direct stream` })
     }
@@ -563,6 +580,29 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
 
   readonly #onPeerConnect = (event: CustomEvent<PeerId>): void => {
     this.emit('peer:connect', { peerId: event.detail.toString() })
+    // A newcomer catches up on the agent directory from its first two neighbours, instead of
+    // waiting for every agent's next heartbeat.
+    if (this.#directorySyncs < 2) {
+      this.#directorySyncs++
+      void this.#syncDirectory(event.detail, this.#directorySyncs === 1 ? 0 : 2_000)
+    }
+  }
+
+  #directorySyncs = 0
+
+  async #syncDirectory (peer: PeerId, delayMs: number): Promise<void> {
+    if (delayMs > 0) await new Promise(resolve => setTimeout(resolve, delayMs).unref())
+    if (!this.#running) return
+    try {
+      const reply = await this.messenger.request(peer, createMessage('DIRECTORY_REQUEST', { limit: 1000 }), { timeoutMs: 10_000 })
+      if (reply.type === 'DIRECTORY_RESPONSE') {
+        const added = this.directory.mergeHearsay(reply.body.agents)
+        this.log.debug('directory synced', { from: peer.toString(), agents: reply.body.agents.length, added })
+      }
+    } catch (err) {
+      this.#directorySyncs = Math.max(0, this.#directorySyncs - 1)
+      this.log.debug('directory sync failed', { from: peer.toString(), err })
+    }
   }
 
   readonly #onPeerDisconnect = (event: CustomEvent<PeerId>): void => {

@@ -255,6 +255,27 @@ export const InputResponseBodySchema = z.object({
   value: JsonSchema
 }).strict()
 
+/** Asks a peer for the agent cards it heard first-hand (a newcomer's catch-up). */
+export const DirectoryRequestBodySchema = z.object({
+  /** Most cards wanted. */
+  limit: z.number().int().min(1).max(2000).default(1000),
+  /** Only agents with this skill. */
+  skill: SkillNameSchema.optional()
+}).strict()
+
+/**
+ * Agent cards as the responder heard them. Hearsay: the receiver treats them as hints (where to
+ * find whom) until it hears the agent itself.
+ */
+export const DirectoryResponseBodySchema = z.object({
+  agents: z.array(z.object({
+    peerId: PeerIdStringSchema,
+    card: AgentCardBodySchema,
+    /** How long ago the responder last heard the agent, milliseconds. */
+    ageMs: z.number().int().nonnegative()
+  }).strict()).max(2000)
+}).strict()
+
 // ---------------------------------------------------------------------------
 // Group decisions
 // ---------------------------------------------------------------------------
@@ -333,6 +354,8 @@ export const BODY_SCHEMAS = {
   DISSOLVE: DissolveBodySchema,
   INPUT_REQUEST: InputRequestBodySchema,
   INPUT_RESPONSE: InputResponseBodySchema,
+  DIRECTORY_REQUEST: DirectoryRequestBodySchema,
+  DIRECTORY_RESPONSE: DirectoryResponseBodySchema,
   PROPOSAL: ProposalBodySchema,
   VOTE: VoteBodySchema,
   ACK: AckBodySchema,
@@ -376,6 +399,8 @@ export const SwarmMessageSchema = z.discriminatedUnion('type', [
   envelope('DISSOLVE'),
   envelope('INPUT_REQUEST'),
   envelope('INPUT_RESPONSE'),
+  envelope('DIRECTORY_REQUEST'),
+  envelope('DIRECTORY_RESPONSE'),
   envelope('PROPOSAL'),
   envelope('VOTE'),
   envelope('ACK'),
@@ -394,7 +419,7 @@ export const CHANNEL_MESSAGE_TYPES = {
   agents: ['AGENT_CARD', 'HEARTBEAT'],
   skill: ['TASK_ANNOUNCE', 'TASK_CANCEL'],
   group: ['TASK_UPDATE', 'HEARTBEAT', 'PROPOSAL', 'VOTE', 'DISSOLVE', 'BROADCAST', 'HANDOFF'],
-  direct: ['SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'ACK', 'ERROR'],
+  direct: ['SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'DIRECTORY_REQUEST', 'DIRECTORY_RESPONSE', 'ACK', 'ERROR'],
   input: ['INPUT_REQUEST', 'INPUT_RESPONSE', 'ERROR']
 } as const satisfies Record<string, readonly MessageType[]>
 export type Channel = keyof typeof CHANNEL_MESSAGE_TYPES

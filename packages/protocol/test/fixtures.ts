@@ -107,6 +107,8 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
   DISSOLVE: { taskId: TASK_ID, groupId: GROUP_ID, reason: 'completed' },
   INPUT_REQUEST: { taskId: TASK_ID },
   INPUT_RESPONSE: { taskId: TASK_ID, value: { rows: [] } },
+  DIRECTORY_REQUEST: { limit: 100, skill: 'analytics' },
+  DIRECTORY_RESPONSE: { agents: [] },
   PROPOSAL: {
     proposalId: PROPOSAL_ID,
     taskId: TASK_ID,

@@ -156,6 +156,9 @@ const INVALID_CASES: InvalidCase[] = [
   // INPUT_REQUEST / INPUT_RESPONSE
   { name: 'unknown field', type: 'INPUT_REQUEST', mutate: b => { b.offset = 0 }, path: 'body' },
   { name: 'missing value', type: 'INPUT_RESPONSE', mutate: b => { delete b.value }, path: 'body.value' },
+  // DIRECTORY_REQUEST / DIRECTORY_RESPONSE
+  { name: 'limit above 2000', type: 'DIRECTORY_REQUEST', mutate: b => { b.limit = 2001 }, path: 'body.limit' },
+  { name: 'an agent without a card', type: 'DIRECTORY_RESPONSE', mutate: b => { b.agents = [{ peerId: PEER_A, ageMs: 0 }] }, path: 'body.agents.0.card' },
   // PROPOSAL
   { name: 'threshold of 0', type: 'PROPOSAL', mutate: b => { b.quorum = { kind: 'threshold', fraction: 0 } }, path: 'body.quorum.fraction' },
   { name: 'unknown quorum kind', type: 'PROPOSAL', mutate: b => { b.quorum = { kind: 'plurality' } }, path: 'body.quorum.kind' },

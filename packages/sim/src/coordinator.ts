@@ -135,12 +135,20 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats')))
     const baselineRss = process.memoryUsage().rss
 
-    // Start peers in batches, each bootstrapping from peers started before it (dial pacing).
-    for (let i = 0; i < plan.peers.length; i += scenario.node.startBatch) {
-      const batch = plan.peers.slice(i, i + scenario.node.startBatch)
+    // Start the seed peer alone, then the others in batches, each bootstrapping from peers of
+    // earlier batches (dial pacing: a batch never dials itself).
+    const bootstrapOf = (peer: PeerPlan): string[] => {
+      const chosen = peer.bootstrap.flatMap(b => addrs.get(b) ?? [])
+      if (chosen.length > 0) return chosen
+      const started = [...addrs.values()]
+      return started.length === 0 ? [] : [started[peer.index % started.length] as string]
+    }
+    const batches: PeerPlan[][] = [plan.peers.slice(0, 1)]
+    for (let i = 1; i < plan.peers.length; i += scenario.node.startBatch) batches.push(plan.peers.slice(i, i + scenario.node.startBatch))
+    for (const batch of batches) {
       const byWorker = groupByWorker(batch.map(peer => ({
         worker: peer.worker,
-        item: { index: peer.index, config: peerConfig(scenario, peer, root, peer.bootstrap.flatMap(b => addrs.get(b) ?? [])) }
+        item: { index: peer.index, config: peerConfig(scenario, peer, root, bootstrapOf(peer)) }
       })))
       const results = await Promise.all([...byWorker.entries()].map(async ([w, peers]) => await (links[w] as WorkerLink).call({ type: 'start', peers }, 'started')))
       for (const r of results) for (const p of r.peers) { addrs.set(p.index, `${p.addr}`); alive.add(p.index) }
@@ -149,8 +157,20 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     }
     phase = 'settling'
     report()
-    // Let gossip meshes form (a few heartbeats) and measure the background traffic.
-    await sleep(1500)
+    // Let the swarm settle: every node knows every agent, gossip streams to all subscribers are
+    // open and the number of connections stopped changing (or 60 s passed).
+    const settleUntil = Date.now() + 60_000
+    let lastConnections = -1
+    let calm = 0
+    while (Date.now() < settleUntil && calm < 3) {
+      await sleep(500)
+      const health = await Promise.all(links.map(async l => await l.call({ type: 'health' }, 'health')))
+      const connections = health.reduce((s, h) => s + h.connections, 0)
+      const ready = health.every(h => h.pendingStreams === 0 && h.agentsKnownMin >= scenario.peers) && connections === lastConnections
+      calm = ready ? calm + 1 : 0
+      lastConnections = connections
+      report()
+    }
     const quiet0 = loopbackBytes()
     await sleep(2000)
     const quiet1 = loopbackBytes()

@@ -10,6 +10,7 @@ export type WorkerCommand =
   | { type: 'block', peers: number[], blocked: string[] }
   | { type: 'unblock', peers: number[] }
   | { type: 'stats' }
+  | { type: 'health' }
   | { type: 'stop' }
 
 /** How one task ended, as its announcer saw it. */
@@ -51,5 +52,6 @@ export type WorkerEvent =
   | { type: 'restarted', peers: Array<{ index: number, peerId: string, addr: string }> }
   | { type: 'blocked', peers: number[] }
   | { type: 'stats', peers: PeerStats[] }
+  | { type: 'health', connections: number, pendingStreams: number, agentsKnownMin: number }
   | { type: 'stopped' }
   | { type: 'error', error: string }

@@ -127,6 +127,19 @@ async function handle (command: WorkerCommand): Promise<void> {
     case 'stats':
       send({ type: 'stats', peers: stats() })
       break
+    case 'health': {
+      let connections = 0
+      let pendingStreams = 0
+      let agentsKnownMin = Number.POSITIVE_INFINITY
+      for (const [index, node] of nodes) {
+        if (dead.has(index)) continue
+        connections += node.libp2p.getConnections().length
+        pendingStreams += node.gossip.pendingOutboundStreams()
+        agentsKnownMin = Math.min(agentsKnownMin, node.directory.directory.size)
+      }
+      send({ type: 'health', connections, pendingStreams, agentsKnownMin: Number.isFinite(agentsKnownMin) ? agentsKnownMin : 0 })
+      break
+    }
     case 'stop':
       await Promise.allSettled([...nodes.values()].map(async node => { await node.stop() }))
       send({ type: 'stopped' })

@@ -11,6 +11,11 @@ export interface AgentRecord {
   load: number
   /** True for this node's own record. */
   self: boolean
+  /**
+   * True when we heard the agent itself (its signed gossip); false for a card another peer
+   * passed on (a hint where to find whom, until the agent speaks for itself).
+   */
+  verified: boolean
 }
 
 export interface SkillQuery {
@@ -41,11 +46,35 @@ export class AgentDirectory {
       const same = card.startedAt === current.card.startedAt && card.seq === current.card.seq
       current.lastSeen = Math.max(current.lastSeen, now)
       current.load = card.load
+      current.verified = true
       if (same) return 'unchanged'
       current.card = card
       return 'updated'
     }
-    this.#agents.set(peerId, { peerId, card, lastSeen: now, load: card.load, self })
+    this.#agents.set(peerId, { peerId, card, lastSeen: now, load: card.load, self, verified: true })
+    return 'added'
+  }
+
+  /**
+   * Records a card passed on by another peer, heard `seenAt`. It never replaces what the agent
+   * told us itself; among hearsay, the newer card wins.
+   */
+  upsertHearsay (peerId: string, card: AgentCardBody, seenAt: number): UpsertResult {
+    const current = this.#agents.get(peerId)
+    if (current !== undefined) {
+      if (current.verified) return 'unchanged'
+      const older = card.startedAt < current.card.startedAt ||
+        (card.startedAt === current.card.startedAt && card.seq <= current.card.seq)
+      if (older) {
+        current.lastSeen = Math.max(current.lastSeen, seenAt)
+        return 'unchanged'
+      }
+      current.card = card
+      current.load = card.load
+      current.lastSeen = Math.max(current.lastSeen, seenAt)
+      return 'updated'
+    }
+    this.#agents.set(peerId, { peerId, card, lastSeen: seenAt, load: card.load, self: false, verified: false })
     return 'added'
   }
 

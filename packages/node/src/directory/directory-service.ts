@@ -25,9 +25,6 @@ export interface DirectoryServiceOptions {
   emit: <K extends keyof DirectoryServiceEvents>(event: K, payload: DirectoryServiceEvents[K]) => void
 }
 
-/** Shortest pause between two publications of our card caused by newcomers. */
-const MIN_REPUBLISH_MS = 1000
-
 /**
  * Publishes this agent's card on the agents topic (on join, on change, on a slow heartbeat,
  * and when a new neighbour subscribes so that it learns about us quickly), listens to the
@@ -93,10 +90,15 @@ export class DirectoryService {
     this.scheduleRepublish(50)
   }
 
-  /** A neighbour subscribed to the agents topic: let it hear our card soon (coalesced). */
+  /**
+   * A neighbour subscribed to the agents topic. The first time, this is our way into the swarm:
+   * publish our card so that everyone hears we joined. Later neighbours do not make us publish
+   * again: a newcomer catches up by asking a neighbour for its directory (snapshot), which
+   * costs one request instead of a card from every agent to the whole swarm.
+   */
   peerJoined (): void {
-    const since = Date.now() - this.#lastPublishedAt
-    this.scheduleRepublish(Math.max(200 + Math.random() * 300, MIN_REPUBLISH_MS - since))
+    if (this.#lastPublishedAt !== 0) return
+    this.scheduleRepublish(50 + Math.random() * 100)
   }
 
   scheduleRepublish (delayMs: number): void {
@@ -131,6 +133,35 @@ export class DirectoryService {
       this.#opts.logger.info('agent expired', { peerId })
       this.#opts.emit('agent:left', { peerId })
     }
+  }
+
+  /** Cards heard first-hand, for a peer that asks (newcomers catching up). */
+  snapshot (limit: number, skill?: string): Array<{ peerId: string, card: AgentCardBody, ageMs: number }> {
+    const now = Date.now()
+    const records = (skill === undefined ? this.directory.list() : this.directory.find({ skill }))
+      .filter(r => r.verified)
+      .sort((a, b) => b.lastSeen - a.lastSeen)
+      .slice(0, limit)
+    return records.map(r => ({ peerId: r.peerId, card: r.self ? this.currentCard() : { ...r.card, addrs: r.card.addrs.slice(0, 4) }, ageMs: r.self ? 0 : Math.max(0, now - r.lastSeen) }))
+  }
+
+  /** Merges cards another peer passed on (see snapshot). */
+  mergeHearsay (agents: Array<{ peerId: string, card: AgentCardBody, ageMs: number }>): number {
+    const now = Date.now()
+    let added = 0
+    for (const agent of agents) {
+      if (agent.peerId === this.#opts.selfPeerId || agent.ageMs > this.#opts.ttlMs) continue
+      const result = this.directory.upsertHearsay(agent.peerId, agent.card, now - agent.ageMs)
+      const record = this.directory.get(agent.peerId)
+      if (record === undefined) continue
+      if (result === 'added') {
+        added++
+        this.#opts.emit('agent:joined', record)
+      } else if (result === 'updated') {
+        this.#opts.emit('agent:updated', record)
+      }
+    }
+    return added
   }
 
   readonly #onGossip = (delivery: GossipDelivery): void => {

@@ -36,7 +36,12 @@ export interface AnnouncerOptions {
   onReputation: (peerId: string, outcome: 'success' | 'failure' | 'no-show') => void
   emit: (event: TaskLifecycleEvent) => void
   /** Minimum slot score to close bidding early, and backups wanted per skill. */
-  earlyClose?: { minScore: number, backupsPerSkill: number }
+  /**
+   * Closing bidding early: at once when every slot has an offer scoring minScore plus
+   * backupsPerSkill backups; or, without backups, once graceFraction of the bid window passed
+   * (offers from responsive agents arrive within milliseconds; waiting longer gains little).
+   */
+  earlyClose?: { minScore: number, backupsPerSkill: number, graceFraction?: number }
   /** How long an invitee has to answer. */
   inviteTimeoutMs?: number
   /** How long a member may be unreachable before its part is handed to a backup. */
@@ -66,6 +71,8 @@ interface Session {
   formationMs?: number
   /** Members being replaced right now, by peer id. */
   replacing: Set<string>
+  /** Whether the grace-period close of this attempt is scheduled. */
+  graceArmed: boolean
 }
 
 function requiredOf (spec: TaskSpec): RequiredSkill[] {
@@ -189,7 +196,8 @@ export class Announcer {
       checkpoints: new Map(),
       timers: new Set(),
       announcedAt: now,
-      replacing: new Set()
+      replacing: new Set(),
+      graceArmed: false
     }
     this.#sessions.set(taskId, session)
     this.#o.audit(taskId, 'task-created', { description: spec.description, skills: required, priority: spec.priority, deadline: body.deadline, input: inputDescriptor.kind })
@@ -385,6 +393,7 @@ export class Announcer {
     session.offers.clear()
     session.bidders.clear()
     session.biddingOpen = true
+    session.graceArmed = false
     session.announcedAt = Date.now()
     const message = createMessage('TASK_ANNOUNCE', body)
     const names = [...new Set(body.skills.map(s => s.name))]
@@ -392,7 +401,6 @@ export class Announcer {
     this.stats.announced++
     this.#o.audit(body.taskId, 'announce', { attempt: body.attempt, topics: topicNames })
     this.#emit({ type: 'announced', taskId: body.taskId, at: Date.now(), attempt: body.attempt, topics: topicNames })
-    this.#timer(session, body.bidWindowMs, () => { this.#closeBidding(session, false, body.attempt) })
     this.#o.localBidder(body)
     await Promise.all(topicNames.map(async topic => {
       try {
@@ -401,6 +409,11 @@ export class Announcer {
         this.#log.warn('announcement not published', { taskId: body.taskId, topic, err })
       }
     }))
+    // The bid window opens when the announcement is on its way, not before: a slow publish
+    // must not eat the bidders' time. (Formation latency still counts from announcedAt.)
+    if (session.state.status === 'ANNOUNCED' && session.state.attempt === body.attempt) {
+      this.#timer(session, body.bidWindowMs, () => { this.#closeBidding(session, false, body.attempt) })
+    }
   }
 
   async #retry (session: Session): Promise<void> {
@@ -450,8 +463,14 @@ export class Announcer {
     this.#o.audit(offer.taskId, 'offer-received', { peerId, skills: skills.map(s => `${s.name}:${s.level}`), score: offer.score, load: offer.load, capacity: offer.capacity })
     this.#emit({ type: 'offer', taskId: offer.taskId, at: Date.now(), peerId, skills: skills.map(s => s.name), score: offer.score })
     const early = this.#o.earlyClose ?? { minScore: 0.45, backupsPerSkill: 1 }
-    if (coveredWell(required, this.#candidates(session), { ...early, maxGroupSize: session.body.maxGroupSize, exclude: session.excluded })) {
+    const covered = (backupsPerSkill: number): boolean => coveredWell(required, this.#candidates(session), { minScore: early.minScore, backupsPerSkill, maxGroupSize: session.body.maxGroupSize, exclude: session.excluded })
+    if (covered(early.backupsPerSkill)) {
       setImmediate(() => { this.#closeBidding(session, true, offer.attempt) })
+    } else if (!session.graceArmed && covered(0)) {
+      session.graceArmed = true
+      const graceMs = Math.round(session.body.bidWindowMs * (early.graceFraction ?? 0.25))
+      const wait = Math.max(0, session.announcedAt + graceMs - Date.now())
+      this.#timer(session, wait, () => { this.#closeBidding(session, true, offer.attempt) })
     }
     return createMessage('ACK', { ref: message.id })
   }

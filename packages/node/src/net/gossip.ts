@@ -122,6 +122,20 @@ export class GossipRouter {
    * lost. So before publishing, wait (briefly, once per peer) until every known subscriber of
    * the topic can be sent to.
    */
+  /**
+   * Subscribers (over all our topics) that gossipsub cannot send to yet because its stream to
+   * them is not open: 0 once the node's gossip connections have settled.
+   */
+  pendingOutboundStreams (): number {
+    const outbound = (this.#pubsub as unknown as { streamsOutbound?: unknown }).streamsOutbound
+    if (!(outbound instanceof Map)) return 0
+    let pending = 0
+    for (const topic of this.#topics.keys()) {
+      for (const peer of this.#pubsub.getSubscribers(topic)) if (!outbound.has(peer.toString())) pending++
+    }
+    return pending
+  }
+
   async #outboundStreamsReady (topic: string): Promise<void> {
     // The GossipSub class keeps its open streams in `streamsOutbound` (not part of its interface:
     // without it, as with another pubsub, there is nothing to wait for).
