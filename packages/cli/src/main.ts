@@ -5,6 +5,7 @@ import { agentsCommand, peersCommand, statusCommand } from './commands/inspect.j
 import { startCommand } from './commands/start.js'
 import { announceCommand } from './commands/announce.js'
 import { cancelCommand, taskCommand, tasksCommand } from './commands/tasks.js'
+import { simCommand } from './commands/sim.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { collect } from './flags.js'
 import { consoleOutput } from './output.js'
@@ -117,6 +118,39 @@ Examples:
     .argument('<id>', 'task id'))
     .option('--reason <text>', 'why (recorded in the audit trail)')
     .action(async (id: string, flags) => { await run(async () => await cancelCommand(id, flags, out))() })
+
+  program.command('sim')
+    .description('simulate a swarm of real local peers and report latency, throughput, load balance and traffic')
+    .option('--scenario <file|preset>', 'scenario file (YAML or JSON) or preset name (see --list-presets); flags override it')
+    .option('--list-presets', 'list the scenario presets and exit')
+    .option('--peers <n>', 'peers to run (default 100)')
+    .option('--tasks <n>', 'tasks to announce (default 1000)')
+    .option('--rate <per-second>', 'task arrivals per second (default 10)')
+    .option('--burst', 'announce every task at once')
+    .option('--skills-per-task <n>', 'skills each task needs (default 2)')
+    .option('--group-size <n>', 'members per required skill (default 1)')
+    .option('--capacity <n>', 'tasks each peer runs at once (default 4)')
+    .option('--bid-window <duration>', 'bid window of each task (default 300ms)')
+    .option('--deadline <duration>', 'deadline of each task (default 30s)')
+    .option('--churn <fraction>', 'fraction of peers killed during the run (e.g. 0.1)')
+    .option('--churn-at <fraction>', 'when the kills start, as a fraction of the arrival period (default 0.3)')
+    .option('--churn-restart <duration>', 'restart killed peers after this long')
+    .option('--partition <fraction>', 'fraction of peers cut off from the rest for a while')
+    .option('--partition-duration <duration>', 'how long the partition lasts (default 5s)')
+    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--seed <n>', 'seed of the workload (default 1)')
+    .option('--duration-limit <duration>', 'stop after this long whatever is left (default 10m)')
+    .option('--out <file>', 'write the JSON report here (default sim-results/<name>-<time>.json)')
+    .option('--html <file>', 'write the HTML report with plots here (default sim-results/<name>-<time>.html)')
+    .option('--json', 'print the report as JSON instead of a table')
+    .option('-q, --quiet', 'no progress bar')
+    .addHelpText('after', `
+Examples:
+  swarm-node sim --peers 100 --tasks 1000
+  swarm-node sim --scenario churn-100
+  swarm-node sim --scenario scale-500 --out report.json --html report.html
+Exit code 0 when every announced task ended in a final state, 1 when some were lost.`)
+    .action(async (flags) => { await run(async () => await simCommand(flags, out))() })
 
   return program
 }

@@ -130,6 +130,11 @@ export const NodeConfigSchema = z.object({
     earlyCloseMinScore: z.number().min(0).max(1).default(0.45),
     /** Without a backup per skill, bidding closes once this fraction of the bid window passed. */
     earlyCloseGraceFraction: z.number().min(0).max(1).default(0.25),
+    /**
+     * Offers wanted per required member: only that many capable agents (a different few for
+     * each task) offer in the first round; everyone is asked if no group comes of it. 0: all.
+     */
+    offerCap: z.number().int().min(0).max(1000).default(3),
     /** How long an invitee has to answer. */
     inviteTimeoutMs: z.number().int().positive().default(3_000),
     /** How long a member may be unreachable before its part goes to a backup. */

@@ -197,7 +197,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
           this.log.warn('skill statistics not saved', { skill, err })
         }
       },
-      leaseGraceMs: config.negotiation.leaseGraceMs
+      leaseGraceMs: config.negotiation.leaseGraceMs,
+      capablePeers: (skill, minLevel) => this.directory.directory.find({ skill, minLevel }).filter(a => a.skill.hasHandler).map(a => a.peerId)
     })
     this.announcer = new Announcer({
       self: libp2p.peerId,
@@ -223,6 +224,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       },
       emit: event => { this.emit(`task:${event.type}`, event as SwarmNodeEvents[`task:${typeof event.type}`]) },
       earlyClose: { minScore: config.negotiation.earlyCloseMinScore, backupsPerSkill: 1, graceFraction: config.negotiation.earlyCloseGraceFraction },
+      offerCap: config.negotiation.offerCap,
+      capablePeers: (skill, minLevel) => this.directory.directory.find({ skill, minLevel }).filter(a => a.skill.hasHandler && !a.self).map(a => a.peerId),
       inviteTimeoutMs: config.negotiation.inviteTimeoutMs,
       memberGraceMs: config.negotiation.memberGraceMs
     })

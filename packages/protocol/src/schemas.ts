@@ -126,7 +126,13 @@ export const TaskAnnounceBodySchema = z.object({
   attempt: z.number().int().min(1).max(100),
   /** When the task was first created (epoch ms); used for priority aging. */
   createdAt: TimestampSchema,
-  verify: VerifyPolicySchema.default('none')
+  verify: VerifyPolicySchema.default('none'),
+  /**
+   * Offers wanted per required member: only the agents ranked first for this task (by a hash
+   * of task id, attempt and peer id over the capable agents each bidder knows) offer. 0: every
+   * capable agent offers.
+   */
+  offerCap: z.number().int().min(0).max(1000).default(0)
 }).strict()
 export type TaskAnnounceBody = z.infer<typeof TaskAnnounceBodySchema>
 

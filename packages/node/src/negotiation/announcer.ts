@@ -15,7 +15,7 @@ import type { GossipDelivery, GossipRouter } from '../net/gossip.js'
 import type { TaskLifecycleEvent, TaskOutcome } from './task-handle.js'
 import type { TaskSpec, TaskSpecInput } from './task-spec.js'
 import type { PeerId } from '@libp2p/interface'
-import type { GroupMember, Json, MessageOf, RequiredSkill, SwarmMessage, TaskAnnounceBody, TaskInput } from '@swarm/protocol'
+import type { GroupMember, Json, Level, MessageOf, RequiredSkill, SwarmMessage, TaskAnnounceBody, TaskInput } from '@swarm/protocol'
 
 export interface AnnouncerOptions {
   self: PeerId
@@ -42,6 +42,10 @@ export interface AnnouncerOptions {
    * (offers from responsive agents arrive within milliseconds; waiting longer gains little).
    */
   earlyClose?: { minScore: number, backupsPerSkill: number, graceFraction?: number }
+  /** Offers wanted per required member in a first round (0: every capable agent offers). */
+  offerCap?: number
+  /** Agents this node knows that can do a skill at a level (peer ids), to decide on widening. */
+  capablePeers?: (skill: string, minLevel: Level) => string[]
   /** How long an invitee has to answer. */
   inviteTimeoutMs?: number
   /** How long a member may be unreachable before its part is handed to a backup. */
@@ -73,6 +77,10 @@ interface Session {
   replacing: Set<string>
   /** Whether the grace-period close of this attempt is scheduled. */
   graceArmed: boolean
+  /** Set when capped bidding found no group: the next announcement asks every capable agent. */
+  widen: boolean
+  /** The current round is such a widened one: if it finds no group either, nobody can do the task. */
+  widenedRound: boolean
 }
 
 function requiredOf (spec: TaskSpec): RequiredSkill[] {
@@ -177,7 +185,8 @@ export class Announcer {
       announcerAddrs: this.#o.addrs().slice(0, LIMITS.maxAddrs),
       attempt: 1,
       createdAt: now,
-      verify: spec.verify
+      verify: spec.verify,
+      offerCap: this.#o.offerCap ?? 0
     }
     // Fail early (before anyone hears it) if the announcement would not fit on gossip.
     encodeMessage(createMessage('TASK_ANNOUNCE', body), LIMITS.maxGossipMessageBytes)
@@ -197,7 +206,9 @@ export class Announcer {
       timers: new Set(),
       announcedAt: now,
       replacing: new Set(),
-      graceArmed: false
+      graceArmed: false,
+      widen: false,
+      widenedRound: false
     }
     this.#sessions.set(taskId, session)
     this.#o.audit(taskId, 'task-created', { description: spec.description, skills: required, priority: spec.priority, deadline: body.deadline, input: inputDescriptor.kind })
@@ -314,7 +325,7 @@ export class Announcer {
         this.#releaseBidders(session, 'retrying')
         this.#dissolve(session, 'failed')
         this.stats.retries++
-        const delayMs = retryDelayMs(state.attempt, {}, Math.random())
+        const delayMs = session.widen ? 0 : retryDelayMs(state.attempt, {}, Math.random())
         this.#o.audit(state.taskId, 'retry-scheduled', { attempt: state.attempt + 1, delayMs, reason: state.reason ?? '' })
         this.#emit({ type: 'retry', taskId: state.taskId, at, attempt: state.attempt + 1, delayMs, reason: state.reason ?? '' })
         this.#timer(session, delayMs, () => { void this.#retry(session) })
@@ -388,7 +399,9 @@ export class Announcer {
   // Announcing and bidding
 
   async #publishAnnouncement (session: Session): Promise<void> {
-    const body = { ...session.body, attempt: session.state.attempt }
+    const body = { ...session.body, attempt: session.state.attempt, ...(session.widen ? { offerCap: 0 } : {}) }
+    session.widenedRound = session.widen
+    session.widen = false
     session.body = body
     session.offers.clear()
     session.bidders.clear()
@@ -475,6 +488,13 @@ export class Announcer {
     return createMessage('ACK', { ref: message.id })
   }
 
+  /** Whether agents known to be capable of some required skill were not among the bidders. */
+  #othersCouldOffer (session: Session): boolean {
+    const capable = this.#o.capablePeers
+    if (capable === undefined) return true
+    return session.body.skills.some(req => capable(req.name, req.minLevel).some(peer => !session.offers.has(peer) && !session.excluded.has(peer)))
+  }
+
   #candidates (session: Session): Candidate[] {
     return [...session.offers.values()].map(o => o.candidate)
   }
@@ -497,7 +517,13 @@ export class Announcer {
         ? `no capable agent offered within the bid window (${session.body.bidWindowMs} ms)`
         : selection.reason
       this.#o.audit(taskId, 'selection-failed', { reason, missing: selection.missing.map(m => ({ skill: m.skill, needed: m.needed, available: m.available })) })
-      if (session.state.attempt === 1) this.#apply(session, { type: 'bidding-closed-empty', at: Date.now(), reason })
+      const widened = session.widenedRound
+      session.widenedRound = false
+      if (session.body.offerCap > 0 && session.state.attempt < session.state.maxAttempts && this.#othersCouldOffer(session)) {
+        // Only the first few agents per skill were asked: ask everyone before giving up.
+        session.widen = true
+        this.#apply(session, { type: 'fail', at: Date.now(), reason: `${reason}; asking every capable agent` })
+      } else if (session.state.attempt === 1 || widened) this.#apply(session, { type: 'bidding-closed-empty', at: Date.now(), reason })
       else this.#apply(session, { type: 'fail', at: Date.now(), reason })
       return
     }

@@ -2,6 +2,7 @@ import { createMessage, levelRank, topics } from '@swarm/protocol'
 import { commitReservation, currentLoad, emptyCapacity, expireReservations, finishTask, freeSlots, nextExpiry, releaseReservation, tryReserve } from '../core/capacity.js'
 import { effectivePriority } from '../core/priority.js'
 import { scoreOwnOffer } from '../core/scoring.js'
+import { withinOfferCap } from '../core/offer-cap.js'
 import { runHandler } from '../executor/run-handler.js'
 import type { CapacityState } from '../core/capacity.js'
 import type { CandidateSkill } from '../core/scoring.js'
@@ -11,7 +12,7 @@ import type { DirectMessenger } from '../net/direct.js'
 import type { GossipDelivery, GossipRouter } from '../net/gossip.js'
 import type { SkillRegistry } from './skill-registry.js'
 import type { PeerId } from '@libp2p/interface'
-import type { BodyOf, Json, MessageOf, SwarmMessage, TaskAnnounceBody, TaskInput } from '@swarm/protocol'
+import type { BodyOf, Level, Json, MessageOf, SwarmMessage, TaskAnnounceBody, TaskInput } from '@swarm/protocol'
 
 /** Events of the bidder side, for library users and the control API. */
 export interface BidderEvents {
@@ -43,6 +44,8 @@ export interface BidderOptions {
   leaseGraceMs?: number
   /** Announcements remembered to drop duplicates (a task on two skill topics). */
   dedupeSize?: number
+  /** Peer ids of the agents this node knows that can do `skill` at `minLevel` (itself included). */
+  capablePeers?: (skill: string, minLevel: Level) => string[]
 }
 
 interface Announcement {
@@ -90,7 +93,7 @@ export class Bidder {
   #drainScheduled = false
   #leaseTimer?: NodeJS.Timeout
   #stopped = false
-  readonly stats = { announcementsHeard: 0, offersSent: 0, offersRefused: 0, invitesAccepted: 0, invitesDeclined: 0, tasksRun: 0 }
+  readonly stats = { announcementsHeard: 0, offersSkipped: 0, offersSent: 0, offersRefused: 0, invitesAccepted: 0, invitesDeclined: 0, tasksRun: 0 }
 
   constructor (options: BidderOptions) {
     this.#o = options
@@ -143,6 +146,17 @@ export class Bidder {
     }
     if (covered.length === 0) return
     if (Date.now() > body.deadline) return
+    if (body.offerCap > 0 && this.#o.capablePeers !== undefined) {
+      const self = this.#o.self.toString()
+      const capable = covered.map(c => {
+        const req = body.skills.find(r => r.name === c.name)
+        return { peers: this.#o.capablePeers?.(c.name, req?.minLevel ?? 'novice') ?? [], count: req?.count ?? 1 }
+      })
+      if (!withinOfferCap(body.taskId, body.attempt, self, body.offerCap, capable)) {
+        this.stats.offersSkipped++
+        return
+      }
+    }
     // A retry supersedes anything we still hold for an earlier attempt.
     this.#waiting.set(body.taskId, { body, announcer, receivedAt: Date.now(), covered })
     this.#scheduleDrain()

@@ -1,0 +1,35 @@
+/**
+ * Which bidders offer on a task when the announcer caps the offers: every bidder ranks the
+ * capable agents it knows by a hash of (task id, attempt, peer id) and offers only if it is among
+ * the first `cap`. All bidders compute the same ranking from the same directory, so about `cap`
+ * agents offer, a different few for every task (which also spreads the load). Pure.
+ */
+
+/** FNV-1a 32-bit hash of a string. */
+export function fnv1a (text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/** Position (0-based) of `self` among `peers` ranked by hash for this task; `self` is counted in. */
+export function offerRank (taskId: string, attempt: number, self: string, peers: Iterable<string>): number {
+  const key = (peer: string): number => fnv1a(`${taskId}:${attempt}:${peer}`)
+  const mine = key(self)
+  let rank = 0
+  for (const peer of new Set(peers)) {
+    if (peer === self) continue
+    const other = key(peer)
+    if (other < mine || (other === mine && peer < self)) rank++
+  }
+  return rank
+}
+
+/** Whether `self` should offer: no cap, or ranked within `cap` for at least one skill it covers. */
+export function withinOfferCap (taskId: string, attempt: number, self: string, cap: number, capableBySkill: Array<{ peers: Iterable<string>, count: number }>): boolean {
+  if (cap <= 0) return true
+  return capableBySkill.some(({ peers, count }) => offerRank(taskId, attempt, self, peers) < cap * count)
+}
