@@ -99,9 +99,9 @@ describe(`${TASKS} tasks at once on ${AGENTS} agents of capacity ${CAPACITY}`, (
     assert.equal(watches.reduce((n, w) => n + w.started, 0), TASKS, 'each task ran exactly once')
     // With 12 slots for 50 tasks, agents worked at full capacity at some point.
     assert.ok(watches.some(w => w.maxRunning === CAPACITY))
-    // The clients are connected to no agent at first and the bootstrap peer has no skill: every
-    // agent still hears every announcement.
-    for (const agent of agents) assert.equal(agent.bidder.stats.announcementsHeard, TASKS, `${agent.name} heard every task`)
+    // The clients are connected to no agent at first and the bootstrap peer has no skill: the
+    // announcements (sent to a few agents directly, then on the skill topic when those are
+    // busy) still reached the agents, or the 50 tasks could not all have completed.
     // Every slot is given back (a member frees it once its result is acknowledged).
     await Promise.all(agents.map(async agent => { await idle(agent) }))
   })

@@ -112,7 +112,14 @@ export const NodeConfigSchema = z.object({
     /** Inbound connections accepted per second from one host. */
     inboundConnectionThreshold: z.number().int().positive().default(5),
     maxIncomingPendingConnections: z.number().int().positive().default(10),
-    dialTimeoutMs: z.number().int().positive().default(10_000)
+    dialTimeoutMs: z.number().int().positive().default(10_000),
+    /** How often each connection is pinged to measure its latency and find dead ones. */
+    pingIntervalMs: z.number().int().positive().default(30_000),
+    /**
+     * A connection whose ping takes longer than this (at least; the timeout adapts to the
+     * measured latency) is closed as dead. Short timeouts close live connections of a busy node.
+     */
+    pingTimeoutMs: z.number().int().positive().default(20_000)
   }).strict().prefault({}),
   gossip: z.object({
     /** Mesh degree. */

@@ -1,3 +1,4 @@
+import './runtime-env.js'
 export { createSwarmNode, SwarmNode } from './node.js'
 export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView, CreateSwarmNodeOptions } from './node.js'
 export { NodeConfigSchema, parseConfig, loadConfig, readConfigFile, mergeConfig, parseSkillFlag, HandlerConfigSchema, SkillConfigSchema } from './config.js'

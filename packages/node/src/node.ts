@@ -226,6 +226,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       earlyClose: { minScore: config.negotiation.earlyCloseMinScore, backupsPerSkill: 1, graceFraction: config.negotiation.earlyCloseGraceFraction },
       offerCap: config.negotiation.offerCap,
       capablePeers: (skill, minLevel) => this.directory.directory.find({ skill, minLevel }).filter(a => a.skill.hasHandler && !a.self).map(a => a.peerId),
+      addrsOf: peerId => this.directory.directory.get(peerId)?.card.addrs ?? [],
       inviteTimeoutMs: config.negotiation.inviteTimeoutMs,
       memberGraceMs: config.negotiation.memberGraceMs
     })
@@ -387,6 +388,15 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     await this.messenger.start(async (message, from) => await this.#onDirect(message, from))
     await this.inputMessenger.start(async (message, from) => await this.#onInputRequest(message, from))
     this.bidder.start()
+    // Catch up again a little later from random neighbours: the first ones asked may have been
+    // newcomers themselves.
+    for (const delay of [5_000, 15_000]) {
+      setTimeout(() => {
+        const peers = this.libp2p.getPeers()
+        const peer = peers[Math.floor(Math.random() * peers.length)]
+        if (peer !== undefined) void this.#syncDirectory(peer, 0)
+      }, delay * (0.8 + Math.random() * 0.4)).unref()
+    }
     if (this.config.api.enabled) {
       this.#api = new ControlApiServer({
         host: this.config.api.host,
@@ -538,6 +548,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       case 'TASK_COMPLETE':
       case 'TASK_UPDATE':
         return await this.announcer.handleDirect(message, from)
+      case 'TASK_ANNOUNCE':
       case 'GROUP_INVITE':
       case 'GROUP_FORMED':
       case 'TASK_START':

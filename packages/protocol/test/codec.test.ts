@@ -322,13 +322,14 @@ describe('channel filtering', () => {
     })
   }
 
-  it('keeps offers and invites off gossip, and announcements off direct streams', () => {
+  it('keeps offers and invites off gossip, and agent cards off direct streams', () => {
     const gossip: readonly MessageType[] = [...CHANNEL_MESSAGE_TYPES.agents, ...CHANNEL_MESSAGE_TYPES.skill, ...CHANNEL_MESSAGE_TYPES.group]
     for (const type of ['SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'TASK_COMPLETE', 'ACK'] as const) {
       assert.equal(gossip.includes(type), false, `${type} must not be allowed on gossip`)
     }
     const direct: readonly MessageType[] = CHANNEL_MESSAGE_TYPES.direct
-    assert.equal(direct.includes('TASK_ANNOUNCE'), false)
+    // Announcements go to a few agents directly (answered by their offer) or on a skill topic.
+    assert.equal(direct.includes('TASK_ANNOUNCE'), true)
     assert.equal(direct.includes('AGENT_CARD'), false)
   })
 })

@@ -43,7 +43,7 @@ export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bo
     logLevel: 'silent',
     capacity: scenario.capacity,
     bootstrap,
-    connections: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 2_000, maxConnections: 200, dialTimeoutMs: 20_000 },
+    connections: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 2_000, maxConnections: 200, dialTimeoutMs: 20_000, pingIntervalMs: 300_000 },
     gossip: { ipColocationThreshold: 1_000_000, D: scenario.node.gossipD, Dlo: scenario.node.gossipDlo, Dhi: scenario.node.gossipDhi },
     directory: { heartbeatMs: scenario.node.heartbeatMs, ttlMs: scenario.node.heartbeatMs * 3 },
     skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: { kind: 'builtin' as const, name: 'simulate' as const } }))
@@ -158,8 +158,8 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     phase = 'settling'
     report()
     // Let the swarm settle: every node knows every agent, gossip streams to all subscribers are
-    // open and the number of connections stopped changing (or 60 s passed).
-    const settleUntil = Date.now() + 60_000
+    // open and the number of connections stopped changing (or 30 s passed).
+    const settleUntil = Date.now() + 30_000
     let lastConnections = -1
     let calm = 0
     while (Date.now() < settleUntil && calm < 3) {

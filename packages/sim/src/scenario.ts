@@ -77,7 +77,7 @@ export const ScenarioSchema = z.object({
     /** Peers started at once, and the pause between batches (dial pacing). */
     startBatch: z.number().int().min(1).max(500).default(25),
     startPauseMs: z.number().int().nonnegative().default(100),
-    heartbeatMs: z.number().int().min(100).default(60_000),
+    heartbeatMs: z.number().int().min(100).default(300_000),
     gossipD: z.number().int().min(1).max(32).default(6),
     gossipDlo: z.number().int().min(1).max(32).default(4),
     gossipDhi: z.number().int().min(1).max(64).default(12)

@@ -25,6 +25,9 @@ export interface DirectoryServiceOptions {
   emit: <K extends keyof DirectoryServiceEvents>(event: K, payload: DirectoryServiceEvents[K]) => void
 }
 
+/** Every how many heartbeats the whole card is sent again (the others carry only seq and load). */
+const FULL_CARD_EVERY = 4
+
 /**
  * Publishes this agent's card on the agents topic (on join, on change, on a slow heartbeat,
  * and when a new neighbour subscribes so that it learns about us quickly), listens to the
@@ -37,6 +40,8 @@ export class DirectoryService {
   #seq = 0
   #lastCardKey = ''
   #lastPublishedAt = 0
+  #lastPublishedSeq = -1
+  #beats = 0
   #heartbeat?: NodeJS.Timeout
   #republish?: NodeJS.Timeout
   #started = false
@@ -55,17 +60,38 @@ export class DirectoryService {
     this.#started = true
     this.#opts.router.subscribe(this.#topic, 'agents', this.#onGossip)
     this.#refreshSelf()
-    const tick = (): void => {
+    this.#scheduleHeartbeat(this.#opts.heartbeatMs * (0.5 + Math.random()))
+  }
+
+  /**
+   * Heartbeats are jittered (agents started together must not all speak at once) and small: a
+   * HEARTBEAT with the card's sequence number and the load, and the whole card only every
+   * FULL_CARD_EVERY beats or when it changed since it was last sent.
+   */
+  #scheduleHeartbeat (delayMs: number): void {
+    if (!this.#started) return
+    this.#heartbeat = setTimeout(() => {
       this.#expire()
-      void this.publishCard('heartbeat')
-    }
-    this.#heartbeat = setInterval(tick, this.#opts.heartbeatMs)
+      this.#beats++
+      const card = this.#refreshSelf()
+      if (card.seq !== this.#lastPublishedSeq || this.#beats % FULL_CARD_EVERY === 0) void this.publishCard('heartbeat')
+      else void this.#publishHeartbeat(card)
+      this.#scheduleHeartbeat(this.#opts.heartbeatMs * (0.9 + Math.random() * 0.2))
+    }, delayMs)
     this.#heartbeat.unref()
+  }
+
+  async #publishHeartbeat (card: AgentCardBody): Promise<void> {
+    try {
+      await this.#opts.router.publish(this.#topic, createMessage('HEARTBEAT', { cardSeq: card.seq, load: card.load }))
+    } catch (err) {
+      this.#opts.logger.debug('heartbeat not published', { err })
+    }
   }
 
   stop (): void {
     this.#started = false
-    clearInterval(this.#heartbeat)
+    clearTimeout(this.#heartbeat)
     clearTimeout(this.#republish)
     this.#opts.router.unsubscribe(this.#topic)
   }
@@ -115,6 +141,7 @@ export class DirectoryService {
     const card = this.#refreshSelf()
     try {
       this.#lastPublishedAt = Date.now()
+      this.#lastPublishedSeq = card.seq
       const recipients = await this.#opts.router.publish(this.#topic, createMessage('AGENT_CARD', card))
       this.#opts.logger.debug('agent card published', { reason, seq: card.seq, recipients })
     } catch (err) {

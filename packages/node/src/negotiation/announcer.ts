@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { LIMITS, createMessage, encodeMessage, newId, topics } from '@swarm/protocol'
 import { aggregateResults } from '../core/aggregate.js'
 import { coveredWell, replacementFor, selectGroup } from '../core/selection.js'
+import { fnv1a } from '../core/offer-cap.js'
 import { createTask, InvalidTransitionError, isFinal, reduceTask, retryDelayMs } from '../core/task-machine.js'
 import { SwarmError } from '../errors.js'
 import { TaskSpecSchema } from './task-spec.js'
@@ -46,6 +47,8 @@ export interface AnnouncerOptions {
   offerCap?: number
   /** Agents this node knows that can do a skill at a level (peer ids), to decide on widening. */
   capablePeers?: (skill: string, minLevel: Level) => string[]
+  /** Known addresses of an agent (from the directory), to reach it directly. */
+  addrsOf?: (peerId: string) => string[]
   /** How long an invitee has to answer. */
   inviteTimeoutMs?: number
   /** How long a member may be unreachable before its part is handed to a backup. */
@@ -77,10 +80,10 @@ interface Session {
   replacing: Set<string>
   /** Whether the grace-period close of this attempt is scheduled. */
   graceArmed: boolean
-  /** Set when capped bidding found no group: the next announcement asks every capable agent. */
-  widen: boolean
-  /** The current round is such a widened one: if it finds no group either, nobody can do the task. */
-  widenedRound: boolean
+  /** Agents asked directly in this round that have not answered yet. */
+  pendingTargets: number
+  /** Whether this round also went out on gossip topics (more offers may come from anyone). */
+  gossiped: boolean
 }
 
 function requiredOf (spec: TaskSpec): RequiredSkill[] {
@@ -207,8 +210,8 @@ export class Announcer {
       announcedAt: now,
       replacing: new Set(),
       graceArmed: false,
-      widen: false,
-      widenedRound: false
+      pendingTargets: 0,
+      gossiped: true
     }
     this.#sessions.set(taskId, session)
     this.#o.audit(taskId, 'task-created', { description: spec.description, skills: required, priority: spec.priority, deadline: body.deadline, input: inputDescriptor.kind })
@@ -325,7 +328,7 @@ export class Announcer {
         this.#releaseBidders(session, 'retrying')
         this.#dissolve(session, 'failed')
         this.stats.retries++
-        const delayMs = session.widen ? 0 : retryDelayMs(state.attempt, {}, Math.random())
+        const delayMs = retryDelayMs(state.attempt, {}, Math.random())
         this.#o.audit(state.taskId, 'retry-scheduled', { attempt: state.attempt + 1, delayMs, reason: state.reason ?? '' })
         this.#emit({ type: 'retry', taskId: state.taskId, at, attempt: state.attempt + 1, delayMs, reason: state.reason ?? '' })
         this.#timer(session, delayMs, () => { void this.#retry(session) })
@@ -398,10 +401,15 @@ export class Announcer {
   // -------------------------------------------------------------------------
   // Announcing and bidding
 
+  /**
+   * Announces the current attempt. Fast path: when the directory knows enough capable agents,
+   * the announcement goes straight to the first few of them for this task (ranked by a hash of
+   * task, attempt and peer, skipping agents that failed it before), and each answers with its
+   * offer on the same stream. A skill whose agents are not known well enough, and every skill of a
+   * widened round, is announced on its gossip topic instead.
+   */
   async #publishAnnouncement (session: Session): Promise<void> {
-    const body = { ...session.body, attempt: session.state.attempt, ...(session.widen ? { offerCap: 0 } : {}) }
-    session.widenedRound = session.widen
-    session.widen = false
+    const body = { ...session.body, attempt: session.state.attempt, offerCap: this.#o.offerCap ?? 0 }
     session.body = body
     session.offers.clear()
     session.bidders.clear()
@@ -409,15 +417,20 @@ export class Announcer {
     session.graceArmed = false
     session.announcedAt = Date.now()
     const message = createMessage('TASK_ANNOUNCE', body)
-    const names = [...new Set(body.skills.map(s => s.name))]
-    const topicNames = names.map(n => topics.skill(this.#o.network, n))
+    const { targets, gossipSkills } = this.#chooseTargets(session)
+    const topicNames = gossipSkills.map(n => topics.skill(this.#o.network, n))
     this.stats.announced++
-    this.#o.audit(body.taskId, 'announce', { attempt: body.attempt, topics: topicNames })
+    this.#o.audit(body.taskId, 'announce', { attempt: body.attempt, topics: topicNames, direct: [...targets] })
     this.#emit({ type: 'announced', taskId: body.taskId, at: Date.now(), attempt: body.attempt, topics: topicNames })
     this.#o.localBidder(body)
+    session.pendingTargets = targets.size
+    session.gossiped = topicNames.length > 0
+    for (const peerId of targets) void this.#announceTo(session, peerId, message)
+    // On a topic every capable agent that hears it may offer: the directory knew too few of them.
+    const open = createMessage('TASK_ANNOUNCE', { ...body, offerCap: 0 })
     await Promise.all(topicNames.map(async topic => {
       try {
-        await this.#o.gossip.publish(topic, message)
+        await this.#o.gossip.publish(topic, open)
       } catch (err) {
         this.#log.warn('announcement not published', { taskId: body.taskId, topic, err })
       }
@@ -426,6 +439,54 @@ export class Announcer {
     // must not eat the bidders' time. (Formation latency still counts from announcedAt.)
     if (session.state.status === 'ANNOUNCED' && session.state.attempt === body.attempt) {
       this.#timer(session, body.bidWindowMs, () => { this.#closeBidding(session, false, body.attempt) })
+    }
+  }
+
+  /** Agents to ask directly, and skills that must go to their gossip topic. */
+  #chooseTargets (session: Session): { targets: Set<string>, gossipSkills: string[] } {
+    const body = session.body
+    const targets = new Set<string>()
+    const gossipSkills = new Set<string>()
+    const capable = this.#o.capablePeers
+    const self = this.#o.self.toString()
+    for (const req of body.skills) {
+      if (body.offerCap <= 0 || capable === undefined) {
+        gossipSkills.add(req.name)
+        continue
+      }
+      const want = body.offerCap * req.count
+      const known = capable(req.name, req.minLevel).filter(p => p !== self && !session.excluded.has(p))
+      if (known.length < want) {
+        // Too few known: the directory may be incomplete, let the topic find them.
+        gossipSkills.add(req.name)
+        continue
+      }
+      const ranked = known
+        .map(peer => ({ peer, rank: fnv1a(`${body.taskId}:${body.attempt}:${peer}`) }))
+        .sort((a, b) => a.rank - b.rank || (a.peer < b.peer ? -1 : 1))
+      for (const { peer } of ranked.slice(0, want)) targets.add(peer)
+    }
+    return { targets, gossipSkills: [...gossipSkills] }
+  }
+
+  /** Sends the announcement to one agent; its answer is its offer (or why it declines). */
+  async #announceTo (session: Session, peerId: string, message: MessageOf<'TASK_ANNOUNCE'>): Promise<void> {
+    const attempt = message.body.attempt
+    try {
+      const peer = peerIdFromString(peerId)
+      await this.#o.messenger.learnAddrs(peer, this.#o.addrsOf?.(peerId) ?? [])
+      const reply = await this.#o.messenger.request(peer, message, { timeoutMs: Math.max(500, message.body.bidWindowMs) })
+      if (reply.type === 'SKILL_OFFER') this.#onOffer(reply, peerIdFromString(peerId))
+    } catch (err) {
+      this.#log.debug('direct announcement not answered', { taskId: message.body.taskId, peerId, err })
+    } finally {
+      if (session.state.attempt === attempt) {
+        session.pendingTargets--
+        // Everyone asked has answered and no topic was used: nothing more will come.
+        if (session.pendingTargets === 0 && !session.gossiped && session.biddingOpen) {
+          setImmediate(() => { this.#closeBidding(session, true, attempt) })
+        }
+      }
     }
   }
 
@@ -488,11 +549,32 @@ export class Announcer {
     return createMessage('ACK', { ref: message.id })
   }
 
-  /** Whether agents known to be capable of some required skill were not among the bidders. */
-  #othersCouldOffer (session: Session): boolean {
-    const capable = this.#o.capablePeers
-    if (capable === undefined) return true
-    return session.body.skills.some(req => capable(req.name, req.minLevel).some(peer => !session.offers.has(peer) && !session.excluded.has(peer)))
+  /** Whether the offers so far make a group. */
+  #selectable (session: Session): boolean {
+    const candidates = this.#candidates(session)
+    return selectGroup(session.body.skills, candidates, { maxGroupSize: session.body.maxGroupSize, backupsPerSkill: 0, exclude: session.excluded }).ok ||
+      (session.excluded.size > 0 && selectGroup(session.body.skills, candidates, { maxGroupSize: session.body.maxGroupSize, backupsPerSkill: 0 }).ok)
+  }
+
+  /** Second round of the same attempt: the announcement on every skill topic, with no offer cap. */
+  async #widen (session: Session): Promise<void> {
+    if (session.gossiped) return
+    session.gossiped = true
+    const attempt = session.state.attempt
+    const body = { ...session.body, offerCap: 0 }
+    session.body = body
+    const topicNames = [...new Set(body.skills.map(s => s.name))].map(n => topics.skill(this.#o.network, n))
+    this.#o.audit(body.taskId, 'announce-widened', { attempt, topics: topicNames, offers: session.offers.size })
+    await Promise.all(topicNames.map(async topic => {
+      try {
+        await this.#o.gossip.publish(topic, createMessage('TASK_ANNOUNCE', body))
+      } catch (err) {
+        this.#log.warn('announcement not published', { taskId: body.taskId, topic, err })
+      }
+    }))
+    if (session.state.status === 'ANNOUNCED' && session.state.attempt === attempt) {
+      this.#timer(session, body.bidWindowMs, () => { this.#closeBidding(session, false, attempt) })
+    }
   }
 
   #candidates (session: Session): Candidate[] {
@@ -502,8 +584,14 @@ export class Announcer {
   /** Ends the bidding of `attempt` (the bid-window timer of an attempt that closed early must not end the next one's). */
   #closeBidding (session: Session, early: boolean, attempt: number): void {
     if (!session.biddingOpen || session.state.status !== 'ANNOUNCED' || session.state.attempt !== attempt) return
-    session.biddingOpen = false
     const { taskId } = session.state
+    if (!session.gossiped && !this.#selectable(session)) {
+      // Only a few agents were asked and no group can come of their offers: ask everyone on the
+      // skill topics, and give them a whole bid window.
+      void this.#widen(session)
+      return
+    }
+    session.biddingOpen = false
     const candidates = this.#candidates(session)
     this.#o.audit(taskId, 'bidding-closed', { offers: candidates.length, early })
     this.#emit({ type: 'bidding-closed', taskId, at: Date.now(), offers: candidates.length, early })
@@ -517,13 +605,7 @@ export class Announcer {
         ? `no capable agent offered within the bid window (${session.body.bidWindowMs} ms)`
         : selection.reason
       this.#o.audit(taskId, 'selection-failed', { reason, missing: selection.missing.map(m => ({ skill: m.skill, needed: m.needed, available: m.available })) })
-      const widened = session.widenedRound
-      session.widenedRound = false
-      if (session.body.offerCap > 0 && session.state.attempt < session.state.maxAttempts && this.#othersCouldOffer(session)) {
-        // Only the first few agents per skill were asked: ask everyone before giving up.
-        session.widen = true
-        this.#apply(session, { type: 'fail', at: Date.now(), reason: `${reason}; asking every capable agent` })
-      } else if (session.state.attempt === 1 || widened) this.#apply(session, { type: 'bidding-closed-empty', at: Date.now(), reason })
+      if (session.state.attempt === 1) this.#apply(session, { type: 'bidding-closed-empty', at: Date.now(), reason })
       else this.#apply(session, { type: 'fail', at: Date.now(), reason })
       return
     }

@@ -135,15 +135,11 @@ export class Bidder {
   hear (body: TaskAnnounceBody, announcer: PeerId): void {
     if (this.#stopped) return
     const key = `${body.taskId}#${body.attempt}`
-    if (this.#seen.has(key)) return
+    // A widened round repeats an announcement we may have answered directly already.
+    if (this.#seen.has(key) && (body.offerCap > 0 || this.#offered.has(body.taskId) || this.#waiting.has(body.taskId) || this.#assigned.has(body.taskId))) return
     this.#remember(key)
     this.stats.announcementsHeard++
-    const covered: CandidateSkill[] = []
-    for (const req of body.skills) {
-      const skill = this.#o.skills.get(req.name)
-      if (skill?.handler === undefined || levelRank(skill.level) < levelRank(req.minLevel)) continue
-      covered.push({ name: skill.name, level: skill.level, successRate: skill.stats.successRate, avgCompletionMs: skill.stats.avgCompletionMs })
-    }
+    const covered = this.#covered(body)
     if (covered.length === 0) return
     if (Date.now() > body.deadline) return
     if (body.offerCap > 0 && this.#o.capablePeers !== undefined) {
@@ -160,6 +156,33 @@ export class Bidder {
     // A retry supersedes anything we still hold for an earlier attempt.
     this.#waiting.set(body.taskId, { body, announcer, receivedAt: Date.now(), covered })
     this.#scheduleDrain()
+  }
+
+  /** The required skills this node can do, with its own figures. */
+  #covered (body: TaskAnnounceBody): CandidateSkill[] {
+    const covered: CandidateSkill[] = []
+    for (const req of body.skills) {
+      const skill = this.#o.skills.get(req.name)
+      if (skill?.handler === undefined || levelRank(skill.level) < levelRank(req.minLevel)) continue
+      covered.push({ name: skill.name, level: skill.level, successRate: skill.stats.successRate, avgCompletionMs: skill.stats.avgCompletionMs })
+    }
+    return covered
+  }
+
+  #offerMessage (a: Announcement, leaseExpiresAt: number): MessageOf<'SKILL_OFFER'> {
+    const { body } = a
+    // The reservation for this task is already counted in the load: report the load without it.
+    const load = Math.max(0, this.load() - 1)
+    return createMessage('SKILL_OFFER', {
+      taskId: body.taskId,
+      attempt: body.attempt,
+      skills: a.covered,
+      score: scoreOwnOffer(a.covered, body.skills, load, this.capacity),
+      estimateMs: Math.max(...a.covered.map(s => s.avgCompletionMs)),
+      load,
+      capacity: this.capacity,
+      leaseExpiresAt
+    })
   }
 
   #remember (key: string): void {
@@ -229,18 +252,8 @@ export class Bidder {
 
   async #offer (a: Announcement, leaseExpiresAt: number): Promise<void> {
     const { body } = a
-    const load = this.load()
-    const score = scoreOwnOffer(a.covered, body.skills, Math.max(0, load - 1), this.capacity)
-    const offer = createMessage('SKILL_OFFER', {
-      taskId: body.taskId,
-      attempt: body.attempt,
-      skills: a.covered,
-      score,
-      estimateMs: Math.max(...a.covered.map(s => s.avgCompletionMs)),
-      load: Math.max(0, load - 1),
-      capacity: this.capacity,
-      leaseExpiresAt
-    })
+    const offer = this.#offerMessage(a, leaseExpiresAt)
+    const score = offer.body.score
     this.stats.offersSent++
     this.#o.emit('work:offered', { taskId: body.taskId, announcer: a.announcer.toString(), skills: a.covered.map(s => s.name), score })
     try {
@@ -300,12 +313,46 @@ export class Bidder {
   /** Direct messages addressed to the bidder side. */
   async handleDirect (message: SwarmMessage, from: PeerId): Promise<SwarmMessage> {
     switch (message.type) {
+      case 'TASK_ANNOUNCE': return this.#onDirectAnnounce(message, from)
       case 'GROUP_INVITE': return this.#onInvite(message, from)
       case 'GROUP_FORMED': return this.#onFormed(message, from)
       case 'TASK_START': return this.#onStart(message, from)
       case 'TASK_CANCEL': return this.#onCancel(message, from)
       default: return createMessage('ERROR', { ref: message.id, code: 'UNEXPECTED', message: `${message.type} is not for the bidder side` })
     }
+  }
+
+  /**
+   * An announcement sent to this node directly: answer at once with an offer (reserving a slot
+   * for the lease) or with why not. The announcer asked only a few agents, so answering
+   * quickly matters more than ranking against other waiting announcements.
+   */
+  #onDirectAnnounce (message: MessageOf<'TASK_ANNOUNCE'>, from: PeerId): SwarmMessage {
+    const body = message.body
+    const decline = (code: string, text: string): SwarmMessage => createMessage('ERROR', { ref: message.id, code, message: text })
+    if (this.#stopped) return decline('STOPPING', 'this node is stopping')
+    const key = `${body.taskId}#${body.attempt}`
+    if (this.#seen.has(key) && !this.#offered.has(body.taskId)) return decline('DUPLICATE', 'already heard this announcement')
+    this.#remember(key)
+    this.stats.announcementsHeard++
+    const covered = this.#covered(body)
+    if (covered.length === 0) return decline('NOT_CAPABLE', 'this node has none of the required skills at the required level')
+    const now = Date.now()
+    if (now > body.deadline) return decline('TOO_LATE', 'the deadline has passed')
+    this.#capacity = expireReservations(this.#capacity, now)
+    const leaseMs = body.bidWindowMs + (this.#o.leaseGraceMs ?? 5_000)
+    const result = tryReserve(this.#capacity, body.taskId, now, leaseMs)
+    if (!result.reserved) return decline('NO_CAPACITY', result.reason ?? 'no free capacity')
+    this.#capacity = result.state
+    const a: Announcement = { body, announcer: from, receivedAt: now, covered }
+    this.#waiting.delete(body.taskId)
+    this.#offered.set(body.taskId, a)
+    this.#armLeaseTimer()
+    this.#o.onLoad(this.load(now))
+    const offer = this.#offerMessage(a, now + leaseMs)
+    this.stats.offersSent++
+    this.#o.emit('work:offered', { taskId: body.taskId, announcer: from.toString(), skills: covered.map(s => s.name), score: offer.body.score })
+    return offer
   }
 
   #fromAnnouncer (taskId: string, from: PeerId): Announcement | undefined {

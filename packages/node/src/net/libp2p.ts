@@ -100,6 +100,10 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
       streamMuxers: [yamux()],
       peerDiscovery,
       connectionGater: gaterFor(options.blocked),
+      connectionMonitor: {
+        pingInterval: config.connections.pingIntervalMs,
+        pingTimeout: { minTimeout: config.connections.pingTimeoutMs, maxTimeout: Math.max(60_000, config.connections.pingTimeoutMs) }
+      },
       connectionManager: {
         maxConnections: config.connections.maxConnections,
         inboundConnectionThreshold: config.connections.inboundConnectionThreshold,
