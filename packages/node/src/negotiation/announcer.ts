@@ -53,6 +53,8 @@ export interface AnnouncerOptions {
   inviteTimeoutMs?: number
   /** How long a member may be unreachable before its part is handed to a backup. */
   memberGraceMs?: number
+  /** Finished tasks kept in memory (older ones are only in the store). */
+  retainFinished?: number
 }
 
 interface Session {
@@ -356,7 +358,23 @@ export class Announcer {
     session.timers.clear()
     session.biddingOpen = false
     this.#dissolve(session, reason)
+    this.#retire(session.state.taskId)
   }
+
+  /**
+   * Finished tasks stay in memory for late results and event readers for a while, then only in
+   * the store: memory does not grow with the number of tasks a node ever announced.
+   */
+  #retire (taskId: string): void {
+    this.#finished.push(taskId)
+    const keep = this.#o.retainFinished ?? 1_000
+    while (this.#finished.length > keep) {
+      const old = this.#finished.shift()
+      if (old !== undefined && old !== taskId) this.#sessions.delete(old)
+    }
+  }
+
+  readonly #finished: string[] = []
 
   #dissolve (session: Session, reason: 'completed' | 'failed' | 'cancelled' | 'deadline'): void {
     const { groupId, groupTopic } = session
