@@ -57,7 +57,7 @@ export function buildProgram (out: Output, result: { code: number }): Command {
     .option('--no-mdns', 'do not discover peers on the local network by mDNS')
     .option('--dht', 'run the Kademlia DHT')
     .option('--api-port <port>', 'control API port on 127.0.0.1 (default: 7400; 0 picks a free one)')
-    .option('--name <name>', 'display name of the agent (default: agent-<hostname>)')
+    .option('--name <name>', 'display name of the agent (default: <hostname>-<end of the peer id>)')
     .option('--capacity <n>', 'tasks this agent runs at once at most (default: 4)')
     .addOption(new Option('--log-level <level>', 'log level of the node log file').choices(LOG_LEVELS))
     .option('--json', 'print JSON lines instead of text')

@@ -555,7 +555,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       case 'TASK_CANCEL':
         return await this.bidder.handleDirect(message, from)
       case 'DIRECTORY_REQUEST':
-        return createMessage('DIRECTORY_RESPONSE', { agents: this.directory.snapshot(message.body.limit, message.body.skill) })
+        // At most 500 cards of at most 4 addresses: the answer stays well under the 1 MiB frame.
+        return createMessage('DIRECTORY_RESPONSE', { agents: this.directory.snapshot(Math.min(500, message.body.limit), message.body.skill) })
       default:
         return createMessage('ERROR', { ref: message.id, code: 'UNEXPECTED', message: `${message.type} is not expected on a direct stream` })
     }
@@ -608,7 +609,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     if (delayMs > 0) await new Promise(resolve => setTimeout(resolve, delayMs).unref())
     if (!this.#running) return
     try {
-      const reply = await this.messenger.request(peer, createMessage('DIRECTORY_REQUEST', { limit: 1000 }), { timeoutMs: 10_000 })
+      const reply = await this.messenger.request(peer, createMessage('DIRECTORY_REQUEST', { limit: 500 }), { timeoutMs: 10_000 })
       if (reply.type === 'DIRECTORY_RESPONSE') {
         const added = this.directory.mergeHearsay(reply.body.agents)
         this.log.debug('directory synced', { from: peer.toString(), agents: reply.body.agents.length, added })

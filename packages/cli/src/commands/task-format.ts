@@ -123,7 +123,9 @@ function errorsOf (outcome: Outcome | undefined, names: PeerNames): string[] {
 export async function describeEvent (event: TaskEvent, names: PeerNames): Promise<string[]> {
   switch (event.type) {
     case 'announced':
-      return [`${pad('announced')}attempt ${event.attempt ?? 1} to agents with ${(event.topics ?? []).map(skillOfTopic).join(', ')}`]
+      return [(event.topics ?? []).length === 0
+        ? `${pad('announced')}attempt ${event.attempt ?? 1} to the first ranked agents of each skill`
+        : `${pad('announced')}attempt ${event.attempt ?? 1} to agents with ${(event.topics ?? []).map(skillOfTopic).join(', ')}`]
     case 'offer':
       return [`${pad('offer')}${await names.of(event.peerId ?? '')} for ${(event.skills ?? []).join(', ')} (score ${(event.score ?? 0).toFixed(2)})`]
     case 'bidding-closed':

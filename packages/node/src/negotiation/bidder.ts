@@ -196,7 +196,11 @@ export class Bidder {
   readonly #onSkillGossip = (delivery: GossipDelivery): void => {
     const { message, from } = delivery
     if (message.type === 'TASK_ANNOUNCE') this.hear(message.body, from)
-    else if (message.type === 'TASK_CANCEL') this.#release(message.body.taskId, message.body.reason)
+    else if (message.type === 'TASK_CANCEL') {
+      // Only the task's own announcer may call it off.
+      const known = this.#waiting.get(message.body.taskId) ?? this.#offered.get(message.body.taskId) ?? this.#assigned.get(message.body.taskId)?.announcement
+      if (known !== undefined && known.announcer.equals(from)) this.#release(message.body.taskId, message.body.reason)
+    }
   }
 
   #scheduleDrain (): void {
@@ -446,7 +450,10 @@ export class Bidder {
       this.#o.gossip.subscribe(groupTopic, 'group', delivery => {
         const m = delivery.message
         if (m.type === 'DISSOLVE' && delivery.from.equals(announcer)) this.#leaveGroup(taskId, groupTopic)
-      }, (_m, signer) => memberIds.has(signer.toString()))
+      }, (m, signer) =>
+        // The announcer may say anything; progress may also come from a member that replaced
+        // another after this one started (members do not act on progress, so it is harmless).
+        signer.equals(announcer) || memberIds.has(signer.toString()) || m.type === 'TASK_UPDATE' || m.type === 'HEARTBEAT')
     }
     const sendUpdate = (update: MessageOf<'TASK_UPDATE'>): void => {
       if (local) this.#o.messenger.request(announcer, update).catch(() => {})
