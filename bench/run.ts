@@ -1,233 +1,202 @@
 /**
- * `npm run bench`: N in-process swarm nodes on 127.0.0.1 (default N = 20, 50, 100) receive
- * 2-skill tasks at a steady rate; prints announce → formed and announce → completed latency
- * percentiles, throughput and bytes on the wire per task, and writes them as JSON to
- * bench/results/. Figures, not assertions: nothing here fails on a slow machine.
+ * `npm run bench`: the project's benchmark table, built on the simulator.
+ *
+ * - 100 peers: a steady run (latency, memory, bytes per task) and throughput runs at higher rates;
+ * - the same workloads through a central broker (a real redis-server, started and stopped here);
+ * - 500 and 1000 peers (scale-500 / scale-1000 presets): whether they run, memory, latency.
+ *
+ * Prints the table and writes JSON to bench/results/<timestamp>.json and bench/results/latest.json.
+ * Figures, not assertions: nothing here fails because the machine is slow. See bench/README.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, release, totalmem, type } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { createSwarmNode } from '@swarm/node'
-import { loopbackBytes } from './loopback.js'
-import { summarize } from './stats.js'
-import type { Summary } from './stats.js'
-import type { SwarmNode, NodeConfigInput } from '@swarm/node'
+import { fileURLToPath } from 'node:url'
+import { parseBenchArgs } from './args.js'
+import { barsOf, ratiosOf, sustainedOf } from './bars.js'
+import { runBrokerIsolated, runSwarmIsolated } from './isolate.js'
+import { redisServerVersion, startRedisServer } from './redis-server.js'
+import { scenarioOf } from './swarm.js'
+import { renderBench } from './table.js'
+import type { BenchOptions } from './args.js'
+import type { RedisServer } from './redis-server.js'
+import type { BrokerProgress } from './broker.js'
+import type { SwarmResult, SwarmWorkload } from './swarm.js'
+import type { BenchReport } from './types.js'
+import type { SimProgress } from '@swarm/sim'
 
-const SKILLS = ['analytics', 'viz', 'summarize', 'translate', 'review']
-const LEVELS = ['novice', 'intermediate', 'advanced', 'expert'] as const
+const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url))
 
-interface RunResult {
-  peers: number
-  rate: number
-  durationS: number
-  tasks: number
-  completed: number
-  failed: number
-  rejected: number
-  lost: number
-  formationMs: Summary
-  completionMs: Summary
-  tasksPerMinute: number
-  bytesPerTask?: number
-  backgroundBytesPerSecond?: number
-  /** Why tasks did not complete, with counts. */
-  reasons: Record<string, number>
-  startupMs: number
-  rssMiB: number
-  rssPerPeerMiB: number
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so runs are comparable. */
-function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-async function startNodes (count: number, root: string, random: () => number): Promise<SwarmNode[]> {
-  const nodes: SwarmNode[] = []
-  for (let i = 0; i < count; i++) {
-    const mine = new Set<string>()
-    while (mine.size < 2) mine.add(SKILLS[Math.floor(random() * SKILLS.length)] as string)
-    const bootstrap: string[] = []
-    for (let k = 0; k < Math.min(3, nodes.length); k++) {
-      const peer = nodes[Math.floor(random() * nodes.length)]
-      if (peer !== undefined) bootstrap.push(peer.addrs[0] as string)
-    }
-    const config: NodeConfigInput = {
-      name: `bench-${i}`,
-      dataDir: join(root, `n${i}`),
-      storage: 'memory',
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      mdns: false,
-      api: { enabled: false },
-      logLevel: 'silent',
-      capacity: 4,
-      bootstrap: [...new Set(bootstrap)],
-      connections: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000, maxConnections: 1000 },
-      gossip: { ipColocationThreshold: 100_000 },
-      directory: { heartbeatMs: 30_000, ttlMs: 120_000 },
-      skills: [...mine].map(name => ({
-        name,
-        level: LEVELS[1 + Math.floor(random() * 3)] as (typeof LEVELS)[number],
-        handler: { kind: 'builtin' as const, name: 'sleep' as const, delayMs: 20 }
-      }))
-    }
-    nodes.push(await createSwarmNode(config))
-  }
-  return nodes
-}
-
-/** Waits until every skill topic has a subscriber among each node's connections (mesh is up). */
-async function settle (nodes: SwarmNode[], maxMs: number): Promise<void> {
-  const deadline = Date.now() + maxMs
-  while (Date.now() < deadline) {
-    const ready = nodes.every(n => SKILLS.every(s => n.skills.canDo(s, 'novice') || n.gossip.subscribers(`/swarm/swarm/skill/${s}/1`).length > 0))
-    if (ready) return
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-}
-
-async function runOne (peers: number, rate: number, durationS: number, seed: number): Promise<RunResult> {
-  const root = mkdtempSync(join(tmpdir(), 'swarm-bench-'))
-  const random = rng(seed)
-  const t0 = Date.now()
-  const nodes = await startNodes(peers, root, random)
-  await settle(nodes, 20_000)
-  const startupMs = Date.now() - t0
-  const rss = process.memoryUsage().rss / 1024 / 1024
-
-  // Background traffic (heartbeats, gossip control) over a quiet second.
-  const quietStart = loopbackBytes()
-  await new Promise(resolve => setTimeout(resolve, 2000))
-  const quietEnd = loopbackBytes()
-  const background = quietStart !== undefined && quietEnd !== undefined ? (quietEnd - quietStart) / 2 : undefined
-
-  const total = Math.round(rate * durationS)
-  const formation: number[] = []
-  const completion: number[] = []
-  let completed = 0
-  let failed = 0
-  let rejected = 0
-  const reasons = new Map<string, number>()
-  const note = (reason: string): void => { reasons.set(reason, (reasons.get(reason) ?? 0) + 1) }
-  const bytesStart = loopbackBytes()
-  const loadStart = Date.now()
-  const pending: Array<Promise<void>> = []
-  for (let i = 0; i < total; i++) {
-    const due = loadStart + (i * 1000) / rate
-    const wait = due - Date.now()
-    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
-    const announcer = nodes[Math.floor(random() * nodes.length)] as SwarmNode
-    const a = SKILLS[Math.floor(random() * SKILLS.length)] as string
-    let b = a
-    while (b === a) b = SKILLS[Math.floor(random() * SKILLS.length)] as string
-    pending.push((async () => {
-      try {
-        const task = await announcer.announce({
-          description: `bench task ${i}`,
-          skills: [{ name: a, minLevel: 'intermediate' }, { name: b, minLevel: 'novice' }],
-          input: { i },
-          bidWindowMs: 200,
-          deadlineMs: 30_000
-        })
-        const outcome = await task.result()
-        if (outcome.ok) {
-          completed++
-          if (outcome.timings.formationMs !== undefined) formation.push(outcome.timings.formationMs)
-          if (outcome.timings.totalMs !== undefined) completion.push(outcome.timings.totalMs)
-        } else {
-          if (outcome.status === 'REJECTED') rejected++
-          else failed++
-          note(`${outcome.status}: ${outcome.reason ?? ''}`)
-        }
-      } catch (err) {
-        rejected++
-        note(`announce refused: ${(err as Error).message}`)
-      }
-    })())
-  }
-  await Promise.all(pending)
-  const loadMs = Date.now() - loadStart
-  const bytesEnd = loopbackBytes()
-  const finalRss = process.memoryUsage().rss / 1024 / 1024
-  await Promise.allSettled(nodes.map(async n => { await n.stop() }))
-  rmSync(root, { recursive: true, force: true })
-
-  const bytes = bytesStart !== undefined && bytesEnd !== undefined ? bytesEnd - bytesStart : undefined
+/** A progress line: rewritten in place on a terminal, printed every 15 s otherwise. */
+function progressPrinter (label: string): { update: (text: string, force?: boolean) => void, end: () => void } {
+  const tty = process.stderr.isTTY
+  let last = 0
+  let lastText = ''
   return {
-    peers,
-    rate,
-    durationS,
-    tasks: total,
-    completed,
-    failed,
-    rejected,
-    lost: total - completed - failed - rejected,
-    formationMs: summarize(formation),
-    completionMs: summarize(completion),
-    tasksPerMinute: (completed / loadMs) * 60_000,
-    ...(bytes !== undefined ? { bytesPerTask: Math.round((bytes - (background ?? 0) * (loadMs / 1000)) / Math.max(1, total)) } : {}),
-    ...(background !== undefined ? { backgroundBytesPerSecond: Math.round(background) } : {}),
-    reasons: Object.fromEntries(reasons),
-    startupMs,
-    rssMiB: Math.round(Math.max(rss, finalRss)),
-    rssPerPeerMiB: Math.round((rss / peers) * 100) / 100
+    update: (text, force = false) => {
+      lastText = text
+      if (tty) {
+        process.stderr.write(`\r${`[${label}] ${text}`.padEnd(100).slice(0, Math.max(20, (process.stderr.columns ?? 100) - 1))}`)
+      } else if (force || Date.now() - last >= 15_000) {
+        last = Date.now()
+        process.stderr.write(`[${label}] ${text}\n`)
+      }
+    },
+    end: () => { process.stderr.write(tty ? `\r[${label}] ${lastText}\n` : `[${label}] ${lastText}\n`) }
   }
 }
 
-function fmt (s: Summary): string {
-  return `${s.p50.toFixed(0)} / ${s.p95.toFixed(0)} / ${s.p99.toFixed(0)} / ${s.max.toFixed(0)}`
+function simLine (p: SimProgress): string {
+  const s = Math.round(p.elapsedMs / 1000)
+  if (p.phase === 'starting') return `starting peers ${p.peersStarted}/${p.peers} (${s} s)`
+  if (p.phase === 'settling') return `settling ${p.peers} peers (${s} s)`
+  return `${p.phase}: ${p.completed + p.failed}/${p.total} done, ${p.failed} not completed, ${p.inFlight} in flight (${s} s)`
+}
+
+function brokerLine (p: BrokerProgress): string {
+  return `running: ${p.completed + p.failed}/${p.total} done, ${p.failed} not completed, ${p.announced - p.completed - p.failed} in flight`
+}
+
+/** The swarm workloads of a bench, in the order they run (throughput runs stop early, see main). */
+function steadyWorkload (o: BenchOptions, peers: number): SwarmWorkload {
+  if (peers <= 100) return { kind: 'steady', preset: 'baseline-100', peers, tasks: o.tasks ?? (o.quick ? 300 : 600), rate: o.rate ?? 5, seed: o.seed }
+  return { kind: 'scale', preset: peers <= 500 ? 'scale-500' : 'scale-1000', peers, tasks: o.tasks ?? (o.quick ? 300 : 500), ...(o.rate !== undefined ? { rate: o.rate } : {}), seed: o.seed }
+}
+
+function throughputWorkload (o: BenchOptions, peers: number, rate: number): SwarmWorkload {
+  return { kind: 'throughput', preset: 'baseline-100', peers, tasks: o.highTasks ?? Math.round(rate * (o.quick ? 30 : 60)), rate, seed: o.seed }
+}
+
+/** Starts redis-server, runs each workload through the broker, and always stops the server. */
+async function brokerRuns (workloads: SwarmWorkload[], report: BenchReport, save: () => void): Promise<void> {
+  const version = redisServerVersion()
+  if (version === undefined) {
+    report.broker.skipped = 'redis-server not found'
+    console.error('broker baseline skipped: redis-server not found (apt-get install redis-server)')
+    return
+  }
+  report.broker.redisVersion = version
+  let server: RedisServer
+  try {
+    server = await startRedisServer(version)
+  } catch (err) {
+    report.broker.skipped = `redis-server did not start: ${err instanceof Error ? err.message : String(err)}`
+    console.error(`broker baseline skipped: ${report.broker.skipped}`)
+    return
+  }
+  try {
+    for (const w of workloads) {
+      const scenario = scenarioOf(w)
+      const printer = progressPrinter(`broker ${w.kind} ${w.peers} agents ${scenario.tasks.rate}/s`)
+      try {
+        const result = await runBrokerIsolated({ url: server.url, pid: server.pid, version }, scenario, p => { printer.update(brokerLine(p)) })
+        printer.update(`${result.tasks.completed}/${result.tasks.announced} completed, formed p50 ${result.formationMs.p50.toFixed(1)} ms, ${result.tasksPerMinute.toFixed(0)} tasks/min`)
+        if (w.kind !== 'scale') report.broker.runs.push({ kind: w.kind, result })
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err)
+        printer.update(`failed: ${message}`)
+        report.broker.errors = [...(report.broker.errors ?? []), `${w.kind} ${scenario.tasks.rate}/s: ${message}`]
+      }
+      printer.end()
+      save()
+    }
+  } finally {
+    await server.stop()
+  }
 }
 
 async function main (): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      peers: { type: 'string', default: '20,50,100' },
-      rate: { type: 'string', default: '5' },
-      duration: { type: 'string', default: '20' },
-      seed: { type: 'string', default: '42' },
-      out: { type: 'string' }
-    }
-  })
-  const peerCounts = values.peers.split(',').map(Number).filter(n => Number.isInteger(n) && n > 1)
-  const rate = Number(values.rate)
-  const duration = Number(values.duration)
-  if (peerCounts.length === 0 || !(rate > 0) || !(duration > 0)) {
-    console.error('usage: npm run bench -- [--peers 20,50,100] [--rate 5] [--duration 20] [--seed 42] [--out file.json]')
+  let options: BenchOptions
+  try {
+    options = parseBenchArgs(process.argv.slice(2))
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err))
     process.exit(2)
   }
-  const results: RunResult[] = []
-  for (const peers of peerCounts) {
-    process.stderr.write(`running ${peers} peers, ${rate} tasks/s for ${duration}s…\n`)
-    results.push(await runOne(peers, rate, duration, Number(values.seed)))
+  // Ctrl-C or a kill: exit through process.exit so that the redis-server child is stopped too.
+  process.once('SIGINT', () => { process.exit(130) })
+  process.once('SIGTERM', () => { process.exit(143) })
+
+  const started = new Date()
+  const stamp = started.toISOString().replace(/[:.]/g, '-')
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  const file = options.out ?? join(RESULTS_DIR, `${stamp}.json`)
+  const report: BenchReport = {
+    kind: 'swarm-bench',
+    version: 2,
+    startedAt: started.toISOString(),
+    durationS: 0,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      os: `${type()} ${release()}`,
+      loadAverageAtStart: loadavg()[0] ?? 0
+    },
+    options: { ...options },
+    swarm: [],
+    broker: { runs: [] },
+    ratios: [],
+    bars: []
   }
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version }
-  console.log(`\nswarm bench — ${machine.cpus} cores (${machine.cpuModel}), ${machine.memGiB} GiB, Node ${machine.node}; all peers in one process`)
-  console.log('2-skill tasks, bid window 200 ms, handlers sleep 20 ms; latency in ms as p50 / p95 / p99 / max\n')
-  console.log('peers  tasks  done  failed  rejected  lost  announce→formed        announce→completed     tasks/min  bytes/task  RSS/peer')
-  for (const r of results) {
-    console.log(`${String(r.peers).padEnd(6)} ${String(r.tasks).padEnd(6)} ${String(r.completed).padEnd(5)} ${String(r.failed).padEnd(7)} ${String(r.rejected).padEnd(9)} ${String(r.lost).padEnd(5)} ${fmt(r.formationMs).padEnd(22)} ${fmt(r.completionMs).padEnd(22)} ${r.tasksPerMinute.toFixed(0).padEnd(10)} ${String(r.bytesPerTask ?? '-').padEnd(11)} ${r.rssPerPeerMiB} MiB`)
+  const save = (): void => {
+    report.durationS = Math.round((Date.now() - started.getTime()) / 1000)
+    report.ratios = ratiosOf(report.swarm, report.broker.runs)
+    const sustained = sustainedOf(report.swarm)
+    if (sustained !== undefined) report.sustainedTasksPerMinute = sustained
+    report.bars = barsOf(report.swarm, report.ratios, sustained)
+    writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
   }
-  for (const r of results) {
-    for (const [reason, n] of Object.entries(r.reasons)) console.log(`  ${r.peers} peers: ${n} × ${reason}`)
+
+  const runOne = async (w: SwarmWorkload): Promise<SwarmResult> => {
+    const label = `swarm ${w.kind === 'scale' ? w.preset : w.kind} ${w.peers} peers`
+    const printer = progressPrinter(label)
+    let phase = ''
+    const result = await runSwarmIsolated(w, p => { printer.update(simLine(p), p.phase !== phase); phase = p.phase })
+    printer.update(result.verdict === 'crashed'
+      ? `crashed: ${result.error ?? ''}`
+      : `${result.tasks.completed}/${result.tasks.announced} completed, formed p50 ${result.formationMs.p50.toFixed(0)} ms, ${result.tasksPerMinute.toFixed(0)} tasks/min`)
+    printer.end()
+    report.swarm.push(result)
+    save()
+    return result
   }
-  const report = { kind: 'negotiation-bench', at: new Date().toISOString(), machine, rate, durationS: duration, results }
-  const dir = new URL('../../bench/results/', import.meta.url).pathname
-  mkdirSync(dir, { recursive: true })
-  const file = values.out ?? join(dir, `bench-${report.at.replace(/[:.]/g, '-')}.json`)
-  writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
-  writeFileSync(join(dir, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
-  console.log(`\nwritten ${file}`)
+
+  // 1. Small swarms: the latency run, then rising rates until one does not complete its tasks.
+  const mirrored: SwarmWorkload[] = []
+  for (const peers of options.peers.filter(p => p <= 100)) {
+    const steady = steadyWorkload(options, peers)
+    await runOne(steady)
+    mirrored.push(steady)
+    for (const rate of options.highRates) {
+      const w = throughputWorkload(options, peers, rate)
+      const result = await runOne(w)
+      mirrored.push(w)
+      if (result.verdict !== 'ok') break
+    }
+  }
+
+  // 2. The same workloads through a central broker.
+  if (options.skipBroker) report.broker.skipped = '--skip-broker'
+  else if (mirrored.length === 0) report.broker.skipped = 'no run of at most 100 peers to compare with'
+  else await brokerRuns(mirrored, report, save)
+
+  // 3. Large swarms.
+  for (const peers of options.peers.filter(p => p > 100)) await runOne(steadyWorkload(options, peers))
+
+  save()
+  // A run written elsewhere (--out) is an experiment: latest.json keeps the last regular run.
+  if (options.out === undefined) writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
+  console.log('')
+  console.log(renderBench(report))
+  console.log(`\nwritten ${file}${options.out === undefined ? ` and ${join(RESULTS_DIR, 'latest.json')}` : ''} (${(report.durationS / 60).toFixed(1)} min)`)
 }
 
-main().catch(err => {
+main().then(() => {
+  // Worker threads and sockets of stopped nodes must not keep the bench alive.
+  process.exit(0)
+}, (err: unknown) => {
   console.error(err)
   process.exit(1)
 })

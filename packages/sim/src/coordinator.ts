@@ -129,10 +129,12 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     return { phase, peersStarted: addrs.size, peersAlive: alive.size, peers: scenario.peers, announced: announced.size, completed, failed, inFlight: announced.size - completed - failed, total: plan.tasks.length, elapsedMs: Date.now() - startedAt }
   }
   const report = (): void => { options.onProgress?.(progress()) }
+  let timer: NodeJS.Timeout | undefined
 
   try {
     // Baseline memory: the process with its worker threads, before any node exists.
-    await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats')))
+    const workerMemory = (events: Array<{ memory: { heapUsed: number, external: number } }>): number => events.reduce((s, e) => s + e.memory.heapUsed + e.memory.external, 0)
+    const baselineWorkers = workerMemory(await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats'))))
     const baselineRss = process.memoryUsage().rss
 
     // Start the seed peer alone, then the others in batches, each bootstrapping from peers of
@@ -157,20 +159,30 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     }
     phase = 'settling'
     report()
-    // Let the swarm settle: every node knows every agent, gossip streams to all subscribers are
-    // open and the number of connections stopped changing (or 30 s passed).
-    const settleUntil = Date.now() + 30_000
-    let lastConnections = -1
-    let calm = 0
-    while (Date.now() < settleUntil && calm < 3) {
-      await sleep(500)
+    // Let the swarm settle: gossip streams to all subscribers open, and the connections and the
+    // agent directories stopped changing: for 1 s once every node knows every agent, for 2 s when
+    // some directories stay incomplete (they would only fill in with the next full card, minutes
+    // away with the simulator's slow heartbeat), or 30 s at most.
+    const settleStarted = Date.now()
+    const settleUntil = settleStarted + 30_000
+    let lastKey = ''
+    let steadySince = 0
+    let known = { min: 0, total: 0 }
+    while (Date.now() < settleUntil) {
+      await sleep(250)
       const health = await Promise.all(links.map(async l => await l.call({ type: 'health' }, 'health')))
       const connections = health.reduce((s, h) => s + h.connections, 0)
-      const ready = health.every(h => h.pendingStreams === 0 && h.agentsKnownMin >= scenario.peers) && connections === lastConnections
-      calm = ready ? calm + 1 : 0
-      lastConnections = connections
+      const pending = health.reduce((s, h) => s + h.pendingStreams, 0)
+      known = { min: Math.min(...health.map(h => h.agentsKnownMin)), total: health.reduce((s, h) => s + h.agentsKnownTotal, 0) }
+      const key = `${connections}/${known.total}`
+      const now = Date.now()
+      if (pending > 0 || key !== lastKey) steadySince = now
+      lastKey = key
       report()
+      const steadyMs = now - steadySince
+      if (steadyMs >= (known.min >= scenario.peers ? 1000 : 2000)) break
     }
+    const settle = { ms: Date.now() - settleStarted, agentsKnownMin: known.min, agentsKnownMean: known.total / Math.max(1, alive.size) }
     const quiet0 = loopbackBytes()
     await sleep(2000)
     const quiet1 = loopbackBytes()
@@ -183,7 +195,10 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     const bytes0 = loopbackBytes()
     const spec = { bidWindowMs: scenario.tasks.bidWindowMs, deadlineMs: scenario.tasks.deadlineMs, maxAttempts: scenario.tasks.maxAttempts }
     const deadline = startedAt + scenario.durationLimitS * 1000
-    const timer = setInterval(report, options.progressEveryMs ?? 500)
+    const kills: Array<{ peerId: string, at: number }> = []
+    let restarts = 0
+    const idOf = (addr: string | undefined): string => addr?.split('/p2p/')[1] ?? ''
+    timer = setInterval(report, options.progressEveryMs ?? 500)
     const chaosDone = (async () => {
       for (const event of plan.chaos) {
         const wait = loadStartedAt + event.at - Date.now()
@@ -191,15 +206,16 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
         if (Date.now() > deadline) return
         const peers = event.peers.map(i => plan.peers[i] as PeerPlan)
         if (event.kind === 'kill') {
+          const at = Date.now()
+          for (const p of peers) kills.push({ peerId: idOf(addrs.get(p.index)), at })
           await Promise.all([...groupByWorker(peers.map(p => ({ worker: p.worker, item: p.index }))).entries()].map(async ([w, ids]) => await (links[w] as WorkerLink).call({ type: 'kill', peers: ids }, 'killed')))
           for (const p of peers) alive.delete(p.index)
         } else if (event.kind === 'restart') {
           const byWorker = groupByWorker(peers.map(p => ({ worker: p.worker, item: { index: p.index, config: peerConfig(scenario, p, root, [addrs.get(0) ?? '']) } })))
           const results = await Promise.all([...byWorker.entries()].map(async ([w, list]) => await (links[w] as WorkerLink).call({ type: 'restart', peers: list }, 'restarted')))
-          for (const r of results) for (const p of r.peers) { addrs.set(p.index, p.addr); alive.add(p.index) }
+          for (const r of results) for (const p of r.peers) { addrs.set(p.index, p.addr); alive.add(p.index); restarts++ }
         } else {
           const cut = new Set(event.peers)
-          const idOf = (addr: string | undefined): string => addr?.split('/p2p/')[1] ?? ''
           const inside = event.peers.map(i => idOf(addrs.get(i)))
           const outside = plan.peers.filter(p => !cut.has(p.index)).map(p => idOf(addrs.get(p.index)))
           await Promise.all(links.map(async (link, w) => {
@@ -242,7 +258,9 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     phase = 'stopping'
     report()
 
-    const peerStats: PeerStats[] = (await Promise.all(links.map(async l => (await l.call({ type: 'stats' }, 'stats')).peers))).flat()
+    const finalStats = await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats')))
+    const peerStats: PeerStats[] = finalStats.flatMap(s => s.peers)
+    const loadedWorkers = workerMemory(finalStats)
     const mem = process.memoryUsage()
     const loadedRss = mem.rss
     await Promise.all(links.map(async l => await l.call({ type: 'stop' }, 'stopped')))
@@ -257,16 +275,20 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
       loadEndedAt,
       endedAt,
       startupMs,
+      settle,
+      kills,
+      restarts,
       records: [...records.values()].sort((a, b) => a.index - b.index),
       refused,
       announcedIndices: announced,
       peerStats,
       peersAlive,
-      rss: { baseline: baselineRss, loaded: loadedRss, heapUsed: mem.heapUsed },
+      rss: { baseline: baselineRss, loaded: loadedRss, heapUsed: mem.heapUsed, workersBaseline: baselineWorkers, workersLoaded: loadedWorkers },
       cpu: { user: cpu.user, system: cpu.system },
       ...(bytes0 !== undefined && bytes1 !== undefined && background !== undefined ? { loopback: { bytes: bytes1 - bytes0, backgroundPerSecond: background } } : {})
     })
   } finally {
+    clearInterval(timer)
     await Promise.allSettled(links.map(async l => await l.worker.terminate()))
     rmSync(root, { recursive: true, force: true })
   }

@@ -67,7 +67,7 @@ export function renderHtml (report: SimReport): string {
     ['throughput', `${fmt(r.throughput.tasksPerMinute)} tasks/min`],
     ['load balance', `Gini ${fmt(r.loadBalance.gini, 3)}, max ${r.loadBalance.maxTasks}, mean ${fmt(r.loadBalance.meanTasks, 1)}, idle agents ${r.loadBalance.idleAgents}`],
     ['traffic per task', `${fmt(r.traffic.messagesPerTask, 1)} messages, ${r.traffic.loopbackBytesPerTask !== undefined ? fmt(r.traffic.loopbackBytesPerTask / 1024, 1) + ' KiB on the wire' : 'wire bytes not measured'}`],
-    ['memory', `${fmt(r.memory.rssMiB)} MiB RSS, ${fmt(r.memory.perPeerMiB, 2)} MiB per peer`],
+    ['memory', `${fmt(r.memory.rssMiB)} MiB RSS, ${fmt(r.memory.perPeerMiB, 2)} MiB per peer${r.memory.heapPerPeerMiB !== undefined ? ` (${fmt(r.memory.heapPerPeerMiB, 2)} MiB of JS heap and buffers)` : ''}`],
     ['CPU', `${fmt(r.cpu.userS, 1)} s user, ${fmt(r.cpu.systemS, 1)} s system, ${fmt(r.cpu.coresUsed, 2)} cores on average`],
     ['machine', `${r.machine.cpus} cores (${esc(r.machine.cpuModel)}), ${r.machine.memGiB} GiB, Node ${r.machine.node}`]
   ]

@@ -25,6 +25,10 @@ export interface TaskRecord {
   formationMs?: number
   totalMs?: number
   members: string[]
+  /** Every peer that was in a group of the task at some point (all attempts, replaced members too). */
+  everMembers?: string[]
+  /** Members replaced while the task ran (a backup took over their part). */
+  replaced?: Array<{ skill: string, from: string, to: string }>
   announcedAt: number
   finishedAt: number
 }
@@ -51,7 +55,8 @@ export type WorkerEvent =
   | { type: 'killed', peers: number[] }
   | { type: 'restarted', peers: Array<{ index: number, peerId: string, addr: string }> }
   | { type: 'blocked', peers: number[] }
-  | { type: 'stats', peers: PeerStats[] }
-  | { type: 'health', connections: number, pendingStreams: number, agentsKnownMin: number }
+  /** memory: the worker thread's own V8 heap and external (Buffer) memory, in bytes. */
+  | { type: 'stats', peers: PeerStats[], memory: { heapUsed: number, external: number } }
+  | { type: 'health', connections: number, pendingStreams: number, agentsKnownMin: number, agentsKnownTotal: number }
   | { type: 'stopped' }
   | { type: 'error', error: string }

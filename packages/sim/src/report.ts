@@ -29,11 +29,37 @@ export interface SimReport {
   groupSizes: Record<string, number>
   loadBalance: { gini: number, tasksPerAgent: number[], idleAgents: number, maxTasks: number, meanTasks: number }
   traffic: { messagesPerTask: number, directBytesPerTask: number, loopbackBytesPerTask?: number, backgroundBytesPerSecond?: number, gossipRejected: number }
-  memory: { rssMiB: number, perPeerMiB: number, baselineMiB: number, heapUsedMiB: number }
+  memory: {
+    rssMiB: number
+    /** Process RSS above its baseline, per peer. Too low when the process ran a simulation before (freed memory stays in the RSS and is reused). */
+    perPeerMiB: number
+    baselineMiB: number
+    heapUsedMiB: number
+    /** V8 heap and external (Buffer) memory of the worker threads above their baseline, per peer: native memory is left out, but earlier runs do not skew it. */
+    heapPerPeerMiB?: number
+  }
   cpu: { userS: number, systemS: number, coresUsed: number }
   peersAlive: Array<{ t: number, alive: number }>
   latencyCdf: { formation: Array<{ x: number, y: number }>, completion: Array<{ x: number, y: number }> }
   failures: Record<string, number>
+  /** How far the agent directories got before the load started (agents known per node). */
+  settle?: { ms: number, agentsKnownMin: number, agentsKnownMean: number }
+  /**
+   * What the killed peers' tasks became. A task is hit when a killed peer was in one of its
+   * groups while the task was in flight; it must still end in a final state (completed when a
+   * backup took over or a retry succeeded, failed otherwise), never lost.
+   */
+  churn: {
+    killed: number
+    restarted: number
+    tasksHit: number
+    hitCompleted: number
+    hitNotCompleted: number
+    /** Members replaced by a backup while their task ran (all tasks). */
+    memberReplacements: number
+    /** The tasks hit, with how each ended. */
+    hit: Array<{ index: number, status: string, attempts: number, killedMembers: string[], replaced: number }>
+  }
 }
 
 export interface RawRun {
@@ -45,12 +71,17 @@ export interface RawRun {
   loadEndedAt: number
   endedAt: number
   startupMs: number
+  settle?: SimReport['settle']
+  /** Peers killed during the run (peer id, epoch ms). */
+  kills?: Array<{ peerId: string, at: number }>
+  restarts?: number
   records: TaskRecord[]
   refused: Array<{ index: number, error: string, at: number }>
   announcedIndices: Set<number>
   peerStats: PeerStats[]
   peersAlive: Array<{ t: number, alive: number }>
-  rss: { baseline: number, loaded: number, heapUsed: number }
+  /** Bytes: the process RSS, the coordinator's heap, and the worker threads' heap + external memory (before any node, and loaded). */
+  rss: { baseline: number, loaded: number, heapUsed: number, workersBaseline?: number, workersLoaded?: number }
   cpu: { user: number, system: number }
   loopback?: { bytes: number, backgroundPerSecond: number }
 }
@@ -88,9 +119,14 @@ export function buildReport (raw: RawRun): SimReport {
   for (const r of completed) for (const m of r.members) byPeer.set(m, (byPeer.get(m) ?? 0) + 1)
   const perAgent = [...byPeer.values()].sort((a, b) => b - a)
 
+  const kills = raw.kills ?? []
+  const killedIn = (r: TaskRecord): string[] => kills.filter(k => (r.everMembers ?? r.members).includes(k.peerId) && r.announcedAt <= k.at && k.at <= r.finishedAt).map(k => k.peerId)
+  const hit = records.filter(r => killedIn(r).length > 0)
+
   const announced = raw.announcedIndices.size
   const loadMs = raw.loadEndedAt - raw.loadStartedAt
-  const drainEnd = Math.max(raw.loadEndedAt, ...records.map(r => r.finishedAt))
+  // (a loop, not Math.max(...records): a spread of a million arguments overflows the stack)
+  const drainEnd = records.reduce((max, r) => Math.max(max, r.finishedAt), raw.loadEndedAt)
   const messages = raw.peerStats.reduce((s, p) => s + p.gossipPublished + p.directRequests, 0)
   const directBytes = raw.peerStats.reduce((s, p) => s + p.directBytes, 0)
   const wallS = Math.max(0.001, (raw.endedAt - raw.startedAt) / 1000)
@@ -136,7 +172,8 @@ export function buildReport (raw: RawRun): SimReport {
       rssMiB: raw.rss.loaded / 2 ** 20,
       perPeerMiB: Math.max(0, raw.rss.loaded - raw.rss.baseline) / 2 ** 20 / scenario.peers,
       baselineMiB: raw.rss.baseline / 2 ** 20,
-      heapUsedMiB: raw.rss.heapUsed / 2 ** 20
+      heapUsedMiB: raw.rss.heapUsed / 2 ** 20,
+      ...(raw.rss.workersBaseline !== undefined && raw.rss.workersLoaded !== undefined ? { heapPerPeerMiB: Math.max(0, raw.rss.workersLoaded - raw.rss.workersBaseline) / 2 ** 20 / scenario.peers } : {})
     },
     cpu: { userS: raw.cpu.user / 1e6, systemS: raw.cpu.system / 1e6, coresUsed: (raw.cpu.user + raw.cpu.system) / 1e6 / wallS },
     peersAlive: raw.peersAlive,
@@ -144,6 +181,16 @@ export function buildReport (raw: RawRun): SimReport {
       formation: cdf(completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])),
       completion: cdf(completed.flatMap(r => r.totalMs === undefined ? [] : [r.totalMs]))
     },
-    failures
+    failures,
+    ...(raw.settle !== undefined ? { settle: raw.settle } : {}),
+    churn: {
+      killed: kills.length,
+      restarted: raw.restarts ?? 0,
+      tasksHit: hit.length,
+      hitCompleted: hit.filter(r => r.ok).length,
+      hitNotCompleted: hit.filter(r => !r.ok).length,
+      memberReplacements: records.reduce((n, r) => n + (r.replaced?.length ?? 0), 0),
+      hit: hit.map(r => ({ index: r.index, status: r.status, attempts: r.attempts, killedMembers: killedIn(r), replaced: r.replaced?.length ?? 0 }))
+    }
   }
 }

@@ -21,8 +21,10 @@ export function renderTable (r: SimReport): string {
   row('load balance', `Gini ${r.loadBalance.gini.toFixed(3)}, busiest ${r.loadBalance.maxTasks}, mean ${r.loadBalance.meanTasks.toFixed(1)}, idle ${r.loadBalance.idleAgents}`)
   row('messages per task', r.traffic.messagesPerTask.toFixed(1))
   row('bytes per task', r.traffic.loopbackBytesPerTask !== undefined ? `${(r.traffic.loopbackBytesPerTask / 1024).toFixed(1)} KiB on the wire (${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages)` : `${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages`)
-  row('memory', `${r.memory.rssMiB.toFixed(0)} MiB RSS, ${r.memory.perPeerMiB.toFixed(2)} MiB per peer`)
+  row('memory', `${r.memory.rssMiB.toFixed(0)} MiB RSS, ${r.memory.perPeerMiB.toFixed(2)} MiB per peer${r.memory.heapPerPeerMiB !== undefined ? ` (${r.memory.heapPerPeerMiB.toFixed(2)} MiB of JS heap and buffers)` : ''}`)
   row('CPU', `${r.cpu.coresUsed.toFixed(2)} cores on average (${r.cpu.userS.toFixed(1)} s user, ${r.cpu.systemS.toFixed(1)} s system)`)
+  if (r.churn.killed > 0) row('churn', `${r.churn.killed} peers killed, ${r.churn.restarted} restarted; ${r.churn.tasksHit} tasks had a killed member: ${r.churn.hitCompleted} completed, ${r.churn.hitNotCompleted} did not; ${r.churn.memberReplacements} members replaced`)
+  if (r.settle !== undefined) row('directory at start', `every node knew ${r.settle.agentsKnownMin} agents or more of ${r.scenario.peers} (mean ${r.settle.agentsKnownMean.toFixed(1)}), settled in ${(r.settle.ms / 1000).toFixed(1)} s`)
   row('time', `startup ${(r.durations.startupMs / 1000).toFixed(1)} s, load ${(r.durations.loadMs / 1000).toFixed(1)} s, drain ${(r.durations.drainMs / 1000).toFixed(1)} s`)
   const failures = Object.entries(r.failures).sort((a, b) => b[1] - a[1])
   if (failures.length > 0) {

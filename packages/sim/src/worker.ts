@@ -44,7 +44,19 @@ async function announce (command: Extract<WorkerCommand, { type: 'announce' }>):
       deadlineMs: spec.deadlineMs,
       maxAttempts: spec.maxAttempts
     })
+    // Follow the task's events for who was in its groups and who was replaced (churn accounting).
+    const everMembers = new Set<string>()
+    const replaced: Array<{ skill: string, from: string, to: string }> = []
+    for await (const event of handle.events()) {
+      if (event.type === 'formed') for (const m of event.members) everMembers.add(m.peerId)
+      else if (event.type === 'member-replaced') {
+        replaced.push({ skill: event.skill, from: event.from, to: event.to })
+        everMembers.add(event.from)
+        everMembers.add(event.to)
+      }
+    }
     const outcome = await handle.result()
+    for (const m of outcome.members ?? []) everMembers.add(m.peerId)
     const record: TaskRecord = {
       index: task.index,
       taskId: outcome.taskId,
@@ -56,6 +68,8 @@ async function announce (command: Extract<WorkerCommand, { type: 'announce' }>):
       ...(outcome.timings.formationMs !== undefined ? { formationMs: outcome.timings.formationMs } : {}),
       ...(outcome.timings.totalMs !== undefined ? { totalMs: outcome.timings.totalMs } : {}),
       members: (outcome.members ?? []).map(m => m.peerId),
+      everMembers: [...everMembers],
+      ...(replaced.length > 0 ? { replaced } : {}),
       announcedAt,
       finishedAt: Date.now()
     }
@@ -125,19 +139,21 @@ async function handle (command: WorkerCommand): Promise<void> {
       send({ type: 'blocked', peers: command.peers })
       break
     case 'stats':
-      send({ type: 'stats', peers: stats() })
+      send({ type: 'stats', peers: stats(), memory: (({ heapUsed, external }) => ({ heapUsed, external }))(process.memoryUsage()) })
       break
     case 'health': {
       let connections = 0
       let pendingStreams = 0
       let agentsKnownMin = Number.POSITIVE_INFINITY
+      let agentsKnownTotal = 0
       for (const [index, node] of nodes) {
         if (dead.has(index)) continue
         connections += node.libp2p.getConnections().length
         pendingStreams += node.gossip.pendingOutboundStreams()
         agentsKnownMin = Math.min(agentsKnownMin, node.directory.directory.size)
+        agentsKnownTotal += node.directory.directory.size
       }
-      send({ type: 'health', connections, pendingStreams, agentsKnownMin: Number.isFinite(agentsKnownMin) ? agentsKnownMin : 0 })
+      send({ type: 'health', connections, pendingStreams, agentsKnownMin: Number.isFinite(agentsKnownMin) ? agentsKnownMin : 0, agentsKnownTotal })
       break
     }
     case 'stop':

@@ -494,7 +494,11 @@ export class Announcer {
       const peer = peerIdFromString(peerId)
       await this.#o.messenger.learnAddrs(peer, this.#o.addrsOf?.(peerId) ?? [])
       const reply = await this.#o.messenger.request(peer, message, { timeoutMs: Math.max(500, message.body.bidWindowMs) })
-      if (reply.type === 'SKILL_OFFER') this.#onOffer(reply, peerIdFromString(peerId))
+      if (reply.type === 'SKILL_OFFER') {
+        const answer = this.#onOffer(reply, peer)
+        // The offer came too late: tell the agent, or it would hold its reservation for the lease.
+        if (answer.type === 'ERROR') this.#fireAndForget(peerId, createMessage('TASK_CANCEL', { taskId: message.body.taskId, reason: 'bidding closed' }))
+      }
     } catch (err) {
       this.#log.debug('direct announcement not answered', { taskId: message.body.taskId, peerId, err })
     } finally {
