@@ -57,7 +57,7 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
-      help: { type: 'boolean', default: false }
+      help: { type: 'boolean', short: 'h', default: false }
     }
   })
   if (values.help) throw new Error(USAGE)

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseBenchArgs } from './args.js'
+import { parseBenchArgs, USAGE } from './args.js'
 import { barsOf, ratiosOf, sustainedOf } from './bars.js'
 import { runBrokerIsolated, runSwarmIsolated } from './isolate.js'
 import { redisServerVersion, startRedisServer } from './redis-server.js'
@@ -106,6 +106,10 @@ async function brokerRuns (workloads: SwarmWorkload[], report: BenchReport, save
 }
 
 async function main (): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE)
+    return
+  }
   let options: BenchOptions
   try {
     options = parseBenchArgs(process.argv.slice(2))
