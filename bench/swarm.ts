@@ -3,6 +3,7 @@
  * reduced to the figures the benchmark table and its JSON keep.
  */
 import { loadScenario, runSimulation } from '@swarm/sim'
+import { loopbackBytes } from './loopback.js'
 import type { Scenario, SimProgress, SimReport } from '@swarm/sim'
 import type { LatencySummary } from './types.js'
 
@@ -36,7 +37,12 @@ export interface SwarmResult {
   tasksPerMinute: number
   groupSizes: Record<string, number>
   loadBalanceGini: number
-  traffic: SimReport['traffic']
+  /**
+   * The simulator's traffic figures, plus grossLoopbackBytesPerTask: everything sent on the
+   * loopback from about a second into the load to the end of the drain, idle traffic included
+   * (an upper bound, for when the net figure is not above the idle rate).
+   */
+  traffic: SimReport['traffic'] & { grossLoopbackBytesPerTask?: number }
   memory: SimReport['memory']
   cpu: SimReport['cpu']
   durations: SimReport['durations']
@@ -58,8 +64,16 @@ const NO_LATENCY: LatencySummary = { n: 0, p50: NaN, p95: NaN, p99: NaN, max: Na
 /** Runs one workload on the simulator, in this process; a crash is reported as a result, not thrown. */
 export async function runSwarm (w: SwarmWorkload, onProgress: (p: SimProgress) => void): Promise<SwarmResult> {
   const scenario = scenarioOf(w)
+  let loadBytes: number | undefined
+  let endBytes: number | undefined
+  const watch = (p: SimProgress): void => {
+    if (p.phase === 'running' && loadBytes === undefined) loadBytes = loopbackBytes()
+    if (p.phase === 'stopping' && endBytes === undefined) endBytes = loopbackBytes()
+    onProgress(p)
+  }
   try {
-    const report = await runSimulation(scenario, { onProgress, progressEveryMs: 1000 })
+    const report = await runSimulation(scenario, { onProgress: watch, progressEveryMs: 1000 })
+    const gross = loadBytes !== undefined && endBytes !== undefined && report.tasks.announced > 0 ? (endBytes - loadBytes) / report.tasks.announced : undefined
     const failures = Object.fromEntries(Object.entries(report.failures).sort((a, b) => b[1] - a[1]).slice(0, 10))
     return {
       kind: w.kind,
@@ -74,7 +88,7 @@ export async function runSwarm (w: SwarmWorkload, onProgress: (p: SimProgress) =
       tasksPerMinute: report.throughput.tasksPerMinute,
       groupSizes: report.groupSizes,
       loadBalanceGini: report.loadBalance.gini,
-      traffic: report.traffic,
+      traffic: { ...report.traffic, ...(gross !== undefined ? { grossLoopbackBytesPerTask: gross } : {}) },
       memory: report.memory,
       cpu: report.cpu,
       durations: report.durations,

@@ -19,9 +19,10 @@ const HEADER = ['run', 'peers', 'tasks', 'rate/s', 'done %', 'lost', 'formed p50
 function swarmRow (r: SwarmResult): string[] {
   const name = r.kind === 'scale' ? `swarm ${r.preset}` : `swarm ${r.kind}`
   if (r.verdict === 'crashed') return [name, String(r.peers), '-', num(r.rate), '-', '-', '-', '-', '-', '-', '-', '-', 'crashed']
-  const bytes = r.traffic.loopbackBytesPerTask
-  const kib = bytes === undefined || bytes <= 0 ? undefined : bytes / 1024
-  return [name, String(r.peers), String(r.tasks.announced), num(r.rate), pct(r.tasks.successRate), String(r.tasks.lost), lat(r.formationMs), lat(r.completionMs), num(r.tasksPerMinute), num(kib, 1), num(r.memory.perPeerMiB, 2), num(r.cpu.coresUsed, 2), r.verdict]
+  const net = r.traffic.loopbackBytesPerTask
+  const gross = r.traffic.grossLoopbackBytesPerTask
+  const kib = net !== undefined && net > 0 ? num(net / 1024, 1) : gross !== undefined ? `≤${num(gross / 1024, 0)}` : '-'
+  return [name, String(r.peers), String(r.tasks.announced), num(r.rate), pct(r.tasks.successRate), String(r.tasks.lost), lat(r.formationMs), lat(r.completionMs), num(r.tasksPerMinute), kib, num(r.memory.perPeerMiB, 2), num(r.cpu.coresUsed, 2), r.verdict]
 }
 
 function brokerRow (kind: string, r: BrokerResult): string[] {
@@ -47,7 +48,8 @@ export function renderBench (report: BenchReport): string {
   }
   out.push(grid(HEADER, rows))
   out.push('  latency: announce → group formed / → every member\'s result in; done %: completed / announced; lost: no final state at the end')
-  out.push('  KiB/task: swarm: bytes sent on the loopback during the load less the idle rate (-: not above it); broker: bytes in and out of redis-server (INFO stats)')
+  out.push('  KiB/task: swarm: bytes sent on the loopback during the load less the idle rate (≤N: not above it, N = all bytes of the load per task);')
+  out.push('            broker: bytes in and out of redis-server (INFO stats)')
   out.push('  MiB/peer: RSS growth per peer (broker: per agent) of the run\'s own process; cores: CPU time / wall time')
   const redisRss = report.broker.runs.map(b => b.result.memory.redisRssMiB).find(v => v !== undefined)
   if (redisRss !== undefined) out.push(`  redis-server RSS after the first broker run: ${redisRss.toFixed(1)} MiB (not in MiB/peer); broker cores include redis-server's CPU`)
