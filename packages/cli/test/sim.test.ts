@@ -78,16 +78,26 @@ describe('simOverrides', () => {
       churnAt: '0.5',
       churnRestart: '3s',
       partition: '0.1',
-      partitionDuration: '1m'
+      partitionDuration: '1m',
+      partitionAt: '0.6',
+      skills: 'alpha, beta,gamma',
+      skillsPerPeer: '2',
+      levels: 'expert:1,advanced:2.5,novice',
+      minLevel: 'advanced',
+      work: '20ms-1s',
+      failureRate: '0.05',
+      maxAttempts: '4'
     }), {
       peers: 30,
       capacity: 8,
       workers: 2,
       seed: 7,
       durationLimitS: 120,
-      tasks: { count: 60, rate: 2.5, burst: true, skillsPerTask: 3, membersPerSkill: 2, bidWindowMs: 500, deadlineMs: 45_000 },
+      tasks: { count: 60, rate: 2.5, burst: true, skillsPerTask: 3, membersPerSkill: 2, bidWindowMs: 500, deadlineMs: 45_000, minLevel: 'advanced', maxAttempts: 4 },
       churn: { fraction: 0.2, at: 0.5, restartAfterMs: 3000 },
-      partition: { fraction: 0.1, durationMs: 60_000 }
+      partition: { fraction: 0.1, durationMs: 60_000, at: 0.6 },
+      skills: { names: ['alpha', 'beta', 'gamma'], perPeer: 2, levels: { expert: 1, advanced: 2.5, novice: 1 } },
+      work: { minMs: 20, maxMs: 1000, failureRate: 0.05 }
     })
   })
 
@@ -122,7 +132,20 @@ describe('simOverrides', () => {
     ['--churn-restart', { churnRestart: 'later' }, /^invalid --churn-restart/],
     ['--partition', { partition: '2' }, /^invalid --partition/],
     ['--partition-duration', { partitionDuration: '5 s' }, /^invalid --partition-duration/],
-    ['--duration-limit', { durationLimit: 'forever' }, /^invalid --duration-limit/]
+    ['--duration-limit', { durationLimit: 'forever' }, /^invalid --duration-limit/],
+    ['--peers', { peers: '' }, /^invalid --peers "": must not be empty/],
+    ['--churn', { churn: ' ' }, /^invalid --churn/],
+    ['--partition-at', { partitionAt: '1.2' }, /^invalid --partition-at/],
+    ['--skills', { skills: ',' }, /^invalid --skills/],
+    ['--skills', { skills: 'Bad Name' }, /^invalid --skills/],
+    ['--skills-per-peer', { skillsPerPeer: '0' }, /^invalid --skills-per-peer/],
+    ['--levels', { levels: 'wizard:2' }, /^invalid --levels/],
+    ['--levels', { levels: 'expert:-1' }, /^invalid --levels/],
+    ['--min-level', { minLevel: 'guru' }, /^invalid --min-level/],
+    ['--work', { work: '50ms-10ms' }, /^invalid --work/],
+    ['--work', { work: 'a while' }, /^invalid --work/],
+    ['--failure-rate', { failureRate: '1.01' }, /^invalid --failure-rate/],
+    ['--max-attempts', { maxAttempts: '0' }, /^invalid --max-attempts/]
   ]
   for (const [flag, flags, pattern] of bad) {
     it(`rejects a bad ${flag} (${JSON.stringify(Object.values(flags)[0])})`, () => {

@@ -4,7 +4,8 @@ import { isSwarmError } from '@swarm/node'
 import { loadScenario, presetNames, renderHtml, renderTable, runSimulation } from '@swarm/sim'
 import { z } from 'zod'
 import { CliError, EXIT } from '../exit-codes.js'
-import { parseDuration, parseFlag, PositiveIntSchema } from '../flags.js'
+import { LevelSchema, SkillNameSchema } from '@swarm/protocol'
+import { parseDuration, parseFlag } from '../flags.js'
 import type { Output } from '../output.js'
 import type { SimProgress, SimReport } from '@swarm/sim'
 
@@ -24,6 +25,14 @@ export interface SimFlags {
   churnRestart?: string
   partition?: string
   partitionDuration?: string
+  partitionAt?: string
+  skills?: string
+  skillsPerPeer?: string
+  levels?: string
+  minLevel?: string
+  work?: string
+  failureRate?: string
+  maxAttempts?: string
   workers?: string
   seed?: string
   durationLimit?: string
@@ -34,9 +43,39 @@ export interface SimFlags {
   listPresets?: boolean
 }
 
-const FractionFlag = z.coerce.number().min(0).max(1)
-const RateFlag = z.coerce.number().positive().max(10_000)
-const SeedFlag = z.coerce.number().int().nonnegative()
+/** A number typed as a flag value; an empty value is an error, not 0. */
+const NumberText = z.string().trim().min(1, 'must not be empty').pipe(z.coerce.number())
+const FractionFlag = NumberText.pipe(z.number().min(0).max(1))
+const RateFlag = NumberText.pipe(z.number().positive().max(10_000))
+const SeedFlag = NumberText.pipe(z.number().int().nonnegative())
+const CountFlag = NumberText.pipe(z.number().int().positive())
+const SkillNamesFlag = z.string().transform(v => v.split(',').map(s => s.trim()).filter(s => s !== '')).pipe(z.array(SkillNameSchema).min(1, 'name at least one skill'))
+const LevelWeightFlag = z.string().regex(/^[a-z]+(:\d+(\.\d+)?)?$/, 'use level or level:weight').transform(v => {
+  const [level, weight] = v.split(':')
+  return [level, weight === undefined ? 1 : Number(weight)] as const
+}).pipe(z.tuple([LevelSchema, z.number().nonnegative()]))
+
+/** `--levels expert:1,advanced:2,intermediate` → weights per level. */
+export function parseLevels (value: string): Record<string, number> {
+  const parts = value.split(',').map(s => s.trim()).filter(s => s !== '')
+  if (parts.length === 0) throw new CliError(EXIT.USAGE, 'invalid --levels "": name at least one level, e.g. expert:1,advanced:2')
+  const out: Record<string, number> = {}
+  for (const part of parts) {
+    const [level, weight] = parseFlag('--levels', part, LevelWeightFlag)
+    out[level] = weight
+  }
+  return out
+}
+
+/** `--work 10ms-50ms` (or one duration) → the handlers' work time range in ms. */
+export function parseWork (value: string): { minMs: number, maxMs: number } {
+  const [lo, hi, ...rest] = value.split('-')
+  if (lo === undefined || rest.length > 0) throw new CliError(EXIT.USAGE, `invalid --work "${value}": use a duration or a range such as 10ms-50ms`)
+  const minMs = parseDuration('--work', lo)
+  const maxMs = hi === undefined ? minMs : parseDuration('--work', hi)
+  if (maxMs < minMs) throw new CliError(EXIT.USAGE, `invalid --work "${value}": the range must go from short to long`)
+  return { minMs, maxMs }
+}
 
 /** Turns the flags into scenario overrides; only flags that were given override the scenario. */
 export function simOverrides (f: SimFlags): Record<string, unknown> {
@@ -44,16 +83,18 @@ export function simOverrides (f: SimFlags): Record<string, unknown> {
   const tasks: Record<string, unknown> = {}
   const churn: Record<string, unknown> = {}
   const partition: Record<string, unknown> = {}
-  if (f.peers !== undefined) o.peers = parseFlag('--peers', f.peers, PositiveIntSchema)
-  if (f.capacity !== undefined) o.capacity = parseFlag('--capacity', f.capacity, PositiveIntSchema)
-  if (f.workers !== undefined) o.workers = parseFlag('--workers', f.workers, PositiveIntSchema)
+  const skills: Record<string, unknown> = {}
+  const work: Record<string, unknown> = {}
+  if (f.peers !== undefined) o.peers = parseFlag('--peers', f.peers, CountFlag)
+  if (f.capacity !== undefined) o.capacity = parseFlag('--capacity', f.capacity, CountFlag)
+  if (f.workers !== undefined) o.workers = parseFlag('--workers', f.workers, CountFlag)
   if (f.seed !== undefined) o.seed = parseFlag('--seed', f.seed, SeedFlag)
   if (f.durationLimit !== undefined) o.durationLimitS = parseDuration('--duration-limit', f.durationLimit) / 1000
-  if (f.tasks !== undefined) tasks.count = parseFlag('--tasks', f.tasks, PositiveIntSchema)
+  if (f.tasks !== undefined) tasks.count = parseFlag('--tasks', f.tasks, CountFlag)
   if (f.rate !== undefined) tasks.rate = parseFlag('--rate', f.rate, RateFlag)
   if (f.burst === true) tasks.burst = true
-  if (f.skillsPerTask !== undefined) tasks.skillsPerTask = parseFlag('--skills-per-task', f.skillsPerTask, PositiveIntSchema)
-  if (f.groupSize !== undefined) tasks.membersPerSkill = parseFlag('--group-size', f.groupSize, PositiveIntSchema)
+  if (f.skillsPerTask !== undefined) tasks.skillsPerTask = parseFlag('--skills-per-task', f.skillsPerTask, CountFlag)
+  if (f.groupSize !== undefined) tasks.membersPerSkill = parseFlag('--group-size', f.groupSize, CountFlag)
   if (f.bidWindow !== undefined) tasks.bidWindowMs = parseDuration('--bid-window', f.bidWindow)
   if (f.deadline !== undefined) tasks.deadlineMs = parseDuration('--deadline', f.deadline)
   if (f.churn !== undefined) churn.fraction = parseFlag('--churn', f.churn, FractionFlag)
@@ -61,6 +102,16 @@ export function simOverrides (f: SimFlags): Record<string, unknown> {
   if (f.churnRestart !== undefined) churn.restartAfterMs = parseDuration('--churn-restart', f.churnRestart)
   if (f.partition !== undefined) partition.fraction = parseFlag('--partition', f.partition, FractionFlag)
   if (f.partitionDuration !== undefined) partition.durationMs = parseDuration('--partition-duration', f.partitionDuration)
+  if (f.partitionAt !== undefined) partition.at = parseFlag('--partition-at', f.partitionAt, FractionFlag)
+  if (f.skills !== undefined) skills.names = parseFlag('--skills', f.skills, SkillNamesFlag)
+  if (f.skillsPerPeer !== undefined) skills.perPeer = parseFlag('--skills-per-peer', f.skillsPerPeer, CountFlag)
+  if (f.levels !== undefined) skills.levels = parseLevels(f.levels)
+  if (f.minLevel !== undefined) tasks.minLevel = parseFlag('--min-level', f.minLevel, LevelSchema)
+  if (f.maxAttempts !== undefined) tasks.maxAttempts = parseFlag('--max-attempts', f.maxAttempts, CountFlag)
+  if (f.work !== undefined) Object.assign(work, parseWork(f.work))
+  if (f.failureRate !== undefined) work.failureRate = parseFlag('--failure-rate', f.failureRate, FractionFlag)
+  if (Object.keys(skills).length > 0) o.skills = skills
+  if (Object.keys(work).length > 0) o.work = work
   if (Object.keys(tasks).length > 0) o.tasks = tasks
   if (Object.keys(churn).length > 0) o.churn = churn
   if (Object.keys(partition).length > 0) o.partition = partition
