@@ -90,13 +90,37 @@ export const NodeConfigSchema = z.object({
   bootstrap: z.array(z.string().startsWith('/')).default([]),
   /** Discover peers on the local network by multicast DNS. */
   mdns: z.boolean().default(true),
-  /** Run the Kademlia DHT (useful in large networks). */
-  dht: z.boolean().default(false),
+  /**
+   * The Kademlia DHT (useful in large networks): false (off), 'client' (query it, answer no one),
+   * 'server' (also keep records and answer queries; what the registry runs). true means 'server'.
+   */
+  dht: z.union([z.boolean(), z.enum(['client', 'server'])]).default(false),
+  /** What this node is: an agent, or the optional bootstrap registry (see registryConfig). */
+  role: z.enum(['agent', 'registry']).default('agent'),
+  /** Circuit relay v2: reaching peers that cannot be dialled directly, through a relay. */
+  relay: z.object({
+    /**
+     * Dial /p2p-circuit addresses, and reserve a slot on a relay when a listen address is
+     * /p2p-circuit (so that peers behind NAT are reachable through the relay).
+     */
+    client: z.boolean().default(true),
+    /** Relay for others (the registry does). */
+    server: z.boolean().default(false),
+    /** Peers that may hold a reservation on this relay at once. */
+    maxReservations: z.number().int().positive().max(10_000).default(128)
+  }).strict().prefault({}),
   api: z.object({
     enabled: z.boolean().default(true),
     host: z.string().default('127.0.0.1'),
     /** 0 picks a free port. */
     port: z.number().int().min(0).max(65535).default(7400)
+  }).strict().prefault({}),
+  /** Prometheus metrics (libp2p's and the swarm's), served at GET /metrics of the control API. */
+  metrics: z.object({
+    /** Default: on when the control API is on (nothing could read them otherwise). */
+    enabled: z.boolean().optional(),
+    /** Also process metrics (CPU, memory, event loop lag, GC): one set per process is enough. */
+    process: z.boolean().default(true)
   }).strict().prefault({}),
   /** Tasks this agent runs at once at most. */
   capacity: z.number().int().min(0).max(1024).default(4),
@@ -150,12 +174,19 @@ export const NodeConfigSchema = z.object({
     leaseGraceMs: z.number().int().positive().default(5_000)
   }).strict().prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Where the JSON-lines log goes: a file (default <dataDir>/node.log), or `-` for standard error. */
+  logFile: z.string().min(1).optional(),
   /** Also write log lines to standard error. */
   logToStderr: z.boolean().default(false)
 }).strict()
 
 export type NodeConfig = z.infer<typeof NodeConfigSchema>
 export type NodeConfigInput = z.input<typeof NodeConfigSchema>
+
+/** Whether a node collects Prometheus metrics: `metrics.enabled`, by default when its control API runs. */
+export function metricsEnabled (config: Pick<NodeConfig, 'metrics' | 'api'>): boolean {
+  return config.metrics.enabled ?? config.api.enabled
+}
 
 /**
  * Validates a configuration object. Errors name every bad field: `skills.0.level: ...`.
@@ -198,6 +229,7 @@ function resolveRelativePaths (config: Record<string, unknown>, base: string): R
   const out: Record<string, unknown> = { ...config }
   const abs = (p: unknown): unknown => (typeof p === 'string' && !isAbsolute(p) ? resolve(base, p) : p)
   if (typeof out.dataDir === 'string') out.dataDir = abs(out.dataDir)
+  if (typeof out.logFile === 'string' && out.logFile !== '-') out.logFile = abs(out.logFile)
   if (Array.isArray(out.skills)) {
     out.skills = out.skills.map((skill: unknown) => {
       if (typeof skill !== 'object' || skill === null) return skill

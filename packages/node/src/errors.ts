@@ -15,6 +15,11 @@ export type SwarmErrorCode =
   | 'HANDLER'
   | 'TIMEOUT'
   | 'NODE_VERSION'
+  | 'GROUP_NOT_FOUND'
+  | 'PROPOSAL_NOT_FOUND'
+  | 'VOTE_REJECTED'
+  | 'ESCALATION_NOT_FOUND'
+  | 'ESCALATION_STATE'
 
 /**
  * An error with a stable code and a message that tells the user what to do about it.

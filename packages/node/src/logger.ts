@@ -28,9 +28,26 @@ export interface LoggerOptions {
   fields?: Record<string, unknown>
 }
 
-/** Appends lines to a file synchronously (small lines; survives a crash right after). */
+/**
+ * Appends lines to a file synchronously (small lines; survives a crash right after). The file is
+ * created (mode 0600) at once, so an unusable path throws here rather than at the first line; a
+ * write that fails later (disk full) is reported once on standard error and never thrown into
+ * the code that logged.
+ */
 export function fileSink (path: string): LogSink {
-  return { write: line => { appendFileSync(path, line + '\n', { mode: 0o600 }) } }
+  appendFileSync(path, '', { mode: 0o600 })
+  let failed = false
+  return {
+    write: line => {
+      try {
+        appendFileSync(path, line + '\n', { mode: 0o600 })
+        failed = false
+      } catch (err) {
+        if (!failed) process.stderr.write(`swarm-node: cannot write the log file ${path}: ${(err as Error).message}\n`)
+        failed = true
+      }
+    }
+  }
 }
 
 /** Writes lines to standard error. */

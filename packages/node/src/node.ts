@@ -1,8 +1,10 @@
-import { rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { hostname } from 'node:os'
 import { ControlApiServer } from './api/server.js'
 import { nodeRoutes } from './api/routes.js'
-import { NodeConfigSchema, parseConfig } from './config.js'
+import { NodeConfigSchema, metricsEnabled, parseConfig } from './config.js'
+import { NodeMetrics } from './metrics/node-metrics.js'
 import { ensureDataDir } from './data-dir.js'
 import { DirectoryService } from './directory/directory-service.js'
 import { TypedEmitter } from './events.js'
@@ -11,22 +13,29 @@ import { createLogger, fileSink, stderrSink } from './logger.js'
 import { GossipRouter } from './net/gossip.js'
 import { buildLibp2p } from './net/libp2p.js'
 import { DirectMessenger } from './net/direct.js'
+import { BootstrapRejoiner } from './net/rejoin.js'
 import { SOFTWARE } from './version.js'
 import { SwarmStore } from './store/store.js'
 import { SkillRegistry } from './negotiation/skill-registry.js'
 import { Announcer } from './negotiation/announcer.js'
 import { Bidder } from './negotiation/bidder.js'
 import { createHandler } from './executor/create-handler.js'
+import { GroupService } from './group/group-service.js'
 import { SwarmError } from './errors.js'
 import { DEFAULT_REPUTATION } from './core/scoring.js'
 import { updateReputation } from './core/skill-stats.js'
 import { createMessage, LIMITS, protocolIds, topics } from '@swarm/protocol'
 import { createHash } from 'node:crypto'
 import type { BidderEvents } from './negotiation/bidder.js'
+import type { GroupEvents } from './group/group-service.js'
+import { GroupHandle } from './group/group-handle.js'
+import type { BlackboardView, ProposeInput, VoteInput } from './group/group-service.js'
+import type { ProposalView } from './group/group-session.js'
+import type { EscalationRecord } from './group/escalations.js'
 import type { TaskHandle, TaskLifecycleEvent, TaskOutcome } from './negotiation/task-handle.js'
 import type { TaskSpec, TaskSpecInput } from './negotiation/task-spec.js'
 import type { TaskState } from './core/task-machine.js'
-import type { AuditEntry, StoredTask } from './store/types.js'
+import type { AuditEntry, StoredTask, TaskRole } from './store/types.js'
 import type { Json, RequiredSkill, SwarmMessage, TaskInput } from '@swarm/protocol'
 import type { NodeConfig, NodeConfigInput } from './config.js'
 import type { DataDirPaths } from './data-dir.js'
@@ -34,7 +43,7 @@ import type { AgentRecord, SkillQuery } from './directory/agent-directory.js'
 import type { DirectoryServiceEvents } from './directory/directory-service.js'
 import type { Logger, LogSink } from './logger.js'
 import type { SwarmLibp2p } from './net/libp2p.js'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { AgentCardBody, SkillAd } from '@swarm/protocol'
 
@@ -42,7 +51,7 @@ type TaskEventName = `task:${TaskLifecycleEvent['type']}`
 type TaskEvents = { [K in TaskEventName]: Extract<TaskLifecycleEvent, { type: K extends `task:${infer T}` ? T : never }> }
 
 /** Events a node emits to library users and to the control API's event stream. */
-export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents {
+export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents, GroupEvents {
   'peer:connect': { peerId: string }
   'peer:disconnect': { peerId: string }
   'node:stopping': Record<string, never>
@@ -52,6 +61,8 @@ export interface NodeStatus {
   peerId: string
   name: string
   network: string
+  /** agent, or registry (the optional bootstrap registry). */
+  role: NodeConfig['role']
   software: { name: string, version: string }
   startedAt: number
   uptimeMs: number
@@ -95,6 +106,11 @@ export interface CreateSwarmNodeOptions {
   logSinks?: LogSink[]
   /** Start right away (default true). */
   start?: boolean
+  /**
+   * The node's identity, instead of the key in the data directory (e.g. the registry's fixed
+   * key, so that its address is known before it starts).
+   */
+  privateKey?: PrivateKey
 }
 
 function toAgentView (record: AgentRecord): AgentView {
@@ -115,6 +131,9 @@ function toAgentView (record: AgentRecord): AgentView {
  * One agent of the swarm: a libp2p node with an identity, an agent directory and a control
  * API. Create it with `createSwarmNode`.
  */
+/** Delays between directory catch-ups (see #scheduleDirectoryCatchUp). */
+const DIRECTORY_CATCH_UP_MS = [5_000, 10_000, 30_000, 75_000, 300_000]
+
 export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly config: NodeConfig
   /** Display name: from the config, or <hostname>-<end of the peer id>. */
@@ -130,18 +149,23 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly inputMessenger: DirectMessenger
   readonly announcer: Announcer
   readonly bidder: Bidder
+  /** Working groups this node is in: proposals, votes, blackboards, claims, escalations. */
+  readonly groups: GroupService
+  /** Prometheus metrics (libp2p's and the swarm's), when config.metrics enables them. */
+  readonly metrics?: NodeMetrics
   readonly startedAt = Date.now()
   readonly #reputation = new Map<string, number>()
   /** Peers this node refuses to talk to (see blockPeers); shared with the connection gater. */
   readonly #blocked: Set<string>
   readonly #apiToken: string
+  readonly #auditLog: Logger
   #api?: ControlApiServer
   #running = false
   #stopping?: Promise<void>
   #load = 0
 
   /** Use `createSwarmNode`. */
-  constructor (config: NodeConfig, paths: DataDirPaths, libp2p: SwarmLibp2p, log: Logger, apiToken: string, store: SwarmStore, blocked: Set<string> = new Set()) {
+  constructor (config: NodeConfig, paths: DataDirPaths, libp2p: SwarmLibp2p, log: Logger, apiToken: string, store: SwarmStore, blocked: Set<string> = new Set(), metrics?: NodeMetrics) {
     super()
     this.#blocked = blocked
     this.config = config
@@ -168,14 +192,18 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.skills = new SkillRegistry(config.skills, skill => skill.handler === undefined ? undefined : createHandler(skill.handler), skill => store.getSkillStats(skill))
     this.messenger = new DirectMessenger({ libp2p, logger: log.child('direct'), protocol: protocolIds.direct(config.network), channel: 'direct', maxBytes: LIMITS.maxStreamMessageBytes })
     this.inputMessenger = new DirectMessenger({ libp2p, logger: log.child('input'), protocol: protocolIds.input(config.network), channel: 'input', maxBytes: LIMITS.maxFetchedInputBytes + 64 * 1024, defaultTimeoutMs: 60_000, maxInboundStreams: 32 })
-    const audit = (taskId: string, action: string, detail?: Json): void => {
-      try {
-        this.store.appendAudit({ taskId, at: Date.now(), actor: this.peerId.toString(), action, ...(detail !== undefined ? { detail } : {}) })
-      } catch (err) {
-        this.log.error('audit entry not written', { taskId, action, err })
-      }
-      if (this.log.isEnabled('debug')) this.log.debug(action, { taskId, detail })
-    }
+    this.#auditLog = log.child('audit')
+    const auditAs = (role: TaskRole) => (taskId: string, action: string, detail?: Json): void => { this.#audit(role, taskId, action, detail) }
+    this.groups = new GroupService({
+      self: libp2p.peerId,
+      network: config.network,
+      gossip: this.gossip,
+      messenger: this.messenger,
+      store,
+      logger: log.child('groups'),
+      emit: (event, payload) => { this.emit(event, payload as SwarmNodeEvents[typeof event]) },
+      audit: (taskId, action, detail) => { this.#audit(this.announcer.state(taskId) !== undefined ? 'announcer' : 'member', taskId, action, detail) }
+    })
     this.bidder = new Bidder({
       self: libp2p.peerId,
       network: config.network,
@@ -185,7 +213,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       messenger: this.messenger,
       fetchInput: async (announcer, taskId, input) => await this.#fetchInput(announcer, taskId, input),
       logger: log.child('bidder'),
-      audit,
+      audit: auditAs('member'),
       emit: (event, payload) => { this.emit(event, payload as SwarmNodeEvents[typeof event]) },
       onLoad: load => { this.#load = load },
       onOutcome: (skill, outcome) => {
@@ -198,7 +226,13 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
         }
       },
       leaseGraceMs: config.negotiation.leaseGraceMs,
-      capablePeers: (skill, minLevel) => this.directory.directory.find({ skill, minLevel }).filter(a => a.skill.hasHandler).map(a => a.peerId)
+      capablePeers: (skill, minLevel) => this.directory.directory.find({ skill, minLevel }).filter(a => a.skill.hasHandler).map(a => a.peerId),
+      groups: {
+        joined: info => { this.groups.join({ ...info, role: 'member' }) },
+        left: topic => { this.groups.leaveTopic(topic) },
+        result: (groupId, skill, ok) => { this.groups.ownResult(groupId, skill, ok) },
+        handlerContext: (taskId, groupId) => this.groups.handlerApi(taskId, groupId)
+      }
     })
     this.announcer = new Announcer({
       self: libp2p.peerId,
@@ -210,7 +244,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       ensureReachable: async required => { await this.#ensureReachable(required) },
       localBidder: body => { this.bidder.hear(body, this.peerId) },
       save: ({ spec, state, outcome }) => { this.#saveTask(spec, state, outcome) },
-      audit,
+      audit: auditAs('announcer'),
       reputation: peerId => this.#reputationOf(peerId),
       onReputation: (peerId, outcome) => {
         try {
@@ -227,9 +261,54 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       offerCap: config.negotiation.offerCap,
       capablePeers: (skill, minLevel) => this.directory.directory.find({ skill, minLevel }).filter(a => a.skill.hasHandler && !a.self).map(a => a.peerId),
       addrsOf: peerId => this.directory.directory.get(peerId)?.card.addrs ?? [],
+      isConnected: peerId => this.libp2p.getConnections(peerIdFromString(peerId)).length > 0,
       inviteTimeoutMs: config.negotiation.inviteTimeoutMs,
-      memberGraceMs: config.negotiation.memberGraceMs
+      memberGraceMs: config.negotiation.memberGraceMs,
+      groups: {
+        formed: info => { this.groups.join({ ...info, announcer: this.peerId.toString(), role: 'announcer' }) },
+        membersChanged: (groupId, members) => { this.groups.membersChanged(groupId, members) },
+        dissolved: (_taskId, groupId) => { this.groups.leave(groupId) },
+        verify: async info => await this.groups.verify(info),
+        escalate: info => {
+          try {
+            this.groups.raise({ ...info, announcer: this.peerId.toString(), raisedBy: this.peerId.toString(), source: 'retries-exhausted', severity: 'high' })
+          } catch (err) {
+            this.log.warn('escalation not raised', { taskId: info.taskId, err })
+          }
+        }
+      }
     })
+    if (metrics !== undefined) {
+      this.metrics = metrics
+      metrics.attach({
+        agentsKnown: () => this.directory.directory.size,
+        peersConnected: () => this.libp2p.getPeers().length,
+        capacity: () => {
+          const committed = this.bidder.assignments().length
+          return { total: this.bidder.capacity, committed, reserved: Math.max(0, this.bidder.load() - committed) }
+        },
+        tasksInFlight: () => this.announcer.active(),
+        votes: () => ({ accepted: this.groups.stats.votesAccepted, rejected: this.groups.stats.votesRejected })
+      }, { peerId: libp2p.peerId.toString(), name: this.name, network: config.network, version: SOFTWARE.version })
+      this.onAny((event, payload) => { metrics.observe(event, payload) })
+    }
+  }
+
+  /**
+   * Records a coordination decision: appends it to the audit log and writes it to the node log at
+   * info level (component `audit`, `msg` the action) with the task id, the attempt, this node's
+   * role in the task and the details. Every decision goes through here.
+   */
+  #audit (role: TaskRole, taskId: string, action: string, detail?: Json, attempt?: number): void {
+    try {
+      this.store.appendAudit({ taskId, at: Date.now(), actor: this.peerId.toString(), action, ...(detail !== undefined ? { detail } : {}) })
+    } catch (err) {
+      this.log.error('audit entry not written', { taskId, action, err })
+    }
+    if (!this.#auditLog.isEnabled('info')) return
+    const fromDetail = typeof detail === 'object' && detail !== null && !Array.isArray(detail) && typeof detail.attempt === 'number' ? detail.attempt : undefined
+    const n = attempt ?? (role === 'announcer' ? this.announcer.state(taskId)?.attempt : this.bidder.attemptOf(taskId)) ?? fromDetail
+    this.#auditLog.info(action, { taskId, ...(n !== undefined ? { attempt: n } : {}), role, ...(detail !== undefined ? { detail } : {}) })
   }
 
   #reputationOf (peerId: string): number {
@@ -268,13 +347,16 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   #meetSkillPeer (record: AgentRecord): void {
     if (!this.#running || record.self) return
     const shared = record.card.skills.filter(s => s.hasHandler && this.skills.canDo(s.name, 'novice'))
-    if (shared.length === 0) return
+    // An agent also keeps a few direct neighbours whatever their skills, so that the directory's
+    // gossip does not hang on the one peer it joined through (a registry may stop).
+    const fewNeighbours = this.config.role === 'agent' && this.gossip.subscribers(this.directory.topic).length + this.#meeting.size < this.config.gossip.Dlo
+    if (shared.length === 0 && !fewNeighbours) return
     const peer = peerIdFromString(record.peerId)
     if (this.libp2p.getConnections(peer).length > 0 || this.#meeting.has(record.peerId)) return
     if (this.libp2p.getConnections().length + this.#meeting.size >= this.config.connections.maxConnections / 2) return
     // Count dials under way too: a burst of newly known agents must not turn into a dial storm.
     const dialling = (skill: string): number => [...this.#meeting.values()].filter(skills => skills.includes(skill)).length
-    const wanted = shared.some(s => this.gossip.subscribers(topics.skill(this.config.network, s.name)).length + dialling(s.name) < this.config.gossip.D)
+    const wanted = fewNeighbours || shared.some(s => this.gossip.subscribers(topics.skill(this.config.network, s.name)).length + dialling(s.name) < this.config.gossip.D)
     if (!wanted) return
     this.#meeting.set(record.peerId, shared.map(s => s.name))
     // When both agents want to meet, both would dial at once and end up with two connections
@@ -287,12 +369,15 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
         if (!this.#running || this.libp2p.getConnections(peer).length > 0) return
         await this.libp2p.dial(peer)
       })
-      .catch((err: unknown) => { this.log.debug('dial to an agent of a shared skill failed', { peer: record.peerId, err }) })
+      .catch((err: unknown) => { this.log.debug('dial to a known agent failed', { peer: record.peerId, err }) })
       .finally(() => { this.#meeting.delete(record.peerId) })
   }
 
   /** Dials under way to agents of shared skills, with those skills. */
   readonly #meeting = new Map<string, string[]>()
+
+  /** Dials the bootstrap peers again while this node has no connection at all. */
+  #rejoin?: BootstrapRejoiner
 
   async #fetchInput (announcer: PeerId, taskId: string, input: TaskInput): Promise<Json> {
     if (input.kind === 'none') return null
@@ -382,21 +467,19 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.libp2p.addEventListener('peer:connect', this.#onPeerConnect)
     this.libp2p.addEventListener('peer:disconnect', this.#onPeerDisconnect)
     this.libp2p.addEventListener('peer:discovery', this.#onPeerDiscovery)
+    this.libp2p.addEventListener('self:peer:update', this.#onSelfUpdate)
     this.libp2p.services.pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
     this.directory.start()
     this.#recoverTasks()
     await this.messenger.start(async (message, from) => await this.#onDirect(message, from))
     await this.inputMessenger.start(async (message, from) => await this.#onInputRequest(message, from))
     this.bidder.start()
-    // Catch up again a little later from random neighbours: the first ones asked may have been
-    // newcomers themselves.
-    for (const delay of [5_000, 15_000]) {
-      setTimeout(() => {
-        const peers = this.libp2p.getPeers()
-        const peer = peers[Math.floor(Math.random() * peers.length)]
-        if (peer !== undefined) void this.#syncDirectory(peer, 0)
-      }, delay * (0.8 + Math.random() * 0.4)).unref()
-    }
+    this.#rejoin = new BootstrapRejoiner({ libp2p: this.libp2p, addrs: this.config.bootstrap, logger: this.log.child('bootstrap') })
+    this.#rejoin.start()
+    // Catch up again later from random neighbours (anti-entropy): the first ones asked may have
+    // been newcomers themselves, and gossip loses cards while meshes form. Each request names the
+    // agents already known, so once directories agree a catch-up costs a few KiB.
+    this.#scheduleDirectoryCatchUp(0)
     if (this.config.api.enabled) {
       this.#api = new ControlApiServer({
         host: this.config.api.host,
@@ -421,8 +504,10 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.#stopping = (async () => {
       this.emit('node:stopping', {})
       this.log.info('node stopping')
+      clearTimeout(this.#catchUpTimer)
       await this.announcer.stop()
       this.bidder.stop()
+      this.#rejoin?.stop()
       await this.messenger.stop()
       await this.inputMessenger.stop()
       this.directory.stop()
@@ -430,12 +515,14 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       this.libp2p.removeEventListener('peer:connect', this.#onPeerConnect)
       this.libp2p.removeEventListener('peer:disconnect', this.#onPeerDisconnect)
       this.libp2p.removeEventListener('peer:discovery', this.#onPeerDiscovery)
+      this.libp2p.removeEventListener('self:peer:update', this.#onSelfUpdate)
       this.libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
       if (this.#api !== undefined) {
         await this.#api.stop()
         rmSync(this.paths.apiInfo, { force: true })
       }
       await this.libp2p.stop()
+      this.groups.stop()
       this.store.close()
       this.#running = false
       this.log.info('node stopped')
@@ -449,6 +536,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       peerId: this.peerId.toString(),
       name: this.name,
       network: this.config.network,
+      role: this.config.role,
       software: { ...SOFTWARE },
       startedAt: this.startedAt,
       uptimeMs: Date.now() - this.startedAt,
@@ -496,6 +584,53 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   }
 
   /** Cancels a task this node announced. */
+  /**
+   * The working group of a task this node is in (as announcer or member): propose, vote, the
+   * blackboard, claims, escalations. Throws GROUP_NOT_FOUND when this node is in no live group of
+   * the task.
+   */
+  group (taskId: string): GroupHandle {
+    if (!this.groups.inGroup(taskId)) {
+      throw new SwarmError('GROUP_NOT_FOUND', `this node is not in a working group of task ${taskId} (it is not its announcer or a member, or the group has dissolved)`, { taskId })
+    }
+    return new GroupHandle(this.groups, taskId)
+  }
+
+  /** Proposals this node saw, newest first; only a task's when `taskId` is given. */
+  proposals (taskId?: string): ProposalView[] {
+    return this.groups.proposals(taskId)
+  }
+
+  /** One proposal with its votes and tally. */
+  proposal (proposalId: string): ProposalView | undefined {
+    return this.groups.proposal(proposalId)
+  }
+
+  /** Votes on a proposal of a group this node is a member of. */
+  vote (proposalId: string, vote: VoteInput): ProposalView {
+    return this.groups.vote(proposalId, vote)
+  }
+
+  /** Puts a proposal to the working group of a task. */
+  async propose (taskId: string, input: ProposeInput): Promise<ProposalView> {
+    return await this.groups.propose(taskId, input)
+  }
+
+  /** The blackboard of a task: its live group's, else the one kept when the group dissolved. */
+  blackboard (taskId: string): BlackboardView | undefined {
+    return this.groups.blackboard(taskId)
+  }
+
+  /** Escalations this node keeps (as announcer) or heard of (as member), newest first. */
+  escalations (filter: { status?: 'open' | 'resolved', taskId?: string } = {}): EscalationRecord[] {
+    return this.groups.escalations(filter)
+  }
+
+  /** Records a human's decision on an escalation this node keeps as announcer; the group hears it. */
+  resolveEscalation (escalationId: string, decision: string): EscalationRecord {
+    return this.groups.resolveEscalation(escalationId, decision)
+  }
+
   async cancel (taskId: string, reason = 'cancelled by the user'): Promise<TaskState> {
     return await this.announcer.cancel(taskId, reason)
   }
@@ -538,7 +673,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
         history: [...task.state.history, { at: Date.now(), from: task.state.status, to: 'CANCELLED', event: 'cancel', reason }]
       }
       this.store.saveTask({ ...task, state, status: 'CANCELLED', updatedAt: state.updatedAt })
-      this.store.appendAudit({ taskId: task.taskId, at: Date.now(), actor: this.peerId.toString(), action: `state:${task.state.status}->CANCELLED`, detail: { reason } })
+      this.#audit('announcer', task.taskId, `state:${task.state.status}->CANCELLED`, { reason }, task.state.attempt)
     }
   }
 
@@ -554,9 +689,13 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       case 'TASK_START':
       case 'TASK_CANCEL':
         return await this.bidder.handleDirect(message, from)
+      case 'GROUP_SYNC_REQUEST':
+      case 'ESCALATE':
+        return this.groups.handleDirect(message, from)
       case 'DIRECTORY_REQUEST':
+        if (message.body.card !== undefined) this.directory.acceptFirstHand(from.toString(), message.body.card)
         // At most 500 cards of at most 4 addresses: the answer stays well under the 1 MiB frame.
-        return createMessage('DIRECTORY_RESPONSE', { agents: this.directory.snapshot(Math.min(500, message.body.limit), message.body.skill) })
+        return createMessage('DIRECTORY_RESPONSE', { agents: this.directory.snapshot(Math.min(500, message.body.limit), message.body.skill, message.body.have === undefined ? undefined : new Set(message.body.have)) })
       default:
         return createMessage('ERROR', { ref: message.id, code: 'UNEXPECTED', message: `${message.type} is not expected on a direct stream` })
     }
@@ -604,12 +743,27 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   }
 
   #directorySyncs = 0
+  #catchUpTimer: NodeJS.Timeout | undefined
+
+  /** Catch-ups at about 5 s, 15 s, 45 s and 2 min after the start, then every 5 min. */
+  #scheduleDirectoryCatchUp (round: number): void {
+    const delay = DIRECTORY_CATCH_UP_MS[Math.min(round, DIRECTORY_CATCH_UP_MS.length - 1)] ?? 300_000
+    this.#catchUpTimer = setTimeout(() => {
+      if (!this.#running) return
+      const peers = this.libp2p.getPeers()
+      const peer = peers[Math.floor(Math.random() * peers.length)]
+      if (peer !== undefined) void this.#syncDirectory(peer, 0)
+      this.#scheduleDirectoryCatchUp(round + 1)
+    }, delay * (0.8 + Math.random() * 0.4))
+    this.#catchUpTimer.unref()
+  }
 
   async #syncDirectory (peer: PeerId, delayMs: number): Promise<void> {
     if (delayMs > 0) await new Promise(resolve => setTimeout(resolve, delayMs).unref())
     if (!this.#running) return
     try {
-      const reply = await this.messenger.request(peer, createMessage('DIRECTORY_REQUEST', { limit: 500 }), { timeoutMs: 10_000 })
+      // Name the agents already known: the answer holds only the others.
+      const reply = await this.messenger.request(peer, createMessage('DIRECTORY_REQUEST', { limit: 500, have: this.directory.knownTags().slice(0, 4000), card: this.directory.currentCard() }), { timeoutMs: 10_000 })
       if (reply.type === 'DIRECTORY_RESPONSE') {
         const added = this.directory.mergeHearsay(reply.body.agents)
         this.log.debug('directory synced', { from: peer.toString(), agents: reply.body.agents.length, added })
@@ -624,6 +778,11 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     const peer = event.detail
     this.emit('peer:disconnect', { peerId: peer.toString() })
     this.announcer.peerGone(peer.toString(), () => this.libp2p.getConnections(peer).length === 0)
+  }
+
+  /** Our addresses changed (e.g. a relay reservation): others learn the new card soon. */
+  readonly #onSelfUpdate = (): void => {
+    if (this.#running) this.directory.cardChanged()
   }
 
   readonly #onPeerDiscovery = (event: CustomEvent<{ id: PeerId }>): void => {
@@ -642,6 +801,17 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   }
 }
 
+/** The sink of the node's JSON-lines log: a file, or standard error for `-`. */
+function logSink (logFile: string): LogSink {
+  if (logFile === '-') return stderrSink()
+  try {
+    mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 })
+    return fileSink(logFile)
+  } catch (err) {
+    throw new SwarmError('DATA_DIR', `cannot write the log file ${logFile}: ${(err as Error).message}; pass --log-file with a file you can write, or --log-file - for standard error`, { logFile })
+  }
+}
+
 /**
  * Creates (and by default starts) a swarm node: loads or creates its identity in the data
  * directory, assembles libp2p, joins the agent directory and opens the control API.
@@ -649,21 +819,22 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
 export async function createSwarmNode (input: NodeConfigInput | NodeConfig = {}, options: CreateSwarmNodeOptions = {}): Promise<SwarmNode> {
   const config = parseConfig(input)
   const paths = ensureDataDir(config.dataDir)
-  const sinks: LogSink[] = [fileSink(paths.log), ...(options.logSinks ?? [])]
-  if (config.logToStderr) sinks.push(stderrSink())
+  const sinks: LogSink[] = [logSink(config.logFile ?? paths.log), ...(options.logSinks ?? [])]
+  if (config.logToStderr && config.logFile !== '-') sinks.push(stderrSink())
   const log = options.logger ?? createLogger({ level: config.logLevel, sinks, fields: config.name !== undefined ? { node: config.name } : {} })
-  const privateKey = await loadOrCreatePrivateKey(paths.privateKey)
+  const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(paths.privateKey)
   const token = loadOrCreateToken(paths.apiToken)
   const blocked = new Set<string>()
   const store = SwarmStore.open(config.storage === 'memory' ? ':memory:' : paths.database)
+  const metrics = metricsEnabled(config) ? new NodeMetrics({ process: config.metrics.process }) : undefined
   let libp2p: SwarmLibp2p
   try {
-    libp2p = await buildLibp2p({ privateKey, config, blocked })
+    libp2p = await buildLibp2p({ privateKey, config, blocked, ...(metrics !== undefined ? { metricsRegistry: metrics.registry } : {}) })
   } catch (err) {
     store.close()
     throw err
   }
-  const node = new SwarmNode(config, paths, libp2p, log, token, store, blocked)
+  const node = new SwarmNode(config, paths, libp2p, log, token, store, blocked, metrics)
   if (options.start !== false) {
     await node.start()
   }

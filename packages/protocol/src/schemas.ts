@@ -107,7 +107,18 @@ export const TaskInputSchema = z.discriminatedUnion('kind', [
 ])
 export type TaskInput = z.infer<typeof TaskInputSchema>
 
-export const VerifyPolicySchema = z.enum(['none', 'majority', 'unanimous'])
+/** A fraction written as in `threshold:0.6`: more than 0, at most 1. */
+const THRESHOLD_POLICY_PATTERN = /^threshold:(0?\.\d*[1-9]\d*|1(\.0*)?)$/
+
+/**
+ * Whether the group votes on the aggregated result before the task completes: `none`,
+ * `majority`, `unanimous`, or `threshold:<fraction>` (e.g. `threshold:0.6`).
+ */
+export const VerifyPolicySchema = z.union([
+  z.enum(['none', 'majority', 'unanimous']),
+  z.string().regex(THRESHOLD_POLICY_PATTERN, 'must be none, majority, unanimous or threshold:<fraction> with a fraction above 0 and at most 1, e.g. threshold:0.6') as z.ZodType<`threshold:${string}`>
+])
+export type VerifyPolicy = z.infer<typeof VerifyPolicySchema>
 
 export const TaskAnnounceBodySchema = z.object({
   taskId: IdSchema,
@@ -266,7 +277,14 @@ export const DirectoryRequestBodySchema = z.object({
   /** Most cards wanted. */
   limit: z.number().int().min(1).max(2000).default(1000),
   /** Only agents with this skill. */
-  skill: SkillNameSchema.optional()
+  skill: SkillNameSchema.optional(),
+  /**
+   * Agents the requester already knows, as tags (the last 10 characters of each peer id): the
+   * answer leaves them out, so a periodic catch-up costs little once directories agree.
+   */
+  have: z.array(z.string().min(1).max(16)).max(4000).optional(),
+  /** The requester's own card: the responder learns it first-hand, so a catch-up works both ways. */
+  card: AgentCardBodySchema.optional()
 }).strict()
 
 /**
@@ -313,6 +331,130 @@ export const VoteBodySchema = z.object({
   choice: z.enum(VOTE_CHOICES),
   confidence: FractionSchema,
   reason: DescriptionSchema.optional()
+}).strict()
+
+/** The outcome of a decided proposal. */
+export const PROPOSAL_OUTCOMES = ['approved', 'rejected', 'no-quorum'] as const
+
+/**
+ * The proposer's decision once it cannot change, with the votes it counted (each vote reached
+ * every member signed by its voter, so every member can check the list against what it saw).
+ */
+export const ProposalDecidedBodySchema = z.object({
+  proposalId: IdSchema,
+  taskId: IdSchema,
+  groupId: IdSchema,
+  outcome: z.enum(PROPOSAL_OUTCOMES),
+  for: z.number().int().nonnegative().max(LIMITS.maxGroupSize),
+  against: z.number().int().nonnegative().max(LIMITS.maxGroupSize),
+  abstentions: z.number().int().nonnegative().max(LIMITS.maxGroupSize),
+  eligible: z.number().int().nonnegative().max(LIMITS.maxGroupSize),
+  participation: FractionSchema,
+  weightedConfidence: z.number().min(-1).max(1),
+  decidedAt: TimestampSchema,
+  votes: z.array(z.object({
+    voter: PeerIdStringSchema,
+    choice: z.enum(VOTE_CHOICES),
+    confidence: FractionSchema,
+    /** The vote's own timestamp (its envelope `ts`). */
+    at: TimestampSchema
+  }).strict()).max(LIMITS.maxGroupSize)
+}).strict()
+
+/** Largest Yjs update or state vector carried in one message, in base64 characters. */
+export const MAX_BLACKBOARD_BASE64_CHARS = 60 * 1024
+/** Standard base64 (with padding). */
+const Base64Schema = z.string().max(LIMITS.maxStreamMessageBytes).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64')
+
+/**
+ * A change of the group's blackboard: a Yjs update (base64) that only adds entries written by
+ * its sender (the gossip signer).
+ */
+export const BlackboardUpdateBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  update: Base64Schema.min(1).max(MAX_BLACKBOARD_BASE64_CHARS)
+}).strict()
+
+/** A late joiner (or a replacement member) asks for what it lacks of the group's state. */
+export const GroupSyncRequestBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  /** The asker's Yjs state vector (base64). */
+  stateVector: Base64Schema.max(64 * 1024)
+}).strict()
+
+/** An open proposal as the group knows it, for a late joiner. */
+export const OpenProposalSchema = z.object({
+  proposal: ProposalBodySchema,
+  /** Peer id of the member that proposed it (the signer of its PROPOSAL). */
+  proposer: PeerIdStringSchema,
+  openedAt: TimestampSchema
+}).strict()
+
+export const GroupSyncResponseBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  /** What the asker lacks, as one Yjs update (base64). */
+  update: Base64Schema,
+  /** Proposals still open. */
+  proposals: z.array(OpenProposalSchema).max(256)
+}).strict()
+
+export const ESCALATION_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const
+export const EscalationSeveritySchema = z.enum(ESCALATION_SEVERITIES)
+
+/** A member asks its announcer to hand an issue to a human. The answer is an ACK whose data is `{ escalationId }`. */
+export const EscalateBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  severity: EscalationSeveritySchema,
+  issue: DescriptionSchema.min(1),
+  context: JsonSchema.optional(),
+  attemptedResolutions: z.array(DescriptionSchema).max(32).default([])
+}).strict()
+
+/** The announcer tells the group about an escalation: when it is created, and when a human resolved it. */
+export const EscalationBodySchema = z.object({
+  escalationId: IdSchema,
+  taskId: IdSchema,
+  groupId: IdSchema,
+  status: z.enum(['open', 'resolved']),
+  /** Why it was raised: a proposal without quorum, a verification without quorum, a task out of retries, a member. */
+  source: z.enum(['no-quorum', 'retries-exhausted', 'member', 'verification']),
+  /** Who raised it. */
+  raisedBy: PeerIdStringSchema,
+  severity: EscalationSeveritySchema,
+  issue: DescriptionSchema,
+  attemptedResolutions: z.array(DescriptionSchema).max(32).default([]),
+  proposalId: IdSchema.optional(),
+  createdAt: TimestampSchema,
+  /** The human's decision, once resolved. */
+  decision: DescriptionSchema.optional(),
+  resolvedAt: TimestampSchema.optional()
+}).strict()
+
+/** A member claims a resource of the group for a lease (the holder is the signer). */
+export const ClaimBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  resourceId: ShortTextSchema.min(1),
+  /** Higher wins. */
+  priority: z.number().int().min(-1000).max(1000),
+  claimedAt: TimestampSchema,
+  /** 0 releases the claim. */
+  leaseMs: DurationMsSchema,
+  /** The holder's claim counter: a higher one replaces the holder's earlier claims. */
+  seq: z.number().int().nonnegative()
+}).strict()
+
+/** A versioned write of a shared value (the writer is the signer): a newer version wins. */
+export const DataWriteBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  key: ShortTextSchema.min(1),
+  version: z.number().int().nonnegative(),
+  value: JsonSchema
 }).strict()
 
 // ---------------------------------------------------------------------------
@@ -364,6 +506,14 @@ export const BODY_SCHEMAS = {
   DIRECTORY_RESPONSE: DirectoryResponseBodySchema,
   PROPOSAL: ProposalBodySchema,
   VOTE: VoteBodySchema,
+  PROPOSAL_DECIDED: ProposalDecidedBodySchema,
+  BLACKBOARD_UPDATE: BlackboardUpdateBodySchema,
+  GROUP_SYNC_REQUEST: GroupSyncRequestBodySchema,
+  GROUP_SYNC_RESPONSE: GroupSyncResponseBodySchema,
+  ESCALATE: EscalateBodySchema,
+  ESCALATION: EscalationBodySchema,
+  CLAIM: ClaimBodySchema,
+  DATA_WRITE: DataWriteBodySchema,
   ACK: AckBodySchema,
   ERROR: ErrorBodySchema,
   BROADCAST: BroadcastBodySchema
@@ -409,6 +559,14 @@ export const SwarmMessageSchema = z.discriminatedUnion('type', [
   envelope('DIRECTORY_RESPONSE'),
   envelope('PROPOSAL'),
   envelope('VOTE'),
+  envelope('PROPOSAL_DECIDED'),
+  envelope('BLACKBOARD_UPDATE'),
+  envelope('GROUP_SYNC_REQUEST'),
+  envelope('GROUP_SYNC_RESPONSE'),
+  envelope('ESCALATE'),
+  envelope('ESCALATION'),
+  envelope('CLAIM'),
+  envelope('DATA_WRITE'),
   envelope('ACK'),
   envelope('ERROR'),
   envelope('BROADCAST')
@@ -424,8 +582,8 @@ export type BodyInput<T extends MessageType> = z.input<(typeof BODY_SCHEMAS)[T]>
 export const CHANNEL_MESSAGE_TYPES = {
   agents: ['AGENT_CARD', 'HEARTBEAT'],
   skill: ['TASK_ANNOUNCE', 'TASK_CANCEL'],
-  group: ['TASK_UPDATE', 'HEARTBEAT', 'PROPOSAL', 'VOTE', 'DISSOLVE', 'BROADCAST', 'HANDOFF'],
-  direct: ['TASK_ANNOUNCE', 'SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'DIRECTORY_REQUEST', 'DIRECTORY_RESPONSE', 'ACK', 'ERROR'],
+  group: ['TASK_UPDATE', 'HEARTBEAT', 'PROPOSAL', 'VOTE', 'PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'CLAIM', 'DATA_WRITE', 'DISSOLVE', 'BROADCAST', 'HANDOFF'],
+  direct: ['TASK_ANNOUNCE', 'SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'DIRECTORY_REQUEST', 'DIRECTORY_RESPONSE', 'GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE', 'ACK', 'ERROR'],
   input: ['INPUT_REQUEST', 'INPUT_RESPONSE', 'ERROR']
 } as const satisfies Record<string, readonly MessageType[]>
 export type Channel = keyof typeof CHANNEL_MESSAGE_TYPES

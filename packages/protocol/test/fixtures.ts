@@ -107,7 +107,7 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
   DISSOLVE: { taskId: TASK_ID, groupId: GROUP_ID, reason: 'completed' },
   INPUT_REQUEST: { taskId: TASK_ID },
   INPUT_RESPONSE: { taskId: TASK_ID, value: { rows: [] } },
-  DIRECTORY_REQUEST: { limit: 100, skill: 'analytics' },
+  DIRECTORY_REQUEST: { limit: 100, skill: 'analytics', have: ['Q3x9bZtY1k'] },
   DIRECTORY_RESPONSE: { agents: [] },
   PROPOSAL: {
     proposalId: PROPOSAL_ID,
@@ -121,6 +121,36 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
     deadline: NOW + 10_000
   },
   VOTE: { proposalId: PROPOSAL_ID, groupId: GROUP_ID, choice: 'yes', confidence: 0.9, reason: 'looks right' },
+  PROPOSAL_DECIDED: {
+    proposalId: PROPOSAL_ID,
+    taskId: TASK_ID,
+    groupId: GROUP_ID,
+    outcome: 'approved',
+    for: 2,
+    against: 0,
+    abstentions: 0,
+    eligible: 2,
+    participation: 1,
+    weightedConfidence: 0.85,
+    decidedAt: NOW + 500,
+    votes: [{ voter: PEER_A, choice: 'yes', confidence: 0.9, at: NOW + 400 }, { voter: PEER_B, choice: 'yes', confidence: 0.8, at: NOW + 500 }]
+  },
+  BLACKBOARD_UPDATE: { taskId: TASK_ID, groupId: GROUP_ID, update: 'AQKr9tOjBQAnAQhmaW5kaW5ncw==' },
+  GROUP_SYNC_REQUEST: { taskId: TASK_ID, groupId: GROUP_ID, stateVector: 'AA==' },
+  GROUP_SYNC_RESPONSE: {
+    taskId: TASK_ID,
+    groupId: GROUP_ID,
+    update: 'AAA=',
+    proposals: [{
+      proposal: { proposalId: PROPOSAL_ID, taskId: TASK_ID, groupId: GROUP_ID, action: 'accept result', quorum: { kind: 'majority' }, minParticipation: 0.5, voters: [PEER_A], deadline: NOW + 10_000 },
+      proposer: PEER_B,
+      openedAt: NOW
+    }]
+  },
+  ESCALATE: { taskId: TASK_ID, groupId: GROUP_ID, severity: 'high', issue: 'the data source is unreachable', context: { url: 'https://example.com' }, attemptedResolutions: ['retried 3 times'] },
+  ESCALATION: { escalationId: 'escalation-0001', taskId: TASK_ID, groupId: GROUP_ID, status: 'resolved', source: 'no-quorum', raisedBy: PEER_A, severity: 'medium', issue: 'no quorum', proposalId: PROPOSAL_ID, createdAt: NOW, decision: 'ship it', resolvedAt: NOW + 1000 },
+  CLAIM: { taskId: TASK_ID, groupId: GROUP_ID, resourceId: 'gpu-0', priority: 1, claimedAt: NOW, leaseMs: 5_000, seq: 0 },
+  DATA_WRITE: { taskId: TASK_ID, groupId: GROUP_ID, key: 'plan', version: 3, value: { steps: 2 } },
   ACK: { ref: MESSAGE_ID },
   ERROR: { ref: MESSAGE_ID, code: 'CAPACITY', message: 'no free capacity' },
   BROADCAST: { text: 'hello swarm', data: { n: 1 } }

@@ -4,6 +4,7 @@ import {
   BODY_SCHEMAS,
   LEVELS,
   LIMITS,
+  MAX_BLACKBOARD_BASE64_CHARS,
   MESSAGE_TYPES,
   ProtocolError,
   createMessage,
@@ -158,6 +159,8 @@ const INVALID_CASES: InvalidCase[] = [
   { name: 'missing value', type: 'INPUT_RESPONSE', mutate: b => { delete b.value }, path: 'body.value' },
   // DIRECTORY_REQUEST / DIRECTORY_RESPONSE
   { name: 'limit above 2000', type: 'DIRECTORY_REQUEST', mutate: b => { b.limit = 2001 }, path: 'body.limit' },
+  { name: 'a known-agent tag longer than 16', type: 'DIRECTORY_REQUEST', mutate: b => { b.have = ['x'.repeat(17)] }, path: 'body.have.0' },
+  { name: 'more than 4000 known-agent tags', type: 'DIRECTORY_REQUEST', mutate: b => { b.have = Array.from({ length: 4001 }, (_, i) => String(i)) }, path: 'body.have' },
   { name: 'an agent without a card', type: 'DIRECTORY_RESPONSE', mutate: b => { b.agents = [{ peerId: PEER_A, ageMs: 0 }] }, path: 'body.agents.0.card' },
   // PROPOSAL
   { name: 'threshold of 0', type: 'PROPOSAL', mutate: b => { b.quorum = { kind: 'threshold', fraction: 0 } }, path: 'body.quorum.fraction' },
@@ -168,6 +171,23 @@ const INVALID_CASES: InvalidCase[] = [
   // VOTE
   { name: 'unknown choice', type: 'VOTE', mutate: b => { b.choice = 'maybe' }, path: 'body.choice' },
   { name: 'negative confidence', type: 'VOTE', mutate: b => { b.confidence = -0.1 }, path: 'body.confidence' },
+  // PROPOSAL_DECIDED
+  { name: 'unknown outcome', type: 'PROPOSAL_DECIDED', mutate: b => { b.outcome = 'maybe' }, path: 'body.outcome' },
+  { name: 'a counted vote naming no peer id', type: 'PROPOSAL_DECIDED', mutate: b => { itemOf(b, 'votes', 0).voter = 'bob' }, path: 'body.votes.0.voter' },
+  // BLACKBOARD_UPDATE
+  { name: 'update that is not base64', type: 'BLACKBOARD_UPDATE', mutate: b => { b.update = 'not base64!' }, path: 'body.update' },
+  { name: 'empty update', type: 'BLACKBOARD_UPDATE', mutate: b => { b.update = '' }, path: 'body.update' },
+  // GROUP_SYNC_REQUEST / GROUP_SYNC_RESPONSE
+  { name: 'missing state vector', type: 'GROUP_SYNC_REQUEST', mutate: b => { delete b.stateVector }, path: 'body.stateVector' },
+  { name: 'open proposal without proposer', type: 'GROUP_SYNC_RESPONSE', mutate: b => { delete itemOf(b, 'proposals', 0).proposer }, path: 'body.proposals.0.proposer' },
+  // ESCALATE / ESCALATION
+  { name: 'unknown severity', type: 'ESCALATE', mutate: b => { b.severity = 'urgent' }, path: 'body.severity' },
+  { name: 'empty issue', type: 'ESCALATE', mutate: b => { b.issue = '' }, path: 'body.issue' },
+  { name: 'unknown status', type: 'ESCALATION', mutate: b => { b.status = 'pending' }, path: 'body.status' },
+  // CLAIM / DATA_WRITE
+  { name: 'negative lease', type: 'CLAIM', mutate: b => { b.leaseMs = -1 }, path: 'body.leaseMs' },
+  { name: 'holder as a field', type: 'CLAIM', mutate: b => { b.holder = PEER_A }, path: 'body' },
+  { name: 'fractional version', type: 'DATA_WRITE', mutate: b => { b.version = 1.5 }, path: 'body.version' },
   // ACK / ERROR / BROADCAST
   { name: 'ref that is not an id', type: 'ACK', mutate: b => { b.ref = 'x' }, path: 'body.ref' },
   { name: 'code longer than maxShortTextChars', type: 'ERROR', mutate: b => { b.code = long(LIMITS.maxShortTextChars + 1) }, path: 'body.code' },
@@ -345,5 +365,38 @@ describe('levelRank', () => {
     assert.deepEqual(LEVELS.map(levelRank), [0, 1, 2, 3])
     const shuffled = ['expert', 'novice', 'advanced', 'intermediate'] as const
     assert.deepEqual([...shuffled].sort((a, b) => levelRank(a) - levelRank(b)), [...LEVELS])
+  })
+})
+
+describe('group decision messages', () => {
+  it('accepts verify policies none, majority, unanimous and threshold:<fraction>', () => {
+    for (const verify of ['none', 'majority', 'unanimous', 'threshold:0.6', 'threshold:.5', 'threshold:1', 'threshold:1.0', 'threshold:0.05']) {
+      const m = createMessage('TASK_ANNOUNCE', { ...clone(VALID_BODIES.TASK_ANNOUNCE), verify } as never)
+      assert.equal(m.body.verify, verify)
+    }
+  })
+
+  it('refuses threshold policies of 0, above 1 or without a fraction', () => {
+    for (const verify of ['threshold:0', 'threshold:0.0', 'threshold:1.5', 'threshold:', 'threshold:abc', 'threshold', 'majority ']) {
+      expectProtocolError(() => createMessage('TASK_ANNOUNCE', { ...clone(VALID_BODIES.TASK_ANNOUNCE), verify } as never), 'INVALID_MESSAGE')
+    }
+  })
+
+  it('carries group messages only on the channels they belong to', () => {
+    for (const type of ['PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'CLAIM', 'DATA_WRITE'] as const) {
+      const bytes = encodeMessage(createMessage(type, clone(VALID_BODIES[type]) as never))
+      assert.equal(decodeMessage(bytes, { channel: 'group' }).type, type)
+      expectProtocolError(() => decodeMessage(bytes, { channel: 'skill' }), 'INVALID_MESSAGE')
+    }
+    for (const type of ['GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE'] as const) {
+      const bytes = encodeMessage(createMessage(type, clone(VALID_BODIES[type]) as never))
+      assert.equal(decodeMessage(bytes, { channel: 'direct' }).type, type)
+      expectProtocolError(() => decodeMessage(bytes, { channel: 'group' }), 'INVALID_MESSAGE')
+    }
+  })
+
+  it('refuses a blackboard update longer than MAX_BLACKBOARD_BASE64_CHARS', () => {
+    const update = 'A'.repeat(MAX_BLACKBOARD_BASE64_CHARS + 4)
+    expectProtocolError(() => createMessage('BLACKBOARD_UPDATE', { ...clone(VALID_BODIES.BLACKBOARD_UPDATE), update } as never), 'INVALID_MESSAGE')
   })
 })

@@ -39,7 +39,11 @@ export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bo
     storage: 'memory',
     listen: ['/ip4/127.0.0.1/tcp/0'],
     mdns: false,
+    // Cheap peers: no circuit relay transport and no DHT (the default) in simulations.
+    relay: { client: false },
     api: { enabled: false },
+    // Prometheus metrics cost memory and CPU per peer; the simulator measures on its own.
+    metrics: { enabled: false },
     logLevel: 'silent',
     capacity: scenario.capacity,
     bootstrap,
@@ -160,11 +164,11 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     phase = 'settling'
     report()
     // Let the swarm settle: gossip streams to all subscribers open, and the connections and the
-    // agent directories stopped changing: for 1 s once every node knows every agent, for 2 s when
-    // some directories stay incomplete (they would only fill in with the next full card, minutes
-    // away with the simulator's slow heartbeat), or 30 s at most.
+    // agent directories stopped changing: for 1 s once every node knows every agent, for 3 s when
+    // some directories stay incomplete (catch-ups fill them in, seconds apart), or at most 30 s
+    // plus 100 ms per peer (80 s for 500 peers: their cards cross a busy host).
     const settleStarted = Date.now()
-    const settleUntil = settleStarted + 30_000
+    const settleUntil = settleStarted + 30_000 + 100 * scenario.peers
     let lastKey = ''
     let steadySince = 0
     let known = { min: 0, total: 0 }
@@ -180,7 +184,7 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
       lastKey = key
       report()
       const steadyMs = now - steadySince
-      if (steadyMs >= (known.min >= scenario.peers ? 1000 : 2000)) break
+      if (steadyMs >= (known.min >= scenario.peers ? 1000 : 3000)) break
     }
     const settle = { ms: Date.now() - settleStarted, agentsKnownMin: known.min, agentsKnownMean: known.total / Math.max(1, alive.size) }
     const quiet0 = loopbackBytes()

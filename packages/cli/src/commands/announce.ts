@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { LEVELS, LIMITS, LevelSchema, PRIORITIES, PrioritySchema, SkillNameSchema } from '@swarm/protocol'
+import { LEVELS, LIMITS, LevelSchema, PRIORITIES, PrioritySchema, SkillNameSchema, VerifyPolicySchema } from '@swarm/protocol'
 import { TaskSpecSchema } from '@swarm/node'
 import { z } from 'zod'
 import { ApiClient, ApiError, resolveApiTarget } from '../api-client.js'
@@ -21,6 +21,7 @@ export interface AnnounceFlags extends ApiFlags {
   deadline?: string
   bidWindow?: string
   retries?: string
+  verify?: string
   wait?: boolean
   timeout?: string
   json?: boolean
@@ -85,7 +86,8 @@ const FLAG_OF_FIELD: Record<string, string> = {
   priority: '--priority',
   deadlineMs: '--deadline',
   bidWindowMs: '--bid-window',
-  maxAttempts: '--retries'
+  maxAttempts: '--retries',
+  verify: '--verify'
 }
 
 /** Turns the arguments and flags of `announce` into a task spec; every bad one is EXIT.USAGE naming the flag. */
@@ -115,6 +117,11 @@ export function buildTaskSpec (description: string, flags: AnnounceFlags): TaskS
   if (flags.retries !== undefined) {
     const retries = parseFlag('--retries', flags.retries, wholeNumber(0, 9))
     spec.maxAttempts = retries + 1
+  }
+  if (flags.verify !== undefined) {
+    const v = VerifyPolicySchema.safeParse(flags.verify)
+    if (!v.success) throw new CliError(EXIT.USAGE, `invalid --verify "${flags.verify}": use majority, unanimous, threshold:<fraction> (e.g. threshold:0.6) or none`)
+    spec.verify = v.data
   }
   const parsed = TaskSpecSchema.safeParse(spec)
   if (!parsed.success) {

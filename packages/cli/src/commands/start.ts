@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
-import { createSwarmNode, isSwarmError, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
+import { createSwarmNode, decodePeerKey, isSwarmError, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
+import { settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { PortSchema, PositiveIntSchema, parseDuration, parseFlag } from '../flags.js'
 import { shortId } from '../output.js'
@@ -17,11 +18,13 @@ export interface StartFlags {
   handlerTimeout?: string
   network?: string
   mdns: boolean
-  dht?: boolean
+  /** --dht alone means server; or off, client, server. */
+  dht?: boolean | string
   apiPort?: string
   name?: string
   capacity?: string
   logLevel?: string
+  logFile?: string
   json?: boolean
   quiet?: boolean
 }
@@ -78,11 +81,15 @@ export function startOverrides (flags: StartFlags, fileSkills: string[] = []): P
   if (flags.bootstrap !== undefined && flags.bootstrap.length > 0) overrides.bootstrap = flags.bootstrap
   if (flags.network !== undefined) overrides.network = flags.network
   if (!flags.mdns) overrides.mdns = false
-  if (flags.dht === true) overrides.dht = true
+  if (flags.dht !== undefined) overrides.dht = dhtFlag(flags.dht)
   if (flags.name !== undefined) overrides.name = flags.name
   if (flags.apiPort !== undefined) overrides.api = { port: parseFlag('--api-port', flags.apiPort, PortSchema) }
   if (flags.capacity !== undefined) overrides.capacity = parseFlag('--capacity', flags.capacity, PositiveIntSchema)
   if (flags.logLevel !== undefined) overrides.logLevel = flags.logLevel as NodeConfigInput['logLevel']
+  if (flags.logFile !== undefined) {
+    if (flags.logFile.trim() === '') throw new CliError(EXIT.USAGE, 'invalid --log-file "": give a file path, or - for standard error')
+    overrides.logFile = flags.logFile === '-' ? '-' : resolve(flags.logFile)
+  }
   if (flags.skill !== undefined && flags.skill.length > 0) {
     overrides.skills = flags.skill.map(s => {
       try {
@@ -106,19 +113,29 @@ export function startOverrides (flags: StartFlags, fileSkills: string[] = []): P
   return overrides
 }
 
+/** The value of --dht (or SWARM_DHT): alone it means server, as it always did. */
+export function dhtFlag (value: boolean | string): false | 'client' | 'server' {
+  if (value === true || value === 'server' || value === 'true') return 'server'
+  if (value === false || value === 'off' || value === 'false') return false
+  if (value === 'client') return 'client'
+  throw new CliError(EXIT.USAGE, `invalid --dht "${value}": use off, client or server`)
+}
+
 function describeSkills (node: SwarmNode): string {
   const skills = node.config.skills.map(s => `${s.name}:${s.level}${s.handler !== undefined ? ` (${s.handler.kind})` : ''}`)
   return skills.length === 0 ? '(none)' : skills.join(', ')
 }
 
 /** `swarm-node start`: runs a node in the foreground until SIGINT or SIGTERM. */
-export async function startCommand (flags: StartFlags, out: Output): Promise<number> {
+export async function startCommand (given: StartFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
+  const fromEnv = settingsFromEnv(env)
+  const flags = withEnv(given, fromEnv)
   let node: SwarmNode
   try {
     const fromFile = flags.config === undefined ? {} : readConfigFile(flags.config)
     const overrides = startOverrides(flags, skillNamesOf(fromFile))
     const config = parseConfig(mergeConfig(fromFile, overrides), flags.config === undefined ? 'configuration' : `config file ${flags.config}`)
-    node = await createSwarmNode(config)
+    node = await createSwarmNode(config, fromEnv.peerKey !== undefined ? { privateKey: decodePeerKey(fromEnv.peerKey, 'SWARM_PEER_KEY') } : {})
   } catch (err) {
     if (err instanceof CliError) throw err
     if (isSwarmError(err)) {
@@ -128,31 +145,8 @@ export async function startCommand (flags: StartFlags, out: Output): Promise<num
     throw new CliError(EXIT.STARTUP, `the node could not start: ${(err as Error).message}`)
   }
 
-  const status = node.status()
-  if (flags.json === true) {
-    out.json({ event: 'started', peerId: status.peerId, name: status.name, network: status.network, addrs: status.addrs, api: status.api, dataDir: status.dataDir, skills: node.config.skills.map(s => ({ name: s.name, level: s.level, ...(s.handler !== undefined ? { handler: s.handler.kind } : {}) })) })
-  } else {
-    out.line(`swarm-node ${status.software.version} started`)
-    out.line(`  name       ${status.name}`)
-    out.line(`  peer id    ${status.peerId}`)
-    out.line(`  network    ${status.network}`)
-    status.addrs.forEach((addr, i) => { out.line(`  ${i === 0 ? 'listening' : '         '}  ${addr}`) })
-    out.line(`  control    ${status.api ?? 'disabled'}`)
-    out.line(`  data dir   ${status.dataDir}`)
-    out.line(`  skills     ${describeSkills(node)}`)
-    out.line(`  join it:   swarm-node start --bootstrap ${status.addrs.find(a => !a.includes('/127.0.0.1/')) ?? status.addrs[0] ?? '<address>'}`)
-  }
-
-  if (flags.quiet !== true) {
-    const show = (text: string, data: Record<string, unknown>): void => {
-      if (flags.json === true) out.json(data)
-      else out.line(text)
-    }
-    node.on('agent:joined', a => { show(`agent joined  ${a.card.name} ${shortId(a.peerId)} ${a.card.skills.map(s => `${s.name}:${s.level}`).join(', ')}`, { event: 'agent:joined', peerId: a.peerId, name: a.card.name }) })
-    node.on('agent:left', a => { show(`agent left    ${shortId(a.peerId)}`, { event: 'agent:left', peerId: a.peerId }) })
-  }
-
-  return await new Promise<number>(resolve => {
+  // Signal handlers first: whoever reads the banner may stop the node at once.
+  const exited = new Promise<number>(resolve => {
     let stopping = false
     const stop = (signal: string): void => {
       if (stopping) return
@@ -173,4 +167,32 @@ export async function startCommand (flags: StartFlags, out: Output): Promise<num
     process.once('SIGINT', () => { stop('SIGINT') })
     process.once('SIGTERM', () => { stop('SIGTERM') })
   })
+
+  const status = node.status()
+  const logFile = node.config.logFile ?? node.paths.log
+  if (flags.json === true) {
+    out.json({ event: 'started', peerId: status.peerId, name: status.name, network: status.network, addrs: status.addrs, api: status.api, dataDir: status.dataDir, logFile, skills: node.config.skills.map(s => ({ name: s.name, level: s.level, ...(s.handler !== undefined ? { handler: s.handler.kind } : {}) })) })
+  } else {
+    out.line(`swarm-node ${status.software.version} started`)
+    out.line(`  name       ${status.name}`)
+    out.line(`  peer id    ${status.peerId}`)
+    out.line(`  network    ${status.network}`)
+    status.addrs.forEach((addr, i) => { out.line(`  ${i === 0 ? 'listening' : '         '}  ${addr}`) })
+    out.line(`  control    ${status.api ?? 'disabled'}`)
+    out.line(`  data dir   ${status.dataDir}`)
+    out.line(`  log        ${logFile === '-' ? 'standard error' : logFile} (${node.config.logLevel})`)
+    out.line(`  skills     ${describeSkills(node)}`)
+    out.line(`  join it:   swarm-node start --bootstrap ${status.addrs.find(a => !a.includes('/127.0.0.1/')) ?? status.addrs[0] ?? '<address>'}`)
+  }
+
+  if (flags.quiet !== true) {
+    const show = (text: string, data: Record<string, unknown>): void => {
+      if (flags.json === true) out.json(data)
+      else out.line(text)
+    }
+    node.on('agent:joined', a => { show(`agent joined  ${a.card.name} ${shortId(a.peerId)} ${a.card.skills.map(s => `${s.name}:${s.level}`).join(', ')}`, { event: 'agent:joined', peerId: a.peerId, name: a.card.name }) })
+    node.on('agent:left', a => { show(`agent left    ${shortId(a.peerId)}`, { event: 'agent:left', peerId: a.peerId }) })
+  }
+
+  return await exited
 }

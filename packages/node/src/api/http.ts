@@ -14,13 +14,24 @@ export interface RouteContext {
   body<T extends z.ZodType>(schema: T): Promise<z.infer<T>>
 }
 
-/** A JSON value to send back, or `undefined` when the handler answered itself (SSE). */
-export type RouteResult = { status?: number, json: unknown } | undefined
+/**
+ * A JSON value to send back, a text body of a content type (the dashboard page, the metrics
+ * exposition), or `undefined` when the handler answered itself (SSE).
+ */
+export type RouteResult =
+  | { status?: number, json: unknown }
+  | { status?: number, text: string, contentType: string, headers?: Record<string, string> }
+  | undefined
 
 export interface Route {
   method: 'GET' | 'POST' | 'DELETE'
   /** Path with `:name` parameters, e.g. `/v1/tasks/:id`. */
   path: string
+  /**
+   * Answered without the bearer token. Only for what holds no data of the node (the dashboard
+   * page, which then calls the API with the token the user gave it).
+   */
+  public?: boolean
   handler: (ctx: RouteContext) => Promise<RouteResult> | RouteResult
 }
 
@@ -37,6 +48,11 @@ const STATUS_OF: Partial<Record<SwarmError['code'], number>> = {
   CONFIG_INVALID: 400,
   TASK_NOT_FOUND: 404,
   TASK_STATE: 409,
+  GROUP_NOT_FOUND: 404,
+  PROPOSAL_NOT_FOUND: 404,
+  ESCALATION_NOT_FOUND: 404,
+  VOTE_REJECTED: 409,
+  ESCALATION_STATE: 409,
   NO_CAPABLE_PEERS: 422,
   TIMEOUT: 504
 }
@@ -63,6 +79,11 @@ export function sendJson (res: ServerResponse, status: number, value: unknown): 
   const body = JSON.stringify(value)
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
   res.end(body)
+}
+
+export function sendText (res: ServerResponse, status: number, text: string, contentType: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
+  res.end(text)
 }
 
 export function sendError (res: ServerResponse, err: unknown): void {
@@ -92,17 +113,23 @@ async function readBody (req: IncomingMessage): Promise<unknown> {
 /** Builds the request listener of the control API: bearer auth, routing, JSON errors. */
 export function createRequestListener (routes: Route[], token: string, onError: (err: unknown) => void): (req: IncomingMessage, res: ServerResponse) => void {
   const compiled = compileRoutes(routes)
+  const unauthorized = (res: ServerResponse): void => {
+    sendJson(res, 401, { error: { code: 'API_UNAUTHORIZED', message: 'missing or wrong bearer token: send "Authorization: Bearer <token>" with the token from <data-dir>/api-token' } })
+  }
   return (req, res) => {
-    if (!tokenMatches(req.headers.authorization, token)) {
-      sendJson(res, 401, { error: { code: 'API_UNAUTHORIZED', message: 'missing or wrong bearer token: send "Authorization: Bearer <token>" with the token from <data-dir>/api-token' } })
-      return
-    }
     // A malformed request target (e.g. `//[`) must not throw out of the listener: that would crash the node.
     let url: URL
     try {
       url = new URL(req.url ?? '/', 'http://localhost')
     } catch {
-      sendJson(res, 400, { error: { code: 'API_BAD_REQUEST', message: 'malformed request URL' } })
+      if (!tokenMatches(req.headers.authorization, token)) unauthorized(res)
+      else sendJson(res, 400, { error: { code: 'API_BAD_REQUEST', message: 'malformed request URL' } })
+      return
+    }
+    // Without the token, only public routes answer (everything else is 401, unknown paths too).
+    const isPublic = compiled.some(route => route.public === true && route.method === req.method && route.regex.test(url.pathname))
+    if (!isPublic && !tokenMatches(req.headers.authorization, token)) {
+      unauthorized(res)
       return
     }
     let methodMismatch = false
@@ -138,7 +165,9 @@ export function createRequestListener (routes: Route[], token: string, onError: 
       Promise.resolve()
         .then(async () => await route.handler(ctx))
         .then(result => {
-          if (result !== undefined && !res.headersSent) sendJson(res, result.status ?? 200, result.json)
+          if (result === undefined || res.headersSent) return
+          if ('json' in result) sendJson(res, result.status ?? 200, result.json)
+          else sendText(res, result.status ?? 200, result.text, result.contentType, result.headers)
         })
         .catch(err => {
           if (!(err instanceof SwarmError)) onError(err)

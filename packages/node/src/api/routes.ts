@@ -3,12 +3,22 @@ import { z } from 'zod'
 import { FINAL_STATUSES, TASK_STATUSES } from '../core/task-machine.js'
 import { SwarmError } from '../errors.js'
 import { TaskSpecSchema } from '../negotiation/task-spec.js'
+import { ProposeInputSchema, VoteInputSchema } from '../group/group-service.js'
+import { dashboardPage } from './dashboard/page.js'
 import { queryParam, startEventStream } from './http.js'
 import type { Route } from './http.js'
 import type { TaskStatus } from '../core/task-machine.js'
 import type { SwarmNode } from '../node.js'
 import type { TaskLifecycleEvent, TaskOutcome } from '../negotiation/task-handle.js'
 import type { StoredTask } from '../store/types.js'
+
+/** Body of `POST /v1/tasks/:id/proposals`. */
+const ProposeBodySchema = ProposeInputSchema
+/** Body of `POST /v1/proposals/:id/votes`. */
+const VoteBodySchema = VoteInputSchema
+/** Body of `POST /v1/escalations/:id/resolve`. */
+const ResolveBodySchema = z.object({ decision: z.string().trim().min(1, 'say what the group should do').max(4096) }).strict()
+const EscalationStatusSchema = z.enum(['open', 'resolved']).optional()
 
 /** Body of `POST /v1/tasks/:id/cancel`. */
 const CancelBodySchema = z.object({ reason: z.string().min(1).max(256).optional() }).strict()
@@ -118,6 +128,18 @@ export function nodeRoutes (node: SwarmNode): Route[] {
   const notFound = (taskId: string): SwarmError => new SwarmError('TASK_NOT_FOUND', `no task ${taskId} on this node`, { taskId })
   return [
     { method: 'GET', path: '/v1/status', handler: () => ({ json: node.status() }) },
+    // The web dashboard: a static page, served without the token (it asks for it; see dashboard/page.ts).
+    { method: 'GET', path: '/dashboard', public: true, handler: () => dashboardPage() },
+    {
+      method: 'GET',
+      path: '/metrics',
+      handler: async () => {
+        if (node.metrics === undefined) {
+          return { status: 404, json: { error: { code: 'METRICS_DISABLED', message: 'metrics are off on this node: set metrics.enabled to true in its config file' } } }
+        }
+        return await node.metrics.exposition()
+      }
+    },
     { method: 'GET', path: '/v1/peers', handler: () => ({ json: { peers: node.peers() } }) },
     {
       method: 'GET',
@@ -201,6 +223,71 @@ export function nodeRoutes (node: SwarmNode): Route[] {
         }
         const state = await node.cancel(id, reason)
         return { json: { taskId: id, status: state.status, ...(state.reason !== undefined ? { reason: state.reason } : {}), state } }
+      }
+    },
+    {
+      method: 'POST',
+      path: '/v1/tasks/:id/proposals',
+      handler: async ({ params, body }) => {
+        const input = await body(ProposeBodySchema)
+        const proposal = await node.propose(params.id ?? '', input)
+        return { status: 201, json: { proposal } }
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/proposals',
+      handler: ({ query }) => {
+        const task = queryParam(query, 'task', z.string().min(1).max(64).optional())
+        return { json: { proposals: node.proposals(task) } }
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/proposals/:id',
+      handler: ({ params }) => {
+        const id = params.id ?? ''
+        const proposal = node.proposal(id)
+        if (proposal === undefined) throw new SwarmError('PROPOSAL_NOT_FOUND', `no proposal ${id} on this node`, { proposalId: id })
+        return { json: { proposal } }
+      }
+    },
+    {
+      method: 'POST',
+      path: '/v1/proposals/:id/votes',
+      handler: async ({ params, body }) => {
+        const vote = await body(VoteBodySchema)
+        return { status: 201, json: { proposal: node.vote(params.id ?? '', vote) } }
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/tasks/:id/blackboard',
+      handler: ({ params }) => {
+        const id = params.id ?? ''
+        const blackboard = node.blackboard(id)
+        if (blackboard === undefined) {
+          if (node.task(id) === undefined) throw notFound(id)
+          throw new SwarmError('GROUP_NOT_FOUND', `task ${id} has no blackboard on this node (no working group of it ran here)`, { taskId: id })
+        }
+        return { json: { blackboard } }
+      }
+    },
+    {
+      method: 'GET',
+      path: '/v1/escalations',
+      handler: ({ query }) => {
+        const status = queryParam(query, 'status', EscalationStatusSchema)
+        const task = queryParam(query, 'task', z.string().min(1).max(64).optional())
+        return { json: { escalations: node.escalations({ ...(status !== undefined ? { status } : {}), ...(task !== undefined ? { taskId: task } : {}) }) } }
+      }
+    },
+    {
+      method: 'POST',
+      path: '/v1/escalations/:id/resolve',
+      handler: async ({ params, body }) => {
+        const { decision } = await body(ResolveBodySchema)
+        return { json: { escalation: node.resolveEscalation(params.id ?? '', decision) } }
       }
     },
     {

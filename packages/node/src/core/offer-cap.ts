@@ -33,3 +33,28 @@ export function withinOfferCap (taskId: string, attempt: number, self: string, c
   if (cap <= 0) return true
   return capableBySkill.some(({ peers, count }) => offerRank(taskId, attempt, self, peers) < cap * count)
 }
+
+/**
+ * The agents an announcer asks directly for one skill: `want` of the capable agents, ranked by
+ * hash for this task. Agents it is already connected to answer within milliseconds while a new
+ * connection costs a handshake that, on a busy host, can outlast the bid window; so up to
+ * `want - 1` connected agents go first (hash order among them), and at least one place is
+ * left to the hash ranking over all of them, which keeps spreading work (and connections) over
+ * the whole swarm instead of the few neighbours. With `want` = 1 the ranking alone decides.
+ */
+export function chooseDirectTargets (taskId: string, attempt: number, candidates: ReadonlyArray<{ peer: string, connected: boolean }>, want: number): string[] {
+  if (want <= 0) return []
+  const ranked = [...candidates]
+    .map(c => ({ ...c, rank: fnv1a(`${taskId}:${attempt}:${c.peer}`) }))
+    .sort((a, b) => a.rank - b.rank || (a.peer < b.peer ? -1 : 1))
+  const chosen: string[] = []
+  for (const c of ranked) {
+    if (chosen.length >= want - 1) break
+    if (c.connected) chosen.push(c.peer)
+  }
+  for (const c of ranked) {
+    if (chosen.length >= want) break
+    if (!chosen.includes(c.peer)) chosen.push(c.peer)
+  }
+  return chosen
+}

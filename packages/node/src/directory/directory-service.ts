@@ -93,6 +93,7 @@ export class DirectoryService {
     this.#started = false
     clearTimeout(this.#heartbeat)
     clearTimeout(this.#republish)
+    clearTimeout(this.#joinAgain)
     this.#opts.router.unsubscribe(this.#topic)
   }
 
@@ -123,9 +124,20 @@ export class DirectoryService {
    * costs one request instead of a card from every agent to the whole swarm.
    */
   peerJoined (): void {
-    if (this.#lastPublishedAt !== 0) return
+    // Not "published before": a card published before any neighbour (on an address change at
+    // start, say) reached nobody.
+    if (this.#joined) return
+    this.#joined = true
     this.scheduleRepublish(50 + Math.random() * 100)
+    // The first publish often reaches only the first neighbour or two: gossipsub meshes and
+    // streams are still forming. Once more a few heartbeats later, when they have formed.
+    const again = setTimeout(() => { void this.publishCard('joined') }, 2_500 + Math.random() * 2_500)
+    again.unref()
+    this.#joinAgain = again
   }
+
+  #joinAgain?: NodeJS.Timeout
+  #joined = false
 
   scheduleRepublish (delayMs: number): void {
     if (!this.#started || this.#republish !== undefined) return
@@ -162,14 +174,24 @@ export class DirectoryService {
     }
   }
 
-  /** Cards heard first-hand, for a peer that asks (newcomers catching up). */
-  snapshot (limit: number, skill?: string): Array<{ peerId: string, card: AgentCardBody, ageMs: number }> {
+  /**
+   * Cards for a peer that asks (newcomers and periodic catch-ups), leaving out the agents it
+   * names in `have`: first-hand cards first, then cards passed on to us, newest first. Cards
+   * passed on travel further (a catch-up spreads like an epidemic even where gossip lost them)
+   * but stay hints: an agent counts only once it answers for itself.
+   */
+  snapshot (limit: number, skill?: string, have?: ReadonlySet<string>): Array<{ peerId: string, card: AgentCardBody, ageMs: number }> {
     const now = Date.now()
     const records = (skill === undefined ? this.directory.list() : this.directory.find({ skill }))
-      .filter(r => r.verified)
-      .sort((a, b) => b.lastSeen - a.lastSeen)
+      .filter(r => have?.has(agentTag(r.peerId)) !== true)
+      .sort((a, b) => Number(b.verified) - Number(a.verified) || b.lastSeen - a.lastSeen)
       .slice(0, limit)
     return records.map(r => ({ peerId: r.peerId, card: r.self ? this.currentCard() : { ...r.card, addrs: r.card.addrs.slice(0, 4) }, ageMs: r.self ? 0 : Math.max(0, now - r.lastSeen) }))
+  }
+
+  /** Tags of every agent this node knows, itself included (see agentTag). */
+  knownTags (): string[] {
+    return this.directory.list().map(r => agentTag(r.peerId))
   }
 
   /** Merges cards another peer passed on (see snapshot). */
@@ -191,23 +213,37 @@ export class DirectoryService {
     return added
   }
 
+  /**
+   * Records a card that the agent itself sent: signed gossip, or the card a peer attaches to
+   * its own catch-up request (the stream authenticates it).
+   */
+  acceptFirstHand (peerId: string, card: AgentCardBody, now = Date.now()): void {
+    if (peerId === this.#opts.selfPeerId) return
+    const result = this.directory.upsert(peerId, card, now)
+    const record = this.directory.get(peerId)
+    if (record === undefined) return
+    if (result === 'added') {
+      this.#opts.logger.info('agent joined', { peerId, name: card.name, skills: card.skills.map(s => `${s.name}:${s.level}`) })
+      this.#opts.emit('agent:joined', record)
+    } else if (result === 'updated') {
+      this.#opts.emit('agent:updated', record)
+    }
+  }
+
   readonly #onGossip = (delivery: GossipDelivery): void => {
     const peerId = delivery.from.toString()
     if (peerId === this.#opts.selfPeerId) return
     const now = Date.now()
     const { message } = delivery
     if (message.type === 'AGENT_CARD') {
-      const result = this.directory.upsert(peerId, message.body, now)
-      const record = this.directory.get(peerId)
-      if (record === undefined) return
-      if (result === 'added') {
-        this.#opts.logger.info('agent joined', { peerId, name: message.body.name, skills: message.body.skills.map(s => `${s.name}:${s.level}`) })
-        this.#opts.emit('agent:joined', record)
-      } else if (result === 'updated') {
-        this.#opts.emit('agent:updated', record)
-      }
+      this.acceptFirstHand(peerId, message.body, now)
     } else if (message.type === 'HEARTBEAT') {
       this.directory.touch(peerId, message.body.load, now)
     }
   }
+}
+
+/** A short tag naming an agent in a directory catch-up request: the last 10 characters of its peer id. */
+export function agentTag (peerId: string): string {
+  return peerId.slice(-10)
 }

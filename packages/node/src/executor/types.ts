@@ -4,12 +4,13 @@
  */
 import type { GroupMember, Json } from '@swarm/protocol'
 import type { Logger } from '../logger.js'
+import type { HandlerGroupApi } from '../group/group-service.js'
 
 /**
  * What a handler knows about the work it does. An interface so that later features (group
  * voting, the blackboard) can add members without breaking handlers.
  */
-export interface HandlerContext {
+export interface HandlerContext extends Partial<HandlerGroupApi> {
   taskId: string
   groupId: string
   /** The skill this member performs. */
@@ -31,6 +32,9 @@ export interface HandlerContext {
   /** Records state a replacement member could resume from. */
   saveCheckpoint(state: Json): void
   log: Logger
+  // Working-group functions (inherited, optional: present when the handler runs in this node's
+  // process as a member of a group — module and builtin handlers): postFinding, postHypothesis,
+  // recordAction, blackboard, propose, vote, escalate, onVerify. See HandlerGroupApi.
 }
 
 /** A skill handler: does the work for one member of a group and resolves to its JSON result. */

@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { LIMITS, createMessage, encodeMessage, newId, topics } from '@swarm/protocol'
 import { aggregateResults } from '../core/aggregate.js'
 import { coveredWell, replacementFor, selectGroup } from '../core/selection.js'
-import { fnv1a } from '../core/offer-cap.js'
+import { chooseDirectTargets } from '../core/offer-cap.js'
 import { createTask, InvalidTransitionError, isFinal, reduceTask, retryDelayMs } from '../core/task-machine.js'
 import { SwarmError } from '../errors.js'
 import { TaskSpecSchema } from './task-spec.js'
@@ -16,7 +16,24 @@ import type { GossipDelivery, GossipRouter } from '../net/gossip.js'
 import type { TaskLifecycleEvent, TaskOutcome } from './task-handle.js'
 import type { TaskSpec, TaskSpecInput } from './task-spec.js'
 import type { PeerId } from '@libp2p/interface'
-import type { GroupMember, Json, Level, MessageOf, RequiredSkill, SwarmMessage, TaskAnnounceBody, TaskInput } from '@swarm/protocol'
+import type { GroupMember, Json, Level, MessageOf, RequiredSkill, SwarmMessage, TaskAnnounceBody, TaskInput, VerifyPolicy } from '@swarm/protocol'
+
+/** An outcome of a group decision. */
+export type GroupOutcome = 'approved' | 'rejected' | 'no-quorum'
+
+/** How the announcer tells the group layer about its groups, and asks it for decisions. */
+export interface AnnouncerGroupHooks {
+  /** A group formed: this node (the announcer) is in it. */
+  formed: (info: { taskId: string, groupId: string, members: GroupMember[] }) => void
+  /** A member was replaced. */
+  membersChanged: (groupId: string, members: GroupMember[]) => void
+  /** The group dissolves (before DISSOLVE goes out). */
+  dissolved: (taskId: string, groupId: string) => void
+  /** The group votes on the aggregated result; resolves with the outcome. */
+  verify: (info: { taskId: string, groupId: string, attempt: number, policy: VerifyPolicy, timeoutMs: number }) => Promise<{ outcome: GroupOutcome, proposalId?: string }>
+  /** A task failed all its attempts: a human should look at it. */
+  escalate: (info: { taskId: string, groupId?: string, issue: string, attemptedResolutions: string[], context?: Json }) => void
+}
 
 export interface AnnouncerOptions {
   self: PeerId
@@ -49,12 +66,18 @@ export interface AnnouncerOptions {
   capablePeers?: (skill: string, minLevel: Level) => string[]
   /** Known addresses of an agent (from the directory), to reach it directly. */
   addrsOf?: (peerId: string) => string[]
+  /** Whether this node has an open connection to the agent (those are asked first, see chooseDirectTargets). */
+  isConnected?: (peerId: string) => boolean
   /** How long an invitee has to answer. */
   inviteTimeoutMs?: number
   /** How long a member may be unreachable before its part is handed to a backup. */
   memberGraceMs?: number
   /** Finished tasks kept in memory (older ones are only in the store). */
   retainFinished?: number
+  /** The working-group layer (verification, escalations, blackboards). */
+  groups?: AnnouncerGroupHooks
+  /** Longest time the group has to verify a result (default 10 s; never past the deadline). */
+  verifyTimeoutMs?: number
 }
 
 interface Session {
@@ -105,7 +128,7 @@ export class Announcer {
   /** Notices on their way (cancels, group formed): stopping waits a little for them. */
   readonly #notices = new Set<Promise<void>>()
   #stopped = false
-  readonly stats = { announced: 0, formed: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, offersReceived: 0, retries: 0 }
+  readonly stats = { announced: 0, formed: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, offersReceived: 0, retries: 0, verified: 0, escalated: 0 }
 
   constructor (options: AnnouncerOptions) {
     this.#o = options
@@ -297,10 +320,15 @@ export class Announcer {
     switch (state.status) {
       case 'COMPLETE':
       case 'VERIFIED':
-        if (outcome === undefined) return // COMPLETE awaiting verification (issue 5)
+        if (outcome === undefined) {
+          // COMPLETE awaiting the group's verification.
+          void this.#verify(session)
+          return
+        }
+        if (state.status === 'VERIFIED') this.stats.verified++
         this.stats.completed++
         for (const m of state.members) this.#o.onReputation(m.peerId, 'success')
-        this.#finish(session, 'completed')
+        this.#finish(session, state.status === 'VERIFIED' ? 'verified' : 'completed')
         this.#emit({ type: 'completed', taskId: state.taskId, at, outcome })
         break
       case 'REJECTED':
@@ -309,8 +337,22 @@ export class Announcer {
         this.#finish(session, 'failed')
         this.#emit({ type: 'rejected', taskId: state.taskId, at, outcome: outcome ?? this.#outcome(session) })
         break
+      case 'ESCALATED':
+        this.stats.escalated++
+        this.#finish(session, 'failed')
+        this.#emit({ type: 'failed', taskId: state.taskId, at, outcome: outcome ?? this.#outcome(session) })
+        break
       case 'FAILED':
         this.stats.failed++
+        if (state.maxAttempts > 1 && state.attempt >= state.maxAttempts && state.reason !== 'deadline passed') {
+          this.#o.groups?.escalate({
+            taskId: state.taskId,
+            ...(session.groupId !== undefined ? { groupId: session.groupId } : {}),
+            issue: `task failed all ${state.attempt} attempts: ${state.reason ?? 'failed'}`.slice(0, 4096),
+            attemptedResolutions: state.history.filter(h => h.to === 'RETRY').map(h => `retried after: ${h.reason ?? 'a failure'}`.slice(0, 4096)).slice(0, 32),
+            context: { description: session.spec.description, attempts: state.attempt }
+          })
+        }
         this.#penaliseFailures(session)
         this.#cancelMembers(session, state.reason ?? 'failed')
         this.#releaseBidders(session, state.reason ?? 'failed')
@@ -353,7 +395,7 @@ export class Announcer {
     }
   }
 
-  #finish (session: Session, reason: 'completed' | 'failed' | 'cancelled' | 'deadline'): void {
+  #finish (session: Session, reason: 'completed' | 'verified' | 'failed' | 'cancelled' | 'deadline'): void {
     for (const t of session.timers) clearTimeout(t)
     session.timers.clear()
     session.biddingOpen = false
@@ -376,9 +418,10 @@ export class Announcer {
 
   readonly #finished: string[] = []
 
-  #dissolve (session: Session, reason: 'completed' | 'failed' | 'cancelled' | 'deadline'): void {
+  #dissolve (session: Session, reason: 'completed' | 'verified' | 'failed' | 'cancelled' | 'deadline'): void {
     const { groupId, groupTopic } = session
     if (groupId === undefined || groupTopic === undefined) return
+    this.#o.groups?.dissolved(session.state.taskId, groupId)
     this.#o.gossip.publish(groupTopic, createMessage('DISSOLVE', { taskId: session.state.taskId, groupId, reason }))
       .catch(() => {})
       .finally(() => { this.#o.gossip.unsubscribe(groupTopic) })
@@ -479,10 +522,9 @@ export class Announcer {
         gossipSkills.add(req.name)
         continue
       }
-      const ranked = known
-        .map(peer => ({ peer, rank: fnv1a(`${body.taskId}:${body.attempt}:${peer}`) }))
-        .sort((a, b) => a.rank - b.rank || (a.peer < b.peer ? -1 : 1))
-      for (const { peer } of ranked.slice(0, want)) targets.add(peer)
+      const connected = this.#o.isConnected ?? (() => false)
+      const candidates = known.filter(p => !targets.has(p)).map(peer => ({ peer, connected: connected(peer) }))
+      for (const peer of chooseDirectTargets(body.taskId, body.attempt, candidates, want)) targets.add(peer)
     }
     return { targets, gossipSkills: [...gossipSkills] }
   }
@@ -708,6 +750,7 @@ export class Announcer {
     session.formationMs = session.formedAt - session.announcedAt
     this.stats.formed++
     this.#apply(session, { type: 'group-formed', at: Date.now(), groupId, members })
+    this.#o.groups?.formed({ taskId, groupId, members })
     this.#o.audit(taskId, 'group-formed', { groupId, members, formationMs: session.formationMs })
     this.#emit({ type: 'formed', taskId, at: Date.now(), groupId, members, formationMs: session.formationMs })
     const formed = createMessage('GROUP_FORMED', { taskId, attempt, groupId, members })
@@ -823,6 +866,7 @@ export class Announcer {
             continue
           }
           this.#apply(session, { type: 'member-replaced', at: Date.now(), skill, from: peerId, to: next })
+          this.#o.groups?.membersChanged(groupId, session.state.members)
           this.#o.audit(taskId, 'member-replaced', { skill, from: peerId, to: next, reason })
           this.#emit({ type: 'member-replaced', taskId, at: Date.now(), skill, from: peerId, to: next, reason })
           const started = await this.#startMember(session, next, [skill], session.checkpoints.get(skill))
@@ -893,6 +937,36 @@ export class Announcer {
       if (!(err instanceof InvalidTransitionError)) throw err
     }
     return ack
+  }
+
+  /**
+   * Before COMPLETE becomes final, the group votes on the aggregated result: approved → VERIFIED,
+   * rejected → RETRY (or FAILED with no attempt left), no quorum → ESCALATED (the group layer
+   * has raised an escalation for a human).
+   */
+  async #verify (session: Session): Promise<void> {
+    const { taskId, attempt } = session.state
+    const groupId = session.groupId
+    const hooks = this.#o.groups
+    const policy = session.spec.verify
+    if (groupId === undefined || hooks === undefined || policy === 'none') {
+      this.#apply(session, { type: 'verified', at: Date.now(), approved: true, reason: 'no working group to verify with' })
+      return
+    }
+    const timeoutMs = Math.max(100, Math.min(this.#o.verifyTimeoutMs ?? 10_000, session.body.deadline - Date.now()))
+    this.#o.audit(taskId, 'verification-requested', { groupId, policy, timeoutMs })
+    let decision: { outcome: GroupOutcome, proposalId?: string }
+    try {
+      decision = await hooks.verify({ taskId, groupId, attempt, policy, timeoutMs })
+    } catch (err) {
+      this.#log.warn('verification could not be asked', { taskId, err })
+      decision = { outcome: 'no-quorum' }
+    }
+    if (session.state.status !== 'COMPLETE' || session.state.attempt !== attempt) return
+    this.#o.audit(taskId, 'verification-decided', { outcome: decision.outcome, ...(decision.proposalId !== undefined ? { proposalId: decision.proposalId } : {}) })
+    if (decision.outcome === 'approved') this.#apply(session, { type: 'verified', at: Date.now(), approved: true, reason: `the group approved the result (${policy})` })
+    else if (decision.outcome === 'rejected') this.#apply(session, { type: 'verified', at: Date.now(), approved: false, reason: `the group rejected the result (${policy})` })
+    else this.#apply(session, { type: 'escalate', at: Date.now(), reason: `the group could not verify the result (no quorum under ${policy}): escalated to a human` })
   }
 
   #onDeadline (session: Session): void {

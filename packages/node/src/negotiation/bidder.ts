@@ -6,13 +6,13 @@ import { withinOfferCap } from '../core/offer-cap.js'
 import { runHandler } from '../executor/run-handler.js'
 import type { CapacityState } from '../core/capacity.js'
 import type { CandidateSkill } from '../core/scoring.js'
-import type { HandlerOutcome } from '../executor/types.js'
+import type { HandlerContext, HandlerOutcome } from '../executor/types.js'
 import type { Logger } from '../logger.js'
 import type { DirectMessenger } from '../net/direct.js'
 import type { GossipDelivery, GossipRouter } from '../net/gossip.js'
 import type { SkillRegistry } from './skill-registry.js'
 import type { PeerId } from '@libp2p/interface'
-import type { BodyOf, Level, Json, MessageOf, SwarmMessage, TaskAnnounceBody, TaskInput } from '@swarm/protocol'
+import type { BodyOf, GroupMember, Level, Json, MessageOf, SwarmMessage, TaskAnnounceBody, TaskInput } from '@swarm/protocol'
 
 /** Events of the bidder side, for library users and the control API. */
 export interface BidderEvents {
@@ -46,6 +46,20 @@ export interface BidderOptions {
   dedupeSize?: number
   /** Peer ids of the agents this node knows that can do `skill` at `minLevel` (itself included). */
   capablePeers?: (skill: string, minLevel: Level) => string[]
+  /** The working-group layer: told when this member joins and leaves a group, and what its parts gave. */
+  groups?: BidderGroupHooks
+}
+
+/** How the bidder tells the group layer about the groups this node works in. */
+export interface BidderGroupHooks {
+  /** This member starts work in a group (before its handlers run). */
+  joined: (info: { taskId: string, groupId: string, announcer: string, members: GroupMember[] }) => void
+  /** This member left the group's topic (dissolved, or its deadline passed). */
+  left: (topic: string) => void
+  /** One of this member's parts ended. */
+  result: (groupId: string, skill: string, ok: boolean) => void
+  /** The group functions of the handler context (post findings, propose, vote, escalate). */
+  handlerContext: (taskId: string, groupId: string) => Partial<HandlerContext>
 }
 
 interface Announcement {
@@ -129,6 +143,12 @@ export class Bidder {
   /** Tasks this node is working on, for status views. */
   assignments (): Array<{ taskId: string, groupId: string, skills: string[], announcer: string, running: boolean }> {
     return [...this.#assigned.entries()].map(([taskId, a]) => ({ taskId, groupId: a.groupId, skills: a.skills, announcer: a.announcement.announcer.toString(), running: a.running }))
+  }
+
+  /** The attempt of a task this node waits on, offered on or works on (for log lines). */
+  attemptOf (taskId: string): number | undefined {
+    const a = this.#assigned.get(taskId)?.announcement ?? this.#offered.get(taskId) ?? this.#waiting.get(taskId) ?? this.#formerOffers.get(taskId)
+    return a?.body.attempt
   }
 
   /** An announcement heard on gossip — or handed over by this node's own announcer. */
@@ -455,6 +475,7 @@ export class Bidder {
         // another after this one started (members do not act on progress, so it is harmless).
         signer.equals(announcer) || memberIds.has(signer.toString()) || m.type === 'TASK_UPDATE' || m.type === 'HEARTBEAT')
     }
+    this.#o.groups?.joined({ taskId, groupId, announcer: announcer.toString(), members: start.members })
     const sendUpdate = (update: MessageOf<'TASK_UPDATE'>): void => {
       if (local) this.#o.messenger.request(announcer, update).catch(() => {})
       else this.#o.gossip.publish(groupTopic, update).catch(() => {})
@@ -505,10 +526,12 @@ export class Bidder {
           saveCheckpoint: state => {
             sendUpdate(createMessage('TASK_UPDATE', { taskId, groupId, skill: skillName, progress: 0, message: 'checkpoint', checkpoint: state }))
           },
-          log: this.#log.child('handler', { taskId, skill: skillName })
+          log: this.#log.child('handler', { taskId, skill: skillName }),
+          ...(this.#o.groups?.handlerContext(taskId, groupId) ?? {})
         }, timeoutMs)
       }
       this.#o.onOutcome(skillName, outcome)
+      this.#o.groups?.result(groupId, skillName, outcome.ok)
       a.finished.add(skillName)
       this.#o.audit(taskId, 'work-finished', { groupId, skill: skillName, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.ok ? {} : { error: outcome.error }) })
       this.#o.emit('work:finished', { taskId, groupId, skill: skillName, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.ok ? {} : { error: outcome.error }) })
@@ -544,6 +567,7 @@ export class Bidder {
   #leaveGroup (taskId: string, topic: string): void {
     const a = this.#assigned.get(taskId)
     if (a !== undefined) clearTimeout(a.groupTimer)
+    this.#o.groups?.left(topic)
     this.#o.gossip.unsubscribe(topic)
   }
 }

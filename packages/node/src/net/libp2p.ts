@@ -1,4 +1,5 @@
 import { bootstrap } from '@libp2p/bootstrap'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT } from '@libp2p/kad-dht'
@@ -12,12 +13,15 @@ import { LIMITS } from '@swarm/protocol'
 import { createLibp2p } from 'libp2p'
 import type { Libp2pOptions } from 'libp2p'
 import { SwarmError } from '../errors.js'
+import { nodeLibp2pMetrics } from '../metrics/libp2p-metrics.js'
 import { fastMessageId } from './message-id.js'
 import type { NodeConfig } from '../config.js'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
+import type { Registry } from 'prom-client'
 import type { Ping } from '@libp2p/ping'
 
 // A type alias (not an interface) so that it satisfies libp2p's ServiceMap index signature.
@@ -27,6 +31,8 @@ export type SwarmServices = {
   ping: Ping
   pubsub: GossipSub
   dht?: KadDHT
+  /** Circuit relay v2 server (config.relay.server: the registry). */
+  relay?: CircuitRelayService
 }
 
 export type SwarmLibp2p = Libp2p<SwarmServices>
@@ -34,10 +40,12 @@ export type SwarmLibp2p = Libp2p<SwarmServices>
 export interface BuildLibp2pOptions {
   privateKey: PrivateKey
   config: NodeConfig
-  /** Extra services (the registry adds relay and a DHT server). */
+  /** Gossipsub peer exchange on prune (the registry sends it; see config.role). */
   doPX?: boolean
   /** Peers (peer id strings) this node refuses to talk to; changed at run time by `blockPeers`. */
   blocked?: ReadonlySet<string>
+  /** The node's Prometheus registry: libp2p's metrics go there (none are collected without it). */
+  metricsRegistry?: Registry
 }
 
 function checkAddrs (kind: string, addrs: string[]): void {
@@ -65,6 +73,10 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
     }
   }
 
+  if (!config.relay.client && config.listen.some(isCircuitAddr)) {
+    throw new SwarmError('CONFIG_INVALID', 'listening on /p2p-circuit needs the relay client: set relay.client to true, or drop the /p2p-circuit listen address')
+  }
+
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (config.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: config.bootstrap, timeout: 0 }))
   if (config.mdns) peerDiscovery.push(mdns({ serviceTag: `swarm-${config.network}.local`, interval: 10_000 }))
@@ -82,24 +94,28 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
       Dlo: config.gossip.Dlo,
       Dhi: config.gossip.Dhi,
       heartbeatInterval: config.gossip.heartbeatIntervalMs,
-      doPX: options.doPX ?? false,
+      doPX: options.doPX ?? config.role === 'registry',
       maxInboundDataLength: 4 * LIMITS.maxGossipMessageBytes,
       scoreParams: {
         IPColocationFactorThreshold: config.gossip.ipColocationThreshold
       }
     }),
-    ...(config.dht ? { dht: kadDHT({ clientMode: false, protocol: `/swarm/${config.network}/kad/1.0.0` }) } : {})
+    ...(dhtMode(config) !== 'off' ? { dht: kadDHT({ clientMode: dhtMode(config) === 'client', protocol: `/swarm/${config.network}/kad/1.0.0` }) } : {}),
+    // Relayed connections carry the swarm's own protocols, so the relay sets no data or time
+    // limit on them (a limited connection would only run identify); maxReservations bounds it.
+    ...(config.relay.server ? { relay: circuitRelayServer({ reservations: { maxReservations: config.relay.maxReservations, applyDefaultLimit: false } }) } : {})
   }
 
   try {
     return await createLibp2p({
       privateKey: options.privateKey,
       addresses: { listen: config.listen, announce: config.announce },
-      transports: [tcp()],
+      transports: config.relay.client ? [tcp(), circuitRelayTransport()] : [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
       connectionGater: gaterFor(options.blocked),
+      ...(options.metricsRegistry !== undefined ? { metrics: nodeLibp2pMetrics({ registry: options.metricsRegistry }) } : {}),
       connectionMonitor: {
         pingInterval: config.connections.pingIntervalMs,
         pingTimeout: { minTimeout: config.connections.pingTimeoutMs, maxTimeout: Math.max(60_000, config.connections.pingTimeoutMs) }
@@ -115,6 +131,17 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
   } catch (err) {
     throw translateListenError(err, config.listen)
   }
+}
+
+/** The DHT mode of a configuration: off, client (queries only) or server. */
+export function dhtMode (config: Pick<NodeConfig, 'dht'>): 'off' | 'client' | 'server' {
+  if (config.dht === true) return 'server'
+  if (config.dht === false) return 'off'
+  return config.dht
+}
+
+function isCircuitAddr (addr: string): boolean {
+  return addr.split('/').includes('p2p-circuit')
 }
 
 /** A connection gater that refuses the peers in `blocked` in both directions. */

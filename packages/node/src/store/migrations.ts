@@ -66,6 +66,48 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         score   REAL NOT NULL
       ) STRICT;
     `
+  },
+  {
+    version: 2,
+    description: 'working groups: blackboards, proposals with their votes, escalations',
+    sql: `
+      CREATE TABLE blackboards (
+        task_id    TEXT    NOT NULL,
+        group_id   TEXT    NOT NULL,
+        role       TEXT    NOT NULL CHECK (role IN ('announcer', 'member')),
+        state      BLOB    NOT NULL,
+        snapshot   TEXT    NOT NULL,
+        live       INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (task_id, group_id)
+      ) STRICT;
+      CREATE INDEX blackboards_by_task ON blackboards (task_id, updated_at DESC);
+
+      CREATE TABLE proposals (
+        proposal_id TEXT    PRIMARY KEY,
+        task_id     TEXT    NOT NULL,
+        group_id    TEXT    NOT NULL,
+        proposal    TEXT    NOT NULL,
+        votes       TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        tally       TEXT,
+        opened_at   INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX proposals_by_task ON proposals (task_id, opened_at DESC);
+      CREATE INDEX proposals_by_opened ON proposals (opened_at DESC, proposal_id DESC);
+
+      CREATE TABLE escalations (
+        escalation_id TEXT    PRIMARY KEY,
+        task_id       TEXT    NOT NULL,
+        group_id      TEXT,
+        record        TEXT    NOT NULL,
+        status        TEXT    NOT NULL CHECK (status IN ('open', 'resolved')),
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX escalations_by_created ON escalations (created_at DESC, escalation_id DESC);
+    `
   }
 ])
 

@@ -15,9 +15,11 @@ import {
   jsonText, optionalJsonText
 } from './codec.js'
 import type { Row } from './codec.js'
+import { decodeBlackboard, decodeEscalation, decodeProposal } from './group-codec.js'
 import { TASK_ROLES } from './types.js'
 import type {
-  AuditEntry, AuditFilter, ReputationRecord, SkillStatsRecord, StoredTask, TaskCountFilter, TaskFilter, TaskRole
+  AuditEntry, AuditFilter, ReputationRecord, SkillStatsRecord, StoredBlackboard, StoredEscalation, StoredProposal, StoredTask,
+  TaskCountFilter, TaskFilter, TaskRole
 } from './types.js'
 
 /** How long a statement waits for a lock held by another connection, in ms. */
@@ -51,7 +53,25 @@ const SQL = {
   getReputation: 'SELECT score FROM reputations WHERE peer_id = ?',
   saveReputation: `INSERT INTO reputations (peer_id, score) VALUES (?, ?)
     ON CONFLICT (peer_id) DO UPDATE SET score = excluded.score`,
-  listReputations: 'SELECT peer_id, score FROM reputations ORDER BY peer_id'
+  listReputations: 'SELECT peer_id, score FROM reputations ORDER BY peer_id',
+  saveBlackboard: `INSERT INTO blackboards (task_id, group_id, role, state, snapshot, live, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (task_id, group_id) DO UPDATE SET role = excluded.role, state = excluded.state,
+      snapshot = excluded.snapshot, live = excluded.live, updated_at = excluded.updated_at`,
+  listBlackboards: `SELECT task_id, group_id, role, state, snapshot, live, updated_at FROM blackboards
+    WHERE task_id = ? ORDER BY updated_at DESC, group_id`,
+  saveProposal: `INSERT INTO proposals (proposal_id, task_id, group_id, proposal, votes, status, tally, opened_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (proposal_id) DO UPDATE SET proposal = excluded.proposal, votes = excluded.votes, status = excluded.status,
+      tally = excluded.tally, updated_at = excluded.updated_at`,
+  getProposal: `SELECT proposal_id, task_id, group_id, proposal, votes, status, tally, opened_at, updated_at
+    FROM proposals WHERE proposal_id = ?`,
+  saveEscalation: `INSERT INTO escalations (escalation_id, task_id, group_id, record, status, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (escalation_id) DO UPDATE SET record = excluded.record, status = excluded.status,
+      updated_at = excluded.updated_at`,
+  getEscalation: `SELECT escalation_id, task_id, group_id, record, status, created_at, updated_at
+    FROM escalations WHERE escalation_id = ?`
 } as const
 
 /**
@@ -292,6 +312,77 @@ export class SwarmStore {
   /** Every stored reputation, by peer id. */
   listReputations (): ReputationRecord[] {
     return this.#statement(SQL.listReputations).all().map(row => decodeReputation(this.path, row))
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Working groups: blackboards, proposals, escalations
+  // -------------------------------------------------------------------------------------------
+
+  /** Stores (replaces) the blackboard of one group of a task. */
+  saveBlackboard (board: StoredBlackboard): void {
+    checkText(board.taskId, 'taskId')
+    checkText(board.groupId, 'groupId')
+    checkRole(board.role)
+    checkTimestamp(board.updatedAt, 'updatedAt')
+    if (!(board.state instanceof Uint8Array)) throw new TypeError('state must be a Uint8Array')
+    this.#statement(SQL.saveBlackboard).run(board.taskId, board.groupId, board.role, board.state,
+      jsonText(board.snapshot, 'snapshot'), board.live ? 1 : 0, board.updatedAt)
+  }
+
+  /** The blackboards of a task's groups, most recently written first. */
+  listBlackboards (taskId: string): StoredBlackboard[] {
+    return this.#statement(SQL.listBlackboards).all(taskId).map(row => decodeBlackboard(this.path, row))
+  }
+
+  /** Stores a proposal, or updates its votes, status and tally. */
+  saveProposal (p: StoredProposal): void {
+    checkText(p.proposalId, 'proposalId')
+    checkText(p.taskId, 'taskId')
+    checkText(p.groupId, 'groupId')
+    checkTimestamp(p.openedAt, 'openedAt')
+    checkTimestamp(p.updatedAt, 'updatedAt')
+    this.#statement(SQL.saveProposal).run(p.proposalId, p.taskId, p.groupId, jsonText(p.proposal, 'proposal'),
+      jsonText(p.votes, 'votes'), p.status, optionalJsonText(p.tally, 'tally'), p.openedAt, p.updatedAt)
+  }
+
+  getProposal (proposalId: string): StoredProposal | undefined {
+    const row = this.#statement(SQL.getProposal).get(proposalId)
+    return row === undefined ? undefined : decodeProposal(this.path, row)
+  }
+
+  /** Proposals, newest first; only a task's when `taskId` is given. */
+  listProposals (filter: { taskId?: string, limit?: number } = {}): StoredProposal[] {
+    const limit = filter.limit === undefined ? -1 : checkCount(filter.limit, 'limit')
+    const where = filter.taskId === undefined ? '' : ' WHERE task_id = :taskId'
+    const sql = `SELECT proposal_id, task_id, group_id, proposal, votes, status, tally, opened_at, updated_at FROM proposals${where}
+      ORDER BY opened_at DESC, proposal_id DESC LIMIT :limit`
+    return this.#statement(sql).all({ limit, ...(filter.taskId !== undefined ? { taskId: filter.taskId } : {}) }).map(row => decodeProposal(this.path, row))
+  }
+
+  /** Stores an escalation, or updates its record and status. */
+  saveEscalation (e: StoredEscalation): void {
+    checkText(e.escalationId, 'escalationId')
+    checkText(e.taskId, 'taskId')
+    checkTimestamp(e.createdAt, 'createdAt')
+    checkTimestamp(e.updatedAt, 'updatedAt')
+    this.#statement(SQL.saveEscalation).run(e.escalationId, e.taskId, e.groupId ?? null, jsonText(e.record, 'record'), e.status, e.createdAt, e.updatedAt)
+  }
+
+  getEscalation (escalationId: string): StoredEscalation | undefined {
+    const row = this.#statement(SQL.getEscalation).get(escalationId)
+    return row === undefined ? undefined : decodeEscalation(this.path, row)
+  }
+
+  /** Escalations, newest first, optionally only those in `status` or of one task. */
+  listEscalations (filter: { status?: 'open' | 'resolved', taskId?: string, limit?: number } = {}): StoredEscalation[] {
+    const clauses: string[] = []
+    const params: Record<string, string | number> = { limit: filter.limit === undefined ? -1 : checkCount(filter.limit, 'limit') }
+    if (filter.status !== undefined) { clauses.push('status = :status'); params.status = filter.status }
+    if (filter.taskId !== undefined) { clauses.push('task_id = :taskId'); params.taskId = filter.taskId }
+    const where = clauses.length === 0 ? '' : ` WHERE ${clauses.join(' AND ')}`
+    const sql = `SELECT escalation_id, task_id, group_id, record, status, created_at, updated_at FROM escalations${where}
+      ORDER BY created_at DESC, escalation_id DESC LIMIT :limit`
+    return this.#statement(sql).all(params).map(row => decodeEscalation(this.path, row))
   }
 
   // -------------------------------------------------------------------------------------------

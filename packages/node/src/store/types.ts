@@ -92,3 +92,56 @@ export interface ReputationRecord {
   peerId: string
   score: number
 }
+
+/**
+ * A working group's blackboard kept with its task: the Yjs state (to resume or to serve a late
+ * joiner) and a JSON snapshot (to show). One row per task and group; the announcer keeps it,
+ * members keep their own copy too.
+ */
+export interface StoredBlackboard {
+  taskId: string
+  groupId: string
+  /** This node's side of the task. */
+  role: TaskRole
+  /** The full Yjs state as one update. */
+  state: Uint8Array
+  /** The blackboard as plain JSON (findings, hypotheses, actions). */
+  snapshot: Json
+  /** Whether the group was still working when this was written. */
+  live: boolean
+  /** Epoch ms. */
+  updatedAt: number
+}
+
+/** A proposal put to a working group, with the votes this node counted and its decision. */
+export interface StoredProposal {
+  proposalId: string
+  taskId: string
+  groupId: string
+  /** The proposal as opened (the group layer's own record). */
+  proposal: Json
+  /** The counted votes, one per voter. */
+  votes: Json
+  /** `open`, `decided`, or `closed` (the group dissolved before a decision). */
+  status: 'open' | 'decided' | 'closed'
+  /** The tally once decided. */
+  tally?: Json
+  /** Epoch ms. */
+  openedAt: number
+  /** Epoch ms. */
+  updatedAt: number
+}
+
+/** An issue handed to a human, kept by the task's announcer. */
+export interface StoredEscalation {
+  escalationId: string
+  taskId: string
+  groupId?: string
+  /** The whole record (the group layer's own format). */
+  record: Json
+  status: 'open' | 'resolved'
+  /** Epoch ms. */
+  createdAt: number
+  /** Epoch ms. */
+  updatedAt: number
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { fnv1a, offerRank, withinOfferCap } from '../../src/core/offer-cap.js'
+import { chooseDirectTargets, fnv1a, offerRank, withinOfferCap } from '../../src/core/offer-cap.js'
 
 const peers = Array.from({ length: 40 }, (_, i) => `peer-${String(i).padStart(2, '0')}`)
 
@@ -35,5 +35,35 @@ describe('offer cap', () => {
   it('counts self in even when the directory does not list it', () => {
     assert.equal(offerRank('t', 1, 'x', []), 0)
     assert.equal(fnv1a(''), 0x811c9dc5)
+  })
+})
+
+describe('chooseDirectTargets', () => {
+  const candidates = (connected: Set<string>): Array<{ peer: string, connected: boolean }> => peers.map(peer => ({ peer, connected: connected.has(peer) }))
+
+  it('takes the first `want` by hash when no agent is connected', () => {
+    const chosen = chooseDirectTargets('t', 1, candidates(new Set()), 3)
+    const byHash = [...peers].sort((a, b) => fnv1a(`t:1:${a}`) - fnv1a(`t:1:${b}`)).slice(0, 3)
+    assert.deepEqual(chosen, byHash)
+  })
+
+  it('puts up to want - 1 connected agents first and leaves one place to the ranking', () => {
+    const connected = new Set(['peer-07', 'peer-21', 'peer-33', 'peer-38'])
+    const chosen = chooseDirectTargets('t', 2, candidates(connected), 3)
+    assert.equal(chosen.length, 3)
+    assert.equal(new Set(chosen).size, 3)
+    assert.ok(connected.has(chosen[0]!) && connected.has(chosen[1]!))
+  })
+
+  it('never asks more than there are, nor twice the same agent', () => {
+    const few = [{ peer: 'a', connected: true }, { peer: 'b', connected: false }]
+    assert.deepEqual(new Set(chooseDirectTargets('t', 1, few, 5)), new Set(['a', 'b']))
+    assert.deepEqual(chooseDirectTargets('t', 1, few, 0), [])
+  })
+
+  it('is the same whatever the order of the candidates', () => {
+    const connected = new Set(['peer-01', 'peer-02'])
+    const list = candidates(connected)
+    assert.deepEqual(chooseDirectTargets('x', 1, list, 4), chooseDirectTargets('x', 1, [...list].reverse(), 4))
   })
 })

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { settingsFromEnv, withEnv } from '../src/env.js'
+import { CliError, EXIT } from '../src/exit-codes.js'
+import { registryOverrides, shareableAddrs } from '../src/commands/registry.js'
+import { dhtFlag, startOverrides } from '../src/commands/start.js'
+import type { StartFlags } from '../src/commands/start.js'
+import type { RegistryFlags } from '../src/commands/registry.js'
+
+function assertUsage (fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof CliError, String(err))
+    assert.equal(err.exitCode, EXIT.USAGE)
+    assert.match(err.message, pattern)
+    return true
+  })
+}
+
+describe('settings from the environment', () => {
+  it('reads lists, numbers and switches', () => {
+    const env = settingsFromEnv({
+      SWARM_SKILLS: 'summarize:expert, viz:intermediate,',
+      SWARM_EXEC: 'summarize=node a.mjs --fast; viz=node b.mjs',
+      SWARM_BOOTSTRAP: '/dns4/registry/tcp/4100/p2p/12D3KooWabc',
+      SWARM_NETWORK: 'lab',
+      SWARM_CAPACITY: '2',
+      SWARM_MDNS: 'false',
+      SWARM_DHT: 'client',
+      SWARM_PEER_KEY: 'CAESQ',
+      HOME: '/root'
+    })
+    assert.deepEqual(env, {
+      skill: ['summarize:expert', 'viz:intermediate'],
+      exec: ['summarize=node a.mjs --fast', 'viz=node b.mjs'],
+      bootstrap: ['/dns4/registry/tcp/4100/p2p/12D3KooWabc'],
+      network: 'lab',
+      capacity: '2',
+      mdns: false,
+      dht: 'client',
+      peerKey: 'CAESQ'
+    })
+  })
+
+  it('treats empty variables as unset', () => {
+    assert.deepEqual(settingsFromEnv({ SWARM_SKILLS: '', SWARM_BOOTSTRAP: ' ', SWARM_DHT: '' }), {})
+  })
+
+  it('refuses bad values and names the variable', () => {
+    assertUsage(() => settingsFromEnv({ SWARM_CAPACITY: 'many' }), /SWARM_CAPACITY: must be a whole number/)
+    assertUsage(() => settingsFromEnv({ SWARM_DHT: 'sometimes' }), /SWARM_DHT/)
+    assertUsage(() => settingsFromEnv({ SWARM_MDNS: 'maybe' }), /SWARM_MDNS/)
+  })
+
+  it('fills in flags that were not given; flags win', () => {
+    const flags: StartFlags = { mdns: true, skill: ['viz:expert'] }
+    const merged = withEnv(flags, settingsFromEnv({ SWARM_SKILLS: 'summarize:expert', SWARM_BOOTSTRAP: '/ip4/10.0.0.1/tcp/4100/p2p/12D3KooWabc', SWARM_MDNS: 'no', SWARM_DHT: 'off' }))
+    assert.deepEqual(merged.skill, ['viz:expert'])
+    assert.deepEqual(merged.bootstrap, ['/ip4/10.0.0.1/tcp/4100/p2p/12D3KooWabc'])
+    assert.equal(merged.mdns, false)
+    assert.equal(merged.dht, 'off')
+    const overrides = startOverrides(withEnv({ mdns: true }, settingsFromEnv({ SWARM_SKILLS: 'summarize:expert,viz', SWARM_EXEC: 'summarize=./run.sh x', SWARM_API_PORT: '7401' })))
+    assert.deepEqual(overrides.skills?.map(s => [s.name, s.level, s.handler?.kind]), [['summarize', 'expert', 'exec'], ['viz', 'intermediate', undefined]])
+    assert.deepEqual(overrides.api, { port: 7401 })
+  })
+})
+
+describe('--dht', () => {
+  it('alone means server; off, client and server by name', () => {
+    assert.equal(dhtFlag(true), 'server')
+    assert.equal(dhtFlag('server'), 'server')
+    assert.equal(dhtFlag('client'), 'client')
+    assert.equal(dhtFlag('off'), false)
+    assertUsage(() => dhtFlag('maybe'), /use off, client or server/)
+  })
+})
+
+describe('registry flags', () => {
+  it('turn into config overrides', () => {
+    const flags: RegistryFlags = { mdns: false, relay: false, listen: ['/ip4/0.0.0.0/tcp/4200'], maxReservations: '16', dht: 'off', apiPort: '0' }
+    assert.deepEqual(registryOverrides(flags), { listen: ['/ip4/0.0.0.0/tcp/4200'], mdns: false, dht: false, relay: { server: false, maxReservations: 16 }, api: { port: 0 } })
+    assert.deepEqual(registryOverrides({ mdns: true, relay: true }), {})
+  })
+
+  it('refuse skills, even from the environment', () => {
+    assertUsage(() => registryOverrides(withEnv({ mdns: true, relay: true }, settingsFromEnv({ SWARM_SKILLS: 'viz:expert' }))), /registry has no skills/)
+    assertUsage(() => registryOverrides({ mdns: true, relay: true, maxReservations: 'lots' }), /--max-reservations/)
+  })
+
+  it('list addresses others can dial first', () => {
+    assert.deepEqual(shareableAddrs(['/ip4/127.0.0.1/tcp/4100/p2p/X', '/ip4/10.77.0.1/tcp/4100/p2p/X']), ['/ip4/10.77.0.1/tcp/4100/p2p/X', '/ip4/127.0.0.1/tcp/4100/p2p/X'])
+  })
+})

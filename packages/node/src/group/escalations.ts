@@ -1,0 +1,98 @@
+/**
+ * Escalations: issues a working group hands to a human. Pure: records are created and resolved
+ * here, stored and moved by the group service. An escalation is raised when a proposal ends
+ * without quorum, when a task fails all its retries, or when a member calls `escalate(...)`; it
+ * lives at the task's announcer until a human records a decision.
+ */
+import { z } from 'zod'
+import { DescriptionSchema, EscalationSeveritySchema, IdSchema, JsonSchema, PeerIdStringSchema, TimestampSchema } from '@swarm/protocol'
+import type { Json } from '@swarm/protocol'
+
+/** Where an escalation came from. */
+export const ESCALATION_SOURCES = ['no-quorum', 'retries-exhausted', 'member', 'verification'] as const
+
+export const EscalationRecordSchema = z.object({
+  id: IdSchema,
+  taskId: IdSchema,
+  groupId: IdSchema.optional(),
+  /** Peer id of the task's announcer, which keeps the record and takes the decision. */
+  announcer: PeerIdStringSchema,
+  /** Peer id of whoever raised it (a member, or the announcer itself). */
+  raisedBy: PeerIdStringSchema,
+  source: z.enum(ESCALATION_SOURCES),
+  severity: EscalationSeveritySchema,
+  issue: DescriptionSchema.min(1),
+  context: JsonSchema.optional(),
+  attemptedResolutions: z.array(DescriptionSchema).max(32),
+  /** The proposal that ended without quorum, for `no-quorum` and `verification`. */
+  proposalId: IdSchema.optional(),
+  createdAt: TimestampSchema,
+  status: z.enum(['open', 'resolved']),
+  /** The human's decision, once resolved. */
+  decision: DescriptionSchema.optional(),
+  resolvedAt: TimestampSchema.optional()
+}).strict()
+
+/** An escalation record. */
+export type EscalationRecord = z.infer<typeof EscalationRecordSchema>
+export type EscalationSeverity = EscalationRecord['severity']
+export type EscalationSource = EscalationRecord['source']
+
+/** What raising an escalation takes. */
+export interface EscalationInput {
+  taskId: string
+  groupId?: string
+  announcer: string
+  raisedBy: string
+  source: EscalationSource
+  severity: EscalationSeverity
+  issue: string
+  context?: Json
+  attemptedResolutions?: string[]
+  proposalId?: string
+}
+
+/** A new open escalation. Throws a zod error for input that does not fit the record. */
+export function createEscalation (input: EscalationInput, id: string, now: number): EscalationRecord {
+  return EscalationRecordSchema.parse({
+    id,
+    taskId: input.taskId,
+    ...(input.groupId !== undefined ? { groupId: input.groupId } : {}),
+    announcer: input.announcer,
+    raisedBy: input.raisedBy,
+    source: input.source,
+    severity: input.severity,
+    issue: input.issue.slice(0, 4096),
+    ...(input.context !== undefined ? { context: input.context } : {}),
+    attemptedResolutions: (input.attemptedResolutions ?? []).slice(0, 32).map(s => s.slice(0, 4096)),
+    ...(input.proposalId !== undefined ? { proposalId: input.proposalId } : {}),
+    createdAt: now,
+    status: 'open'
+  })
+}
+
+/** Why an escalation cannot be resolved. */
+export class EscalationStateError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'EscalationStateError'
+  }
+}
+
+/**
+ * The record with the human's decision. An escalation is resolved once: resolving it again
+ * throws an {@link EscalationStateError} (the first decision stands). An empty decision throws too.
+ */
+export function resolveEscalation (record: EscalationRecord, decision: string, now: number): EscalationRecord {
+  if (record.status === 'resolved') {
+    throw new EscalationStateError(`escalation ${record.id} was already resolved at ${new Date(record.resolvedAt ?? 0).toISOString()} with the decision "${record.decision ?? ''}"`)
+  }
+  const text = decision.trim()
+  if (text === '') throw new EscalationStateError('the decision is empty: say what the group should do')
+  return { ...record, status: 'resolved', decision: text.slice(0, 4096), resolvedAt: Math.max(now, record.createdAt) }
+}
+
+/** Severity of a no-quorum proposal: a verification that cannot be decided blocks the task. */
+export function severityOfNoQuorum (verification: boolean): EscalationSeverity {
+  return verification ? 'high' : 'medium'
+}
