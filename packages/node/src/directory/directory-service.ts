@@ -25,6 +25,9 @@ export interface DirectoryServiceOptions {
   emit: <K extends keyof DirectoryServiceEvents>(event: K, payload: DirectoryServiceEvents[K]) => void
 }
 
+/** How long after its first neighbour a node publishes its card (up to twice this, jittered). */
+const JOIN_PUBLISH_DELAY_MS = 1_500
+
 /** Every how many heartbeats the whole card is sent again (the others carry only seq and load). */
 const FULL_CARD_EVERY = 4
 
@@ -93,7 +96,6 @@ export class DirectoryService {
     this.#started = false
     clearTimeout(this.#heartbeat)
     clearTimeout(this.#republish)
-    clearTimeout(this.#joinAgain)
     this.#opts.router.unsubscribe(this.#topic)
   }
 
@@ -128,15 +130,12 @@ export class DirectoryService {
     // start, say) reached nobody.
     if (this.#joined) return
     this.#joined = true
-    this.scheduleRepublish(50 + Math.random() * 100)
-    // The first publish often reaches only the first neighbour or two: gossipsub meshes and
-    // streams are still forming. Once more a few heartbeats later, when they have formed.
-    const again = setTimeout(() => { void this.publishCard('joined') }, 2_500 + Math.random() * 2_500)
-    again.unref()
-    this.#joinAgain = again
+    // Not at once: right after the first connection gossipsub's streams and meshes are still
+    // forming and a card published then reaches the first neighbour or two (measured: one card
+    // in five). A second or two later, after a mesh heartbeat, it reaches everyone.
+    this.scheduleRepublish(JOIN_PUBLISH_DELAY_MS * (1 + Math.random()))
   }
 
-  #joinAgain?: NodeJS.Timeout
   #joined = false
 
   scheduleRepublish (delayMs: number): void {
