@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
+import { ApiClient } from '@swarm/cli'
 import { CLI_BIN, NodeProcess, REPO_ROOT, runSwarmNode } from '../helpers/cli.js'
 import { tempDir } from '../helpers/nodes.js'
 import { withTimeout } from '../helpers/wait.js'
@@ -23,23 +24,9 @@ class EventTap {
 
   constructor (api: string, token: string) {
     void (async () => {
-      const res = await fetch(`${api}/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: this.#abort.signal })
-      if (res.body === null) return
-      let buffer = ''
-      const decoder = new TextDecoder()
-      for await (const chunk of res.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const event = /^event: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (event !== undefined && data !== undefined) {
-            this.events.push({ event, data: JSON.parse(data) as Record<string, unknown> })
-            for (const w of this.#waiters) w()
-          }
-        }
+      for await (const { event, data } of new ApiClient({ url: api, token }).events('/v1/events', this.#abort.signal)) {
+        this.events.push({ event, data: data as Record<string, unknown> })
+        for (const w of this.#waiters) w()
       }
     })().catch(() => {})
   }

@@ -94,20 +94,9 @@ export function settingsFromEnv (env: Record<string, string | undefined>): EnvSe
 }
 
 /** The settings shared by `start` and `registry` flags that the environment can fill in. */
-export interface EnvFillable {
-  config?: string
-  skill?: string[]
-  exec?: string[]
-  bootstrap?: string[]
-  listen?: string[]
-  announce?: string[]
-  network?: string
-  name?: string
-  capacity?: string
-  apiPort?: string
+export type EnvFillable = Omit<EnvSettings, 'mdns' | 'dht' | 'peerKey'> & {
   mdns: boolean
   dht?: boolean | string
-  logLevel?: string
 }
 
 /**

@@ -7,35 +7,14 @@ import { join } from 'node:path'
 import { CommanderError } from 'commander'
 import { EXIT } from '../src/exit-codes.js'
 import { buildProgram, runCli } from '../src/main.js'
-import type { Output } from '../src/output.js'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-
-interface CapturingOutput extends Output {
-  lines: string[]
-  jsons: unknown[]
-  errors: string[]
-}
-
-function capture (): CapturingOutput {
-  const lines: string[] = []
-  const jsons: unknown[] = []
-  const errors: string[] = []
-  return {
-    lines,
-    jsons,
-    errors,
-    line: (text = '') => { lines.push(text) },
-    json: value => { jsons.push(value) },
-    error: text => { errors.push(text) }
-  }
-}
+import { capture, runCaptured } from './helpers.js'
+import type { CapturingOutput } from './helpers.js'
 
 /** Runs the CLI as `swarm-node ...args`, capturing its output. */
 async function run (...args: string[]): Promise<{ code: number, out: CapturingOutput }> {
-  const out = capture()
-  const code = await runCli(['node', 'swarm-node', ...args], out)
-  return { code, out }
+  return await runCaptured(args)
 }
 
 let dir: string

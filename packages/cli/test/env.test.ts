@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { settingsFromEnv, withEnv } from '../src/env.js'
-import { CliError, EXIT } from '../src/exit-codes.js'
-import { registryOverrides, shareableAddrs } from '../src/commands/registry.js'
-import { dhtFlag, startOverrides } from '../src/commands/start.js'
+import { registryOverrides } from '../src/commands/registry.js'
+import { dhtFlag, shareableAddrs } from '../src/commands/foreground.js'
+import { startOverrides } from '../src/commands/start.js'
 import type { StartFlags } from '../src/commands/start.js'
 import type { RegistryFlags } from '../src/commands/registry.js'
-
-function assertUsage (fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof CliError, String(err))
-    assert.equal(err.exitCode, EXIT.USAGE)
-    assert.match(err.message, pattern)
-    return true
-  })
-}
+import { assertUsage } from './helpers.js'
 
 describe('settings from the environment', () => {
   it('reads lists, numbers and switches', () => {

@@ -1,18 +1,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { z } from 'zod'
-import { CliError, EXIT } from '../src/exit-codes.js'
+import { CliError } from '../src/exit-codes.js'
 import { PortSchema, PositiveIntSchema, collect, parseDuration, parseFlag, parseSkillFilter } from '../src/flags.js'
-
-/** Asserts that `fn` throws a usage CliError whose message matches every pattern. */
-function assertUsage (fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof CliError, `expected a CliError, got ${String(err)}`)
-    assert.equal(err.exitCode, EXIT.USAGE)
-    for (const pattern of patterns) assert.match(err.message, pattern)
-    return true
-  })
-}
+import { assertUsage } from './helpers.js'
 
 describe('collect', () => {
   it('collects a repeatable option', () => {

@@ -10,43 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadScenario, presetNames } from '@swarm/sim'
 import { simOverrides } from '../src/commands/sim.js'
-import { CliError, EXIT } from '../src/exit-codes.js'
-import { runCli } from '../src/main.js'
-import type { Output } from '../src/output.js'
-
-interface CapturingOutput extends Output {
-  lines: string[]
-  jsons: unknown[]
-  errors: string[]
-}
-
-function capture (): CapturingOutput {
-  const lines: string[] = []
-  const jsons: unknown[] = []
-  const errors: string[] = []
-  return {
-    lines,
-    jsons,
-    errors,
-    line: (text = '') => { lines.push(text) },
-    json: value => { jsons.push(value) },
-    error: text => { errors.push(text) }
-  }
-}
+import { EXIT } from '../src/exit-codes.js'
+import { assertUsage, runCaptured } from './helpers.js'
+import type { CapturingOutput } from './helpers.js'
 
 async function run (...args: string[]): Promise<{ code: number, out: CapturingOutput }> {
-  const out = capture()
-  const code = await runCli(['node', 'swarm-node', 'sim', ...args], out)
-  return { code, out }
-}
-
-function assertUsage (fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof CliError, `expected a CliError, got ${String(err)}`)
-    assert.equal(err.exitCode, EXIT.USAGE)
-    for (const pattern of patterns) assert.match(err.message, pattern)
-    return true
-  })
+  return await runCaptured(['sim', ...args])
 }
 
 let dir: string

@@ -7,20 +7,12 @@ import { join } from 'node:path'
 import { buildTaskSpec, parseSkillRequirement } from '../src/commands/announce.js'
 import { execOverrides, startOverrides } from '../src/commands/start.js'
 import { exitCodeOf } from '../src/commands/task-format.js'
-import { CliError, EXIT } from '../src/exit-codes.js'
+import { EXIT } from '../src/exit-codes.js'
 import { runCli } from '../src/main.js'
-import type { Output } from '../src/output.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-
-function assertUsage (fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof CliError, `expected a CliError, got ${String(err)}`)
-    assert.equal(err.exitCode, EXIT.USAGE)
-    for (const pattern of patterns) assert.match(err.message, pattern)
-    return true
-  })
-}
+import { assertUsage, capture, runCaptured } from './helpers.js'
+import type { CapturingOutput } from './helpers.js'
 
 let dir: string
 before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-cli-tasks-')) })
@@ -117,19 +109,6 @@ describe('exitCodeOf', () => {
   })
 })
 
-interface CapturingOutput extends Output {
-  lines: string[]
-  jsons: unknown[]
-  errors: string[]
-}
-
-function capture (): CapturingOutput {
-  const lines: string[] = []
-  const jsons: unknown[] = []
-  const errors: string[] = []
-  return { lines, jsons, errors, line: (text = '') => { lines.push(text) }, json: value => { jsons.push(value) }, error: text => { errors.push(text) } }
-}
-
 const TOKEN = 'tasks-test-token-0123456789'
 const PEER = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
 
@@ -212,9 +191,7 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
   })
 
   async function run (...args: string[]): Promise<{ code: number, out: CapturingOutput }> {
-    const out = capture()
-    const code = await runCli(['node', 'swarm-node', ...args, '--data-dir', dataDir], out)
-    return { code, out }
+    return await runCaptured([...args, '--data-dir', dataDir])
   }
 
   it('without --wait prints the task id, or {taskId} with --json', async () => {

@@ -261,7 +261,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       offerCap: config.negotiation.offerCap,
       capablePeers: (skill, minLevel) => this.directory.directory.find({ skill, minLevel }).filter(a => a.skill.hasHandler && !a.self).map(a => a.peerId),
       addrsOf: peerId => this.directory.directory.get(peerId)?.card.addrs ?? [],
-      isConnected: peerId => this.libp2p.getConnections(peerIdFromString(peerId)).length > 0,
+      connectedPeers: () => new Set(this.libp2p.getConnections().map(c => c.remotePeer.toString())),
       inviteTimeoutMs: config.negotiation.inviteTimeoutMs,
       memberGraceMs: config.negotiation.memberGraceMs,
       groups: {

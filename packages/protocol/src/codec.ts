@@ -33,7 +33,7 @@ export function formatIssues (error: z.ZodError): string[] {
  * Iterative, so that hostile input cannot exhaust the stack; stops as soon as the limit is passed,
  * which also ends the walk of a cyclic value.
  */
-function nestsDeeperThan (value: unknown, limit: number): boolean {
+export function nestsDeeperThan (value: unknown, limit: number): boolean {
   const stack: Array<{ value: unknown, depth: number }> = [{ value, depth: 0 }]
   while (stack.length > 0) {
     const item = stack.pop()

@@ -94,20 +94,24 @@ function stats (): PeerStats[] {
   }))
 }
 
+/** Starts peers one after the other; a peer that fails is reported and left out. */
+async function startPeers (peers: Extract<WorkerCommand, { type: 'start' }>['peers']): Promise<Array<Awaited<ReturnType<typeof startPeer>>>> {
+  const started = []
+  for (const peer of peers) {
+    try {
+      started.push(await startPeer(peer.index, peer.config))
+    } catch (err) {
+      send({ type: 'start-failed', index: peer.index, error: (err as Error).message })
+    }
+  }
+  return started
+}
+
 async function handle (command: WorkerCommand): Promise<void> {
   switch (command.type) {
-    case 'start': {
-      const started = []
-      for (const peer of command.peers) {
-        try {
-          started.push(await startPeer(peer.index, peer.config))
-        } catch (err) {
-          send({ type: 'start-failed', index: peer.index, error: (err as Error).message })
-        }
-      }
-      send({ type: 'started', peers: started })
+    case 'start':
+      send({ type: 'started', peers: await startPeers(command.peers) })
       break
-    }
     case 'announce':
       await announce(command)
       break
@@ -118,18 +122,9 @@ async function handle (command: WorkerCommand): Promise<void> {
       }))
       send({ type: 'killed', peers: command.peers })
       break
-    case 'restart': {
-      const restarted = []
-      for (const peer of command.peers) {
-        try {
-          restarted.push(await startPeer(peer.index, peer.config))
-        } catch (err) {
-          send({ type: 'start-failed', index: peer.index, error: (err as Error).message })
-        }
-      }
-      send({ type: 'restarted', peers: restarted })
+    case 'restart':
+      send({ type: 'restarted', peers: await startPeers(command.peers) })
       break
-    }
     case 'block':
       await Promise.allSettled(command.peers.map(async index => { await nodes.get(index)?.blockPeers(command.blocked) }))
       send({ type: 'blocked', peers: command.peers })

@@ -1,32 +1,20 @@
 import { isAbsolute, resolve } from 'node:path'
-import { createSwarmNode, decodePeerKey, isSwarmError, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
+import { createSwarmNode, decodePeerKey, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
 import { settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { PortSchema, PositiveIntSchema, parseDuration, parseFlag } from '../flags.js'
-import { shortId } from '../output.js'
+import { PositiveIntSchema, parseDuration, parseFlag } from '../flags.js'
+import { nodeProcessOverrides, printAgentEvents, shareableAddrs, startupError, stopOnSignal } from './foreground.js'
+import type { NodeProcessFlags } from './foreground.js'
 import type { Output } from '../output.js'
 import type { NodeConfigInput, SwarmNode } from '@swarm/node'
 
-export interface StartFlags {
+export interface StartFlags extends NodeProcessFlags {
   config?: string
-  dataDir?: string
-  listen?: string[]
-  announce?: string[]
   bootstrap?: string[]
   skill?: string[]
   exec?: string[]
   handlerTimeout?: string
-  network?: string
-  mdns: boolean
-  /** --dht alone means server; or off, client, server. */
-  dht?: boolean | string
-  apiPort?: string
-  name?: string
   capacity?: string
-  logLevel?: string
-  logFile?: string
-  json?: boolean
-  quiet?: boolean
 }
 
 /** Names of the skills a config file (read with readConfigFile) declares. */
@@ -74,22 +62,9 @@ export function execOverrides (flags: StartFlags, fileSkills: string[] = []): Ar
 
 /** Turns the start flags into config overrides; only flags that were given override the file. */
 export function startOverrides (flags: StartFlags, fileSkills: string[] = []): Partial<NodeConfigInput> {
-  const overrides: Partial<NodeConfigInput> = {}
-  if (flags.dataDir !== undefined) overrides.dataDir = flags.dataDir
-  if (flags.listen !== undefined && flags.listen.length > 0) overrides.listen = flags.listen
-  if (flags.announce !== undefined && flags.announce.length > 0) overrides.announce = flags.announce
+  const overrides = nodeProcessOverrides(flags) as Partial<NodeConfigInput>
   if (flags.bootstrap !== undefined && flags.bootstrap.length > 0) overrides.bootstrap = flags.bootstrap
-  if (flags.network !== undefined) overrides.network = flags.network
-  if (!flags.mdns) overrides.mdns = false
-  if (flags.dht !== undefined) overrides.dht = dhtFlag(flags.dht)
-  if (flags.name !== undefined) overrides.name = flags.name
-  if (flags.apiPort !== undefined) overrides.api = { port: parseFlag('--api-port', flags.apiPort, PortSchema) }
   if (flags.capacity !== undefined) overrides.capacity = parseFlag('--capacity', flags.capacity, PositiveIntSchema)
-  if (flags.logLevel !== undefined) overrides.logLevel = flags.logLevel as NodeConfigInput['logLevel']
-  if (flags.logFile !== undefined) {
-    if (flags.logFile.trim() === '') throw new CliError(EXIT.USAGE, 'invalid --log-file "": give a file path, or - for standard error')
-    overrides.logFile = flags.logFile === '-' ? '-' : resolve(flags.logFile)
-  }
   if (flags.skill !== undefined && flags.skill.length > 0) {
     overrides.skills = flags.skill.map(s => {
       try {
@@ -113,14 +88,6 @@ export function startOverrides (flags: StartFlags, fileSkills: string[] = []): P
   return overrides
 }
 
-/** The value of --dht (or SWARM_DHT): alone it means server, as it always did. */
-export function dhtFlag (value: boolean | string): false | 'client' | 'server' {
-  if (value === true || value === 'server' || value === 'true') return 'server'
-  if (value === false || value === 'off' || value === 'false') return false
-  if (value === 'client') return 'client'
-  throw new CliError(EXIT.USAGE, `invalid --dht "${value}": use off, client or server`)
-}
-
 function describeSkills (node: SwarmNode): string {
   const skills = node.config.skills.map(s => `${s.name}:${s.level}${s.handler !== undefined ? ` (${s.handler.kind})` : ''}`)
   return skills.length === 0 ? '(none)' : skills.join(', ')
@@ -137,36 +104,11 @@ export async function startCommand (given: StartFlags, out: Output, env: Record<
     const config = parseConfig(mergeConfig(fromFile, overrides), flags.config === undefined ? 'configuration' : `config file ${flags.config}`)
     node = await createSwarmNode(config, fromEnv.peerKey !== undefined ? { privateKey: decodePeerKey(fromEnv.peerKey, 'SWARM_PEER_KEY') } : {})
   } catch (err) {
-    if (err instanceof CliError) throw err
-    if (isSwarmError(err)) {
-      const usage = err.code === 'CONFIG_INVALID' || err.code === 'CONFIG_NOT_FOUND' || err.code === 'ADDRESS_INVALID'
-      throw new CliError(usage ? EXIT.USAGE : EXIT.STARTUP, err.message)
-    }
-    throw new CliError(EXIT.STARTUP, `the node could not start: ${(err as Error).message}`)
+    throw startupError(err, 'the node')
   }
 
   // Signal handlers first: whoever reads the banner may stop the node at once.
-  const exited = new Promise<number>(resolve => {
-    let stopping = false
-    const stop = (signal: string): void => {
-      if (stopping) return
-      stopping = true
-      if (flags.json !== true) out.line(`${signal}: stopping…`)
-      const force = setTimeout(() => { resolve(EXIT.FAILURE) }, 10_000)
-      force.unref()
-      node.stop().then(() => {
-        clearTimeout(force)
-        if (flags.json === true) out.json({ event: 'stopped' })
-        else out.line('stopped')
-        resolve(EXIT.OK)
-      }, (err: unknown) => {
-        out.error(`error while stopping: ${(err as Error).message}`)
-        resolve(EXIT.FAILURE)
-      })
-    }
-    process.once('SIGINT', () => { stop('SIGINT') })
-    process.once('SIGTERM', () => { stop('SIGTERM') })
-  })
+  const exited = stopOnSignal(node, flags.json === true, out)
 
   const status = node.status()
   const logFile = node.config.logFile ?? node.paths.log
@@ -182,17 +124,10 @@ export async function startCommand (given: StartFlags, out: Output, env: Record<
     out.line(`  data dir   ${status.dataDir}`)
     out.line(`  log        ${logFile === '-' ? 'standard error' : logFile} (${node.config.logLevel})`)
     out.line(`  skills     ${describeSkills(node)}`)
-    out.line(`  join it:   swarm-node start --bootstrap ${status.addrs.find(a => !a.includes('/127.0.0.1/')) ?? status.addrs[0] ?? '<address>'}`)
+    out.line(`  join it:   swarm-node start --bootstrap ${shareableAddrs(status.addrs)[0] ?? '<address>'}`)
   }
 
-  if (flags.quiet !== true) {
-    const show = (text: string, data: Record<string, unknown>): void => {
-      if (flags.json === true) out.json(data)
-      else out.line(text)
-    }
-    node.on('agent:joined', a => { show(`agent joined  ${a.card.name} ${shortId(a.peerId)} ${a.card.skills.map(s => `${s.name}:${s.level}`).join(', ')}`, { event: 'agent:joined', peerId: a.peerId, name: a.card.name }) })
-    node.on('agent:left', a => { show(`agent left    ${shortId(a.peerId)}`, { event: 'agent:left', peerId: a.peerId }) })
-  }
+  printAgentEvents(node, flags, out)
 
   return await exited
 }

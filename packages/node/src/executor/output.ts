@@ -2,7 +2,7 @@
  * Checks of what handlers return: JSON only, at most LIMITS.maxResultBytes when encoded, and
  * shallow enough to travel inside a protocol message.
  */
-import { LIMITS } from '@swarm/protocol'
+import { LIMITS, nestsDeeperThan } from '@swarm/protocol'
 import type { Json } from '@swarm/protocol'
 import { HandlerError } from './types.js'
 
@@ -17,21 +17,6 @@ export const MAX_OUTPUT_DEPTH = LIMITS.maxJsonDepth - 8
 export function snippet (text: string, max = 200): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   return flat.length <= max ? flat : `${flat.slice(0, max)}…`
-}
-
-function nestsDeeperThan (value: unknown, limit: number): boolean {
-  const stack: Array<{ value: unknown, depth: number }> = [{ value, depth: 0 }]
-  while (stack.length > 0) {
-    const item = stack.pop()
-    if (item === undefined || typeof item.value !== 'object' || item.value === null) continue
-    const depth = item.depth + 1
-    if (depth > limit) return true
-    const children: unknown[] = Array.isArray(item.value) ? item.value : Object.values(item.value)
-    for (const child of children) {
-      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth })
-    }
-  }
-  return false
 }
 
 /** Size and depth checks of an output already encoded as `text` and decoded as `value`. */

@@ -1013,10 +1013,18 @@ export class GroupService {
     live.saveTimer.unref()
   }
 
+  /** Writes to the store if it is open; a failed write is logged, never thrown into the group. */
+  #persist (what: string, fields: Record<string, unknown>, write: () => void): void {
+    try {
+      if (this.#o.store.isOpen) write()
+    } catch (err) {
+      this.#log.warn(`${what} not saved`, { ...fields, err })
+    }
+  }
+
   #saveBlackboard (live: Live, stillLive: boolean): void {
     const { session } = live
-    try {
-      if (!this.#o.store.isOpen) return
+    this.#persist('blackboard', { taskId: session.taskId }, () => {
       this.#o.store.saveBlackboard({
         taskId: session.taskId,
         groupId: session.groupId,
@@ -1026,14 +1034,11 @@ export class GroupService {
         live: stillLive,
         updatedAt: Date.now()
       })
-    } catch (err) {
-      this.#log.warn('blackboard not saved', { taskId: session.taskId, err })
-    }
+    })
   }
 
   #saveProposal (view: ProposalView): void {
-    try {
-      if (!this.#o.store.isOpen) return
+    this.#persist('proposal', { proposalId: view.proposalId }, () => {
       this.#o.store.saveProposal({
         proposalId: view.proposalId,
         taskId: view.taskId,
@@ -1045,14 +1050,11 @@ export class GroupService {
         openedAt: view.openedAt,
         updatedAt: Date.now()
       })
-    } catch (err) {
-      this.#log.warn('proposal not saved', { proposalId: view.proposalId, err })
-    }
+    })
   }
 
   #storeEscalation (record: EscalationRecord): void {
-    try {
-      if (!this.#o.store.isOpen) return
+    this.#persist('escalation', { escalationId: record.id }, () => {
       this.#o.store.saveEscalation({
         escalationId: record.id,
         taskId: record.taskId,
@@ -1062,9 +1064,7 @@ export class GroupService {
         createdAt: record.createdAt,
         updatedAt: record.resolvedAt ?? record.createdAt
       })
-    } catch (err) {
-      this.#log.warn('escalation not saved', { escalationId: record.id, err })
-    }
+    })
   }
 
   #clearTimers (live: Live): void {

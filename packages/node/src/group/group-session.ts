@@ -24,18 +24,7 @@ export interface VoteView {
 }
 
 /** A proposal with its votes and tally, as the library, the control API and events show it. */
-export interface ProposalView {
-  proposalId: string
-  taskId: string
-  groupId: string
-  action: string
-  params?: Json
-  quorum: QuorumPolicy
-  minParticipation: number
-  voters: string[]
-  deadline: number
-  proposer: string
-  openedAt: number
+export interface ProposalView extends Proposal {
   status: ProposalStatus
   votes: VoteView[]
   tally: Tally

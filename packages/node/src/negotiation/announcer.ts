@@ -66,8 +66,8 @@ export interface AnnouncerOptions {
   capablePeers?: (skill: string, minLevel: Level) => string[]
   /** Known addresses of an agent (from the directory), to reach it directly. */
   addrsOf?: (peerId: string) => string[]
-  /** Whether this node has an open connection to the agent (those are asked first, see chooseDirectTargets). */
-  isConnected?: (peerId: string) => boolean
+  /** Peers this node has an open connection to (those are asked first, see chooseDirectTargets). */
+  connectedPeers?: () => ReadonlySet<string>
   /** How long an invitee has to answer. */
   inviteTimeoutMs?: number
   /** How long a member may be unreachable before its part is handed to a backup. */
@@ -510,6 +510,7 @@ export class Announcer {
     const gossipSkills = new Set<string>()
     const capable = this.#o.capablePeers
     const self = this.#o.self.toString()
+    const connected = this.#o.connectedPeers?.() ?? new Set<string>()
     for (const req of body.skills) {
       if (body.offerCap <= 0 || capable === undefined) {
         gossipSkills.add(req.name)
@@ -522,8 +523,7 @@ export class Announcer {
         gossipSkills.add(req.name)
         continue
       }
-      const connected = this.#o.isConnected ?? (() => false)
-      const candidates = known.filter(p => !targets.has(p)).map(peer => ({ peer, connected: connected(peer) }))
+      const candidates = known.filter(p => !targets.has(p)).map(peer => ({ peer, connected: connected.has(peer) }))
       for (const peer of chooseDirectTargets(body.taskId, body.attempt, candidates, want)) targets.add(peer)
     }
     return { targets, gossipSkills: [...gossipSkills] }
