@@ -116,7 +116,7 @@ export function crashed (w: SwarmWorkload, error: string): SwarmResult {
     tasksPerMinute: 0,
     groupSizes: {},
     loadBalanceGini: 0,
-    traffic: { messagesPerTask: 0, directBytesPerTask: 0, gossipRejected: 0 },
+    traffic: { messagesPerTask: 0, directBytesPerTask: 0, gossipRejected: 0, byType: { gossipPublished: {}, gossipDelivered: {}, direct: {} } },
     memory: { rssMiB: 0, perPeerMiB: 0, baselineMiB: 0, heapUsedMiB: 0 },
     cpu: { userS: 0, systemS: 0, coresUsed: 0 },
     durations: { startupMs: 0, loadMs: 0, drainMs: 0, totalMs: 0 },

@@ -128,8 +128,15 @@ export const NodeConfigSchema = z.object({
   directory: z.object({
     /** How often the agent card is re-published when nothing changed. */
     heartbeatMs: z.number().int().min(100).default(15_000),
-    /** Agents silent for this long are dropped from the directory. */
-    ttlMs: z.number().int().min(300).default(45_000)
+    /** Agents silent for this long are dropped from the directory (at least three heartbeats). */
+    ttlMs: z.number().int().min(300).default(45_000),
+    /**
+     * Heartbeats per second of the whole swarm at most: in a large swarm each agent beats less
+     * often (known agents ÷ this), so that the heartbeats each agent receives stay constant.
+     */
+    swarmHeartbeatsPerSecond: z.number().positive().max(10_000).default(10),
+    /** Newcomers do not flood their card to the whole swarm while more than this many agents a second are joining (they spread by catch-ups). */
+    joinFloodsPerSecond: z.number().nonnegative().max(10_000).default(2)
   }).strict().prefault({}),
   connections: z.object({
     maxConnections: z.number().int().positive().default(300),
@@ -152,7 +159,13 @@ export const NodeConfigSchema = z.object({
     Dhi: z.number().int().positive().default(12),
     /** Peers on one IP before gossipsub's colocation penalty starts (raise for local simulations). */
     ipColocationThreshold: z.number().int().positive().default(10),
-    heartbeatIntervalMs: z.number().int().positive().default(1000)
+    heartbeatIntervalMs: z.number().int().positive().default(1000),
+    /**
+     * Gossipsub 1.2 tells its mesh peers IDONTWANT for every message at least this large. The
+     * swarm's messages are small (cards, announcements): below this the notice costs more
+     * (one more frame to each mesh peer per message) than the duplicate it saves.
+     */
+    idontwantMinBytes: z.number().int().positive().default(16_384)
   }).strict().prefault({}),
   /** Where tasks, results and the audit log are kept: a SQLite file in the data directory, or memory only. */
   storage: z.enum(['file', 'memory']).default('file'),

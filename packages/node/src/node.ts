@@ -133,6 +133,8 @@ function toAgentView (record: AgentRecord): AgentView {
  */
 /** Delays between directory catch-ups (see #scheduleDirectoryCatchUp). */
 const DIRECTORY_CATCH_UP_MS = [5_000, 10_000, 30_000, 75_000, 300_000]
+/** Delay of the next catch-up after one that added agents. */
+const DIRECTORY_LEARNING_CATCH_UP_MS = 3_000
 
 export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly config: NodeConfig
@@ -183,6 +185,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       logger: log.child('directory'),
       heartbeatMs: config.directory.heartbeatMs,
       ttlMs: config.directory.ttlMs,
+      swarmHeartbeatsPerSecond: config.directory.swarmHeartbeatsPerSecond,
+      joinFloodsPerSecond: config.directory.joinFloodsPerSecond,
       buildCard: () => this.#buildCard(),
       emit: (event, payload) => {
         this.emit(event, payload as SwarmNodeEvents[typeof event])
@@ -745,15 +749,23 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   #directorySyncs = 0
   #catchUpTimer: NodeJS.Timeout | undefined
 
-  /** Catch-ups at about 5 s, 15 s, 45 s and 2 min after the start, then every 5 min. */
-  #scheduleDirectoryCatchUp (round: number): void {
-    const delay = DIRECTORY_CATCH_UP_MS[Math.min(round, DIRECTORY_CATCH_UP_MS.length - 1)] ?? 300_000
+  #catchUpRound = 0
+
+  /**
+   * Catch-ups at about 5 s, 10 s, 30 s and 75 s after the start, then every 5 min; and a few
+   * seconds after one that taught us something (another neighbour likely knows more: while a
+   * swarm is starting, directories fill this way without every card crossing every link).
+   */
+  #scheduleDirectoryCatchUp (round: number, delayMs?: number): void {
+    clearTimeout(this.#catchUpTimer)
+    this.#catchUpRound = round
+    const delay = delayMs ?? DIRECTORY_CATCH_UP_MS[Math.min(round, DIRECTORY_CATCH_UP_MS.length - 1)] ?? 300_000
     this.#catchUpTimer = setTimeout(() => {
       if (!this.#running) return
       const peers = this.libp2p.getPeers()
       const peer = peers[Math.floor(Math.random() * peers.length)]
-      if (peer !== undefined) void this.#syncDirectory(peer, 0)
       this.#scheduleDirectoryCatchUp(round + 1)
+      if (peer !== undefined) void this.#syncDirectory(peer, 0)
     }, delay * (0.8 + Math.random() * 0.4))
     this.#catchUpTimer.unref()
   }
@@ -767,6 +779,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
       if (reply.type === 'DIRECTORY_RESPONSE') {
         const added = this.directory.mergeHearsay(reply.body.agents)
         this.log.debug('directory synced', { from: peer.toString(), agents: reply.body.agents.length, added })
+        // Learned something: ask another neighbour soon, without moving on in the schedule.
+        if (added > 0 && this.#running) this.#scheduleDirectoryCatchUp(Math.max(0, this.#catchUpRound - 1), DIRECTORY_LEARNING_CATCH_UP_MS)
       }
     } catch (err) {
       this.#directorySyncs = Math.max(0, this.#directorySyncs - 1)

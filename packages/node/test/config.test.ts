@@ -64,7 +64,7 @@ describe('parseConfig', () => {
     assert.deepEqual(config.bootstrap, [])
     assert.equal(config.logLevel, 'info')
     assert.equal(config.logToStderr, false)
-    assert.deepEqual(config.directory, { heartbeatMs: 15_000, ttlMs: 45_000 })
+    assert.deepEqual(config.directory, { heartbeatMs: 15_000, ttlMs: 45_000, swarmHeartbeatsPerSecond: 10, joinFloodsPerSecond: 2 })
     assert.equal(config.name, undefined)
   })
 

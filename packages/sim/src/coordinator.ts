@@ -49,7 +49,7 @@ export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bo
     bootstrap,
     connections: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 2_000, maxConnections: 200, dialTimeoutMs: 20_000, pingIntervalMs: 300_000 },
     gossip: { ipColocationThreshold: 1_000_000, D: scenario.node.gossipD, Dlo: scenario.node.gossipDlo, Dhi: scenario.node.gossipDhi },
-    directory: { heartbeatMs: scenario.node.heartbeatMs, ttlMs: scenario.node.heartbeatMs * 3 },
+    directory: { heartbeatMs: scenario.node.heartbeatMs, ttlMs: scenario.node.heartbeatMs * 3, swarmHeartbeatsPerSecond: scenario.node.swarmHeartbeatsPerSecond, joinFloodsPerSecond: scenario.node.joinFloodsPerSecond },
     skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: { kind: 'builtin' as const, name: 'simulate' as const } }))
   }
 }
@@ -193,6 +193,8 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     const background = quiet0 !== undefined && quiet1 !== undefined ? (quiet1 - quiet0) / 2 : undefined
     const startupMs = Date.now() - startedAt
 
+    const peerStatsAtLoadStart = (await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats')))).flatMap(s => s.peers)
+    const loadCpuStart = process.cpuUsage()
     phase = 'running'
     loadStartedAt = Date.now()
     markAlive()
@@ -256,6 +258,7 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
       await sleep(100)
     }
     await chaosDone
+    const loadCpu = process.cpuUsage(loadCpuStart)
     clearInterval(timer)
     markAlive()
     const bytes1 = loopbackBytes()
@@ -286,6 +289,8 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
       refused,
       announcedIndices: announced,
       peerStats,
+      peerStatsAtLoadStart,
+      loadCpu,
       peersAlive,
       rss: { baseline: baselineRss, loaded: loadedRss, heapUsed: mem.heapUsed, workersBaseline: baselineWorkers, workersLoaded: loadedWorkers },
       cpu: { user: cpu.user, system: cpu.system },

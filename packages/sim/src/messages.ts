@@ -44,6 +44,9 @@ export interface PeerStats {
   gossipRejected: number
   directRequests: number
   directBytes: number
+  gossipPublishedByType: Record<string, number>
+  gossipDeliveredByType: Record<string, number>
+  directByType: Record<string, { requests: number, bytes: number }>
 }
 
 /** Worker → coordinator. */

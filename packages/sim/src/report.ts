@@ -4,6 +4,13 @@ import type { PeerStats, TaskRecord } from './messages.js'
 import type { SimulationPlan } from './plan.js'
 import type { Scenario } from './scenario.js'
 
+/** Messages by type: gossip published and delivered (all peers), direct requests with their bytes both ways. */
+export interface TrafficByType {
+  gossipPublished: Record<string, number>
+  gossipDelivered: Record<string, number>
+  direct: Record<string, { requests: number, bytes: number }>
+}
+
 /** Everything a simulation measured. */
 export interface SimReport {
   scenario: Scenario
@@ -28,7 +35,21 @@ export interface SimReport {
   throughput: { tasksPerMinute: number, perSecond: Array<{ t: number, count: number }> }
   groupSizes: Record<string, number>
   loadBalance: { gini: number, tasksPerAgent: number[], idleAgents: number, maxTasks: number, meanTasks: number }
-  traffic: { messagesPerTask: number, directBytesPerTask: number, loopbackBytesPerTask?: number, backgroundBytesPerSecond?: number, gossipRejected: number }
+  /**
+   * Traffic while tasks ran (from the start of the load to the end of the run; startup and the
+   * directory settling are left out when the run recorded counters at the load's start).
+   */
+  traffic: {
+    messagesPerTask: number
+    directBytesPerTask: number
+    loopbackBytesPerTask?: number
+    backgroundBytesPerSecond?: number
+    gossipRejected: number
+    /** Messages by type over the load: gossip published and delivered (all peers), direct requests with their bytes both ways. */
+    byType: TrafficByType
+    /** The same from the first peer's start to the start of the load (joining and settling). */
+    startupByType?: TrafficByType
+  }
   memory: {
     rssMiB: number
     /** Process RSS above its baseline, per peer. Too low when the process ran a simulation before (freed memory stays in the RSS and is reused). */
@@ -38,7 +59,8 @@ export interface SimReport {
     /** V8 heap and external (Buffer) memory of the worker threads above their baseline, per peer: native memory is left out, but earlier runs do not skew it. */
     heapPerPeerMiB?: number
   }
-  cpu: { userS: number, systemS: number, coresUsed: number }
+  /** Over the whole run, and over the load (announcements and draining) alone. */
+  cpu: { userS: number, systemS: number, coresUsed: number, loadCoresUsed?: number }
   peersAlive: Array<{ t: number, alive: number }>
   latencyCdf: { formation: Array<{ x: number, y: number }>, completion: Array<{ x: number, y: number }> }
   failures: Record<string, number>
@@ -79,10 +101,14 @@ export interface RawRun {
   refused: Array<{ index: number, error: string, at: number }>
   announcedIndices: Set<number>
   peerStats: PeerStats[]
+  /** The peers' counters when the load started (traffic is counted from there). */
+  peerStatsAtLoadStart?: PeerStats[]
   peersAlive: Array<{ t: number, alive: number }>
   /** Bytes: the process RSS, the coordinator's heap, and the worker threads' heap + external memory (before any node, and loaded). */
   rss: { baseline: number, loaded: number, heapUsed: number, workersBaseline?: number, workersLoaded?: number }
   cpu: { user: number, system: number }
+  /** CPU microseconds used from the start of the load to the end of the drain. */
+  loadCpu?: { user: number, system: number }
   loopback?: { bytes: number, backgroundPerSecond: number }
 }
 
@@ -127,8 +153,9 @@ export function buildReport (raw: RawRun): SimReport {
   const loadMs = raw.loadEndedAt - raw.loadStartedAt
   // (a loop, not Math.max(...records): a spread of a million arguments overflows the stack)
   const drainEnd = records.reduce((max, r) => Math.max(max, r.finishedAt), raw.loadEndedAt)
-  const messages = raw.peerStats.reduce((s, p) => s + p.gossipPublished + p.directRequests, 0)
-  const directBytes = raw.peerStats.reduce((s, p) => s + p.directBytes, 0)
+  const loadStats = raw.peerStatsAtLoadStart === undefined ? raw.peerStats : statsSince(raw.peerStats, raw.peerStatsAtLoadStart)
+  const messages = loadStats.reduce((s, p) => s + p.gossipPublished + p.directRequests, 0)
+  const directBytes = loadStats.reduce((s, p) => s + p.directBytes, 0)
   const wallS = Math.max(0.001, (raw.endedAt - raw.startedAt) / 1000)
   const activeMs = Math.max(1, drainEnd - raw.loadStartedAt)
 
@@ -166,7 +193,9 @@ export function buildReport (raw: RawRun): SimReport {
       messagesPerTask: announced === 0 ? 0 : messages / announced,
       directBytesPerTask: announced === 0 ? 0 : directBytes / announced,
       ...(raw.loopback !== undefined && announced > 0 ? { loopbackBytesPerTask: Math.max(0, raw.loopback.bytes - raw.loopback.backgroundPerSecond * (activeMs / 1000)) / announced, backgroundBytesPerSecond: raw.loopback.backgroundPerSecond } : {}),
-      gossipRejected: raw.peerStats.reduce((s, p) => s + p.gossipRejected, 0)
+      gossipRejected: raw.peerStats.reduce((s, p) => s + p.gossipRejected, 0),
+      byType: trafficByType(loadStats),
+      ...(raw.peerStatsAtLoadStart !== undefined ? { startupByType: trafficByType(raw.peerStatsAtLoadStart) } : {})
     },
     memory: {
       rssMiB: raw.rss.loaded / 2 ** 20,
@@ -175,7 +204,12 @@ export function buildReport (raw: RawRun): SimReport {
       heapUsedMiB: raw.rss.heapUsed / 2 ** 20,
       ...(raw.rss.workersBaseline !== undefined && raw.rss.workersLoaded !== undefined ? { heapPerPeerMiB: Math.max(0, raw.rss.workersLoaded - raw.rss.workersBaseline) / 2 ** 20 / scenario.peers } : {})
     },
-    cpu: { userS: raw.cpu.user / 1e6, systemS: raw.cpu.system / 1e6, coresUsed: (raw.cpu.user + raw.cpu.system) / 1e6 / wallS },
+    cpu: {
+      userS: raw.cpu.user / 1e6,
+      systemS: raw.cpu.system / 1e6,
+      coresUsed: (raw.cpu.user + raw.cpu.system) / 1e6 / wallS,
+      ...(raw.loadCpu !== undefined ? { loadCoresUsed: (raw.loadCpu.user + raw.loadCpu.system) / 1e3 / activeMs } : {})
+    },
     peersAlive: raw.peersAlive,
     latencyCdf: {
       formation: cdf(completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])),
@@ -193,4 +227,63 @@ export function buildReport (raw: RawRun): SimReport {
       hit: hit.map(r => ({ index: r.index, status: r.status, attempts: r.attempts, killedMembers: killedIn(r), replaced: r.replaced?.length ?? 0 }))
     }
   }
+}
+
+/**
+ * Each peer's counters minus its counters at `start` (a peer restarted in between counts from
+ * zero again, so its later counters are taken whole). Pure.
+ */
+export function statsSince (end: PeerStats[], start: PeerStats[]): PeerStats[] {
+  const before = new Map(start.map(p => [p.peerId, p]))
+  return end.map(p => {
+    const b = before.get(p.peerId)
+    if (b === undefined || p.gossipPublished < b.gossipPublished || p.directRequests < b.directRequests) return p
+    return {
+      ...p,
+      tasksRun: p.tasksRun - b.tasksRun,
+      offersSent: p.offersSent - b.offersSent,
+      gossipPublished: p.gossipPublished - b.gossipPublished,
+      gossipDelivered: p.gossipDelivered - b.gossipDelivered,
+      gossipRejected: p.gossipRejected - b.gossipRejected,
+      directRequests: p.directRequests - b.directRequests,
+      directBytes: p.directBytes - b.directBytes,
+      gossipPublishedByType: subtractCounts(p.gossipPublishedByType, b.gossipPublishedByType),
+      gossipDeliveredByType: subtractCounts(p.gossipDeliveredByType, b.gossipDeliveredByType),
+      directByType: Object.fromEntries(Object.entries(p.directByType).map(([type, c]) => {
+        const was = b.directByType[type] ?? { requests: 0, bytes: 0 }
+        return [type, { requests: c.requests - was.requests, bytes: c.bytes - was.bytes }]
+      }))
+    }
+  })
+}
+
+function trafficByType (stats: PeerStats[]): TrafficByType {
+  return {
+    gossipPublished: sumCounts(stats.map(p => p.gossipPublishedByType)),
+    gossipDelivered: sumCounts(stats.map(p => p.gossipDeliveredByType)),
+    direct: sumDirect(stats.map(p => p.directByType))
+  }
+}
+
+function subtractCounts (a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]))
+}
+
+function sumCounts (list: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const counts of list) for (const [k, v] of Object.entries(counts)) if (v !== 0) out[k] = (out[k] ?? 0) + v
+  return out
+}
+
+function sumDirect (list: Array<Record<string, { requests: number, bytes: number }>>): Record<string, { requests: number, bytes: number }> {
+  const out: Record<string, { requests: number, bytes: number }> = {}
+  for (const counts of list) {
+    for (const [k, v] of Object.entries(counts)) {
+      if (v.requests === 0 && v.bytes === 0) continue
+      const o = out[k] ??= { requests: 0, bytes: 0 }
+      o.requests += v.requests
+      o.bytes += v.bytes
+    }
+  }
+  return out
 }

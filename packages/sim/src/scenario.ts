@@ -78,6 +78,10 @@ export const ScenarioSchema = z.object({
     startBatch: z.number().int().min(1).max(500).default(25),
     startPauseMs: z.number().int().nonnegative().default(100),
     heartbeatMs: z.number().int().min(100).default(300_000),
+    /** Each node's directory.swarmHeartbeatsPerSecond: the whole swarm's heartbeats a second, at most. */
+    swarmHeartbeatsPerSecond: z.number().positive().max(10_000).default(0.5),
+    /** Each node's directory.joinFloodsPerSecond: newcomers leave their card to catch-ups while more join than this a second. */
+    joinFloodsPerSecond: z.number().nonnegative().max(10_000).default(1),
     gossipD: z.number().int().min(1).max(32).default(6),
     gossipDlo: z.number().int().min(1).max(32).default(4),
     gossipDhi: z.number().int().min(1).max(64).default(12)

@@ -1,4 +1,4 @@
-import type { SimReport } from './report.js'
+import type { SimReport, TrafficByType } from './report.js'
 
 function ms (n: number): string {
   return Number.isFinite(n) ? `${Math.round(n)}` : '-'
@@ -20,9 +20,13 @@ export function renderTable (r: SimReport): string {
   row('group sizes', Object.entries(r.groupSizes).map(([size, n]) => `${size}: ${n}`).join(', ') || '-')
   row('load balance', `Gini ${r.loadBalance.gini.toFixed(3)}, busiest ${r.loadBalance.maxTasks}, mean ${r.loadBalance.meanTasks.toFixed(1)}, idle ${r.loadBalance.idleAgents}`)
   row('messages per task', r.traffic.messagesPerTask.toFixed(1))
+  const busiest = topTypes(r.traffic.byType, Math.max(1, r.tasks.announced))
+  if (busiest !== '') row('busiest message types', `${busiest} per task`)
+  const startup = r.traffic.startupByType === undefined ? '' : topTypes(r.traffic.startupByType, 1)
+  if (startup !== '') row('startup messages', startup)
   row('bytes per task', r.traffic.loopbackBytesPerTask !== undefined ? `${(r.traffic.loopbackBytesPerTask / 1024).toFixed(1)} KiB on the wire (${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages)` : `${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages`)
   row('memory', `${r.memory.rssMiB.toFixed(0)} MiB RSS, ${r.memory.perPeerMiB.toFixed(2)} MiB per peer${r.memory.heapPerPeerMiB !== undefined ? ` (${r.memory.heapPerPeerMiB.toFixed(2)} MiB of JS heap and buffers)` : ''}`)
-  row('CPU', `${r.cpu.coresUsed.toFixed(2)} cores on average (${r.cpu.userS.toFixed(1)} s user, ${r.cpu.systemS.toFixed(1)} s system)`)
+  row('CPU', `${r.cpu.coresUsed.toFixed(2)} cores on average (${r.cpu.userS.toFixed(1)} s user, ${r.cpu.systemS.toFixed(1)} s system)${r.cpu.loadCoresUsed !== undefined ? `, ${r.cpu.loadCoresUsed.toFixed(2)} under load` : ''}`)
   if (r.churn.killed > 0) row('churn', `${r.churn.killed} peers killed, ${r.churn.restarted} restarted; ${r.churn.tasksHit} tasks had a killed member: ${r.churn.hitCompleted} completed, ${r.churn.hitNotCompleted} did not; ${r.churn.memberReplacements} members replaced`)
   if (r.settle !== undefined) row('directory at start', `every node knew ${r.settle.agentsKnownMin} agents or more of ${r.scenario.peers} (mean ${r.settle.agentsKnownMean.toFixed(1)}), settled in ${(r.settle.ms / 1000).toFixed(1)} s`)
   row('time', `startup ${(r.durations.startupMs / 1000).toFixed(1)} s, load ${(r.durations.loadMs / 1000).toFixed(1)} s, drain ${(r.durations.drainMs / 1000).toFixed(1)} s`)
@@ -32,4 +36,12 @@ export function renderTable (r: SimReport): string {
     for (const [why, n] of failures.slice(0, 10)) lines.push(`    ${String(n).padStart(6)} × ${why}`)
   }
   return lines.join('\n')
+}
+
+/** The message types delivered most (gossip deliveries and direct requests), divided by `per`. */
+function topTypes (byType: TrafficByType, per: number): string {
+  const all = new Map<string, number>()
+  for (const [type, n] of Object.entries(byType.gossipDelivered)) all.set(`${type} (gossip)`, n)
+  for (const [type, c] of Object.entries(byType.direct)) all.set(type, c.requests)
+  return [...all.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([type, n]) => `${type} ${per === 1 ? n : (n / per).toFixed(1)}`).join(', ')
 }

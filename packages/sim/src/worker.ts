@@ -90,7 +90,10 @@ function stats (): PeerStats[] {
     gossipDelivered: node.gossip.stats.delivered,
     gossipRejected: Object.values(node.gossip.stats.rejected).reduce((s, n) => s + n, 0),
     directRequests: node.messenger.stats.requestsSent,
-    directBytes: node.messenger.stats.bytesSent + node.messenger.stats.bytesReceived
+    directBytes: node.messenger.stats.bytesSent + node.messenger.stats.bytesReceived,
+    gossipPublishedByType: { ...node.gossip.stats.publishedByType },
+    gossipDeliveredByType: { ...node.gossip.stats.deliveredByType },
+    directByType: Object.fromEntries(Object.entries(node.messenger.stats.sentByType).map(([type, c]) => [type, { ...c }]))
   }))
 }
 

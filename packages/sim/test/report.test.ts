@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { renderHtml } from '../src/html.js'
 import { gini } from '../src/metrics.js'
 import { planSimulation } from '../src/plan.js'
-import { buildReport } from '../src/report.js'
+import { buildReport, statsSince } from '../src/report.js'
 import { parseScenario } from '../src/scenario.js'
 import { renderTable } from '../src/table.js'
 import type { PeerStats, TaskRecord } from '../src/messages.js'
@@ -33,7 +33,7 @@ function record (index: number, fields: Partial<TaskRecord>): TaskRecord {
 }
 
 function stats (peerId: string, index: number, fields: Partial<PeerStats> = {}): PeerStats {
-  return { index, peerId, alive: true, tasksRun: 0, offersSent: 0, gossipPublished: 10, gossipDelivered: 0, gossipRejected: 1, directRequests: 5, directBytes: 1000, ...fields }
+  return { index, peerId, alive: true, tasksRun: 0, offersSent: 0, gossipPublished: 10, gossipDelivered: 0, gossipRejected: 1, directRequests: 5, directBytes: 1000, gossipPublishedByType: { AGENT_CARD: 10 }, gossipDeliveredByType: {}, directByType: { SKILL_OFFER: { requests: 5, bytes: 1000 } }, ...fields }
 }
 
 /**
@@ -152,6 +152,11 @@ describe('buildReport: accounting', () => {
     assert.equal(report.traffic.loopbackBytesPerTask, 90_000 / 9)
     assert.equal(report.traffic.backgroundBytesPerSecond, 1000)
     assert.equal(report.traffic.gossipRejected, 4)
+  })
+
+  it('sums messages by type over all peers', () => {
+    assert.deepEqual(report.traffic.byType.gossipPublished, { AGENT_CARD: 40 })
+    assert.deepEqual(report.traffic.byType.direct, { SKILL_OFFER: { requests: 20, bytes: 4000 } })
   })
 
   it('reports memory per peer above the baseline, and CPU', () => {
@@ -277,5 +282,43 @@ describe('renderTable', () => {
     assert.match(text, /group sizes\s+1: 1, 2: 1/)
     assert.match(text, /churn\s+1 peers killed, 0 restarted; 1 tasks had a killed member: 1 completed/)
     assert.match(text, /directory at start\s+every node knew 4 agents/)
+  })
+})
+
+describe('statsSince: traffic of the load alone', () => {
+  const start = [
+    stats('a', 0, { gossipPublished: 4, directRequests: 2, directBytes: 100, gossipDeliveredByType: { HEARTBEAT: 7 }, directByType: { DIRECTORY_REQUEST: { requests: 2, bytes: 100 } } }),
+    stats('b', 1)
+  ]
+  const end = [
+    stats('a', 0, { gossipPublished: 10, directRequests: 5, directBytes: 1000, gossipDeliveredByType: { HEARTBEAT: 9, TASK_ANNOUNCE: 3 }, directByType: { DIRECTORY_REQUEST: { requests: 2, bytes: 100 }, SKILL_OFFER: { requests: 3, bytes: 900 } } }),
+    // b was restarted during the load: its counters started again from zero.
+    stats('b', 1, { gossipPublished: 3, directRequests: 1 }),
+    // c started during the load.
+    stats('c', 2, { gossipPublished: 2 })
+  ]
+  const since = statsSince(end, start)
+
+  it('subtracts what each peer had counted when the load started', () => {
+    const a = since[0] as PeerStats
+    assert.equal(a.gossipPublished, 6)
+    assert.equal(a.directRequests, 3)
+    assert.equal(a.directBytes, 900)
+    assert.deepEqual(a.gossipDeliveredByType, { HEARTBEAT: 2, TASK_ANNOUNCE: 3 })
+    assert.deepEqual(a.directByType, { DIRECTORY_REQUEST: { requests: 0, bytes: 0 }, SKILL_OFFER: { requests: 3, bytes: 900 } })
+  })
+
+  it('takes a restarted or new peer\'s counters whole', () => {
+    assert.equal(since[1]?.gossipPublished, 3)
+    assert.equal(since[2]?.gossipPublished, 2)
+  })
+
+  it('sums the load\'s traffic by type, leaving out types with nothing during the load', () => {
+    const report = buildReport(rawRun({ peerStats: end, peerStatsAtLoadStart: start }))
+    // a: 3 offers during the load; b and c (taken whole): 5 each.
+    assert.deepEqual(report.traffic.byType.direct, { SKILL_OFFER: { requests: 13, bytes: 2900 } })
+    assert.deepEqual(report.traffic.byType.gossipDelivered, { HEARTBEAT: 2, TASK_ANNOUNCE: 3 })
+    // What joining and settling cost, apart.
+    assert.deepEqual(report.traffic.startupByType?.gossipDelivered, { HEARTBEAT: 7 })
   })
 })

@@ -53,7 +53,7 @@ describe('parseScenario: defaults', () => {
     assert.equal(s.seed, 1)
     assert.equal(s.durationLimitS, 600)
     assert.equal(s.transport, 'tcp')
-    assert.deepEqual(s.node, { bootstrapPeers: 3, startBatch: 25, startPauseMs: 100, heartbeatMs: 300_000, gossipD: 6, gossipDlo: 4, gossipDhi: 12 })
+    assert.deepEqual(s.node, { bootstrapPeers: 3, startBatch: 25, startPauseMs: 100, heartbeatMs: 300_000, swarmHeartbeatsPerSecond: 0.5, joinFloodsPerSecond: 1, gossipD: 6, gossipDlo: 4, gossipDhi: 12 })
   })
 
   it('treats undefined and null like an empty scenario', () => {

@@ -16,20 +16,55 @@ export interface DirectoryServiceOptions {
   selfPeerId: string
   router: GossipRouter
   logger: Logger
-  /** Re-publish the card this often when nothing changed. */
+  /** Re-publish the card at least this far apart when nothing changed. */
   heartbeatMs: number
-  /** Drop agents silent for this long. */
+  /** Drop agents silent for this long (at least: see heartbeatInterval). */
   ttlMs: number
+  /** Heartbeats per second of the whole swarm, at most (see heartbeatInterval). */
+  swarmHeartbeatsPerSecond?: number
+  /** Join cards per second of the whole swarm above which a newcomer does not flood its own (see peerJoined). */
+  joinFloodsPerSecond?: number
   /** Builds this node's current card (without seq, which the service keeps). */
   buildCard: () => Omit<AgentCardBody, 'seq'>
   emit: <K extends keyof DirectoryServiceEvents>(event: K, payload: DirectoryServiceEvents[K]) => void
 }
 
 /** How long after its first neighbour a node publishes its card (up to twice this, jittered). */
-const JOIN_PUBLISH_DELAY_MS = 1_500
+const JOIN_PUBLISH_DELAY_MS = 2_000
 
 /** Every how many heartbeats the whole card is sent again (the others carry only seq and load). */
 const FULL_CARD_EVERY = 4
+
+/** Window over which a newcomer counts the agents that started just before it (see peerJoined). */
+const RECENT_JOIN_WINDOW_MS = 10_000
+
+/**
+ * The heartbeat interval of one agent: `minMs`, or longer in a large swarm so that all `known`
+ * agents together send at most `swarmPerSecond` heartbeats a second. Every agent receives every
+ * heartbeat, so a fixed interval would cost each agent work in proportion to the swarm's size
+ * (and a simulation on one host the square of it); this keeps it constant. Pure.
+ */
+export function heartbeatInterval (known: number, minMs: number, swarmPerSecond: number): number {
+  if (!(swarmPerSecond > 0)) return minMs
+  return Math.max(minMs, Math.ceil((Math.max(1, known) / swarmPerSecond) * 1000))
+}
+
+/** How long an agent may stay silent before it is forgotten: `minMs`, and at least three of its heartbeats. Pure. */
+export function silenceLimit (intervalMs: number, minMs: number): number {
+  return Math.max(minMs, 3 * intervalMs)
+}
+
+/**
+ * Whether a newcomer should publish its card to the whole swarm: not while many agents are
+ * joining at once (more than `floodsPerSecond` started in the last window, by their cards), as
+ * when a swarm of hundreds starts together: each card would cross every mesh link, hundreds of
+ * times over. It spreads by catch-ups instead (its own request carries it to its neighbours,
+ * their answers pass it on). Pure.
+ */
+export function shouldFloodJoin (startedRecently: number, floodsPerSecond: number, windowMs = RECENT_JOIN_WINDOW_MS): boolean {
+  if (!(floodsPerSecond > 0)) return false
+  return startedRecently / (windowMs / 1000) < floodsPerSecond
+}
 
 /**
  * Publishes this agent's card on the agents topic (on join, on change, on a slow heartbeat,
@@ -42,8 +77,8 @@ export class DirectoryService {
   readonly #topic: string
   #seq = 0
   #lastCardKey = ''
-  #lastPublishedAt = 0
-  #lastPublishedSeq = -1
+  /** Sequence number of the card as the swarm last heard it (published, or left to catch-ups at join). */
+  #sharedSeq = -1
   #beats = 0
   #heartbeat?: NodeJS.Timeout
   #republish?: NodeJS.Timeout
@@ -63,7 +98,23 @@ export class DirectoryService {
     this.#started = true
     this.#opts.router.subscribe(this.#topic, 'agents', this.#onGossip)
     this.#refreshSelf()
-    this.#scheduleHeartbeat(this.#opts.heartbeatMs * (0.5 + Math.random()))
+    this.#lastBeatAt = Date.now()
+    this.#beatFactor = 0.5 + Math.random()
+    this.#scheduleHeartbeat(this.heartbeatIntervalMs() * this.#beatFactor)
+  }
+
+  /** When the last heartbeat went out (or the service started), and the jitter of the next. */
+  #lastBeatAt = 0
+  #beatFactor = 1
+
+  /** This agent's heartbeat interval now (it grows with the swarm: see heartbeatInterval). */
+  heartbeatIntervalMs (): number {
+    return heartbeatInterval(this.directory.size, this.#opts.heartbeatMs, this.#opts.swarmHeartbeatsPerSecond ?? 0)
+  }
+
+  /** How long an agent may stay silent now before it is forgotten. */
+  ttlMs (): number {
+    return silenceLimit(this.heartbeatIntervalMs(), this.#opts.ttlMs)
   }
 
   /**
@@ -75,12 +126,21 @@ export class DirectoryService {
     if (!this.#started) return
     this.#heartbeat = setTimeout(() => {
       this.#expire()
+      // The interval grows as the directory fills (a node's first beat is planned while it
+      // knows nobody): wait out the rest of the current interval before beating.
+      const due = this.#lastBeatAt + this.heartbeatIntervalMs() * this.#beatFactor
+      if (Date.now() < due - 1_000) {
+        this.#scheduleHeartbeat(due - Date.now())
+        return
+      }
       this.#beats++
+      this.#lastBeatAt = Date.now()
+      this.#beatFactor = 0.9 + Math.random() * 0.2
       const card = this.#refreshSelf()
-      if (card.seq !== this.#lastPublishedSeq || this.#beats % FULL_CARD_EVERY === 0) void this.publishCard('heartbeat')
+      if (card.seq !== this.#sharedSeq || this.#beats % FULL_CARD_EVERY === 0) void this.publishCard('heartbeat')
       else void this.#publishHeartbeat(card)
-      this.#scheduleHeartbeat(this.#opts.heartbeatMs * (0.9 + Math.random() * 0.2))
-    }, delayMs)
+      this.#scheduleHeartbeat(this.heartbeatIntervalMs() * this.#beatFactor)
+    }, Math.min(delayMs, 60_000))
     this.#heartbeat.unref()
   }
 
@@ -96,6 +156,7 @@ export class DirectoryService {
     this.#started = false
     clearTimeout(this.#heartbeat)
     clearTimeout(this.#republish)
+    clearTimeout(this.#joinTimer)
     this.#opts.router.unsubscribe(this.#topic)
   }
 
@@ -113,9 +174,14 @@ export class DirectoryService {
     return { ...card, seq: this.#seq }
   }
 
-  /** Call when skills, capacity or addresses changed: publishes the new card soon. */
+  /**
+   * Call when skills, capacity or addresses may have changed: publishes the new card soon if it
+   * differs from the one the swarm has (libp2p reports many updates of its own peer record, e.g.
+   * each protocol registered at start, that change nothing in the card).
+   */
   cardChanged (): void {
-    this.#refreshSelf()
+    const card = this.#refreshSelf()
+    if (!this.#joined || this.#joinTimer !== undefined || card.seq === this.#sharedSeq) return
     this.scheduleRepublish(50)
   }
 
@@ -132,11 +198,31 @@ export class DirectoryService {
     this.#joined = true
     // Not at once: right after the first connection gossipsub's streams and meshes are still
     // forming and a card published then reaches the first neighbour or two (measured: one card
-    // in five). A second or two later, after a mesh heartbeat, it reaches everyone.
-    this.scheduleRepublish(JOIN_PUBLISH_DELAY_MS * (1 + Math.random()))
+    // in five). A second or two later, after a mesh heartbeat (and the first catch-up, which
+    // tells how many agents are joining right now), it reaches everyone.
+    this.#joinTimer = setTimeout(() => {
+      this.#joinTimer = undefined
+      const now = Date.now()
+      // Two views of how many are joining: cards that just crossed the swarm, and agents (of
+      // those our first catch-up told us about) that started a moment ago.
+      const startedRecently = this.directory.list().filter(r => !r.self && now - r.card.startedAt < RECENT_JOIN_WINDOW_MS).length
+      const flooded = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS).length
+      const recent = Math.max(startedRecently, flooded)
+      if (shouldFloodJoin(recent, this.#opts.joinFloodsPerSecond ?? Number.POSITIVE_INFINITY)) {
+        void this.publishCard('join')
+      } else {
+        // Catch-ups carry the card from here on: that is how the swarm hears of it.
+        this.#sharedSeq = this.#refreshSelf().seq
+        this.#opts.logger.debug('join card left to catch-ups: many agents are joining', { startedRecently: recent })
+      }
+    }, JOIN_PUBLISH_DELAY_MS * (1 + Math.random()))
+    this.#joinTimer.unref()
   }
 
   #joined = false
+  #joinTimer?: NodeJS.Timeout
+  /** When recent cards arrived on the agents topic (the last RECENT_JOIN_WINDOW_MS). */
+  #cardsHeardAt: number[] = []
 
   scheduleRepublish (delayMs: number): void {
     if (!this.#started || this.#republish !== undefined) return
@@ -151,8 +237,7 @@ export class DirectoryService {
     if (!this.#started) return
     const card = this.#refreshSelf()
     try {
-      this.#lastPublishedAt = Date.now()
-      this.#lastPublishedSeq = card.seq
+      this.#sharedSeq = card.seq
       const recipients = await this.#opts.router.publish(this.#topic, createMessage('AGENT_CARD', card))
       this.#opts.logger.debug('agent card published', { reason, seq: card.seq, recipients })
     } catch (err) {
@@ -167,7 +252,7 @@ export class DirectoryService {
   }
 
   #expire (): void {
-    for (const peerId of this.directory.expire(Date.now(), this.#opts.ttlMs)) {
+    for (const peerId of this.directory.expire(Date.now(), this.ttlMs())) {
       this.#opts.logger.info('agent expired', { peerId })
       this.#opts.emit('agent:left', { peerId })
     }
@@ -198,7 +283,7 @@ export class DirectoryService {
     const now = Date.now()
     let added = 0
     for (const agent of agents) {
-      if (agent.peerId === this.#opts.selfPeerId || agent.ageMs > this.#opts.ttlMs) continue
+      if (agent.peerId === this.#opts.selfPeerId || agent.ageMs > this.ttlMs()) continue
       const result = this.directory.upsertHearsay(agent.peerId, agent.card, now - agent.ageMs)
       const record = this.directory.get(agent.peerId)
       if (record === undefined) continue
@@ -235,6 +320,8 @@ export class DirectoryService {
     const now = Date.now()
     const { message } = delivery
     if (message.type === 'AGENT_CARD') {
+      this.#cardsHeardAt.push(now)
+      if (this.#cardsHeardAt.length > 256) this.#cardsHeardAt = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS)
       this.acceptFirstHand(peerId, message.body, now)
     } else if (message.type === 'HEARTBEAT') {
       this.directory.touch(peerId, message.body.load, now)

@@ -31,6 +31,8 @@ export interface DirectStats {
   rejected: Record<string, number>
   bytesSent: number
   bytesReceived: number
+  /** Requests sent and the bytes they moved both ways, by the request's message type. */
+  sentByType: Record<string, { requests: number, bytes: number }>
 }
 
 /**
@@ -42,7 +44,7 @@ export class DirectMessenger {
   readonly #opts: DirectMessengerOptions
   readonly #log: Logger
   #handler?: DirectHandler
-  readonly stats: DirectStats = { requestsSent: 0, requestsFailed: 0, requestsHandled: 0, rejected: {}, bytesSent: 0, bytesReceived: 0 }
+  readonly stats: DirectStats = { requestsSent: 0, requestsFailed: 0, requestsHandled: 0, rejected: {}, bytesSent: 0, bytesReceived: 0, sentByType: {} }
 
   constructor (options: DirectMessengerOptions) {
     this.#opts = options
@@ -91,9 +93,13 @@ export class DirectMessenger {
       const lp = lpStream(stream, { maxDataLength: options.maxReplyBytes ?? this.#opts.maxBytes })
       const bytes = encodeMessage(message, this.#opts.maxBytes)
       this.stats.bytesSent += bytes.byteLength
+      const byType = this.stats.sentByType[message.type] ??= { requests: 0, bytes: 0 }
+      byType.requests++
+      byType.bytes += bytes.byteLength
       await lp.write(bytes, { signal })
       const reply = await lp.read({ signal })
       this.stats.bytesReceived += reply.byteLength
+      byType.bytes += reply.byteLength
       const decoded = decodeMessage(reply.subarray(), { maxBytes: options.maxReplyBytes ?? this.#opts.maxBytes, channel: this.#opts.channel })
       await stream.close({ signal }).catch(() => { stream?.abort(new Error('close failed')) })
       return decoded

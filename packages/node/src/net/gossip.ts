@@ -27,6 +27,9 @@ export interface GossipStats {
   published: number
   delivered: number
   rejected: Record<string, number>
+  /** Messages published and delivered, by message type. */
+  publishedByType: Record<string, number>
+  deliveredByType: Record<string, number>
 }
 
 /** Decides whether the signer may send this message on this topic (e.g. group members only). */
@@ -63,7 +66,7 @@ export class GossipRouter {
   readonly #decoded = new WeakMap<Message, SwarmMessage>()
   /** Peers whose outbound gossip stream did not open in time once: not waited for again. */
   readonly #gaveUpOn = new Set<string>()
-  readonly stats: GossipStats = { published: 0, delivered: 0, rejected: {} }
+  readonly stats: GossipStats = { published: 0, delivered: 0, rejected: {}, publishedByType: {}, deliveredByType: {} }
 
   constructor (pubsub: GossipSub, options: GossipRouterOptions) {
     this.#pubsub = pubsub
@@ -112,6 +115,7 @@ export class GossipRouter {
     await this.#outboundStreamsReady(topic)
     const result = await this.#pubsub.publish(topic, data)
     this.stats.published++
+    this.stats.publishedByType[message.type] = (this.stats.publishedByType[message.type] ?? 0) + 1
     return result.recipients.length
   }
 
@@ -200,6 +204,7 @@ export class GossipRouter {
       }
     }
     this.stats.delivered++
+    this.stats.deliveredByType[message.type] = (this.stats.deliveredByType[message.type] ?? 0) + 1
     for (const s of [...entry.subscribers]) {
       if (s.authorize !== undefined && !s.authorize(message, msg.from)) continue
       try {

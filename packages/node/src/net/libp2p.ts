@@ -94,6 +94,7 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
       Dlo: config.gossip.Dlo,
       Dhi: config.gossip.Dhi,
       heartbeatInterval: config.gossip.heartbeatIntervalMs,
+      idontwantMinDataSize: config.gossip.idontwantMinBytes,
       doPX: options.doPX ?? config.role === 'registry',
       maxInboundDataLength: 4 * LIMITS.maxGossipMessageBytes,
       scoreParams: {
