@@ -166,9 +166,9 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
     // Let the swarm settle: gossip streams to all subscribers open, and the connections and the
     // agent directories stopped changing: for 1 s once every node knows every agent, for 3 s when
     // some directories stay incomplete (catch-ups fill them in, seconds apart), or at most 30 s
-    // plus 100 ms per peer (80 s for 500 peers: their cards cross a busy host).
+    // plus 100 ms per peer (80 s for 500 peers: their cards cross a busy host), or node.settleLimitS.
     const settleStarted = Date.now()
-    const settleUntil = settleStarted + 30_000 + 100 * scenario.peers
+    const settleUntil = settleStarted + (scenario.node.settleLimitS !== undefined ? scenario.node.settleLimitS * 1000 : 30_000 + 100 * scenario.peers)
     let lastKey = ''
     let steadySince = 0
     let known = { min: 0, total: 0 }

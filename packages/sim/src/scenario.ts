@@ -78,6 +78,8 @@ export const ScenarioSchema = z.object({
     startBatch: z.number().int().min(1).max(500).default(25),
     startPauseMs: z.number().int().nonnegative().default(100),
     heartbeatMs: z.number().int().min(100).default(300_000),
+    /** Longest wait, after the last peer started, for the agent directories to settle (default 30 s + 100 ms per peer). */
+    settleLimitS: z.number().positive().max(3600).optional(),
     /** Each node's directory.swarmHeartbeatsPerSecond: the whole swarm's heartbeats a second, at most. */
     swarmHeartbeatsPerSecond: z.number().positive().max(10_000).default(0.5),
     /** Each node's directory.joinFloodsPerSecond: newcomers leave their card to catch-ups while more join than this a second. */
