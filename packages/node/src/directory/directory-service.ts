@@ -83,6 +83,14 @@ export class DirectoryService {
   #heartbeat?: NodeJS.Timeout
   #republish?: NodeJS.Timeout
   #started = false
+  /** When the last heartbeat went out (or the service started), and the jitter of the next. */
+  #lastBeatAt = 0
+  #beatFactor = 1
+  /** Whether the first neighbour came (see peerJoined), and the pending join publication. */
+  #joined = false
+  #joinTimer?: NodeJS.Timeout
+  /** When recent cards arrived on the agents topic (the last RECENT_JOIN_WINDOW_MS). */
+  #cardsHeardAt: number[] = []
 
   constructor (options: DirectoryServiceOptions) {
     this.#opts = options
@@ -102,10 +110,6 @@ export class DirectoryService {
     this.#beatFactor = 0.5 + Math.random()
     this.#scheduleHeartbeat(this.heartbeatIntervalMs() * this.#beatFactor)
   }
-
-  /** When the last heartbeat went out (or the service started), and the jitter of the next. */
-  #lastBeatAt = 0
-  #beatFactor = 1
 
   /** This agent's heartbeat interval now (it grows with the swarm: see heartbeatInterval). */
   heartbeatIntervalMs (): number {
@@ -219,11 +223,6 @@ export class DirectoryService {
     this.#joinTimer.unref()
   }
 
-  #joined = false
-  #joinTimer?: NodeJS.Timeout
-  /** When recent cards arrived on the agents topic (the last RECENT_JOIN_WINDOW_MS). */
-  #cardsHeardAt: number[] = []
-
   scheduleRepublish (delayMs: number): void {
     if (!this.#started || this.#republish !== undefined) return
     this.#republish = setTimeout(() => {
@@ -281,9 +280,10 @@ export class DirectoryService {
   /** Merges cards another peer passed on (see snapshot). */
   mergeHearsay (agents: Array<{ peerId: string, card: AgentCardBody, ageMs: number }>): number {
     const now = Date.now()
+    const ttlMs = this.ttlMs()
     let added = 0
     for (const agent of agents) {
-      if (agent.peerId === this.#opts.selfPeerId || agent.ageMs > this.ttlMs()) continue
+      if (agent.peerId === this.#opts.selfPeerId || agent.ageMs > ttlMs) continue
       const result = this.directory.upsertHearsay(agent.peerId, agent.card, now - agent.ageMs)
       const record = this.directory.get(agent.peerId)
       if (record === undefined) continue

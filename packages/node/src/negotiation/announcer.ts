@@ -937,16 +937,13 @@ export class Announcer {
           }
           // While the backup was being invited, the task may have ended, or the member may have
           // delivered its part after all: then the backup is not needed.
-          if ((session.state.status !== 'RUNNING' && session.state.status !== 'ASSIGNED') || session.state.results[skill]?.[peerId] !== undefined ||
-            !session.state.members.some(m => m.peerId === peerId && m.skills.includes(skill))) {
+          const stillNeeded = (session.state.status === 'RUNNING' || session.state.status === 'ASSIGNED') && session.state.results[skill]?.[peerId] === undefined &&
+            session.state.members.some(m => m.peerId === peerId && m.skills.includes(skill))
+          if (!stillNeeded || !this.#apply(session, { type: 'member-replaced', at: Date.now(), skill, from: peerId, to: next })) {
             this.#fireAndForget(next, createMessage('TASK_CANCEL', { taskId, reason: 'the member delivered; the backup is not needed' }))
             this.#o.audit(taskId, 'replacement-dropped', { skill, from: peerId, to: next })
             replaced = true
             break
-          }
-          if (!this.#apply(session, { type: 'member-replaced', at: Date.now(), skill, from: peerId, to: next })) {
-            this.#fireAndForget(next, createMessage('TASK_CANCEL', { taskId, reason: 'the backup is not needed' }))
-            return
           }
           this.#o.groups?.membersChanged(groupId, session.state.members)
           this.#o.audit(taskId, 'member-replaced', { skill, from: peerId, to: next, reason })
