@@ -126,6 +126,17 @@ interface Session {
  */
 const MAX_DIRECT_ROUNDS = 3
 
+/**
+ * Offers per required slot that a widened (topic) round asks for, as a multiple of offerCap:
+ * enough to reach agents beyond the ones asked directly, bounded so that a widened task costs
+ * the announcer tens of offers (each a stream, often a new connection), not one per capable
+ * agent of the swarm.
+ */
+const WIDENED_OFFER_CAP_FACTOR = 4
+
+/** How long past its bid window a direct announcement waits for the agent's answer. */
+const DIRECT_ANSWER_SLACK_MS = 2_000
+
 function requiredOf (spec: TaskSpec): RequiredSkill[] {
   return spec.skills.map(s => ({ name: s.name, minLevel: s.minLevel, count: s.count }))
 }
@@ -291,7 +302,10 @@ export class Announcer {
       clearTimeout(session.roundTimer)
       session.timers.delete(session.roundTimer)
     }
-    session.roundTimer = this.#timer(session, ms, () => { this.#closeBidding(session, false, attempt) })
+    // The decision waits for the I/O already queued: after the event loop was stuck (a long
+    // GC pause on a busy host), expired timers run before the sockets are read, and the offers
+    // that arrived in time would be missed, turning one stall into a round of failed tasks.
+    session.roundTimer = this.#timer(session, ms, () => { setImmediate(() => { this.#closeBidding(session, false, attempt) }) })
   }
 
   #emit (event: TaskLifecycleEvent): void {
@@ -604,7 +618,9 @@ export class Announcer {
     try {
       const peer = peerIdFromString(peerId)
       await this.#o.messenger.learnAddrs(peer, this.#o.addrsOf?.(peerId) ?? [])
-      const reply = await this.#o.messenger.request(peer, message, { timeoutMs: Math.max(500, message.body.bidWindowMs) })
+      // The round timer decides when to stop waiting; this timeout only bounds a dead peer, and
+      // leaves room for a stall of either side (a late offer is told that bidding closed).
+      const reply = await this.#o.messenger.request(peer, message, { timeoutMs: message.body.bidWindowMs + DIRECT_ANSWER_SLACK_MS })
       if (reply.type === 'SKILL_OFFER') {
         const answer = this.#onOffer(reply, peer)
         // The offer came too late: tell the agent, or it would hold its reservation for the lease.
@@ -689,12 +705,16 @@ export class Announcer {
       (session.excluded.size > 0 && selectGroup(session.body.skills, candidates, { maxGroupSize: session.body.maxGroupSize, backupsPerSkill: 0 }).ok)
   }
 
-  /** Second round of the same attempt: the announcement on every skill topic, with no offer cap. */
+  /**
+   * Last round of the same attempt: the announcement on every skill topic. The offer cap grows
+   * WIDENED_OFFER_CAP_FACTOR times (agents asked directly before do not offer twice), or stays 0
+   * when this node caps nothing.
+   */
   async #widen (session: Session): Promise<void> {
     if (session.gossiped) return
     session.gossiped = true
     const attempt = session.state.attempt
-    const body = { ...session.body, offerCap: 0 }
+    const body = { ...session.body, offerCap: session.body.offerCap * WIDENED_OFFER_CAP_FACTOR }
     session.body = body
     const topicNames = [...new Set(body.skills.map(s => s.name))].map(n => topics.skill(this.#o.network, n))
     this.#o.audit(body.taskId, 'announce-widened', { attempt, topics: topicNames, offers: session.offers.size })

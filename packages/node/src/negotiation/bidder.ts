@@ -155,9 +155,14 @@ export class Bidder {
   hear (body: TaskAnnounceBody, announcer: PeerId): void {
     if (this.#stopped) return
     const key = `${body.taskId}#${body.attempt}`
-    // A widened round repeats an announcement we may have answered directly already.
-    if (this.#seen.has(key) && (body.offerCap > 0 || this.#offered.has(body.taskId) || this.#waiting.has(body.taskId) || this.#assigned.has(body.taskId))) return
+    // The same copy again (both skill topics, or direct and topic): once is enough. A widened
+    // round repeats the announcement with another offer cap: heard again unless we already hold
+    // something for the task (e.g. we declined the direct copy for lack of capacity).
+    const copy = `${key}#${body.offerCap}`
+    if (this.#seen.has(copy)) return
+    if (this.#seen.has(key) && (this.#offered.has(body.taskId) || this.#waiting.has(body.taskId) || this.#assigned.has(body.taskId))) return
     this.#remember(key)
+    this.#remember(copy)
     this.stats.announcementsHeard++
     const covered = this.#covered(body)
     if (covered.length === 0) return
