@@ -135,6 +135,8 @@ function toAgentView (record: AgentRecord): AgentView {
 const DIRECTORY_CATCH_UP_MS = [5_000, 10_000, 30_000, 75_000, 300_000]
 /** Delay of the next catch-up after one that added agents. */
 const DIRECTORY_LEARNING_CATCH_UP_MS = 3_000
+/** How long an announcement waits for a catch-up when the directory knows nobody for a skill. */
+const ON_DEMAND_CATCH_UP_TIMEOUT_MS = 3_000
 
 export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly config: NodeConfig
@@ -397,9 +399,22 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   /**
    * Makes sure that an announcement for each required skill reaches at least one agent that can
    * do it: this node, a connected subscriber of the skill's topic, or an agent from the
-   * directory that we dial now.
+   * directory that we dial now. A directory that knows nobody for a skill (this node joined
+   * moments ago, or its catch-ups failed on a busy swarm) first asks two neighbours for what
+   * they know.
    */
   async #ensureReachable (required: RequiredSkill[]): Promise<void> {
+    const unknown = (req: RequiredSkill): boolean => this.gossip.subscribers(topics.skill(this.config.network, req.name)).length === 0 &&
+      !this.directory.directory.find({ skill: req.name, minLevel: req.minLevel }).some(a => !a.self && a.skill.hasHandler)
+    if (required.some(unknown)) {
+      const neighbours = this.libp2p.getPeers()
+      for (let i = 0; i < Math.min(2, neighbours.length); i++) {
+        const j = i + Math.floor(Math.random() * (neighbours.length - i))
+        ;[neighbours[i], neighbours[j]] = [neighbours[j] as PeerId, neighbours[i] as PeerId]
+      }
+      neighbours.length = Math.min(2, neighbours.length)
+      await Promise.all(neighbours.map(async peer => { await this.#syncDirectory(peer, 0, ON_DEMAND_CATCH_UP_TIMEOUT_MS) }))
+    }
     const missing: string[] = []
     for (const req of required) {
       const topic = topics.skill(this.config.network, req.name)
@@ -770,12 +785,12 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     this.#catchUpTimer.unref()
   }
 
-  async #syncDirectory (peer: PeerId, delayMs: number): Promise<void> {
+  async #syncDirectory (peer: PeerId, delayMs: number, timeoutMs = 10_000): Promise<void> {
     if (delayMs > 0) await new Promise(resolve => setTimeout(resolve, delayMs).unref())
     if (!this.#running) return
     try {
       // Name the agents already known: the answer holds only the others.
-      const reply = await this.messenger.request(peer, createMessage('DIRECTORY_REQUEST', { limit: 500, have: this.directory.knownTags().slice(0, 4000), card: this.directory.currentCard() }), { timeoutMs: 10_000 })
+      const reply = await this.messenger.request(peer, createMessage('DIRECTORY_REQUEST', { limit: 500, have: this.directory.knownTags().slice(0, 4000), card: this.directory.currentCard() }), { timeoutMs })
       if (reply.type === 'DIRECTORY_RESPONSE') {
         const added = this.directory.mergeHearsay(reply.body.agents)
         this.log.debug('directory synced', { from: peer.toString(), agents: reply.body.agents.length, added })
