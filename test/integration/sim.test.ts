@@ -77,6 +77,7 @@ describe('sim: 30 real peers, exact accounting', { timeout: 120_000 }, () => {
     assert.equal(report.machine.workers, 2)
     assert.ok(report.peersAlive.length >= 2)
     assert.ok(report.peersAlive.every(p => p.alive === 30), JSON.stringify(report.peersAlive))
+    assert.ok(report.health.length >= 1 && report.health.every(h => h.connections >= 29 && h.eventLoopLagMs >= 0), JSON.stringify(report.health))
     assert.equal(report.churn.killed, 0)
     assert.equal(report.churn.tasksHit, 0)
     assert.ok(report.settle !== undefined && report.settle.agentsKnownMin > 1, JSON.stringify(report.settle))
@@ -85,9 +86,9 @@ describe('sim: 30 real peers, exact accounting', { timeout: 120_000 }, () => {
     assert.ok(report.cpu.userS > 0)
   })
 
-  it('renders the report as HTML with the four plots, and as JSON', () => {
+  it('renders the report as HTML with the six plots, and as JSON', () => {
     const html = renderHtml(report)
-    assert.equal(html.match(/<svg[\s>]/g)?.length, 4)
+    assert.equal(html.match(/<svg[\s>]/g)?.length, 6)
     assert.ok(html.includes(`${report.tasks.announced} announced: ${report.tasks.completed} completed`))
     assert.ok(html.includes('0 lost'))
     assert.doesNotMatch(html, /\b(src|href)\s*=\s*["']?(https?:)?\/\//i)

@@ -89,6 +89,8 @@ ${lineChart('Latency CDF', 'milliseconds', 'fraction of tasks', [
 ${lineChart('Throughput', 'seconds since the load started', 'tasks completed per second', [{ points: r.throughput.perSecond.map(p => ({ x: p.t / 1000, y: p.count })), color: '#2ca02c', label: 'completed / s' }], { bars: true })}
 ${lineChart('Tasks per agent', 'agents, busiest first', 'tasks worked on', [{ points: perAgent, color: '#9467bd', label: `Gini ${fmt(r.loadBalance.gini, 3)}` }], { bars: true })}
 ${lineChart('Peers alive', 'seconds since the load started', 'peers', [{ points: r.peersAlive.flatMap((p, i, a) => i === 0 ? [{ x: p.t / 1000, y: p.alive }] : [{ x: p.t / 1000, y: (a[i - 1] as { alive: number }).alive }, { x: p.t / 1000, y: p.alive }]), color: '#ff7f0e', label: 'alive' }], { yMax: Math.max(1, r.scenario.peers) })}
+${lineChart('Connections', 'seconds since the load started', 'open connections, all peers', [{ points: r.health.map(h => ({ x: h.t / 1000, y: h.connections })), color: '#17becf', label: 'connections' }])}
+${lineChart('Event-loop lag', 'seconds since the load started', 'ms (longest stall of any worker, each second)', [{ points: r.health.map(h => ({ x: h.t / 1000, y: h.eventLoopLagMs })), color: '#8c564b', label: 'lag' }])}
 </div>
 <h2>Scenario</h2><pre>${esc(JSON.stringify(r.scenario, null, 2))}</pre>
 </body></html>

@@ -2,7 +2,7 @@ export { ScenarioSchema, parseScenario, loadScenario, readScenario, presetNames,
 export type { Scenario, ScenarioInput } from './scenario.js'
 export { planSimulation } from './plan.js'
 export type { SimulationPlan, PeerPlan, TaskPlan, ChaosEvent } from './plan.js'
-export { runSimulation, peerConfig } from './coordinator.js'
+export { runSimulation, peerConfig, defaultWorkers } from './coordinator.js'
 export type { SimProgress, RunOptions } from './coordinator.js'
 export { buildReport } from './report.js'
 export type { SimReport } from './report.js'

@@ -62,6 +62,8 @@ export interface SimReport {
   /** Over the whole run, and over the load (announcements and draining) alone. */
   cpu: { userS: number, systemS: number, coresUsed: number, loadCoresUsed?: number }
   peersAlive: Array<{ t: number, alive: number }>
+  /** Sampled each second while tasks ran: connections of all peers, the longest any worker thread's event loop was stuck in that second. */
+  health: Array<{ t: number, connections: number, eventLoopLagMs: number }>
   latencyCdf: { formation: Array<{ x: number, y: number }>, completion: Array<{ x: number, y: number }> }
   failures: Record<string, number>
   /** How far the agent directories got before the load started (agents known per node). */
@@ -104,6 +106,7 @@ export interface RawRun {
   /** The peers' counters when the load started (traffic is counted from there). */
   peerStatsAtLoadStart?: PeerStats[]
   peersAlive: Array<{ t: number, alive: number }>
+  health?: SimReport['health']
   /** Bytes: the process RSS, the coordinator's heap, and the worker threads' heap + external memory (before any node, and loaded). */
   rss: { baseline: number, loaded: number, heapUsed: number, workersBaseline?: number, workersLoaded?: number }
   cpu: { user: number, system: number }
@@ -211,6 +214,7 @@ export function buildReport (raw: RawRun): SimReport {
       ...(raw.loadCpu !== undefined ? { loadCoresUsed: (raw.loadCpu.user + raw.loadCpu.system) / 1e3 / activeMs } : {})
     },
     peersAlive: raw.peersAlive,
+    health: raw.health ?? [],
     latencyCdf: {
       formation: cdf(completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])),
       completion: cdf(completed.flatMap(r => r.totalMs === undefined ? [] : [r.totalMs]))

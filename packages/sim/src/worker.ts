@@ -13,6 +13,14 @@ const port = parentPort
 const nodes = new Map<number, SwarmNode>()
 const dead = new Set<number>()
 const tasksRun = new Map<number, number>()
+/** The longest delay of a 100 ms timer since the last health report: how long the thread's event loop was stuck. */
+let worstLagMs = 0
+let lagTick = performance.now()
+setInterval(() => {
+  const now = performance.now()
+  worstLagMs = Math.max(worstLagMs, now - lagTick - 100)
+  lagTick = now
+}, 100).unref()
 
 function send (event: WorkerEvent): void {
   port.postMessage(event)
@@ -151,7 +159,9 @@ async function handle (command: WorkerCommand): Promise<void> {
         agentsKnownMin = Math.min(agentsKnownMin, node.directory.directory.size)
         agentsKnownTotal += node.directory.directory.size
       }
-      send({ type: 'health', connections, pendingStreams, agentsKnownMin: Number.isFinite(agentsKnownMin) ? agentsKnownMin : 0, agentsKnownTotal })
+      const eventLoopLagMs = Math.max(0, worstLagMs, performance.now() - lagTick - 100)
+      worstLagMs = 0
+      send({ type: 'health', connections, pendingStreams, agentsKnownMin: Number.isFinite(agentsKnownMin) ? agentsKnownMin : 0, agentsKnownTotal, eventLoopLagMs })
       break
     }
     case 'stop':

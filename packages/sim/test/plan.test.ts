@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { defaultWorkers } from '../src/coordinator.js'
 import { planSimulation } from '../src/plan.js'
 import { parseScenario } from '../src/scenario.js'
 import type { ScenarioInput } from '../src/scenario.js'
@@ -175,5 +176,23 @@ describe('planSimulation: partition', () => {
 
   it('plans no chaos without churn or partition', () => {
     assert.deepEqual(plan({ peers: 20 }).chaos, [])
+  })
+})
+
+describe('defaultWorkers', () => {
+  it('starts one thread per core for small swarms', () => {
+    assert.equal(defaultWorkers(100, 2), 2)
+    assert.equal(defaultWorkers(30, 8), 8)
+  })
+
+  it('keeps at most 125 peers per thread in large swarms', () => {
+    assert.equal(defaultWorkers(250, 2), 2)
+    assert.equal(defaultWorkers(251, 2), 3)
+    assert.equal(defaultWorkers(500, 2), 4)
+    assert.equal(defaultWorkers(1000, 2), 8)
+  })
+
+  it('never answers less than one', () => {
+    assert.equal(defaultWorkers(1, 0), 1)
   })
 })

@@ -63,6 +63,7 @@ function rawRun (overrides: Partial<RawRun> = {}): RawRun {
     announcedIndices: new Set([0, 1, 2, 3, 4, 5, 6, 7, 8]),
     peerStats: [stats(A, 0), stats(B, 1), stats(C, 2), stats(D, 3)],
     peersAlive: [{ t: 0, alive: 4 }, { t: 1050, alive: 3 }, { t: 8000, alive: 3 }],
+    health: [{ t: 0, connections: 12, eventLoopLagMs: 3 }, { t: 1000, connections: 10, eventLoopLagMs: 420 }],
     rss: { baseline: 100 * 2 ** 20, loaded: 140 * 2 ** 20, heapUsed: 50 * 2 ** 20, workersBaseline: 20 * 2 ** 20, workersLoaded: 52 * 2 ** 20 },
     cpu: { user: 3_000_000, system: 1_000_000 },
     loopback: { bytes: 90_000 + 1000 * 8, backgroundPerSecond: 1000 },
@@ -199,6 +200,7 @@ describe('buildReport: accounting', () => {
     assert.equal(report.startedAt, new Date(T0).toISOString())
     assert.deepEqual(report.settle, { ms: 1234, agentsKnownMin: 4, agentsKnownMean: 4 })
     assert.equal(report.peersAlive.length, 3)
+    assert.deepEqual(report.health.map(h => h.eventLoopLagMs), [3, 420])
   })
 
   it('survives a run without tasks', () => {
@@ -239,10 +241,10 @@ describe('renderHtml', () => {
     assert.doesNotMatch(html, /@import|url\(/i)
   })
 
-  it('has the four plots as inline SVG', () => {
-    assert.equal(html.match(/<svg[\s>]/g)?.length, 4)
-    assert.equal(html.match(/<\/svg>/g)?.length, 4)
-    for (const title of ['Latency CDF', 'Throughput', 'Tasks per agent', 'Peers alive']) assert.ok(html.includes(title), title)
+  it('has the six plots as inline SVG', () => {
+    assert.equal(html.match(/<svg[\s>]/g)?.length, 6)
+    assert.equal(html.match(/<\/svg>/g)?.length, 6)
+    for (const title of ['Latency CDF', 'Throughput', 'Tasks per agent', 'Peers alive', 'Connections', 'Event-loop lag']) assert.ok(html.includes(title), title)
   })
 
   it('shows the key figures', () => {
