@@ -60,7 +60,7 @@ export type WorkerEvent =
   | { type: 'blocked', peers: number[] }
   /** memory: the worker thread's own V8 heap and external (Buffer) memory, in bytes. */
   | { type: 'stats', peers: PeerStats[], memory: { heapUsed: number, external: number } }
-    /** eventLoopLagMs: the longest the worker thread's event loop was stuck since its last health report. */
+  /** eventLoopLagMs: the longest the worker thread's event loop was stuck since its last health report. */
   | { type: 'health', connections: number, pendingStreams: number, agentsKnownMin: number, agentsKnownTotal: number, eventLoopLagMs: number }
   | { type: 'stopped' }
   | { type: 'error', error: string }

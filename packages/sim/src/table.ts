@@ -4,6 +4,9 @@ function ms (n: number): string {
   return Number.isFinite(n) ? `${Math.round(n)}` : '-'
 }
 
+/** A stall of the event loop that the table counts: about a bid window. */
+const STALL_MS = 250
+
 /** The report as text for a terminal. */
 export function renderTable (r: SimReport): string {
   const lines: string[] = []
@@ -27,6 +30,10 @@ export function renderTable (r: SimReport): string {
   row('bytes per task', r.traffic.loopbackBytesPerTask !== undefined ? `${(r.traffic.loopbackBytesPerTask / 1024).toFixed(1)} KiB on the wire (${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages)` : `${(r.traffic.directBytesPerTask / 1024).toFixed(1)} KiB in direct messages`)
   row('memory', `${r.memory.rssMiB.toFixed(0)} MiB RSS, ${r.memory.perPeerMiB.toFixed(2)} MiB per peer${r.memory.heapPerPeerMiB !== undefined ? ` (${r.memory.heapPerPeerMiB.toFixed(2)} MiB of JS heap and buffers)` : ''}`)
   row('CPU', `${r.cpu.coresUsed.toFixed(2)} cores on average (${r.cpu.userS.toFixed(1)} s user, ${r.cpu.systemS.toFixed(1)} s system)${r.cpu.loadCoresUsed !== undefined ? `, ${r.cpu.loadCoresUsed.toFixed(2)} under load` : ''}`)
+  if (r.health.length > 0) {
+    const stalls = r.health.filter(h => h.eventLoopLagMs >= STALL_MS).length
+    row('event-loop stalls', `longest ${ms(Math.max(...r.health.map(h => h.eventLoopLagMs)))} ms; ${stalls} of ${r.health.length} seconds had one of ${STALL_MS} ms or more; connections ${r.health[0]?.connections ?? 0} → ${r.health.at(-1)?.connections ?? 0}`)
+  }
   if (r.churn.killed > 0) row('churn', `${r.churn.killed} peers killed, ${r.churn.restarted} restarted; ${r.churn.tasksHit} tasks had a killed member: ${r.churn.hitCompleted} completed, ${r.churn.hitNotCompleted} did not; ${r.churn.memberReplacements} members replaced`)
   if (r.settle !== undefined) row('directory at start', `every node knew ${r.settle.agentsKnownMin} agents or more of ${r.scenario.peers} (mean ${r.settle.agentsKnownMean.toFixed(1)}), settled in ${(r.settle.ms / 1000).toFixed(1)} s`)
   row('time', `startup ${(r.durations.startupMs / 1000).toFixed(1)} s, load ${(r.durations.loadMs / 1000).toFixed(1)} s, drain ${(r.durations.drainMs / 1000).toFixed(1)} s`)

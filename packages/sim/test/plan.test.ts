@@ -185,11 +185,12 @@ describe('defaultWorkers', () => {
     assert.equal(defaultWorkers(30, 8), 8)
   })
 
-  it('keeps at most 125 peers per thread in large swarms', () => {
+  it('keeps at most 125 peers per thread in large swarms, up to two threads per core', () => {
     assert.equal(defaultWorkers(250, 2), 2)
     assert.equal(defaultWorkers(251, 2), 3)
     assert.equal(defaultWorkers(500, 2), 4)
-    assert.equal(defaultWorkers(1000, 2), 8)
+    assert.equal(defaultWorkers(1000, 2), 4)
+    assert.equal(defaultWorkers(1000, 8), 8)
   })
 
   it('never answers less than one', () => {

@@ -285,6 +285,10 @@ describe('renderTable', () => {
     assert.match(text, /churn\s+1 peers killed, 0 restarted; 1 tasks had a killed member: 1 completed/)
     assert.match(text, /directory at start\s+every node knew 4 agents/)
   })
+
+  it('shows the event-loop stalls and the connections over the load', () => {
+    assert.match(text, /event-loop stalls\s+longest 420 ms; 1 of 2 seconds had one of 250 ms or more; connections 12 → 10/)
+  })
 })
 
 describe('statsSince: traffic of the load alone', () => {

@@ -134,6 +134,13 @@ const MAX_DIRECT_ROUNDS = 3
  */
 const WIDENED_OFFER_CAP_FACTOR = 4
 
+/**
+ * Connections below which an announcer keeps one place of each direct round for an agent it
+ * may not be connected to (see chooseDirectTargets): that spreads work and connections over
+ * the swarm; above it, connected agents come first.
+ */
+const EXPLORE_BELOW_CONNECTIONS = 32
+
 /** How long past its bid window a direct announcement waits for the agent's answer. */
 const DIRECT_ANSWER_SLACK_MS = 2_000
 
@@ -570,6 +577,7 @@ export class Announcer {
     const capable = this.#o.capablePeers
     const self = this.#o.self.toString()
     const connected = this.#o.connectedPeers?.() ?? new Set<string>()
+    const explore = connected.size < EXPLORE_BELOW_CONNECTIONS
     for (const req of body.skills) {
       if (more !== undefined && !more.skills.has(req.name)) continue
       if (body.offerCap <= 0 || capable === undefined) {
@@ -586,7 +594,7 @@ export class Announcer {
         continue
       }
       const candidates = known.filter(p => !targets.has(p)).map(peer => ({ peer, connected: connected.has(peer) }))
-      for (const peer of chooseDirectTargets(body.taskId, body.attempt, candidates, want)) targets.add(peer)
+      for (const peer of chooseDirectTargets(body.taskId, body.attempt, candidates, want, explore)) targets.add(peer)
     }
     return { targets, gossipSkills: [...gossipSkills] }
   }

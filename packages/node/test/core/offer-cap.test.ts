@@ -55,6 +55,18 @@ describe('chooseDirectTargets', () => {
     assert.ok(connected.has(chosen[0]!) && connected.has(chosen[1]!))
   })
 
+  it('without explore, gives every place it can to connected agents', () => {
+    const connected = new Set(['peer-07', 'peer-21', 'peer-33', 'peer-38'])
+    const chosen = chooseDirectTargets('t', 2, candidates(connected), 3, false)
+    assert.equal(chosen.length, 3)
+    assert.ok(chosen.every(p => connected.has(p)), chosen.join())
+    // Too few connected: the ranking fills the rest.
+    const two = new Set(['peer-07', 'peer-21'])
+    const filled = chooseDirectTargets('t', 2, candidates(two), 3, false)
+    assert.deepEqual(filled.slice(0, 2).sort(), ['peer-07', 'peer-21'])
+    assert.ok(!two.has(filled[2]!))
+  })
+
   it('never asks more than there are, nor twice the same agent', () => {
     const few = [{ peer: 'a', connected: true }, { peer: 'b', connected: false }]
     assert.deepEqual(new Set(chooseDirectTargets('t', 1, few, 5)), new Set(['a', 'b']))
