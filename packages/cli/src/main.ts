@@ -261,6 +261,12 @@ Exit code 0 when every announced task ended in a final state, 1 when some were l
 
 /** Runs the CLI with `argv` (as process.argv) and exits with the command's exit code. */
 export async function main (argv: string[], out: Output = consoleOutput()): Promise<never> {
+  // A reader that stops early (`swarm-node sim --help | head`) closes stdout: stop quietly, as
+  // other command-line tools do, instead of crashing on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
   const code = await runCli(argv, out)
   // Let stdout drain before exiting.
   process.exitCode = code
