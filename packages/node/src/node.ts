@@ -127,10 +127,6 @@ function toAgentView (record: AgentRecord): AgentView {
   }
 }
 
-/**
- * One agent of the swarm: a libp2p node with an identity, an agent directory and a control
- * API. Create it with `createSwarmNode`.
- */
 /** Delays between directory catch-ups (see #scheduleDirectoryCatchUp). */
 const DIRECTORY_CATCH_UP_MS = [5_000, 10_000, 30_000, 75_000, 300_000]
 /** Delay of the next catch-up after one that added agents. */
@@ -138,6 +134,18 @@ const DIRECTORY_LEARNING_CATCH_UP_MS = 3_000
 /** How long an announcement waits for a catch-up when the directory knows nobody for a skill. */
 const ON_DEMAND_CATCH_UP_TIMEOUT_MS = 3_000
 
+/** Up to `n` distinct items of `items`, chosen at random. */
+function pickAtRandom<T> (items: readonly T[], n: number): T[] {
+  const pool = [...items]
+  const picked: T[] = []
+  while (picked.length < n && pool.length > 0) picked.push(pool.splice(Math.floor(Math.random() * pool.length), 1)[0] as T)
+  return picked
+}
+
+/**
+ * One agent of the swarm: a libp2p node with an identity, an agent directory and a control
+ * API. Create it with `createSwarmNode`.
+ */
 export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly config: NodeConfig
   /** Display name: from the config, or <hostname>-<end of the peer id>. */
@@ -407,13 +415,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     const unknown = (req: RequiredSkill): boolean => this.gossip.subscribers(topics.skill(this.config.network, req.name)).length === 0 &&
       !this.directory.directory.find({ skill: req.name, minLevel: req.minLevel }).some(a => !a.self && a.skill.hasHandler)
     if (required.some(unknown)) {
-      const neighbours = this.libp2p.getPeers()
-      for (let i = 0; i < Math.min(2, neighbours.length); i++) {
-        const j = i + Math.floor(Math.random() * (neighbours.length - i))
-        ;[neighbours[i], neighbours[j]] = [neighbours[j] as PeerId, neighbours[i] as PeerId]
-      }
-      neighbours.length = Math.min(2, neighbours.length)
-      await Promise.all(neighbours.map(async peer => { await this.#syncDirectory(peer, 0, ON_DEMAND_CATCH_UP_TIMEOUT_MS) }))
+      await Promise.all(pickAtRandom(this.libp2p.getPeers(), 2).map(async peer => { await this.#syncDirectory(peer, 0, ON_DEMAND_CATCH_UP_TIMEOUT_MS) }))
     }
     const missing: string[] = []
     for (const req of required) {
@@ -777,8 +779,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
     const delay = delayMs ?? DIRECTORY_CATCH_UP_MS[Math.min(round, DIRECTORY_CATCH_UP_MS.length - 1)] ?? 300_000
     this.#catchUpTimer = setTimeout(() => {
       if (!this.#running) return
-      const peers = this.libp2p.getPeers()
-      const peer = peers[Math.floor(Math.random() * peers.length)]
+      const [peer] = pickAtRandom(this.libp2p.getPeers(), 1)
       this.#scheduleDirectoryCatchUp(round + 1)
       if (peer !== undefined) void this.#syncDirectory(peer, 0)
     }, delay * (0.8 + Math.random() * 0.4))

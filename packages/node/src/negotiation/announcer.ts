@@ -321,11 +321,11 @@ export class Announcer {
     this.#o.emit(event)
   }
 
-  /** Applies an event to the task's state machine, persists, audits and reacts to final states. */
   /**
-   * Applies an event to a task's state machine. An event the machine refuses (a race between a
-   * network event and a decision taken across an await) is logged and changes nothing: one
-   * task's bookkeeping must never bring the node down. Returns whether it was applied.
+   * Applies an event to a task's state machine, persists, audits and reacts to final states. An
+   * event the machine refuses (a race between a network event and a decision taken across an
+   * await) is logged and changes nothing: one task's bookkeeping must never bring the node down.
+   * Returns whether it was applied.
    */
   #apply (session: Session, event: TaskEvent): boolean {
     const before = session.state
@@ -550,14 +550,7 @@ export class Announcer {
     session.gossiped = topicNames.length > 0
     for (const peerId of targets) void this.#announceTo(session, peerId, message)
     // On a topic every capable agent that hears it may offer: the directory knew too few of them.
-    const open = createMessage('TASK_ANNOUNCE', { ...body, offerCap: 0 })
-    await Promise.all(topicNames.map(async topic => {
-      try {
-        await this.#o.gossip.publish(topic, open)
-      } catch (err) {
-        this.#log.warn('announcement not published', { taskId: body.taskId, topic, err })
-      }
-    }))
+    await this.#publishOnTopics(topicNames, createMessage('TASK_ANNOUNCE', { ...body, offerCap: 0 }))
     // The bid window opens when the announcement is on its way, not before: a slow publish
     // must not eat the bidders' time. (Formation latency still counts from announcedAt.)
     if (session.state.status === 'ANNOUNCED' && session.state.attempt === body.attempt) {
@@ -618,6 +611,17 @@ export class Announcer {
     for (const peerId of targets) void this.#announceTo(session, peerId, message)
     this.#roundTimer(session, session.body.bidWindowMs, attempt)
     return true
+  }
+
+  /** Publishes an announcement on skill topics; a topic that fails is logged, not fatal. */
+  async #publishOnTopics (topicNames: string[], message: MessageOf<'TASK_ANNOUNCE'>): Promise<void> {
+    await Promise.all(topicNames.map(async topic => {
+      try {
+        await this.#o.gossip.publish(topic, message)
+      } catch (err) {
+        this.#log.warn('announcement not published', { taskId: message.body.taskId, topic, err })
+      }
+    }))
   }
 
   /** Sends the announcement to one agent; its answer is its offer (or why it declines). */
@@ -726,13 +730,7 @@ export class Announcer {
     session.body = body
     const topicNames = [...new Set(body.skills.map(s => s.name))].map(n => topics.skill(this.#o.network, n))
     this.#o.audit(body.taskId, 'announce-widened', { attempt, topics: topicNames, offers: session.offers.size })
-    await Promise.all(topicNames.map(async topic => {
-      try {
-        await this.#o.gossip.publish(topic, createMessage('TASK_ANNOUNCE', body))
-      } catch (err) {
-        this.#log.warn('announcement not published', { taskId: body.taskId, topic, err })
-      }
-    }))
+    await this.#publishOnTopics(topicNames, createMessage('TASK_ANNOUNCE', body))
     if (session.state.status === 'ANNOUNCED' && session.state.attempt === attempt) {
       this.#roundTimer(session, body.bidWindowMs, attempt)
     }
@@ -748,8 +746,8 @@ export class Announcer {
     const { taskId } = session.state
     if (!session.gossiped && !this.#selectable(session)) {
       // Only a few agents were asked and no group can come of their offers: ask the next few
-      // the directory knows, or, with nobody left (or after MAX_DIRECT_ROUNDS), everyone on the
-      // skill topics, with a whole bid window each time.
+      // the directory knows, or, with nobody left (or after MAX_DIRECT_ROUNDS), the skill
+      // topics with a larger offer cap, with a whole bid window each time.
       if (!this.#askMore(session)) void this.#widen(session)
       return
     }
