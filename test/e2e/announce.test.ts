@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { NodeProcess, REPO_ROOT, jsonLines, runSwarmNode } from '../helpers/cli.js'
 import { tempDir } from '../helpers/nodes.js'
 
@@ -49,7 +49,7 @@ describe('swarm-node announce: a task done by a working group of separately star
   let taskId = ''
   let auditBefore = 0
 
-  before(async () => {
+  beforeAll(async () => {
     writeFileSync(input, JSON.stringify({ values: VALUES, labels: LABELS }))
     const hub = new NodeProcess([...COMMON, '--data-dir', dataDir('hub'), '--name', 'hub'])
     nodes.hub = hub
@@ -73,7 +73,7 @@ describe('swarm-node announce: a task done by a working group of separately star
     }
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(Object.values(nodes).map(async n => await n.stop('SIGKILL')))
     dir.cleanup()
   })

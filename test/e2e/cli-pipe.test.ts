@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { CLI_BIN } from '../helpers/cli.js'
 
 describe('swarm-node writing to a closed pipe', () => {

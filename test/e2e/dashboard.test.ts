@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { CLI_BIN, NodeProcess, REPO_ROOT, jsonLines, runSwarmNode } from '../helpers/cli.js'
 import { tempDir } from '../helpers/nodes.js'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
@@ -73,7 +73,7 @@ describe('swarm-node dashboard: the swarm as one node sees it', () => {
     return String(events[0]?.taskId)
   }
 
-  before(async () => {
+  beforeAll(async () => {
     writeFileSync(input, JSON.stringify({ values: [3, 1, 4, 1, 5], labels: ['a', 'b', 'c', 'd', 'e'] }))
     const painter = new NodeProcess([...COMMON, '--data-dir', dataDir('painter'), '--name', 'painter', '--skill', 'viz:expert', '--exec', execFlag('viz', 'viz-handler.mjs')])
     nodes.push(painter)
@@ -85,7 +85,7 @@ describe('swarm-node dashboard: the swarm as one node sees it', () => {
     await desk.waitFor(l => l.event === 'agent:joined' && l.name === 'painter', 'desk to learn about painter')
   })
 
-  after(async () => {
+  afterAll(async () => {
     for (const d of dashboards) if (d.child.exitCode === null) d.child.kill('SIGKILL')
     await Promise.all(nodes.map(async n => await n.stop('SIGKILL')))
     dir.cleanup()

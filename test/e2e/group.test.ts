@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { ApiClient } from '@swarm/cli'
 import { CLI_BIN, NodeProcess, REPO_ROOT, runSwarmNode } from '../helpers/cli.js'
 import { tempDir } from '../helpers/nodes.js'
@@ -63,7 +63,7 @@ describe('swarm-node propose / vote / blackboard / escalations / resolve', () =>
   const cli = async (node: string, args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> =>
     await runSwarmNode([...args, '--data-dir', dataDir(node)])
 
-  before(async () => {
+  beforeAll(async () => {
     const desk = new NodeProcess([...COMMON, '--data-dir', dataDir('desk'), '--name', 'desk'])
     nodes.desk = desk
     const bootstrap = (await desk.started()).addrs[0] ?? ''
@@ -95,7 +95,7 @@ describe('swarm-node propose / vote / blackboard / escalations / resolve', () =>
     assert.ok(taskId !== '')
   })
 
-  after(async () => {
+  afterAll(async () => {
     writeFileSync(releaseFile, '')
     for (const tap of Object.values(taps)) tap.close()
     announce?.kill('SIGKILL')

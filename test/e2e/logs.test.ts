@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { NodeProcess, REPO_ROOT, jsonLines, runSwarmNode } from '../helpers/cli.js'
 import { tempDir } from '../helpers/nodes.js'
 
@@ -46,7 +46,7 @@ describe('node logs: one JSON-lines file per node with every coordination decisi
   const ids: Record<string, string> = {}
   let taskId = ''
 
-  before(async () => {
+  beforeAll(async () => {
     const input = join(dir.path, 'data.json')
     writeFileSync(input, JSON.stringify({ values: [2, 7, 1], labels: ['x', 'y', 'z'] }))
     // The painter logs at warn only, to a file of its own choosing (its folder is created).
@@ -64,7 +64,7 @@ describe('node logs: one JSON-lines file per node with every coordination decisi
     taskId = String(jsonLines(result.stdout)[0]?.taskId)
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => await n.stop('SIGKILL')))
     dir.cleanup()
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { NodeProcess, runSwarmNode } from '../helpers/cli.js'
 import { tempDir } from '../helpers/nodes.js'
 
@@ -13,7 +13,7 @@ describe('swarm-node start: three processes find each other', () => {
   const dataDir = (i: number): string => join(dir.path, `n${i}`)
   let firstPeerId = ''
 
-  before(async () => {
+  beforeAll(async () => {
     const first = new NodeProcess([...COMMON, '--data-dir', dataDir(0), '--name', 'registry-ish', '--skill', 'analytics:expert'])
     nodes.push(first)
     const started = await first.started()
@@ -25,7 +25,7 @@ describe('swarm-node start: three processes find each other', () => {
     await Promise.all(nodes.map(async n => await n.started()))
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(nodes.map(async n => await n.stop('SIGKILL')))
     dir.cleanup()
   })

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { chromium } from 'playwright-core'
 import { FIXTURES, builtinSkill } from '../helpers/negotiation.js'
 import { allAgentsKnown, startSwarm } from '../helpers/nodes.js'
@@ -35,7 +35,7 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
   const pageErrors: string[] = []
   let loads = 0
 
-  before(async () => {
+  beforeAll(async () => {
     requireChromium()
     swarm = await startSwarm([
       { name: 'boss', storage: 'memory' },
@@ -58,7 +58,7 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
     page.on('load', () => { loads++ })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await context?.close()
     await swarm?.stop()
     if (profile !== undefined) rmSync(profile, { recursive: true, force: true })

@@ -3,7 +3,7 @@
  * catch-ups failed on a busy swarm) asks its neighbours before it refuses the task.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { builtinSkill, byName, negotiationDefaults, startNegotiationSwarm } from '../helpers/negotiation.js'
 import { until } from '../helpers/wait.js'
 import type { TestSwarm } from '../helpers/nodes.js'
@@ -11,7 +11,7 @@ import type { TestSwarm } from '../helpers/nodes.js'
 describe('an announcement for a skill that the announcer\'s directory does not know, over TCP with 3 nodes', () => {
   let swarm: TestSwarm
 
-  before(async () => {
+  beforeAll(async () => {
     swarm = await startNegotiationSwarm([
       { name: 'hub' },
       { name: 'boss' }
@@ -27,7 +27,7 @@ describe('an announcement for a skill that the announcer\'s directory does not k
     }))
   })
 
-  after(async () => { await swarm.stop() })
+  afterAll(async () => { await swarm.stop() })
 
   it('learns the agent from a neighbour and the task completes, instead of NO_CAPABLE_PEERS', async () => {
     const hub = byName(swarm, 'hub')

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { allAgentsKnown, startSwarm } from '../helpers/nodes.js'
 import type { TestSwarm } from '../helpers/nodes.js'
 
 describe('agent directory over TCP with 3 nodes', () => {
   let swarm: TestSwarm
 
-  before(async () => {
+  beforeAll(async () => {
     swarm = await startSwarm([
       { name: 'alpha', skills: [{ name: 'analytics', level: 'expert', tags: ['data'], description: 'statistics' }] },
       { name: 'beta', skills: [{ name: 'viz', level: 'intermediate' }, { name: 'analytics', level: 'novice' }] },
@@ -14,7 +14,7 @@ describe('agent directory over TCP with 3 nodes', () => {
     ])
   })
 
-  after(async () => { await swarm.stop() })
+  afterAll(async () => { await swarm.stop() })
 
   it('each node learns the other agents and their skills', async () => {
     await allAgentsKnown(swarm.nodes)

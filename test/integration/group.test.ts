@@ -7,7 +7,7 @@
  * with the task after the group dissolves.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { pathToFileURL } from 'node:url'
 import { Blackboard } from '@swarm/node'
 import { PROTOCOL_VERSION, createMessage, encodeMessage, newId, topics } from '@swarm/protocol'
@@ -56,7 +56,7 @@ describe('a working group of 5 members deciding together over TCP', () => {
   let openGate: (name: string) => void
   const gate = `group-${Date.now()}`
 
-  before(async () => {
+  beforeAll(async () => {
     ({ openGate } = await import(pathToFileURL(GROUP_FIXTURE).href) as { openGate: (name: string) => void })
     const research = { name: 'research', level: 'expert' as const, handler: { kind: 'module' as const, path: GROUP_FIXTURE, export: 'research' } }
     swarm = await startNegotiationSwarm([
@@ -88,7 +88,7 @@ describe('a working group of 5 members deciding together over TCP', () => {
     'the group topic mesh')
   })
 
-  after(async () => {
+  afterAll(async () => {
     openGate(gate)
     await swarm.stop()
   })

@@ -4,7 +4,7 @@
  * task is done or fails.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { builtinSkill } from '../helpers/negotiation.js'
 import { allAgentsKnown, startSwarm } from '../helpers/nodes.js'
 import type { SwarmNode } from '@swarm/node'
@@ -72,7 +72,7 @@ describe('GET /metrics: Prometheus metrics of libp2p and of the swarm', () => {
   let boss: SwarmNode
   let worker: SwarmNode
 
-  before(async () => {
+  beforeAll(async () => {
     swarm = await startSwarm([
       { name: 'boss', storage: 'memory' },
       { name: 'worker', storage: 'memory', skills: [builtinSkill('echo', 'expert', 'echo'), builtinSkill('broken', 'expert', 'fail')] }
@@ -81,7 +81,7 @@ describe('GET /metrics: Prometheus metrics of libp2p and of the swarm', () => {
     await allAgentsKnown(swarm.nodes)
   })
 
-  after(async () => { await swarm?.stop() })
+  afterAll(async () => { await swarm?.stop() })
 
   it('is a valid exposition with libp2p, process and swarm metrics of this node only', async () => {
     const [b, w] = [await metricsOf(boss), await metricsOf(worker)]

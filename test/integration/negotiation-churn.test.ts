@@ -3,7 +3,7 @@
  * member that stops while it runs has its part handed to a backup.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { auditActions, builtinSkill, byName, execSkill, idle, nextEvent, recordEvents, startNegotiationSwarm } from '../helpers/negotiation.js'
 import type { TestSwarm } from '../helpers/nodes.js'
 import type { TaskLifecycleEvent } from '@swarm/node'
@@ -17,7 +17,7 @@ async function collect (events: AsyncIterable<TaskLifecycleEvent>): Promise<Task
 describe('agents leaving during negotiation and work, over TCP with 9 nodes', () => {
   let swarm: TestSwarm
 
-  before(async () => {
+  beforeAll(async () => {
     swarm = await startNegotiationSwarm([
       // Bidding always runs the whole window (no score reaches 1), so that every offer is in;
       // a member away for 200 ms is replaced.
@@ -33,7 +33,7 @@ describe('agents leaving during negotiation and work, over TCP with 9 nodes', ()
     ])
   })
 
-  after(async () => { await swarm.stop() })
+  afterAll(async () => { await swarm.stop() })
 
   it('replaces an invitee that went away before accepting with a backup', async () => {
     const boss = byName(swarm, 'boss')

@@ -4,7 +4,7 @@
  * its deadline is FAILED.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { auditActions, builtinSkill, byName, execSkill, handlerFixture, idle, moduleSkill, nextEvent, recordEvents, startNegotiationSwarm } from '../helpers/negotiation.js'
 import type { TestSwarm } from '../helpers/nodes.js'
 import type { HandlerFixture } from '../helpers/negotiation.js'
@@ -20,7 +20,7 @@ describe('failing, cancelled and late tasks over TCP with 5 nodes', () => {
   let swarm: TestSwarm
   let fixture: HandlerFixture
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await handlerFixture()
     swarm = await startNegotiationSwarm([
       { name: 'boss' },
@@ -31,7 +31,7 @@ describe('failing, cancelled and late tasks over TCP with 5 nodes', () => {
     ])
   })
 
-  after(async () => { await swarm.stop() })
+  afterAll(async () => { await swarm.stop() })
 
   it('retries a failing task with backoff, then fails it with the errors recorded', async () => {
     const boss = byName(swarm, 'boss')

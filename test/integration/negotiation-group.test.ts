@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { isSwarmError } from '@swarm/node'
 import { auditActions, builtinSkill, byName, execSkill, handlerFixture, moduleSkill, nextEvent, recordEvents, startNegotiationSwarm } from '../helpers/negotiation.js'
 import type { TestSwarm } from '../helpers/nodes.js'
@@ -22,7 +22,7 @@ describe('working groups over TCP with 7 nodes', () => {
   let swarm: TestSwarm
   let fixture: HandlerFixture
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await handlerFixture()
     swarm = await startNegotiationSwarm([
       { name: 'boss', skills: [builtinSkill('echo', 'novice', 'echo')] },
@@ -36,7 +36,7 @@ describe('working groups over TCP with 7 nodes', () => {
     ])
   })
 
-  after(async () => { await swarm.stop() })
+  afterAll(async () => { await swarm.stop() })
 
   it('forms a group of the best agents per skill and aggregates their real results', async () => {
     const boss = byName(swarm, 'boss')

@@ -3,7 +3,7 @@
  * capacity, and every task completes.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { builtinSkill, byName, idle, startNegotiationSwarm } from '../helpers/negotiation.js'
 import type { TestSwarm } from '../helpers/nodes.js'
 import type { SwarmNode } from '@swarm/node'
@@ -52,7 +52,7 @@ function watch (node: SwarmNode): Watch {
 describe(`${TASKS} tasks at once on ${AGENTS} agents of capacity ${CAPACITY}`, () => {
   let swarm: TestSwarm
 
-  before(async () => {
+  beforeAll(async () => {
     // The bootstrap peer and the two clients have no skill: announcements from the clients
     // must reach the agents through connections the clients make to them.
     const agents = Array.from({ length: AGENTS }, (_v, i) => ({
@@ -63,7 +63,7 @@ describe(`${TASKS} tasks at once on ${AGENTS} agents of capacity ${CAPACITY}`, (
     swarm = await startNegotiationSwarm([{ name: 'hub' }, { name: 'client-a' }, { name: 'client-b' }, ...agents])
   })
 
-  after(async () => { await swarm.stop() })
+  afterAll(async () => { await swarm.stop() })
 
   it('never over-commits an agent and completes every task', async () => {
     const agents = swarm.nodes.filter(n => n.name.startsWith('agent-'))

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { createSwarmNode } from '@swarm/node'
 import { builtinSkill, byName, FIXTURES, nextEvent, startNegotiationSwarm } from '../helpers/negotiation.js'
 import { tempDir, testConfig } from '../helpers/nodes.js'
@@ -38,7 +38,7 @@ describe('an announcer restarted with the same data directory, over TCP with 4 n
     await nextEvent(node, 'agent:joined', record => record.card.skills.some(s => s.name === skill))
   }
 
-  before(async () => {
+  beforeAll(async () => {
     swarm = await startNegotiationSwarm([
       { name: 'hub' },
       { name: 'worker', skills: [builtinSkill('echo', 'expert', 'echo')] },
@@ -46,7 +46,7 @@ describe('an announcer restarted with the same data directory, over TCP with 4 n
     ])
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.allSettled([...running].map(async node => { await node.stop() }))
     await swarm.stop()
     dir.cleanup()

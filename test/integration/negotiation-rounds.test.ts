@@ -4,7 +4,7 @@
  * skill's gossip topic, so that the cost of an announcement stays with a few agents.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { auditActions, builtinSkill, byName, startNegotiationSwarm } from '../helpers/negotiation.js'
 import type { TestSwarm } from '../helpers/nodes.js'
 import type { Json } from '@swarm/protocol'
@@ -16,7 +16,7 @@ const MAX_TASKS = 30
 describe(`an announcer whose first choices cannot take the task, over TCP with ${AGENTS.length + 2} nodes`, () => {
   let swarm: TestSwarm
 
-  before(async () => {
+  beforeAll(async () => {
     swarm = await startNegotiationSwarm([
       { name: 'hub' },
       // Three agents asked per task (offer cap 3, one member).
@@ -26,7 +26,7 @@ describe(`an announcer whose first choices cannot take the task, over TCP with $
     ])
   })
 
-  after(async () => { await swarm.stop() })
+  afterAll(async () => { await swarm.stop() })
 
   it('asks the next agents it knows, never the whole topic, until one can do the task', async () => {
     const boss = byName(swarm, 'boss')

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { registryOverrides, settingsFromEnv, startOverrides, withEnv } from '@swarm/cli'
 import { decodePeerKey, parseConfig, registryConfig } from '@swarm/node'

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { createRegistry, createSwarmNode } from '@swarm/node'
 import { allAgentsKnown, tempDir, testConfig } from '../helpers/nodes.js'
 import { builtinSkill } from '../helpers/negotiation.js'
@@ -35,14 +35,14 @@ describe('bootstrap registry with 3 agents', () => {
     return addr
   }
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await createRegistry(testConfig(join(dir.path, 'registry'), { storage: 'memory' }))
     await agent('alpha', registryAddr(), { skills: [builtinSkill('analytics', 'expert', 'echo')] })
     await agent('beta', registryAddr(), { skills: [builtinSkill('viz', 'advanced', 'echo')] })
     await agent('gamma', registryAddr(), { skills: [builtinSkill('summarize', 'intermediate', 'echo')] })
   })
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.allSettled([registry, ...agents].map(async node => { await node.stop() }))
     dir.cleanup()
   })

@@ -5,7 +5,7 @@
  * or failed), never lost.
  */
 import assert from 'node:assert/strict'
-import { before, describe, it } from 'node:test'
+import { beforeAll, describe, it } from 'vitest'
 import { parseScenario, renderHtml, renderTable, runSimulation } from '@swarm/sim'
 import type { SimReport } from '@swarm/sim'
 
@@ -34,7 +34,7 @@ function print (report: SimReport, wallMs: number): void {
 describe('sim: 30 real peers, exact accounting', { timeout: 120_000 }, () => {
   let report: SimReport
 
-  before(async () => {
+  beforeAll(async () => {
     const started = Date.now()
     // A 1 s bid window: CI runs this next to other tests on 2 cores; bidding closes early anyway.
     report = await runSimulation(parseScenario({ name: 'ci-30', peers: 30, workers: 2, tasks: { count: 60, rate: 10, bidWindowMs: 1000 }, seed: 7 }))
@@ -100,7 +100,7 @@ describe('sim: 30 real peers, exact accounting', { timeout: 120_000 }, () => {
 describe('sim: 20 peers, a fifth of them killed while their tasks run', { timeout: 120_000 }, () => {
   let report: SimReport
 
-  before(async () => {
+  beforeAll(async () => {
     const started = Date.now()
     // Long work (0.8 to 2 s) and 15 arrivals a second: the kills (40 % into the arrivals, over
     // a second) land while killed peers are members of running tasks.

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { REPO_ROOT } from '../helpers/cli.js'
 
 interface TaskReport {

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,8 +19,8 @@ async function run (...args: string[]): Promise<{ code: number, out: CapturingOu
 
 let dir: string
 
-before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-cli-test-')) })
-after(() => { rmSync(dir, { recursive: true, force: true }) })
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-cli-test-')) })
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 function freshDir (name: string): string {
   const path = join(dir, name)
@@ -162,7 +162,7 @@ describe('runCli: inspecting a node', () => {
   let apiUrl: string
   let dataDir: string
 
-  before(async () => {
+  beforeAll(async () => {
     server = createServer((req, res) => {
       const send = (status: number, value: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' })
@@ -187,7 +187,7 @@ describe('runCli: inspecting a node', () => {
     writeFileSync(join(dataDir, 'api-token'), TOKEN + '\n')
   })
 
-  after(async () => {
+  afterAll(async () => {
     server.closeAllConnections()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
   })

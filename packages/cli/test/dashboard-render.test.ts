@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { fit, progressBar, renderDashboard, shareRows, tableLines, wrapParts } from '../src/dashboard/render.js'
 import { frameSize } from '../src/commands/dashboard.js'

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { parseStreamEvent } from '../src/dashboard/schemas.js'
 import { agentActivity, initialState, metricsOf, queueOrder, reduce, stateForJson, unknownTasks } from '../src/dashboard/state.js'

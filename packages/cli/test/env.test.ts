@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { settingsFromEnv, withEnv } from '../src/env.js'
 import { registryOverrides } from '../src/commands/registry.js'
 import { dhtFlag, shareableAddrs } from '../src/commands/foreground.js'

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { z } from 'zod'
 import { CliError } from '../src/exit-codes.js'

@@ -3,7 +3,7 @@
  * with exit code 2 before any peer starts. (The simulation itself is tested in
  * test/integration/sim.test.ts.)
  */
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,8 +19,8 @@ async function run (...args: string[]): Promise<{ code: number, out: CapturingOu
 }
 
 let dir: string
-before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-cli-sim-')) })
-after(() => { rmSync(dir, { recursive: true, force: true }) })
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-cli-sim-')) })
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 describe('simOverrides', () => {
   it('gives no overrides without flags', () => {

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -15,8 +15,8 @@ import { assertUsage, capture, runCaptured } from './helpers.js'
 import type { CapturingOutput } from './helpers.js'
 
 let dir: string
-before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-cli-tasks-')) })
-after(() => { rmSync(dir, { recursive: true, force: true }) })
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-cli-tasks-')) })
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 describe('announce flags', () => {
   it('parses --skill name[:level[:count]]', () => {
@@ -142,7 +142,7 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
   let nextTask = 'done'
   const posted: unknown[] = []
 
-  before(async () => {
+  beforeAll(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const send = (status: number, value: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' })
@@ -185,7 +185,7 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
     writeFileSync(join(dataDir, 'api-token'), TOKEN)
   })
 
-  after(async () => {
+  afterAll(async () => {
     server.closeAllConnections()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
   })

@@ -1,6 +1,7 @@
 import './runtime-env.js'
 export { createSwarmNode, SwarmNode } from './node.js'
-export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView, CreateSwarmNodeOptions } from './node.js'
+export type { CreateSwarmNodeOptions } from './node.js'
+export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView } from './types.js'
 export { NodeConfigSchema, parseConfig, loadConfig, readConfigFile, mergeConfig, parseSkillFlag, HandlerConfigSchema, SkillConfigSchema } from './config.js'
 export type { NodeConfig, NodeConfigInput, HandlerConfig, SkillConfig } from './config.js'
 export { SwarmError, isSwarmError } from './errors.js'

@@ -26,6 +26,7 @@ import { DEFAULT_REPUTATION } from './core/scoring.js'
 import { updateReputation } from './core/skill-stats.js'
 import { createMessage, LIMITS, protocolIds, topics } from '@swarm/protocol'
 import { createHash } from 'node:crypto'
+import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from './types.js'
 import type { BidderEvents } from './negotiation/bidder.js'
 import type { GroupEvents } from './group/group-service.js'
 import { GroupHandle } from './group/group-handle.js'
@@ -46,58 +47,6 @@ import type { SwarmLibp2p } from './net/libp2p.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { AgentCardBody, SkillAd } from '@swarm/protocol'
-
-type TaskEventName = `task:${TaskLifecycleEvent['type']}`
-type TaskEvents = { [K in TaskEventName]: Extract<TaskLifecycleEvent, { type: K extends `task:${infer T}` ? T : never }> }
-
-/** Events a node emits to library users and to the control API's event stream. */
-export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents, GroupEvents {
-  'peer:connect': { peerId: string }
-  'peer:disconnect': { peerId: string }
-  'node:stopping': Record<string, never>
-}
-
-export interface NodeStatus {
-  peerId: string
-  name: string
-  network: string
-  /** agent, or registry (the optional bootstrap registry). */
-  role: NodeConfig['role']
-  software: { name: string, version: string }
-  startedAt: number
-  uptimeMs: number
-  addrs: string[]
-  api: string | null
-  dataDir: string
-  connections: number
-  peers: number
-  agents: number
-  capacity: number
-  load: number
-  skills: SkillAd[]
-  topics: string[]
-  gossip: GossipRouter['stats']
-}
-
-export interface PeerInfo {
-  peerId: string
-  addrs: string[]
-  direction: 'inbound' | 'outbound'
-  streams: number
-  rttMs?: number
-}
-
-export interface AgentView {
-  peerId: string
-  name: string
-  self: boolean
-  skills: SkillAd[]
-  capacity: number
-  load: number
-  addrs: string[]
-  version: string
-  lastSeen: number
-}
 
 export interface CreateSwarmNodeOptions {
   /** A logger to use instead of the node's JSON-lines log file. */
@@ -146,6 +95,8 @@ function pickAtRandom<T> (items: readonly T[], n: number): T[] {
  * One agent of the swarm: a libp2p node with an identity, an agent directory and a control
  * API. Create it with `createSwarmNode`.
  */
+export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView } from './types.js'
+
 export class SwarmNode extends TypedEmitter<SwarmNodeEvents> {
   readonly config: NodeConfig
   /** Display name: from the config, or <hostname>-<end of the peer id>. */

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { AgentDirectory } from '../src/directory/agent-directory.js'
 import type { AgentCardBody, Level, SkillAd } from '@swarm/protocol'

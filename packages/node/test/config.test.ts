@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -37,8 +37,8 @@ function issuesOf (err: SwarmError): string[] {
 
 let dir: string
 
-before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-config-test-')) })
-after(() => { rmSync(dir, { recursive: true, force: true }) })
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-config-test-')) })
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 /** Writes `text` to a fresh sub-folder of the temp dir and returns the file's path. */
 function writeConfig (folder: string, name: string, text: string): string {

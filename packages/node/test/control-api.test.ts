@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { z } from 'zod'
@@ -68,13 +68,13 @@ const routes: Route[] = [
 let server: ControlApiServer
 let url: string
 
-before(async () => {
+beforeAll(async () => {
   const logger = createLogger({ level: 'debug', sinks: [{ write: line => { logged.push(line) } }] })
   server = new ControlApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, routes, logger })
   url = await server.start()
 })
 
-after(async () => {
+afterAll(async () => {
   await server.stop()
 })
 

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { DASHBOARD_HEADERS, DASHBOARD_HTML, dashboardPage } from '../src/api/dashboard/page.js'
@@ -18,11 +18,11 @@ describe('control API: public dashboard page, text answers', () => {
   let api: ControlApiServer
   let base: string
 
-  before(async () => {
+  beforeAll(async () => {
     api = new ControlApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, routes, logger: silentLogger() })
     base = await api.start()
   })
-  after(async () => { await api.stop() })
+  afterAll(async () => { await api.stop() })
 
   it('serves the dashboard page without the token, with a strict content security policy', async () => {
     const res = await fetch(`${base}/dashboard`)

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,8 +10,8 @@ import { loadOrCreatePrivateKey, loadOrCreateToken } from '../src/identity.js'
 
 let dir: string
 
-before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-identity-test-')) })
-after(() => { rmSync(dir, { recursive: true, force: true }) })
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-identity-test-')) })
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 function modeOf (path: string): number {
   return statSync(path).mode & 0o777

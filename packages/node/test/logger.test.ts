@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -143,8 +143,8 @@ describe('silentLogger', () => {
 
 describe('fileSink', () => {
   let dir: string
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-logger-test-')) })
-  after(() => { rmSync(dir, { recursive: true, force: true }) })
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-logger-test-')) })
+  afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
   it('appends lines to a file with mode 0600', () => {
     const path = join(dir, 'node.log')

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { nodeRoutes, finalEventOf, storedOutcome, taskSummary } from '../src/api/routes.js'
 import { ControlApiServer } from '../src/api/server.js'
@@ -85,12 +85,12 @@ node.tasksById.set('restarted-1', stored('restarted-1', 'CANCELLED', {}, { reaso
 let server: ControlApiServer
 let url: string
 
-before(async () => {
+beforeAll(async () => {
   server = new ControlApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, routes: nodeRoutes(node as unknown as SwarmNode), logger: silentLogger() })
   url = await server.start()
 })
 
-after(async () => { await server.stop() })
+afterAll(async () => { await server.stop() })
 
 async function call (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
   const res = await fetch(url + path, {

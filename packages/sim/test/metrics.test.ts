@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { cdf, gini, percentile, summarize, timeSeries } from '../src/metrics.js'
 import { createRandom } from '../src/rng.js'

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,8 +22,8 @@ function assertSwarmError (fn: () => unknown, code: SwarmErrorCode, ...patterns:
 }
 
 let dir: string
-before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-sim-scenario-')) })
-after(() => { rmSync(dir, { recursive: true, force: true }) })
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-sim-scenario-')) })
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 describe('parseScenario: defaults', () => {
   it('fills every field of an empty scenario', () => {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { z } from 'zod'
 import type { Registry } from 'prom-client'
-import type { SwarmNodeEvents } from '../node.js'
+import type { SwarmNodeEvents } from '../types.js'
 
 /** What the gauges read when Prometheus scrapes. */
 export interface SwarmMetricsSources {

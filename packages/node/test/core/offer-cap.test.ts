@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { chooseDirectTargets, fnv1a, offerRank, withinOfferCap } from '../../src/core/offer-cap.js'
 
 const peers = Array.from({ length: 40 }, (_, i) => `peer-${String(i).padStart(2, '0')}`)

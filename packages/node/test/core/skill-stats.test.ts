@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { DEFAULT_REPUTATION, DEFAULT_STATS_ALPHA, updateReputation, updateSkillStats } from '../../src/core/index.js'
 

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import type { GroupMember } from '@swarm/protocol'
 import type { MemberResult, TaskEvent, TaskState, TaskStatus } from '../../src/core/index.js'

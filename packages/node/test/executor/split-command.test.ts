@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { SwarmError } from '../../src/errors.js'
 import { parseExecFlag, splitCommandLine } from '../../src/executor/index.js'

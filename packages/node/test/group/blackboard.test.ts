@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import * as Y from 'yjs'
 import type { BlackboardChange, BlackboardErrorCode } from '../../src/group/index.js'

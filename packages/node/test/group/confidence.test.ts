@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import type { Evidence, HypothesisEvidence } from '../../src/group/index.js'
 import { KIND_WEIGHTS, aggregateConfidence, hypothesisConfidence } from '../../src/group/index.js'

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import type { Claim } from '../../src/group/index.js'
 import { applyVersioned, resolveAllClaims, resolveClaims } from '../../src/group/index.js'

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { GroupSession } from '../../src/group/group-session.js'
 import { createEscalation, resolveEscalation, EscalationStateError } from '../../src/group/escalations.js'

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
 import { nodeLibp2pMetrics, nodeMetricKey } from '../../src/metrics/libp2p-metrics.js'

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { describe, it } from 'vitest'
 import { silentLogger } from '../../src/logger.js'
 import { BootstrapRejoiner, rejoinDelay } from '../../src/net/rejoin.js'
 

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
@@ -14,8 +14,8 @@ import type { StoredTask, TaskRole } from '../../src/store/types.js'
 let dir: string
 let counter = 0
 
-before(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-store-test-')) })
-after(() => { rmSync(dir, { recursive: true, force: true }) })
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'swarm-store-test-')) })
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 /** A fresh database file path in the temp dir. */
 function dbPath (): string {

@@ -1,0 +1,64 @@
+/**
+ * Types shared by the node's facade, its control API, metrics and the CLI: the events a node
+ * emits and the views it gives of itself. A module of types only, so that nothing needs to
+ * import the node to name them.
+ */
+import type { NodeConfig } from './config.js'
+import type { DirectoryServiceEvents } from './directory/directory-service.js'
+import type { GroupEvents } from './group/group-service.js'
+import type { BidderEvents } from './negotiation/bidder.js'
+import type { TaskLifecycleEvent } from './negotiation/task-handle.js'
+import type { GossipStats } from './net/gossip.js'
+import type { SkillAd } from '@swarm/protocol'
+
+type TaskEventName = `task:${TaskLifecycleEvent['type']}`
+type TaskEvents = { [K in TaskEventName]: Extract<TaskLifecycleEvent, { type: K extends `task:${infer T}` ? T : never }> }
+
+/** Events a node emits to library users and to the control API's event stream. */
+export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents, GroupEvents {
+  'peer:connect': { peerId: string }
+  'peer:disconnect': { peerId: string }
+  'node:stopping': Record<string, never>
+}
+
+export interface NodeStatus {
+  peerId: string
+  name: string
+  network: string
+  /** agent, or registry (the optional bootstrap registry). */
+  role: NodeConfig['role']
+  software: { name: string, version: string }
+  startedAt: number
+  uptimeMs: number
+  addrs: string[]
+  api: string | null
+  dataDir: string
+  connections: number
+  peers: number
+  agents: number
+  capacity: number
+  load: number
+  skills: SkillAd[]
+  topics: string[]
+  gossip: GossipStats
+}
+
+export interface PeerInfo {
+  peerId: string
+  addrs: string[]
+  direction: 'inbound' | 'outbound'
+  streams: number
+  rttMs?: number
+}
+
+export interface AgentView {
+  peerId: string
+  name: string
+  self: boolean
+  skills: SkillAd[]
+  capacity: number
+  load: number
+  addrs: string[]
+  version: string
+  lastSeen: number
+}
