@@ -114,7 +114,7 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
     assert.equal(outcome.status, 'COMPLETE')
     assert.equal(loads, before, 'the page was not loaded again')
     assert.equal(await page.evaluate('window.stillHere'), true, 'the page was not reloaded')
-    const seen = (await page.evaluate('window.seen') as Array<{ id: string, status: string }>).filter(s => s.id === task.id).map(s => s.status)
+    const seen = (await page.evaluate<Array<{ id: string, status: string }>>('window.seen')).filter(s => s.id === task.id).map(s => s.status)
     assert.ok(seen.length >= 2 && seen.at(-1) === 'COMPLETE' && ['ANNOUNCED', 'ASSIGNED', 'RUNNING'].includes(seen[0] ?? ''), `the row went through the task's states: ${seen.join(' → ')}`)
     if (process.env.SWARM_DASHBOARD_SCREENSHOT !== undefined) await page.screenshot({ path: process.env.SWARM_DASHBOARD_SCREENSHOT, fullPage: true })
     assert.match(await row.innerText(), /analyst/)
@@ -159,7 +159,7 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
     const proposal = page.locator('#proposals .card', { hasText: 'approved' })
     await proposal.waitFor({ timeout: 10_000 }).catch(async (err: unknown) => {
       const shown = await page.locator('#proposals').innerText()
-      throw new Error(`no approved proposal on the page after 10 s; it shows: ${shown}; the node has: ${JSON.stringify(boss.proposals(task.id))}`, { cause: err })
+      throw new Error(`no approved proposal on the page after 10 s; it shows: ${shown}; the node has: ${JSON.stringify(boss.groups.proposals(task.id))}`, { cause: err })
     })
     const text = await proposal.innerText()
     assert.match(text, /verify the result/)

@@ -12,9 +12,9 @@ import type { NodeConfigInput, SkillConfig, SwarmNode, SwarmNodeEvents } from '@
 
 export const FIXTURES = `${REPO_ROOT}test/fixtures/`
 /** The exec fixture: `node negotiation-exec.mjs sum|fail|resume`. */
-export const EXEC_FIXTURE = `${FIXTURES}negotiation-exec.mjs`
+const EXEC_FIXTURE = `${FIXTURES}negotiation-exec.mjs`
 /** The module fixture, imported by the nodes and by the tests (one module instance). */
-export const MODULE_FIXTURE = `${FIXTURES}negotiation-handlers.mjs`
+const MODULE_FIXTURE = `${FIXTURES}negotiation-handlers.mjs`
 
 type Level = SkillConfig['level']
 type SkillInput = NonNullable<NodeConfigInput['skills']>[number]
@@ -67,7 +67,7 @@ function meshPeers (node: SwarmNode, topic: string): string[] {
  * Whether the subscribers of every skill topic form one connected gossip mesh, so that an
  * announcement reaching one agent of a skill reaches every agent of it.
  */
-export function skillMeshesConnected (nodes: SwarmNode[]): boolean {
+function skillMeshesConnected (nodes: SwarmNode[]): boolean {
   const bySkill = new Map<string, SwarmNode[]>()
   for (const node of nodes) {
     if (!node.isRunning) continue
@@ -97,7 +97,7 @@ export function skillMeshesConnected (nodes: SwarmNode[]): boolean {
 }
 
 /** Waits until the skill meshes are connected (see {@link skillMeshesConnected}). */
-export async function skillMeshesReady (nodes: SwarmNode[], timeoutMs = 15_000): Promise<void> {
+async function skillMeshesReady (nodes: SwarmNode[], timeoutMs = 15_000): Promise<void> {
   await until(
     () => skillMeshesConnected(nodes),
     changed => {

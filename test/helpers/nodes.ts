@@ -71,7 +71,7 @@ export async function allAgentsKnown (nodes: SwarmNode[], timeoutMs = 15_000): P
   const ids = nodes.map(n => n.peerId.toString())
   await Promise.all(nodes.map(async node => {
     await until(
-      () => ids.every(id => node.directory.directory.get(id) !== undefined),
+      () => ids.every(id => node.directory.agents.get(id) !== undefined),
       changed => {
         node.on('agent:joined', changed)
         return () => { node.off('agent:joined', changed) }

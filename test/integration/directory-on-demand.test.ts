@@ -33,12 +33,12 @@ describe('an announcement for a skill that the announcer\'s directory does not k
     const hub = byName(swarm, 'hub')
     const boss = byName(swarm, 'boss')
     const agent = byName(swarm, 'rare-agent').peerId.toString()
-    await until(() => hub.directory.directory.get(agent) !== undefined, changed => {
+    await until(() => hub.directory.agents.get(agent) !== undefined, changed => {
       hub.on('agent:joined', changed)
       return () => { hub.off('agent:joined', changed) }
     }, 15_000, 'the hub to learn the agent')
     // Whatever boss's own catch-ups did so far, its directory now misses the agent.
-    boss.directory.directory.remove(agent)
+    boss.directory.agents.remove(agent)
     await boss.libp2p.hangUp(byName(swarm, 'rare-agent').peerId)
     const asked = boss.messenger.stats.sentByType.DIRECTORY_REQUEST?.requests ?? 0
 

@@ -84,6 +84,6 @@ describe('agent directory over TCP with 3 nodes', () => {
     await stopped.stop()
     swarm.nodes.splice(swarm.nodes.indexOf(stopped), 1)
     await left
-    assert.equal(observer.directory.directory.get(id), undefined)
+    assert.equal(observer.directory.agents.get(id), undefined)
   })
 })

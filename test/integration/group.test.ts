@@ -41,7 +41,7 @@ async function eventually (nodes: SwarmNode[], events: Array<keyof SwarmNodeEven
 
 /** Resolves with `proposal:decided` of `proposalId` on `node` (or its view if already decided). */
 async function decidedOn (node: SwarmNode, proposalId: string): Promise<ProposalView> {
-  const current = node.proposal(proposalId)
+  const current = node.groups.proposal(proposalId)
   if (current !== undefined && current.status === 'decided') return current
   return await nextEvent(node, 'proposal:decided', p => p.proposalId === proposalId, 20_000)
 }
@@ -103,14 +103,14 @@ describe('a working group of 5 members deciding together over TCP', () => {
       for (let k = 0; k < 3; k++) board.postFinding({ kind: k === 2 ? 'conclusion' : 'observation', content: `${MEMBERS[i] ?? ''} finding ${k}`, confidence: 0.6 + 0.1 * k })
     }))
     const expected = 5 + 15
-    await eventually(everyone, ['blackboard:changed'], () => everyone.every(n => n.blackboard(task.id)?.findings.length === expected && n.blackboard(task.id)?.hypotheses.length === 1),
+    await eventually(everyone, ['blackboard:changed'], () => everyone.every(n => n.groups.blackboard(task.id)?.findings.length === expected && n.groups.blackboard(task.id)?.hypotheses.length === 1),
       `${expected} findings and 1 hypothesis on all 6 nodes`)
     members[1]?.group(task.id).blackboard.postFinding({ kind: 'observation', content: 'seven-day autocorrelation 0.8', confidence: 0.8, hypothesisId, supports: true })
-    await eventually(everyone, ['blackboard:changed'], () => everyone.every(n => n.blackboard(task.id)?.findings.length === expected + 1), 'the supporting finding everywhere')
-    const reference = boss.blackboard(task.id)
+    await eventually(everyone, ['blackboard:changed'], () => everyone.every(n => n.groups.blackboard(task.id)?.findings.length === expected + 1), 'the supporting finding everywhere')
+    const reference = boss.groups.blackboard(task.id)
     assert.ok(reference)
     for (const n of members) {
-      const view = n.blackboard(task.id)
+      const view = n.groups.blackboard(task.id)
       assert.deepEqual(view?.findings, reference.findings, `${n.name} has the announcer's findings`)
       assert.deepEqual(view?.hypotheses, reference.hypotheses)
       assert.deepEqual(view?.confidence, reference.confidence)
@@ -129,7 +129,7 @@ describe('a working group of 5 members deciding together over TCP', () => {
     assert.equal(reply.type, 'GROUP_SYNC_RESPONSE')
     const fresh = new Blackboard()
     if (reply.type === 'GROUP_SYNC_RESPONSE') fresh.applyUpdate(new Uint8Array(Buffer.from(reply.body.update, 'base64')))
-    assert.deepEqual(fresh.snapshot().findings, boss.blackboard(task.id)?.findings)
+    assert.deepEqual(fresh.snapshot().findings, boss.groups.blackboard(task.id)?.findings)
     // Someone outside the group is refused.
     const refused = await outsider.messenger.request(boss.peerId, createMessage('GROUP_SYNC_REQUEST', { taskId: task.id, groupId, stateVector: 'AA==' }))
     assert.equal(refused.type, 'ERROR')
@@ -144,31 +144,31 @@ describe('a working group of 5 members deciding together over TCP', () => {
     await opened
     // m5 first votes no, then changes its mind: the later vote replaces the earlier one.
     const [m1, m2, m3, m4, m5] = members as [SwarmNode, SwarmNode, SwarmNode, SwarmNode, SwarmNode]
-    m5.vote(proposal.proposalId, { choice: 'no', confidence: 0.4 })
-    m5.vote(proposal.proposalId, { choice: 'yes', confidence: 0.9, reason: 'the autocorrelation convinced me' })
-    await eventually([boss], [], () => boss.proposal(proposal.proposalId)?.votes.some(v => v.voter === m5.peerId.toString() && v.choice === 'yes') === true, 'the announcer to count the changed vote')
+    m5.groups.vote(proposal.proposalId, { choice: 'no', confidence: 0.4 })
+    m5.groups.vote(proposal.proposalId, { choice: 'yes', confidence: 0.9, reason: 'the autocorrelation convinced me' })
+    await eventually([boss], [], () => boss.groups.proposal(proposal.proposalId)?.votes.some(v => v.voter === m5.peerId.toString() && v.choice === 'yes') === true, 'the announcer to count the changed vote')
     await Promise.all([
-      Promise.resolve(m1.vote(proposal.proposalId, { choice: 'yes', confidence: 0.8 })),
-      Promise.resolve(m2.vote(proposal.proposalId, { choice: 'no', confidence: 0.7, reason: 'too few weeks of data' })),
-      Promise.resolve(m3.vote(proposal.proposalId, { choice: 'yes' })),
-      Promise.resolve(m4.vote(proposal.proposalId, { choice: 'no' }))
+      Promise.resolve(m1.groups.vote(proposal.proposalId, { choice: 'yes', confidence: 0.8 })),
+      Promise.resolve(m2.groups.vote(proposal.proposalId, { choice: 'no', confidence: 0.7, reason: 'too few weeks of data' })),
+      Promise.resolve(m3.groups.vote(proposal.proposalId, { choice: 'yes' })),
+      Promise.resolve(m4.groups.vote(proposal.proposalId, { choice: 'no' }))
     ])
     const decided = await Promise.all(everyone.map(async n => await decidedOn(n, proposal.proposalId)))
     for (const [i, view] of decided.entries()) assert.equal(view.outcome, 'approved', `${everyone[i]?.name ?? ''} decided approved`)
     // The announcer counted m5 once, as yes.
-    const bossView = boss.proposal(proposal.proposalId)
+    const bossView = boss.groups.proposal(proposal.proposalId)
     assert.equal(bossView?.votes.filter(v => v.voter === m5.peerId.toString()).length, 1)
     // A vote after the decision is refused.
-    assert.throws(() => m2.vote(proposal.proposalId, { choice: 'yes' }), (err: Error & { code?: string }) => err.code === 'VOTE_REJECTED')
+    assert.throws(() => m2.groups.vote(proposal.proposalId, { choice: 'yes' }), (err: Error & { code?: string }) => err.code === 'VOTE_REJECTED')
     // The announcer is not a member: it may propose but not vote.
     const other = await boss.group(task.id).propose({ action: 'announcer tries to vote', timeoutMs: 20_000 })
-    assert.throws(() => boss.vote(other.proposalId, { choice: 'yes' }), /not one of the proposal's voters/)
+    assert.throws(() => boss.groups.vote(other.proposalId, { choice: 'yes' }), /not one of the proposal's voters/)
   })
 
   it('refuses and counts forged votes: from outside the group, claiming another voter, for unknown proposals', async () => {
     const proposal = await boss.group(task.id).propose({ action: 'guarded decision', quorum: 'unanimous', timeoutMs: 30_000 })
     const groupId = proposal.groupId
-    await eventually(members, ['proposal:opened'], () => members.every(m => m.proposal(proposal.proposalId) !== undefined), 'members to hear the proposal')
+    await eventually(members, ['proposal:opened'], () => members.every(m => m.groups.proposal(proposal.proposalId) !== undefined), 'members to hear the proposal')
     const before = { notMember: boss.groups.stats.votesRejected.NOT_A_MEMBER ?? 0, unknown: boss.groups.stats.votesRejected.UNKNOWN_PROPOSAL ?? 0, invalid: boss.gossip.stats.rejected.INVALID_MESSAGE ?? 0 }
 
     // 1. A peer outside the group signs a vote and publishes it on the group topic.
@@ -188,7 +188,7 @@ describe('a working group of 5 members deciding together over TCP', () => {
     'the announcer to refuse and count the three forged votes')
     assert.ok((boss.gossip.stats.rejected.UNAUTHORIZED ?? 0) >= 1, 'the topic validator refused the outsider (gossipsub penalises it)')
     // None of them counted: a single "no" would have vetoed the unanimous proposal.
-    const view = boss.proposal(proposal.proposalId)
+    const view = boss.groups.proposal(proposal.proposalId)
     assert.equal(view?.status, 'open')
     assert.deepEqual(view?.votes, [])
   })
@@ -197,9 +197,9 @@ describe('a working group of 5 members deciding together over TCP', () => {
     const created = nextEvent(boss, 'escalation:created', e => e.source === 'no-quorum', 20_000)
     const membersCreated = Promise.all(members.map(async m => await nextEvent(m, 'escalation:created', e => e.source === 'no-quorum', 20_000)))
     const proposal = await boss.group(task.id).propose({ action: 'rewrite everything', quorum: 'majority', minParticipation: 1, timeoutMs: 1_500 })
-    await eventually(members, ['proposal:opened'], () => members.every(m => m.proposal(proposal.proposalId) !== undefined), 'members to hear the proposal')
-    members[0]?.vote(proposal.proposalId, { choice: 'yes' })
-    members[1]?.vote(proposal.proposalId, { choice: 'no' })
+    await eventually(members, ['proposal:opened'], () => members.every(m => m.groups.proposal(proposal.proposalId) !== undefined), 'members to hear the proposal')
+    members[0]?.groups.vote(proposal.proposalId, { choice: 'yes' })
+    members[1]?.groups.vote(proposal.proposalId, { choice: 'no' })
     const decided = await Promise.all([boss, ...members].map(async n => await decidedOn(n, proposal.proposalId)))
     for (const view of decided) assert.equal(view.outcome, 'no-quorum')
     const escalation = await created
@@ -207,23 +207,23 @@ describe('a working group of 5 members deciding together over TCP', () => {
     assert.equal(escalation.status, 'open')
     const seen = await membersCreated
     for (const e of seen) assert.equal(e.id, escalation.id)
-    assert.ok(boss.escalations({ status: 'open' }).some(e => e.id === escalation.id))
+    assert.ok(boss.groups.escalations({ status: 'open' }).some(e => e.id === escalation.id))
 
     // A vote after the deadline is refused locally, and counted by the others when sent anyway.
     const late = members[2] as SwarmNode
-    assert.throws(() => late.vote(proposal.proposalId, { choice: 'yes' }), (err: Error & { code?: string }) => err.code === 'VOTE_REJECTED' && /deadline/.test(err.message))
+    assert.throws(() => late.groups.vote(proposal.proposalId, { choice: 'yes' }), (err: Error & { code?: string }) => err.code === 'VOTE_REJECTED' && /deadline/.test(err.message))
     const lateBefore = boss.groups.stats.votesRejected.AFTER_DEADLINE ?? 0
     await late.gossip.publish(topic, createMessage('VOTE', { proposalId: proposal.proposalId, groupId: proposal.groupId, choice: 'yes', confidence: 1 }))
     await eventually([boss], [], () => (boss.groups.stats.votesRejected.AFTER_DEADLINE ?? 0) > lateBefore, 'the late vote to be refused')
 
     // A member cannot resolve it: the announcer keeps it.
-    assert.throws(() => members[0]?.resolveEscalation(escalation.id, 'no'), (err: Error & { code?: string }) => err.code === 'ESCALATION_STATE')
+    assert.throws(() => members[0]?.groups.resolveEscalation(escalation.id, 'no'), (err: Error & { code?: string }) => err.code === 'ESCALATION_STATE')
     const resolvedOnMembers = Promise.all(members.map(async m => await nextEvent(m, 'escalation:resolved', e => e.id === escalation.id)))
-    const resolved = boss.resolveEscalation(escalation.id, 'keep the current design')
+    const resolved = boss.groups.resolveEscalation(escalation.id, 'keep the current design')
     assert.equal(resolved.status, 'resolved')
     for (const e of await resolvedOnMembers) assert.equal(e.decision, 'keep the current design')
-    assert.throws(() => boss.resolveEscalation(escalation.id, 'again'), (err: Error & { code?: string }) => err.code === 'ESCALATION_STATE')
-    assert.equal(boss.escalations({ status: 'resolved' }).find(e => e.id === escalation.id)?.decision, 'keep the current design')
+    assert.throws(() => boss.groups.resolveEscalation(escalation.id, 'again'), (err: Error & { code?: string }) => err.code === 'ESCALATION_STATE')
+    assert.equal(boss.groups.escalations({ status: 'resolved' }).find(e => e.id === escalation.id)?.decision, 'keep the current design')
   })
 
   it('a member escalates through its announcer, and claims on a resource resolve the same way everywhere', async () => {
@@ -253,11 +253,11 @@ describe('a working group of 5 members deciding together over TCP', () => {
     for (const action of ['verification-requested', 'proposal-opened', 'proposal-decided', 'verification-decided', 'state:COMPLETE->VERIFIED', 'group-dissolved']) {
       assert.ok(actions.includes(action), `audit has ${action}`)
     }
-    const verification = boss.proposals(task.id).find(p => (p.params as { kind?: string } | undefined)?.kind === 'verification')
+    const verification = boss.groups.proposals(task.id).find(p => (p.params as { kind?: string } | undefined)?.kind === 'verification')
     assert.equal(verification?.outcome, 'approved')
     // The group dissolved: the blackboard is the one kept with the task.
-    await eventually([boss], [], () => boss.blackboard(task.id)?.live === false, 'the blackboard to be stored')
-    const kept = boss.blackboard(task.id)
+    await eventually([boss], [], () => boss.groups.blackboard(task.id)?.live === false, 'the blackboard to be stored')
+    const kept = boss.groups.blackboard(task.id)
     assert.equal(kept?.findings.length, 21)
     assert.equal(boss.store.listBlackboards(task.id)[0]?.live, false)
   })

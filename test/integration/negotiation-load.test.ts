@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { builtinSkill, byName, idle, startNegotiationSwarm } from '../helpers/negotiation.js'
 import type { TestSwarm } from '../helpers/nodes.js'
-import type { SwarmNode } from '@swarm/node'
+import type { NodeConfigInput, SwarmNode } from '@swarm/node'
 
 const CAPACITY = 2
 const AGENTS = 6
@@ -60,7 +60,11 @@ describe(`${TASKS} tasks at once on ${AGENTS} agents of capacity ${CAPACITY}`, (
       capacity: CAPACITY,
       skills: [builtinSkill('work', i % 2 === 0 ? 'expert' : 'intermediate', 'sleep', 100)]
     }))
-    swarm = await startNegotiationSwarm([{ name: 'hub' }, { name: 'client-a' }, { name: 'client-b' }, ...agents])
+    // The clients give invitees 15 s to answer (default 3 s): while the suite runs another file
+    // beside this one on two cores, an agent busy with 50 tasks at once may answer an invite
+    // late; this test is about capacity, not invite timeouts (negotiation-churn covers those).
+    const client = (name: string): Partial<NodeConfigInput> => ({ name, negotiation: { inviteTimeoutMs: 15_000 } })
+    swarm = await startNegotiationSwarm([{ name: 'hub' }, client('client-a'), client('client-b'), ...agents])
   })
 
   afterAll(async () => { await swarm.stop() })

@@ -86,7 +86,7 @@ describe('an announcer restarted with the same data directory, over TCP with 4 n
     const stored = second.task(done.id)
     assert.ok(stored)
     assert.equal(stored.task.role, 'announcer')
-    assert.deepEqual(stored.task.result as unknown as TaskOutcome, JSON.parse(JSON.stringify(doneOutcome)) as TaskOutcome)
+    assert.deepEqual(stored.task.result, JSON.parse(JSON.stringify(doneOutcome)) as TaskOutcome)
     assert.deepEqual((stored.task.result as { output?: unknown }).output, { echo: { keep: [1, 2, 3] } })
     assert.equal(stored.task.state.status, 'COMPLETE')
     assert.deepEqual(stored.task.state.members, doneOutcome.members)
@@ -121,7 +121,7 @@ describe('an announcer restarted with the same data directory, over TCP with 4 n
       taskId = (await started).taskId
     } catch (err) {
       child.kill('SIGKILL')
-      throw new Error(`the announcer process did not get its task started: ${String(err)}; stdout ${JSON.stringify(lines)}; stderr ${stderr}`)
+      throw new Error(`the announcer process did not get its task started: ${String(err)}; stdout ${JSON.stringify(lines)}; stderr ${stderr}`, { cause: err })
     }
     // Killed while the task runs: nothing gets the chance to close it.
     child.kill('SIGKILL')

@@ -17,7 +17,7 @@ export interface ApiFlags {
 
 const ApiInfoSchema = z.object({ url: z.string().url(), peerId: z.string().optional(), pid: z.number().optional() })
 
-export function defaultDataDir (): string {
+function defaultDataDir (): string {
   return process.env.SWARM_DATA_DIR ?? resolve(homedir(), '.swarm')
 }
 

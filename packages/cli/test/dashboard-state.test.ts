@@ -1,7 +1,8 @@
 import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { parseStreamEvent } from '../src/dashboard/schemas.js'
-import { agentActivity, initialState, metricsOf, queueOrder, reduce, stateForJson, unknownTasks } from '../src/dashboard/state.js'
+import { parseStreamEvent } from '../src/dashboard/stream-events.js'
+import { initialState, reduce } from '../src/dashboard/state.js'
+import { agentActivity, metricsOf, queueOrder, stateForJson, unknownTasks } from '../src/dashboard/views.js'
 import type { AgentSnapshot, TaskSummary } from '../src/dashboard/schemas.js'
 import type { DashboardAction, DashboardState } from '../src/dashboard/state.js'
 

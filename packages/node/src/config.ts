@@ -174,6 +174,8 @@ export const NodeConfigSchema = z.object({
     earlyCloseMinScore: z.number().min(0).max(1).default(0.45),
     /** Without a backup per skill, bidding closes once this fraction of the bid window passed. */
     earlyCloseGraceFraction: z.number().min(0).max(1).default(0.25),
+    /** Backups per skill that, with every slot scoring earlyCloseMinScore, close bidding at once. */
+    earlyCloseBackupsPerSkill: z.number().int().min(0).max(LIMITS.maxGroupSize).default(1),
     /**
      * Offers wanted per required member: only that many capable agents (a different few for
      * each task) offer in the first round; everyone is asked if no group comes of it. 0: all.
@@ -183,8 +185,27 @@ export const NodeConfigSchema = z.object({
     inviteTimeoutMs: z.number().int().positive().default(3_000),
     /** How long a member may be unreachable before its part goes to a backup. */
     memberGraceMs: z.number().int().nonnegative().default(1_500),
+    /** Longest time a group has to verify a result (never past the task's deadline). */
+    verifyTimeoutMs: z.number().int().positive().default(10_000),
+    /** Finished tasks an announcer keeps in memory for late readers (older ones are only in the store). */
+    retainFinished: z.number().int().min(1).max(1_000_000).default(1_000),
     /** How long past the bid window a bidder holds its reservation waiting for an invite. */
-    leaseGraceMs: z.number().int().positive().default(5_000)
+    leaseGraceMs: z.number().int().positive().default(5_000),
+    /** Announcements a bidder remembers to drop duplicates (a task announced on two skill topics). */
+    dedupeSize: z.number().int().positive().max(1_000_000).default(20_000)
+  }).strict().prefault({}),
+  groups: z.object({
+    /**
+     * After joining a group, a member asks the announcer for the group's state once more after
+     * this long: the first proposals and updates may have gone out before its subscription was known.
+     */
+    resyncMs: z.number().int().positive().default(1_500)
+  }).strict().prefault({}),
+  penalties: z.object({
+    /** Time for a peer's penalty score (invalid gossip, malformed or unauthorized requests) to halve. */
+    halfLifeMs: z.number().int().positive().default(600_000),
+    /** Peers whose penalties are kept; beyond that, the one charged longest ago is forgotten. */
+    maxPeers: z.number().int().positive().max(1_000_000).default(10_000)
   }).strict().prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Where the JSON-lines log goes: a file (default <dataDir>/node.log), or `-` for standard error. */

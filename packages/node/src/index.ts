@@ -1,7 +1,14 @@
+/**
+ * @swarm/node — one agent of the swarm. `createSwarmNode` assembles libp2p, then wiring.ts builds
+ * the services (directory, negotiation on both sides, working groups, ledger, control API) over
+ * typed ports; `SwarmNode` is the thin facade over them. Pure decisions live in core/ and group/.
+ */
 import './runtime-env.js'
-export { createSwarmNode, SwarmNode } from './node.js'
-export type { CreateSwarmNodeOptions } from './node.js'
-export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView } from './types.js'
+export { SwarmNode } from './node.js'
+export { createSwarmNode } from './create-node.js'
+export type { CreateSwarmNodeOptions } from './create-node.js'
+export type { SwarmNodeParts } from './node.js'
+export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView, TaskSummary } from './types.js'
 export { NodeConfigSchema, parseConfig, loadConfig, readConfigFile, mergeConfig, parseSkillFlag, HandlerConfigSchema, SkillConfigSchema } from './config.js'
 export type { NodeConfig, NodeConfigInput, HandlerConfig, SkillConfig } from './config.js'
 export { SwarmError, isSwarmError } from './errors.js'
@@ -19,7 +26,6 @@ export type { TaskLifecycleEvent, TaskOutcome, TaskTimings } from './negotiation
 export { TASK_STATUSES, FINAL_STATUSES } from './core/task-machine.js'
 export type { TaskStatus, TaskState } from './core/task-machine.js'
 export type { StoredTask, AuditEntry } from './store/types.js'
-export type { TaskSummary } from './api/routes.js'
 export { parseExecFlag, splitCommandLine } from './executor/split-command.js'
 export type { ExecFlag } from './executor/split-command.js'
 export { createRegistry, registryConfig, decodePeerKey, encodePeerKey, REGISTRY_API_PORT, REGISTRY_LISTEN } from './registry/index.js'

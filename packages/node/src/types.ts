@@ -6,9 +6,10 @@
 import type { NodeConfig } from './config.js'
 import type { DirectoryServiceEvents } from './directory/directory-service.js'
 import type { GroupEvents } from './group/group-service.js'
-import type { BidderEvents } from './negotiation/bidder.js'
+import type { BidderEvents } from './negotiation/bidder/index.js'
 import type { TaskLifecycleEvent } from './negotiation/task-handle.js'
 import type { GossipStats } from './net/gossip.js'
+import type { TaskRole } from './store/types.js'
 import type { SkillAd } from '@swarm/protocol'
 
 type TaskEventName = `task:${TaskLifecycleEvent['type']}`
@@ -61,4 +62,25 @@ export interface AgentView {
   addrs: string[]
   version: string
   lastSeen: number
+}
+
+/** One line of `GET /v1/tasks`: what a task list shows. */
+export interface TaskSummary {
+  taskId: string
+  role: TaskRole
+  status: string
+  description: string
+  skills: Array<{ name: string, minLevel: string, count: number }>
+  priority?: string
+  createdAt: number
+  updatedAt: number
+  /** When the task reached its final status. */
+  finishedAt?: number
+  /** Creation → final status (or → now, for a task still going). */
+  durationMs: number
+  reason?: string
+  attempts: number
+  maxAttempts: number
+  groupId?: string
+  members: Array<{ peerId: string, skills: string[] }>
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { heartbeatInterval, shouldFloodJoin, silenceLimit } from '../src/directory/directory-service.js'
+import { heartbeatInterval, shouldFloodJoin, silenceLimit } from '../src/directory/pacing.js'
 
 describe('heartbeat pacing', () => {
   it('keeps the configured interval in a small swarm', () => {

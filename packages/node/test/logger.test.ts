@@ -38,8 +38,14 @@ describe('createLogger', () => {
     assert.equal(new Date(String(record.ts)).toISOString(), record.ts)
     const { ts: _ts, ...rest } = record
     assert.deepEqual(rest, { level: 'info', component: 'net', node: 'a', msg: 'peer connected', peer: 'p1', count: 2, nested: { ok: true } })
-    // Keys come in a stable, readable order.
-    assert.deepEqual(Object.keys(record).slice(0, 2), ['ts', 'level'])
+    // Keys come in a stable, readable order: level and time, the bindings, the fields, msg.
+    assert.deepEqual(Object.keys(record), ['level', 'ts', 'component', 'node', 'peer', 'count', 'nested', 'msg'])
+  })
+
+  it('writes the message as given, never as a format string', () => {
+    const sink = capture()
+    createLogger({ level: 'info', sinks: [sink] }).info('100% done, %s %d %j', { n: 1 })
+    assert.equal(sink.records()[0]?.msg, '100% done, %s %d %j')
   })
 
   it('writes each level under its name', () => {
@@ -95,6 +101,8 @@ describe('createLogger', () => {
     grandchild.info('from grandchild')
     root.info('from root')
     const records = sink.records().map(({ ts: _ts, ...rest }) => rest)
+    // A child's component replaces its parent's on the line instead of being written twice.
+    assert.equal(sink.lines[1]?.match(/"component"/g)?.length, 1, sink.lines[1])
     assert.deepEqual(records, [
       { level: 'info', component: 'dht', node: 'a', shard: 2, msg: 'from child' },
       { level: 'info', component: 'query', node: 'a', shard: 2, q: 'x', msg: 'from grandchild' },
@@ -102,13 +110,39 @@ describe('createLogger', () => {
     ])
   })
 
-  it('serialises errors with name, message and code', () => {
+  it('serialises errors with name, message, code, stack and cause', () => {
     const sink = capture()
     const logger = createLogger({ level: 'info', sinks: [sink] })
-    logger.error('failed', { err: new SwarmError('DATA_DIR', 'cannot write'), other: new TypeError('bad type') })
+    const root = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' })
+    const err = new SwarmError('DATA_DIR', 'cannot write', {}, { cause: root })
+    logger.error('failed', { err, other: new TypeError('bad type') })
     const [record] = sink.records()
-    assert.deepEqual(record?.err, { name: 'SwarmError', message: 'cannot write', code: 'DATA_DIR' })
-    assert.deepEqual(record?.other, { name: 'TypeError', message: 'bad type' })
+    const { stack, cause, ...rest } = record?.err as Record<string, unknown>
+    assert.deepEqual(rest, { name: 'SwarmError', message: 'cannot write', code: 'DATA_DIR' })
+    assert.equal(stack, err.stack)
+    assert.match(String(stack), /^SwarmError: cannot write\n\s+at /)
+    const { stack: causeStack, ...causeRest } = cause as Record<string, unknown>
+    assert.deepEqual(causeRest, { name: 'Error', message: 'EACCES: permission denied', code: 'EACCES' })
+    assert.equal(causeStack, root.stack)
+    const { stack: otherStack, ...other } = record?.other as Record<string, unknown>
+    assert.deepEqual(other, { name: 'TypeError', message: 'bad type' })
+    assert.equal(typeof otherStack, 'string')
+  })
+
+  it('writes a cause that is not an error as it is, and ends a cause cycle', () => {
+    const sink = capture()
+    const logger = createLogger({ level: 'info', sinks: [sink] })
+    const a = new Error('a')
+    const b = new Error('b', { cause: a })
+    a.cause = b
+    logger.warn('cycle', { plain: new Error('x', { cause: 'a string' }), a })
+    const [record] = sink.records()
+    assert.equal((record?.plain as { cause: unknown }).cause, 'a string')
+    let depth = 0
+    let at: unknown = record?.a
+    while (typeof at === 'object' && at !== null && 'cause' in at) { at = at.cause; depth++ }
+    assert.equal(typeof at, 'string', 'the chain ends in the text of the cause')
+    assert.ok(depth > 1 && depth < 10, `depth ${depth}`)
   })
 
   it('serialises bigints as strings', () => {

@@ -1,34 +1,12 @@
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { nodeRoutes, finalEventOf, storedOutcome, taskSummary } from '../src/api/routes.js'
-import { ControlApiServer } from '../src/api/server.js'
-import { createTask } from '../src/core/task-machine.js'
-import { SwarmError } from '../src/errors.js'
-import { silentLogger } from '../src/logger.js'
+import { finalEventOf, storedOutcome, taskSummary } from '../src/api/task-views.js'
 import { TaskHandle } from '../src/negotiation/task-handle.js'
-import { TaskSpecSchema } from '../src/negotiation/task-spec.js'
-import type { SwarmNode } from '../src/node.js'
-import type { TaskState } from '../src/core/task-machine.js'
+import { FakeNodeApi, PEER, call, serve, sse, stored } from './api/fake-node-api.js'
 import type { TaskLifecycleEvent, TaskOutcome } from '../src/negotiation/task-handle.js'
 import type { AuditEntry, StoredTask } from '../src/store/types.js'
+import type { TaskSummary } from '../src/types.js'
 import type { Json } from '@swarm/protocol'
-
-const TOKEN = 'task-routes-token-0123456789'
-const PEER = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
-
-function stored (taskId: string, status: TaskState['status'], extra: Partial<StoredTask> = {}, stateExtra: Partial<TaskState> = {}): StoredTask {
-  const state: TaskState = { ...createTask({ taskId, maxAttempts: 3, verify: false, now: 1_000 }), status, attempt: 1, updatedAt: 3_000, ...stateExtra }
-  return {
-    taskId,
-    role: 'announcer',
-    spec: TaskSpecSchema.parse({ description: `task ${taskId}`, skills: [{ name: 'analytics', minLevel: 'advanced' }] }) as unknown as Json,
-    state,
-    status,
-    createdAt: 1_000,
-    updatedAt: 3_000,
-    ...extra
-  }
-}
 
 const OUTCOME: TaskOutcome = {
   taskId: 'done-task-1',
@@ -41,115 +19,63 @@ const OUTCOME: TaskOutcome = {
   timings: { createdAt: 1_000, formedAt: 1_500, finishedAt: 2_500, totalMs: 1_500 }
 }
 
-/** A node stand-in: a store of tasks, and live handles for the tasks of this run. */
-class FakeNode {
-  readonly tasksById = new Map<string, StoredTask>()
-  readonly handles = new Map<string, TaskHandle>()
-  readonly audit: AuditEntry[] = [{ seq: 1, taskId: 'done-task-1', at: 1_000, actor: PEER, action: 'task-created' }]
-  readonly announced: unknown[] = []
-  readonly log = silentLogger()
-  readonly announcer = {
-    get: (id: string) => this.handles.get(id),
-    state: (id: string) => this.tasksById.get(id)?.state
-  }
-
-  async announce (spec: { skills: Array<{ name: string }> }): Promise<TaskHandle> {
-    this.announced.push(spec)
-    if (spec.skills.some(s => s.name === 'fresco')) throw new SwarmError('NO_CAPABLE_PEERS', 'no peer can take this task: skill "fresco": no agent with it is known')
-    const handle = new TaskHandle('live-task-1', async () => {})
-    this.handles.set(handle.id, handle)
-    this.tasksById.set(handle.id, stored(handle.id, 'ANNOUNCED'))
-    return handle
-  }
-
-  async cancel (id: string, reason = 'cancelled by the user'): Promise<TaskState> {
-    const task = this.tasksById.get(id)
-    if (task === undefined) throw new SwarmError('TASK_NOT_FOUND', 'no')
-    task.state = { ...task.state, status: 'CANCELLED', reason }
-    return task.state
-  }
-
-  tasks (filter: { status?: string[], limit?: number }): StoredTask[] {
-    return [...this.tasksById.values()].filter(t => filter.status === undefined || filter.status.includes(t.status)).slice(0, filter.limit)
-  }
-
-  task (id: string): { task: StoredTask, audit: AuditEntry[] } | undefined {
-    const task = this.tasksById.get(id)
-    return task === undefined ? undefined : { task, audit: this.audit.filter(a => a.taskId === id) }
-  }
+interface TaskDetail {
+  task: StoredTask & { summary: TaskSummary, outcome?: TaskOutcome, active: boolean }
+  audit: AuditEntry[]
 }
 
-const node = new FakeNode()
+const node = new FakeNodeApi()
 node.tasksById.set('done-task-1', stored('done-task-1', 'COMPLETE', { result: OUTCOME as unknown as Json, groupId: 'group-1' }, { members: OUTCOME.members ?? [] }))
 node.tasksById.set('restarted-1', stored('restarted-1', 'CANCELLED', {}, { reason: 'the announcer restarted before the task finished' }))
-let server: ControlApiServer
 let url: string
+let stop: () => Promise<void>
 
 beforeAll(async () => {
-  server = new ControlApiServer({ host: '127.0.0.1', port: 0, token: TOKEN, routes: nodeRoutes(node as unknown as SwarmNode), logger: silentLogger() })
-  url = await server.start()
+  ({ url, stop } = await serve(node))
 })
 
-afterAll(async () => { await server.stop() })
-
-async function call (method: string, path: string, body?: unknown): Promise<{ status: number, json: any }> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  return { status: res.status, json: JSON.parse(await res.text()) }
-}
-
-/** Reads a whole SSE response (it must end by itself) into its events. */
-async function sse (path: string): Promise<Array<{ event: string, data: any }>> {
-  const res = await fetch(url + path, { headers: { authorization: `Bearer ${TOKEN}` } })
-  assert.equal(res.status, 200)
-  const text = await res.text()
-  return text.split('\n\n').filter(b => b.startsWith('event: ')).map(block => {
-    const [event, data] = block.split('\n')
-    return { event: (event ?? '').slice(7), data: JSON.parse((data ?? '').slice(6)) }
-  })
-}
+afterAll(async () => { await stop() })
 
 describe('task routes of the control API', () => {
   it('POST /v1/tasks validates the spec, announces and answers 201 with the id', async () => {
-    const created = await call('POST', '/v1/tasks', { description: 'Analyze', skills: [{ name: 'analytics', minLevel: 'advanced' }] })
+    const created = await call<{ taskId: string, status: string }>(url, 'POST', '/v1/tasks', { description: 'Analyze', skills: [{ name: 'analytics', minLevel: 'advanced' }] })
     assert.equal(created.status, 201)
     assert.deepEqual(created.json, { taskId: 'live-task-1', status: 'ANNOUNCED' })
-    const bad = await call('POST', '/v1/tasks', { description: 'x', skills: [], colour: 'red' })
+    const bad = await call(url, 'POST', '/v1/tasks', { description: 'x', skills: [], colour: 'red' })
     assert.equal(bad.status, 400)
     assert.equal(bad.json.error.code, 'API_BAD_REQUEST')
     assert.match(bad.json.error.message, /skills/)
-    const nobody = await call('POST', '/v1/tasks', { description: 'x', skills: [{ name: 'fresco' }] })
+    const nobody = await call(url, 'POST', '/v1/tasks', { description: 'x', skills: [{ name: 'fresco' }] })
     assert.equal(nobody.status, 422)
     assert.equal(nobody.json.error.code, 'NO_CAPABLE_PEERS')
     assert.match(nobody.json.error.message, /skill "fresco"/)
   })
 
   it('GET /v1/tasks lists summaries, filtered by status', async () => {
-    const all = await call('GET', '/v1/tasks')
+    const all = await call<{ tasks: TaskSummary[] }>(url, 'GET', '/v1/tasks')
     assert.equal(all.status, 200)
-    const done = (all.json.tasks as any[]).find(t => t.taskId === 'done-task-1')
+    const done = all.json.tasks.find(t => t.taskId === 'done-task-1')
+    assert.ok(done)
     assert.equal(done.status, 'COMPLETE')
     assert.equal(done.description, 'task done-task-1')
     assert.deepEqual(done.skills, [{ name: 'analytics', minLevel: 'advanced', count: 1 }])
     assert.equal(done.durationMs, 1_500)
     assert.equal(done.finishedAt, 2_500)
-    const some = await call('GET', '/v1/tasks?status=complete,CANCELLED&limit=10')
-    assert.deepEqual((some.json.tasks as any[]).map(t => t.taskId).sort(), ['done-task-1', 'restarted-1'])
-    assert.equal((await call('GET', '/v1/tasks?status=DONE')).status, 400)
-    assert.equal((await call('GET', '/v1/tasks?limit=0')).status, 400)
+    const some = await call<{ tasks: TaskSummary[] }>(url, 'GET', '/v1/tasks?status=complete,CANCELLED&limit=10')
+    assert.deepEqual(some.json.tasks.map(t => t.taskId).sort(), ['done-task-1', 'restarted-1'])
+    assert.deepEqual(node.taskQueries.at(-1), { limit: 10, offset: 0, status: ['COMPLETE', 'CANCELLED'] })
+    assert.equal((await call(url, 'GET', '/v1/tasks?status=DONE')).status, 400)
+    assert.equal((await call(url, 'GET', '/v1/tasks?limit=0')).status, 400)
   })
 
   it('GET /v1/tasks/:id answers the task with its outcome and audit trail, 404 otherwise', async () => {
-    const one = await call('GET', '/v1/tasks/done-task-1')
+    const one = await call<TaskDetail>(url, 'GET', '/v1/tasks/done-task-1')
     assert.equal(one.status, 200)
     assert.equal(one.json.task.status, 'COMPLETE')
-    assert.deepEqual(one.json.task.outcome.output, { analytics: { mean: 2 } })
+    assert.deepEqual(one.json.task.outcome?.output, { analytics: { mean: 2 } })
     assert.equal(one.json.task.active, false)
-    assert.deepEqual(one.json.audit.map((a: AuditEntry) => a.action), ['task-created'])
-    const missing = await call('GET', '/v1/tasks/nope-nope')
+    assert.deepEqual(one.json.audit.map(a => a.action), ['task-created'])
+    const missing = await call(url, 'GET', '/v1/tasks/nope-nope')
     assert.equal(missing.status, 404)
     assert.equal(missing.json.error.code, 'TASK_NOT_FOUND')
   })
@@ -162,7 +88,7 @@ describe('task routes of the control API', () => {
       { type: 'offer', taskId: handle.id, at: 2, peerId: PEER, skills: ['analytics'], score: 0.9 }
     ]
     for (const e of events) handle.push(e)
-    const reading = sse('/v1/tasks/live-task-1/events')
+    const reading = sse<TaskLifecycleEvent>(url, '/v1/tasks/live-task-1/events')
     // Live events after the replay.
     setImmediate(() => {
       handle.push({ type: 'progress', taskId: handle.id, at: 3, peerId: PEER, skill: 'analytics', progress: 0.5 })
@@ -171,32 +97,33 @@ describe('task routes of the control API', () => {
     })
     const got = await reading
     assert.deepEqual(got.map(e => e.event), ['announced', 'offer', 'progress', 'completed'])
-    assert.equal(got[3]?.data.outcome.output.analytics.mean, 2)
+    const last = got[3]?.data
+    assert.deepEqual(last?.type === 'completed' ? last.outcome.output : undefined, { analytics: { mean: 2 } })
   })
 
   it('GET /v1/tasks/:id/events of a task of an earlier run sends its final event and ends', async () => {
-    const done = await sse('/v1/tasks/done-task-1/events')
+    const done = await sse<{ outcome: TaskOutcome }>(url, '/v1/tasks/done-task-1/events')
     assert.deepEqual(done.map(e => e.event), ['completed'])
     assert.deepEqual(done[0]?.data.outcome, OUTCOME)
-    const restarted = await sse('/v1/tasks/restarted-1/events')
+    const restarted = await sse<{ outcome: TaskOutcome }>(url, '/v1/tasks/restarted-1/events')
     assert.deepEqual(restarted.map(e => e.event), ['cancelled'])
     assert.equal(restarted[0]?.data.outcome.reason, 'the announcer restarted before the task finished')
-    assert.equal((await call('GET', '/v1/tasks/nope-nope/events')).status, 404)
+    assert.equal((await call(url, 'GET', '/v1/tasks/nope-nope/events')).status, 404)
   })
 
   it('POST /v1/tasks/:id/cancel cancels a live task; 409 for a finished one, 404 for an unknown one', async () => {
     const handle = new TaskHandle('live-task-2', async () => {})
     node.handles.set(handle.id, handle)
     node.tasksById.set(handle.id, stored(handle.id, 'RUNNING'))
-    const cancelled = await call('POST', '/v1/tasks/live-task-2/cancel', { reason: 'changed my mind' })
+    const cancelled = await call<{ status: string, reason?: string }>(url, 'POST', '/v1/tasks/live-task-2/cancel', { reason: 'changed my mind' })
     assert.equal(cancelled.status, 200)
     assert.equal(cancelled.json.status, 'CANCELLED')
     assert.equal(cancelled.json.reason, 'changed my mind')
-    const finished = await call('POST', '/v1/tasks/done-task-1/cancel')
+    const finished = await call(url, 'POST', '/v1/tasks/done-task-1/cancel')
     assert.equal(finished.status, 409)
     assert.match(finished.json.error.message, /already COMPLETE/)
-    assert.equal((await call('POST', '/v1/tasks/nope-nope/cancel')).status, 404)
-    assert.equal((await call('POST', '/v1/tasks/live-task-2/cancel', { reason: 5 })).status, 400)
+    assert.equal((await call(url, 'POST', '/v1/tasks/nope-nope/cancel')).status, 404)
+    assert.equal((await call(url, 'POST', '/v1/tasks/live-task-2/cancel', { reason: 5 })).status, 400)
   })
 })
 

@@ -2,10 +2,10 @@
 import type { BodyInput, MessageType } from '../src/index.js'
 
 export const PEER_A = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
-export const PEER_B = 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'
+const PEER_B = 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'
 export const TASK_ID = 'task-0001-abcdef'
 export const GROUP_ID = 'group_0001_ABCDEF'
-export const PROPOSAL_ID = 'proposal-0001'
+const PROPOSAL_ID = 'proposal-0001'
 export const MESSAGE_ID = 'msg-00000001'
 export const NOW = 1_750_000_000_000
 
@@ -152,7 +152,7 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
   CLAIM: { taskId: TASK_ID, groupId: GROUP_ID, resourceId: 'gpu-0', priority: 1, claimedAt: NOW, leaseMs: 5_000, seq: 0 },
   DATA_WRITE: { taskId: TASK_ID, groupId: GROUP_ID, key: 'plan', version: 3, value: { steps: 2 } },
   ACK: { ref: MESSAGE_ID },
-  ERROR: { ref: MESSAGE_ID, code: 'CAPACITY', message: 'no free capacity' },
+  ERROR: { ref: MESSAGE_ID, code: 'NO_CAPACITY', message: 'no free capacity' },
   BROADCAST: { text: 'hello swarm', data: { n: 1 } }
 }
 

@@ -190,7 +190,7 @@ const INVALID_CASES: InvalidCase[] = [
   { name: 'fractional version', type: 'DATA_WRITE', mutate: b => { b.version = 1.5 }, path: 'body.version' },
   // ACK / ERROR / BROADCAST
   { name: 'ref that is not an id', type: 'ACK', mutate: b => { b.ref = 'x' }, path: 'body.ref' },
-  { name: 'code longer than maxShortTextChars', type: 'ERROR', mutate: b => { b.code = long(LIMITS.maxShortTextChars + 1) }, path: 'body.code' },
+  { name: 'code that is not a DirectErrorCode', type: 'ERROR', mutate: b => { b.code = 'CAPACITY' }, path: 'body.code' },
   { name: 'missing message', type: 'ERROR', mutate: b => { delete b.message }, path: 'body.message' },
   { name: 'text longer than maxDescriptionChars', type: 'BROADCAST', mutate: b => { b.text = long(LIMITS.maxDescriptionChars + 1) }, path: 'body.text' }
 ]
@@ -371,14 +371,14 @@ describe('levelRank', () => {
 describe('group decision messages', () => {
   it('accepts verify policies none, majority, unanimous and threshold:<fraction>', () => {
     for (const verify of ['none', 'majority', 'unanimous', 'threshold:0.6', 'threshold:.5', 'threshold:1', 'threshold:1.0', 'threshold:0.05']) {
-      const m = createMessage('TASK_ANNOUNCE', { ...clone(VALID_BODIES.TASK_ANNOUNCE), verify } as never)
+      const m = createMessage('TASK_ANNOUNCE', { ...clone(VALID_BODIES.TASK_ANNOUNCE), verify })
       assert.equal(m.body.verify, verify)
     }
   })
 
   it('refuses threshold policies of 0, above 1 or without a fraction', () => {
     for (const verify of ['threshold:0', 'threshold:0.0', 'threshold:1.5', 'threshold:', 'threshold:abc', 'threshold', 'majority ']) {
-      expectProtocolError(() => createMessage('TASK_ANNOUNCE', { ...clone(VALID_BODIES.TASK_ANNOUNCE), verify } as never), 'INVALID_MESSAGE')
+      expectProtocolError(() => createMessage('TASK_ANNOUNCE', { ...clone(VALID_BODIES.TASK_ANNOUNCE), verify }), 'INVALID_MESSAGE')
     }
   })
 
@@ -397,6 +397,6 @@ describe('group decision messages', () => {
 
   it('refuses a blackboard update longer than MAX_BLACKBOARD_BASE64_CHARS', () => {
     const update = 'A'.repeat(MAX_BLACKBOARD_BASE64_CHARS + 4)
-    expectProtocolError(() => createMessage('BLACKBOARD_UPDATE', { ...clone(VALID_BODIES.BLACKBOARD_UPDATE), update } as never), 'INVALID_MESSAGE')
+    expectProtocolError(() => createMessage('BLACKBOARD_UPDATE', { ...clone(VALID_BODIES.BLACKBOARD_UPDATE), update }), 'INVALID_MESSAGE')
   })
 })

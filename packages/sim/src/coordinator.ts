@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { Worker } from 'node:worker_threads'
 import { loopbackBytes } from './loopback.js'
 import { planSimulation } from './plan.js'
 import { buildReport } from './report.js'
+import { WorkerLink, groupByWorker } from './worker-link.js'
 import type { PeerStats, TaskRecord, WorkerCommand, WorkerEvent } from './messages.js'
-import type { PeerPlan, SimulationPlan } from './plan.js'
-import type { SimReport } from './report.js'
+import type { ChaosEvent, PeerPlan, SimulationPlan } from './plan.js'
+import type { RawRun, SimReport } from './report.js'
 import type { Scenario } from './scenario.js'
 import type { NodeConfigInput } from '@swarm/node'
 
@@ -55,15 +55,6 @@ export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bo
 }
 
 /**
- * Young generation of each worker thread's heap. Hundreds of peers in one thread allocate fast:
- * with V8's default (16 MiB semi-spaces) the short-lived objects of a negotiation (a second or
- * two) are promoted before they die, the old generation grows by ~1.5 MiB a second, and its
- * collections pause the thread for 0.3 s and more, longer than a bid window (measured on 500
- * peers). A larger young generation lets them die young.
- */
-const WORKER_YOUNG_GENERATION_MIB = 192
-
-/**
  * Peers per worker thread above which the simulator starts more threads than cores. A thread's
  * heap grows with its peers (about 2 MiB live each), and so do its full garbage collections:
  * 250 peers in a thread paused it for 0.3 to 0.5 s, longer than a bid window, while 125 keep the
@@ -80,135 +71,199 @@ export function defaultWorkers (peers: number, cores: number): number {
   return Math.max(1, cores, Math.min(2 * cores, Math.ceil(peers / MAX_PEERS_PER_WORKER)))
 }
 
-class WorkerLink {
-  readonly worker: Worker
-  readonly #waiters = new Map<string, Array<(event: WorkerEvent) => void>>()
-  #chain: Promise<unknown> = Promise.resolve()
-
-  constructor (index: number, onEvent: (event: WorkerEvent) => void) {
-    this.worker = new Worker(new URL('./worker.js', import.meta.url), { name: `sim-worker-${index}`, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MIB } })
-    this.worker.on('message', (event: WorkerEvent) => {
-      const waiters = this.#waiters.get(event.type)
-      const waiter = waiters?.shift()
-      if (waiter !== undefined) waiter(event)
-      onEvent(event)
-    })
-  }
-
-  send (command: WorkerCommand): void {
-    this.worker.postMessage(command)
-  }
-
-  /** Sends a command and resolves with the worker's answer of type `reply`; one at a time. */
-  async call<T extends WorkerEvent['type']>(command: WorkerCommand, reply: T): Promise<Extract<WorkerEvent, { type: T }>> {
-    const run = async (): Promise<Extract<WorkerEvent, { type: T }>> => await new Promise(resolve => {
-      const list = this.#waiters.get(reply) ?? []
-      list.push(event => { resolve(event as Extract<WorkerEvent, { type: T }>) })
-      this.#waiters.set(reply, list)
-      this.send(command)
-    })
-    const result = this.#chain.then(run, run)
-    this.#chain = result.catch(() => {})
-    return await result
-  }
-}
-
-function groupByWorker<T> (items: Array<{ worker: number, item: T }>): Map<number, T[]> {
-  const out = new Map<number, T[]>()
-  for (const { worker, item } of items) out.set(worker, [...(out.get(worker) ?? []), item])
-  return out
-}
-
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** V8 heap and external (Buffer) memory of the worker threads, from their stats answers. */
+function workerMemory (events: Array<{ memory: { heapUsed: number, external: number } }>): number {
+  return events.reduce((s, e) => s + e.memory.heapUsed + e.memory.external, 0)
+}
+
+function machineOf (workers: number): SimReport['machine'] {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, workers }
+}
+
+/** What the run measured before the load started. */
+interface StartupFacts {
+  /** Bytes: the process RSS and the worker threads' heap + external memory, before any node. */
+  baseline: { rss: number, workers: number }
+  settle: NonNullable<SimReport['settle']>
+  /** Loopback bytes per second of the idle, settled swarm. */
+  background: number | undefined
+  startupMs: number
+}
+
+/** What the run measured over the load (announcements and draining). */
+interface LoadFacts {
+  peerStatsAtLoadStart: PeerStats[]
+  loadCpu: NodeJS.CpuUsage
+  loadEndedAt: number
+  /** Loopback byte counters at the start of the load and at the end of the drain. */
+  bytes: { start: number | undefined, end: number | undefined }
+}
 
 /**
  * Runs a simulation: real swarm nodes spread over worker threads, the planned workload, churn
  * and partitions; returns the report. Every announced task is accounted for.
  */
 export async function runSimulation (scenario: Scenario, options: RunOptions = {}): Promise<SimReport> {
-  const workers = Math.max(1, Math.min(scenario.workers ?? defaultWorkers(scenario.peers, availableParallelism()), scenario.peers))
-  const plan: SimulationPlan = planSimulation(scenario, workers)
-  const root = mkdtempSync(join(tmpdir(), 'swarm-sim-'))
-  const startedAt = Date.now()
-  const cpuStart = process.cpuUsage()
-  const records = new Map<number, TaskRecord>()
-  const refused: Array<{ index: number, error: string, at: number }> = []
-  const announced = new Set<number>()
-  const addrs = new Map<number, string>()
-  const alive = new Set<number>()
-  const peersAlive: Array<{ t: number, alive: number }> = []
-  const health: SimReport['health'] = []
-  let phase: SimProgress['phase'] = 'starting'
-  let loadStartedAt = 0
+  const run = new SimulationRun(scenario, options)
+  try {
+    return await run.execute()
+  } finally {
+    await run.dispose()
+  }
+}
 
-  const onEvent = (event: WorkerEvent): void => {
-    if (event.type === 'task') records.set(event.record.index, event.record)
-    else if (event.type === 'announce-failed') refused.push({ index: event.index, error: event.error, at: event.at })
+/**
+ * One simulation run, phase by phase: start the worker threads and the peers, let the swarm
+ * settle, play the workload with the churn and partition events, drain, then stop the peers and
+ * collect. It holds what the workers report (task records, refusals) and what the phases share
+ * (peer addresses, who is alive, the time the load started).
+ */
+class SimulationRun {
+  readonly #scenario: Scenario
+  readonly #options: RunOptions
+  readonly #workers: number
+  readonly #plan: SimulationPlan
+  /** Data directories of the peers; removed at the end. */
+  readonly #root: string
+  readonly #startedAt: number
+  readonly #cpuStart: NodeJS.CpuUsage
+  /** No task is announced, no chaos event played and no drain waited for after this time (epoch ms). */
+  readonly #deadline: number
+  readonly #links: WorkerLink[]
+  readonly #records = new Map<number, TaskRecord>()
+  readonly #refused: RawRun['refused'] = []
+  readonly #announced = new Set<number>()
+  /** Listen address (with its /p2p/ peer id) of each started peer, by plan index. */
+  readonly #addrs = new Map<number, string>()
+  readonly #alive = new Set<number>()
+  readonly #peersAlive: RawRun['peersAlive'] = []
+  readonly #health: SimReport['health'] = []
+  readonly #kills: Array<{ peerId: string, at: number }> = []
+  #restarts = 0
+  #phase: SimProgress['phase'] = 'starting'
+  #loadStartedAt = 0
+  #progressTimer: NodeJS.Timeout | undefined
+  #healthTimer: NodeJS.Timeout | undefined
+
+  constructor (scenario: Scenario, options: RunOptions) {
+    this.#scenario = scenario
+    this.#options = options
+    this.#workers = Math.max(1, Math.min(scenario.workers ?? defaultWorkers(scenario.peers, availableParallelism()), scenario.peers))
+    this.#plan = planSimulation(scenario, this.#workers)
+    this.#root = mkdtempSync(join(tmpdir(), 'swarm-sim-'))
+    this.#startedAt = Date.now()
+    this.#cpuStart = process.cpuUsage()
+    this.#deadline = this.#startedAt + scenario.durationLimitS * 1000
+    this.#links = Array.from({ length: this.#workers }, (_, i) => new WorkerLink(i, event => { this.#onEvent(event) }))
+  }
+
+  /** The phases in order; the report of what they measured. */
+  async execute (): Promise<SimReport> {
+    // Baseline memory: the process with its worker threads, before any node exists.
+    const workers = workerMemory(await this.#callAll({ type: 'stats' }, 'stats'))
+    const baseline = { workers, rss: process.memoryUsage().rss }
+    await this.#startPeers()
+    this.#phase = 'settling'
+    this.#report()
+    const settle = await this.#settle()
+    const background = await this.#backgroundLoopback()
+    const startup: StartupFacts = { baseline, settle, background, startupMs: Date.now() - this.#startedAt }
+    const load = await this.#runLoad()
+    return await this.#stopAndReport(startup, load)
+  }
+
+  /** Stops the timers, ends the worker threads and removes the peers' data, whatever happened before. */
+  async dispose (): Promise<void> {
+    this.#stopSampling()
+    await Promise.allSettled(this.#links.map(async l => await l.worker.terminate()))
+    rmSync(this.#root, { recursive: true, force: true })
+  }
+
+  #onEvent (event: WorkerEvent): void {
+    if (event.type === 'task') this.#records.set(event.record.index, event.record)
+    else if (event.type === 'announce-failed') this.#refused.push({ index: event.index, error: event.error, at: event.at })
     else if (event.type === 'error') process.stderr.write(`simulator worker error: ${event.error}\n`)
   }
-  const links = Array.from({ length: workers }, (_, i) => new WorkerLink(i, onEvent))
-  const markAlive = (): void => { peersAlive.push({ t: loadStartedAt === 0 ? 0 : Date.now() - loadStartedAt, alive: alive.size }) }
 
-  const progress = (): SimProgress => {
+  /** Sends every worker thread `command` and waits for all their answers. */
+  async #callAll<T extends WorkerEvent['type']> (command: WorkerCommand, reply: T): Promise<Array<Extract<WorkerEvent, { type: T }>>> {
+    return await Promise.all(this.#links.map(async l => await l.call(command, reply)))
+  }
+
+  /** Sends each worker thread holding some of `items` the command for its share, all at once; their answers. */
+  async #callEach<I, T extends WorkerEvent['type']> (items: Array<{ worker: number, item: I }>, command: (mine: I[]) => WorkerCommand, reply: T): Promise<Array<Extract<WorkerEvent, { type: T }>>> {
+    return await Promise.all([...groupByWorker(items).entries()].map(async ([w, mine]) => await (this.#links[w] as WorkerLink).call(command(mine), reply)))
+  }
+
+  #progress (): SimProgress {
     let completed = 0
     let failed = 0
-    for (const r of records.values()) {
+    for (const r of this.#records.values()) {
       if (r.ok) completed++
       else failed++
     }
-    failed += refused.length
-    return { phase, peersStarted: addrs.size, peersAlive: alive.size, peers: scenario.peers, announced: announced.size, completed, failed, inFlight: announced.size - completed - failed, total: plan.tasks.length, elapsedMs: Date.now() - startedAt }
-  }
-  const report = (): void => { options.onProgress?.(progress()) }
-  let timer: NodeJS.Timeout | undefined
-  let healthTimer: NodeJS.Timeout | undefined
-  // While tasks run: the connections of all peers and the worst event-loop lag of the workers, each second.
-  const sampleHealth = async (): Promise<void> => {
-    const t = Date.now() - loadStartedAt
-    const answers = await Promise.all(links.map(async l => await l.call({ type: 'health' }, 'health')))
-    health.push({ t, connections: answers.reduce((s, h) => s + h.connections, 0), eventLoopLagMs: Math.max(...answers.map(h => h.eventLoopLagMs)) })
+    failed += this.#refused.length
+    const announced = this.#announced.size
+    return { phase: this.#phase, peersStarted: this.#addrs.size, peersAlive: this.#alive.size, peers: this.#scenario.peers, announced, completed, failed, inFlight: announced - completed - failed, total: this.#plan.tasks.length, elapsedMs: Date.now() - this.#startedAt }
   }
 
-  try {
-    // Baseline memory: the process with its worker threads, before any node exists.
-    const workerMemory = (events: Array<{ memory: { heapUsed: number, external: number } }>): number => events.reduce((s, e) => s + e.memory.heapUsed + e.memory.external, 0)
-    const baselineWorkers = workerMemory(await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats'))))
-    const baselineRss = process.memoryUsage().rss
+  #report (): void {
+    this.#options.onProgress?.(this.#progress())
+  }
 
-    // Start the seed peer alone, then the others in batches, each bootstrapping from peers of
-    // earlier batches (dial pacing: a batch never dials itself).
-    const bootstrapOf = (peer: PeerPlan): string[] => {
-      const chosen = peer.bootstrap.flatMap(b => addrs.get(b) ?? [])
-      if (chosen.length > 0) return chosen
-      const started = [...addrs.values()]
-      return started.length === 0 ? [] : [started[peer.index % started.length] as string]
-    }
-    const batches: PeerPlan[][] = [plan.peers.slice(0, 1)]
-    for (let i = 1; i < plan.peers.length; i += scenario.node.startBatch) batches.push(plan.peers.slice(i, i + scenario.node.startBatch))
+  #markAlive (): void {
+    this.#peersAlive.push({ t: this.#loadStartedAt === 0 ? 0 : Date.now() - this.#loadStartedAt, alive: this.#alive.size })
+  }
+
+  /** The libp2p peer id of a started peer ('' before it started). */
+  #peerIdOf (index: number): string {
+    return this.#addrs.get(index)?.split('/p2p/')[1] ?? ''
+  }
+
+  /**
+   * Starts the seed peer alone, then the others in batches, each bootstrapping from peers of
+   * earlier batches (dial pacing: a batch never dials itself).
+   */
+  async #startPeers (): Promise<void> {
+    const { peers } = this.#plan
+    const { startBatch, startPauseMs } = this.#scenario.node
+    const batches: PeerPlan[][] = [peers.slice(0, 1)]
+    for (let i = 1; i < peers.length; i += startBatch) batches.push(peers.slice(i, i + startBatch))
     for (const batch of batches) {
-      const byWorker = groupByWorker(batch.map(peer => ({
-        worker: peer.worker,
-        item: { index: peer.index, config: peerConfig(scenario, peer, root, bootstrapOf(peer)) }
-      })))
-      const results = await Promise.all([...byWorker.entries()].map(async ([w, peers]) => await (links[w] as WorkerLink).call({ type: 'start', peers }, 'started')))
-      for (const r of results) for (const p of r.peers) { addrs.set(p.index, `${p.addr}`); alive.add(p.index) }
-      report()
-      if (scenario.node.startPauseMs > 0) await sleep(scenario.node.startPauseMs)
+      const items = batch.map(peer => ({ worker: peer.worker, item: { index: peer.index, config: peerConfig(this.#scenario, peer, this.#root, this.#bootstrapOf(peer)) } }))
+      const results = await this.#callEach(items, mine => ({ type: 'start', peers: mine }), 'started')
+      for (const r of results) for (const p of r.peers) { this.#addrs.set(p.index, `${p.addr}`); this.#alive.add(p.index) }
+      this.#report()
+      if (startPauseMs > 0) await sleep(startPauseMs)
     }
-    phase = 'settling'
-    report()
-    // Let the swarm settle: gossip streams to all subscribers open, and the connections and the
-    // agent directories stopped changing: for 1 s once every node knows every agent, for 3 s when
-    // some directories stay incomplete (catch-ups fill them in, seconds apart), or at most 30 s
-    // plus 100 ms per peer (80 s for 500 peers: their cards cross a busy host), or node.settleLimitS.
+  }
+
+  /** The planned bootstrap peers of `peer` that started, else one started peer picked by its index. */
+  #bootstrapOf (peer: PeerPlan): string[] {
+    const chosen = peer.bootstrap.flatMap(b => this.#addrs.get(b) ?? [])
+    if (chosen.length > 0) return chosen
+    const started = [...this.#addrs.values()]
+    return started.length === 0 ? [] : [started[peer.index % started.length] as string]
+  }
+
+  /**
+   * Lets the swarm settle: gossip streams to all subscribers open, and the connections and the
+   * agent directories stopped changing: for 1 s once every node knows every agent, for 3 s when
+   * some directories stay incomplete (catch-ups fill them in, seconds apart), or at most 30 s
+   * plus 100 ms per peer (80 s for 500 peers: their cards cross a busy host), or node.settleLimitS.
+   */
+  async #settle (): Promise<StartupFacts['settle']> {
+    const { peers, node } = this.#scenario
     const settleStarted = Date.now()
-    const settleUntil = settleStarted + (scenario.node.settleLimitS !== undefined ? scenario.node.settleLimitS * 1000 : 30_000 + 100 * scenario.peers)
+    const settleUntil = settleStarted + (node.settleLimitS !== undefined ? node.settleLimitS * 1000 : 30_000 + 100 * peers)
     let lastKey = ''
     let steadySince = 0
     let known = { min: 0, total: 0 }
     while (Date.now() < settleUntil) {
       await sleep(250)
-      const health = await Promise.all(links.map(async l => await l.call({ type: 'health' }, 'health')))
+      const health = await this.#callAll({ type: 'health' }, 'health')
       const connections = health.reduce((s, h) => s + h.connections, 0)
       const pending = health.reduce((s, h) => s + h.pendingStreams, 0)
       known = { min: Math.min(...health.map(h => h.agentsKnownMin)), total: health.reduce((s, h) => s + h.agentsKnownTotal, 0) }
@@ -216,128 +271,173 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
       const now = Date.now()
       if (pending > 0 || key !== lastKey) steadySince = now
       lastKey = key
-      report()
+      this.#report()
       const steadyMs = now - steadySince
-      if (steadyMs >= (known.min >= scenario.peers ? 1000 : 3000)) break
+      if (steadyMs >= (known.min >= peers ? 1000 : 3000)) break
     }
-    const settle = { ms: Date.now() - settleStarted, agentsKnownMin: known.min, agentsKnownMean: known.total / Math.max(1, alive.size) }
+    return { ms: Date.now() - settleStarted, agentsKnownMin: known.min, agentsKnownMean: known.total / Math.max(1, this.#alive.size) }
+  }
+
+  /**
+   * Loopback bytes per second of the settled swarm over 2 s without tasks (heartbeats, gossip
+   * upkeep), subtracted from the load's traffic in the report; undefined where unmeasurable.
+   */
+  async #backgroundLoopback (): Promise<number | undefined> {
     const quiet0 = loopbackBytes()
     await sleep(2000)
     const quiet1 = loopbackBytes()
-    const background = quiet0 !== undefined && quiet1 !== undefined ? (quiet1 - quiet0) / 2 : undefined
-    const startupMs = Date.now() - startedAt
+    return quiet0 !== undefined && quiet1 !== undefined ? (quiet1 - quiet0) / 2 : undefined
+  }
 
-    const peerStatsAtLoadStart = (await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats')))).flatMap(s => s.peers)
+  /**
+   * The load: the planned tasks announced on time while the chaos events play, then the drain
+   * until every announced task ended or the deadline; progress and health sampled throughout.
+   */
+  async #runLoad (): Promise<LoadFacts> {
+    const peerStatsAtLoadStart = (await this.#callAll({ type: 'stats' }, 'stats')).flatMap(s => s.peers)
     const loadCpuStart = process.cpuUsage()
-    phase = 'running'
-    loadStartedAt = Date.now()
-    markAlive()
-    const bytes0 = loopbackBytes()
-    const spec = { bidWindowMs: scenario.tasks.bidWindowMs, deadlineMs: scenario.tasks.deadlineMs, maxAttempts: scenario.tasks.maxAttempts }
-    const deadline = startedAt + scenario.durationLimitS * 1000
-    const kills: Array<{ peerId: string, at: number }> = []
-    let restarts = 0
-    const idOf = (addr: string | undefined): string => addr?.split('/p2p/')[1] ?? ''
-    timer = setInterval(report, options.progressEveryMs ?? 500)
-    await sampleHealth()
-    healthTimer = setInterval(() => { sampleHealth().catch(() => {}) }, 1000)
-    const chaosDone = (async () => {
-      for (const event of plan.chaos) {
-        const wait = loadStartedAt + event.at - Date.now()
-        if (wait > 0) await sleep(wait)
-        if (Date.now() > deadline) return
-        const peers = event.peers.map(i => plan.peers[i] as PeerPlan)
-        if (event.kind === 'kill') {
-          const at = Date.now()
-          for (const p of peers) kills.push({ peerId: idOf(addrs.get(p.index)), at })
-          await Promise.all([...groupByWorker(peers.map(p => ({ worker: p.worker, item: p.index }))).entries()].map(async ([w, ids]) => await (links[w] as WorkerLink).call({ type: 'kill', peers: ids }, 'killed')))
-          for (const p of peers) alive.delete(p.index)
-        } else if (event.kind === 'restart') {
-          const byWorker = groupByWorker(peers.map(p => ({ worker: p.worker, item: { index: p.index, config: peerConfig(scenario, p, root, [addrs.get(0) ?? '']) } })))
-          const results = await Promise.all([...byWorker.entries()].map(async ([w, list]) => await (links[w] as WorkerLink).call({ type: 'restart', peers: list }, 'restarted')))
-          for (const r of results) for (const p of r.peers) { addrs.set(p.index, p.addr); alive.add(p.index); restarts++ }
-        } else {
-          const cut = new Set(event.peers)
-          const inside = event.peers.map(i => idOf(addrs.get(i)))
-          const outside = plan.peers.filter(p => !cut.has(p.index)).map(p => idOf(addrs.get(p.index)))
-          await Promise.all(links.map(async (link, w) => {
-            const mine = plan.peers.filter(p => p.worker === w)
-            const cmds: Array<Promise<unknown>> = []
-            const insideHere = mine.filter(p => cut.has(p.index)).map(p => p.index)
-            const outsideHere = mine.filter(p => !cut.has(p.index)).map(p => p.index)
-            if (event.kind === 'partition') {
-              if (insideHere.length > 0) cmds.push(link.call({ type: 'block', peers: insideHere, blocked: outside }, 'blocked'))
-              if (outsideHere.length > 0) cmds.push(link.call({ type: 'block', peers: outsideHere, blocked: inside }, 'blocked'))
-            } else {
-              cmds.push(link.call({ type: 'unblock', peers: mine.map(p => p.index) }, 'blocked'))
-            }
-            await Promise.all(cmds)
-          }))
-        }
-        markAlive()
-      }
-    })()
-
-    for (const task of plan.tasks) {
-      const wait = loadStartedAt + task.at - Date.now()
-      if (wait > 0) await sleep(wait)
-      if (Date.now() > deadline) break
-      const announcer = plan.peers[task.announcer] as PeerPlan
-      announced.add(task.index)
-      ;(links[announcer.worker] as WorkerLink).send({ type: 'announce', task, spec })
-    }
+    this.#phase = 'running'
+    this.#loadStartedAt = Date.now()
+    this.#markAlive()
+    const start = loopbackBytes()
+    await this.#startSampling()
+    const chaosDone = this.#playChaos()
+    await this.#announceTasks()
     const loadEndedAt = Date.now()
-    phase = 'draining'
-    while (Date.now() < deadline) {
-      const finished = records.size + refused.length
-      if (finished >= announced.size) break
-      await sleep(100)
-    }
+    this.#phase = 'draining'
+    await this.#drain()
     await chaosDone
     const loadCpu = process.cpuUsage(loadCpuStart)
-    clearInterval(timer)
-    clearInterval(healthTimer)
-    markAlive()
-    const bytes1 = loopbackBytes()
-    phase = 'stopping'
-    report()
+    this.#stopSampling()
+    this.#markAlive()
+    const end = loopbackBytes()
+    this.#phase = 'stopping'
+    this.#report()
+    return { peerStatsAtLoadStart, loadCpu, loadEndedAt, bytes: { start, end } }
+  }
 
-    const finalStats = await Promise.all(links.map(async l => await l.call({ type: 'stats' }, 'stats')))
-    const peerStats: PeerStats[] = finalStats.flatMap(s => s.peers)
-    const loadedWorkers = workerMemory(finalStats)
+  /** Progress every progressEveryMs; a health sample now and then each second, while tasks run. */
+  async #startSampling (): Promise<void> {
+    this.#progressTimer = setInterval(() => { this.#report() }, this.#options.progressEveryMs ?? 500)
+    await this.#sampleHealth()
+    this.#healthTimer = setInterval(() => { this.#sampleHealth().catch(() => {}) }, 1000)
+  }
+
+  #stopSampling (): void {
+    clearInterval(this.#progressTimer)
+    clearInterval(this.#healthTimer)
+  }
+
+  /** The connections of all peers and the worst event-loop lag of the workers, now. */
+  async #sampleHealth (): Promise<void> {
+    const t = Date.now() - this.#loadStartedAt
+    const answers = await this.#callAll({ type: 'health' }, 'health')
+    this.#health.push({ t, connections: answers.reduce((s, h) => s + h.connections, 0), eventLoopLagMs: Math.max(...answers.map(h => h.eventLoopLagMs)) })
+  }
+
+  /** Sends each planned task to its announcer's worker at its time, until the deadline. */
+  async #announceTasks (): Promise<void> {
+    const { tasks } = this.#scenario
+    const spec = { bidWindowMs: tasks.bidWindowMs, deadlineMs: tasks.deadlineMs, maxAttempts: tasks.maxAttempts }
+    for (const task of this.#plan.tasks) {
+      const wait = this.#loadStartedAt + task.at - Date.now()
+      if (wait > 0) await sleep(wait)
+      if (Date.now() > this.#deadline) break
+      const announcer = this.#plan.peers[task.announcer] as PeerPlan
+      this.#announced.add(task.index)
+      ;(this.#links[announcer.worker] as WorkerLink).send({ type: 'announce', task, spec })
+    }
+  }
+
+  /** Waits until every announced task has a record or was refused, or the deadline. */
+  async #drain (): Promise<void> {
+    while (Date.now() < this.#deadline) {
+      const finished = this.#records.size + this.#refused.length
+      if (finished >= this.#announced.size) break
+      await sleep(100)
+    }
+  }
+
+  /** Plays the planned churn and partition events at their times, until the deadline. */
+  async #playChaos (): Promise<void> {
+    for (const event of this.#plan.chaos) {
+      const wait = this.#loadStartedAt + event.at - Date.now()
+      if (wait > 0) await sleep(wait)
+      if (Date.now() > this.#deadline) return
+      const peers = event.peers.map(i => this.#plan.peers[i] as PeerPlan)
+      if (event.kind === 'kill') await this.#kill(peers)
+      else if (event.kind === 'restart') await this.#restart(peers)
+      else await this.#partitionOrHeal(event)
+      this.#markAlive()
+    }
+  }
+
+  async #kill (peers: PeerPlan[]): Promise<void> {
+    const at = Date.now()
+    for (const p of peers) this.#kills.push({ peerId: this.#peerIdOf(p.index), at })
+    await this.#callEach(peers.map(p => ({ worker: p.worker, item: p.index })), ids => ({ type: 'kill', peers: ids }), 'killed')
+    for (const p of peers) this.#alive.delete(p.index)
+  }
+
+  /** Restarts killed peers with their old data directory, bootstrapping from the seed peer. */
+  async #restart (peers: PeerPlan[]): Promise<void> {
+    const items = peers.map(p => ({ worker: p.worker, item: { index: p.index, config: peerConfig(this.#scenario, p, this.#root, [this.#addrs.get(0) ?? '']) } }))
+    const results = await this.#callEach(items, mine => ({ type: 'restart', peers: mine }), 'restarted')
+    for (const r of results) for (const p of r.peers) { this.#addrs.set(p.index, p.addr); this.#alive.add(p.index); this.#restarts++ }
+  }
+
+  /** A partition: the event's peers and all others block each other. A heal: every peer unblocks all. */
+  async #partitionOrHeal (event: ChaosEvent): Promise<void> {
+    const cut = new Set(event.peers)
+    const inside = event.peers.map(i => this.#peerIdOf(i))
+    const outside = this.#plan.peers.filter(p => !cut.has(p.index)).map(p => this.#peerIdOf(p.index))
+    await Promise.all(this.#links.map(async (link, w) => {
+      const mine = this.#plan.peers.filter(p => p.worker === w)
+      const cmds: Array<Promise<unknown>> = []
+      const insideHere = mine.filter(p => cut.has(p.index)).map(p => p.index)
+      const outsideHere = mine.filter(p => !cut.has(p.index)).map(p => p.index)
+      if (event.kind === 'partition') {
+        if (insideHere.length > 0) cmds.push(link.call({ type: 'block', peers: insideHere, blocked: outside }, 'blocked'))
+        if (outsideHere.length > 0) cmds.push(link.call({ type: 'block', peers: outsideHere, blocked: inside }, 'blocked'))
+      } else {
+        cmds.push(link.call({ type: 'unblock', peers: mine.map(p => p.index) }, 'blocked'))
+      }
+      await Promise.all(cmds)
+    }))
+  }
+
+  /** Reads the peers' final counters and the memory, stops every peer, and builds the report. */
+  async #stopAndReport (startup: StartupFacts, load: LoadFacts): Promise<SimReport> {
+    const finalStats = await this.#callAll({ type: 'stats' }, 'stats')
     const mem = process.memoryUsage()
-    const loadedRss = mem.rss
-    await Promise.all(links.map(async l => await l.call({ type: 'stop' }, 'stopped')))
-    const cpu = process.cpuUsage(cpuStart)
+    await this.#callAll({ type: 'stop' }, 'stopped')
+    const cpu = process.cpuUsage(this.#cpuStart)
     const endedAt = Date.now()
+    const { start: bytes0, end: bytes1 } = load.bytes
+    const { background } = startup
     return buildReport({
-      scenario,
-      plan,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, workers },
-      startedAt,
-      loadStartedAt,
-      loadEndedAt,
+      scenario: this.#scenario,
+      plan: this.#plan,
+      machine: machineOf(this.#workers),
+      startedAt: this.#startedAt,
+      loadStartedAt: this.#loadStartedAt,
+      loadEndedAt: load.loadEndedAt,
       endedAt,
-      startupMs,
-      settle,
-      kills,
-      restarts,
-      records: [...records.values()].sort((a, b) => a.index - b.index),
-      refused,
-      announcedIndices: announced,
-      peerStats,
-      peerStatsAtLoadStart,
-      loadCpu,
-      peersAlive,
-      health,
-      rss: { baseline: baselineRss, loaded: loadedRss, heapUsed: mem.heapUsed, workersBaseline: baselineWorkers, workersLoaded: loadedWorkers },
+      startupMs: startup.startupMs,
+      settle: startup.settle,
+      kills: this.#kills,
+      restarts: this.#restarts,
+      records: [...this.#records.values()].sort((a, b) => a.index - b.index),
+      refused: this.#refused,
+      announcedIndices: this.#announced,
+      peerStats: finalStats.flatMap(s => s.peers),
+      peerStatsAtLoadStart: load.peerStatsAtLoadStart,
+      loadCpu: load.loadCpu,
+      peersAlive: this.#peersAlive,
+      health: this.#health,
+      rss: { baseline: startup.baseline.rss, loaded: mem.rss, heapUsed: mem.heapUsed, workersBaseline: startup.baseline.workers, workersLoaded: workerMemory(finalStats) },
       cpu: { user: cpu.user, system: cpu.system },
       ...(bytes0 !== undefined && bytes1 !== undefined && background !== undefined ? { loopback: { bytes: bytes1 - bytes0, backgroundPerSecond: background } } : {})
     })
-  } finally {
-    clearInterval(timer)
-    clearInterval(healthTimer)
-    await Promise.allSettled(links.map(async l => await l.worker.terminate()))
-    rmSync(root, { recursive: true, force: true })
   }
 }

@@ -1,3 +1,7 @@
+/**
+ * @swarm/sim — the simulator: scenarios and presets, a seeded plan, real swarm nodes spread over
+ * worker threads, churn and partitions, and the report (table, JSON, HTML with plots).
+ */
 export { ScenarioSchema, parseScenario, loadScenario, readScenario, presetNames, PRESETS_DIR } from './scenario.js'
 export type { Scenario, ScenarioInput } from './scenario.js'
 export { planSimulation } from './plan.js'

@@ -120,15 +120,153 @@ function reasonKey (text: string): string {
   return text.replace(/12D3Koo\w+/g, '<peer>').replace(/\b\d+(\.\d+)?\b/g, 'N').slice(0, 160)
 }
 
-/** Turns the raw facts of a run into the report. Pure. */
+/** Turns the raw facts of a run into the report, section by section. Pure. */
 export function buildReport (raw: RawRun): SimReport {
-  const { records, scenario } = raw
-  const completed = records.filter(r => r.ok)
+  const completed = raw.records.filter(r => r.ok)
+  const spans = spansOf(raw)
+  const lost = lostCount(raw)
+  return {
+    scenario: raw.scenario,
+    machine: raw.machine,
+    startedAt: new Date(raw.startedAt).toISOString(),
+    durations: { startupMs: raw.startupMs, loadMs: spans.loadMs, drainMs: spans.drainEnd - raw.loadEndedAt, totalMs: raw.endedAt - raw.startedAt },
+    tasks: taskCounts(raw, completed, lost),
+    formationMs: summarize(formationTimes(completed)),
+    completionMs: summarize(completionTimes(completed)),
+    throughput: {
+      tasksPerMinute: (completed.length / spans.activeMs) * 60_000,
+      perSecond: timeSeries(completed.map(r => r.finishedAt), raw.loadStartedAt, spans.drainEnd + 1, 1000)
+    },
+    groupSizes: groupSizesOf(completed),
+    loadBalance: loadBalanceOf(raw.peerStats, completed),
+    traffic: trafficOf(raw, spans),
+    memory: memoryOf(raw),
+    cpu: cpuOf(raw, spans),
+    peersAlive: raw.peersAlive,
+    health: raw.health ?? [],
+    latencyCdf: { formation: cdf(formationTimes(completed)), completion: cdf(completionTimes(completed)) },
+    failures: failuresOf(raw, lost),
+    ...(raw.settle !== undefined ? { settle: raw.settle } : {}),
+    churn: churnOf(raw)
+  }
+}
+
+/** The spans rates are taken over. */
+interface RunSpans {
+  /** From the first announcement to the last. */
+  loadMs: number
+  /** When the last task ended (the end of the load if none ended after it), epoch ms. */
+  drainEnd: number
+  /** From the start of the load to drainEnd, at least 1 ms. */
+  activeMs: number
+  /** The whole run in seconds, never 0. */
+  wallS: number
+}
+
+function spansOf (raw: RawRun): RunSpans {
+  // (a loop, not Math.max(...records): a spread of a million arguments overflows the stack)
+  const drainEnd = raw.records.reduce((max, r) => Math.max(max, r.finishedAt), raw.loadEndedAt)
+  return {
+    loadMs: raw.loadEndedAt - raw.loadStartedAt,
+    drainEnd,
+    activeMs: Math.max(1, drainEnd - raw.loadStartedAt),
+    wallS: Math.max(0.001, (raw.endedAt - raw.startedAt) / 1000)
+  }
+}
+
+/** Announced tasks with neither a record nor a refusal when the run ended. */
+function lostCount (raw: RawRun): number {
+  const finalIndices = new Set([...raw.records.map(r => r.index), ...raw.refused.map(r => r.index)])
+  return [...raw.announcedIndices].filter(i => !finalIndices.has(i)).length
+}
+
+function taskCounts (raw: RawRun, completed: TaskRecord[], lost: number): SimReport['tasks'] {
+  const { records } = raw
   const count = (status: string): number => records.filter(r => r.status === status).length
-  const finalIndices = new Set([...records.map(r => r.index), ...raw.refused.map(r => r.index)])
-  const lost = [...raw.announcedIndices].filter(i => !finalIndices.has(i)).length
+  const announced = raw.announcedIndices.size
+  return {
+    announced,
+    completed: completed.length,
+    failed: count('FAILED'),
+    rejected: count('REJECTED'),
+    cancelled: count('CANCELLED'),
+    refused: raw.refused.length,
+    lost,
+    retried: records.filter(r => r.attempts > 1).length,
+    successRate: announced === 0 ? 0 : completed.length / announced
+  }
+}
+
+function formationTimes (completed: TaskRecord[]): number[] {
+  return completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])
+}
+
+function completionTimes (completed: TaskRecord[]): number[] {
+  return completed.flatMap(r => r.totalMs === undefined ? [] : [r.totalMs])
+}
+
+/** Completed tasks by the size of their final group. */
+function groupSizesOf (completed: TaskRecord[]): Record<string, number> {
+  const groupSizes: Record<string, number> = {}
+  for (const r of completed) groupSizes[String(r.members.length)] = (groupSizes[String(r.members.length)] ?? 0) + 1
+  return groupSizes
+}
+
+/** How evenly the completed tasks spread over the peers (every peer counts, idle ones too). */
+function loadBalanceOf (peerStats: PeerStats[], completed: TaskRecord[]): SimReport['loadBalance'] {
+  const byPeer = new Map<string, number>()
+  for (const s of peerStats) byPeer.set(s.peerId, 0)
+  for (const r of completed) for (const m of r.members) byPeer.set(m, (byPeer.get(m) ?? 0) + 1)
+  const perAgent = [...byPeer.values()].sort((a, b) => b - a)
+  return {
+    gini: gini(perAgent),
+    tasksPerAgent: perAgent,
+    idleAgents: perAgent.filter(n => n === 0).length,
+    maxTasks: perAgent[0] ?? 0,
+    meanTasks: perAgent.length === 0 ? 0 : perAgent.reduce((s, n) => s + n, 0) / perAgent.length
+  }
+}
+
+function trafficOf (raw: RawRun, spans: RunSpans): SimReport['traffic'] {
+  const announced = raw.announcedIndices.size
+  const loadStats = raw.peerStatsAtLoadStart === undefined ? raw.peerStats : statsSince(raw.peerStats, raw.peerStatsAtLoadStart)
+  const messages = loadStats.reduce((s, p) => s + p.gossipPublished + p.directRequests, 0)
+  const directBytes = loadStats.reduce((s, p) => s + p.directBytes, 0)
+  return {
+    messagesPerTask: announced === 0 ? 0 : messages / announced,
+    directBytesPerTask: announced === 0 ? 0 : directBytes / announced,
+    ...(raw.loopback !== undefined && announced > 0 ? { loopbackBytesPerTask: Math.max(0, raw.loopback.bytes - raw.loopback.backgroundPerSecond * (spans.activeMs / 1000)) / announced, backgroundBytesPerSecond: raw.loopback.backgroundPerSecond } : {}),
+    gossipRejected: raw.peerStats.reduce((s, p) => s + p.gossipRejected, 0),
+    byType: trafficByType(loadStats),
+    ...(raw.peerStatsAtLoadStart !== undefined ? { startupByType: trafficByType(raw.peerStatsAtLoadStart) } : {})
+  }
+}
+
+function memoryOf (raw: RawRun): SimReport['memory'] {
+  const { rss } = raw
+  const peers = raw.scenario.peers
+  return {
+    rssMiB: rss.loaded / 2 ** 20,
+    perPeerMiB: Math.max(0, rss.loaded - rss.baseline) / 2 ** 20 / peers,
+    baselineMiB: rss.baseline / 2 ** 20,
+    heapUsedMiB: rss.heapUsed / 2 ** 20,
+    ...(rss.workersBaseline !== undefined && rss.workersLoaded !== undefined ? { heapPerPeerMiB: Math.max(0, rss.workersLoaded - rss.workersBaseline) / 2 ** 20 / peers } : {})
+  }
+}
+
+function cpuOf (raw: RawRun, spans: RunSpans): SimReport['cpu'] {
+  return {
+    userS: raw.cpu.user / 1e6,
+    systemS: raw.cpu.system / 1e6,
+    coresUsed: (raw.cpu.user + raw.cpu.system) / 1e6 / spans.wallS,
+    ...(raw.loadCpu !== undefined ? { loadCoresUsed: (raw.loadCpu.user + raw.loadCpu.system) / 1e3 / spans.activeMs } : {})
+  }
+}
+
+/** Tasks that did not complete, by status and reason (ids and numbers left out), refused and lost ones too. */
+function failuresOf (raw: RawRun, lost: number): Record<string, number> {
   const failures: Record<string, number> = {}
-  for (const r of records) {
+  for (const r of raw.records) {
     if (!r.ok) {
       const key = `${r.status}: ${reasonKey(r.reason ?? '')}`
       failures[key] = (failures[key] ?? 0) + 1
@@ -139,97 +277,23 @@ export function buildReport (raw: RawRun): SimReport {
     failures[key] = (failures[key] ?? 0) + 1
   }
   if (lost > 0) failures['LOST: no final state when the run ended'] = lost
+  return failures
+}
 
-  const groupSizes: Record<string, number> = {}
-  for (const r of completed) groupSizes[String(r.members.length)] = (groupSizes[String(r.members.length)] ?? 0) + 1
-
-  const byPeer = new Map<string, number>()
-  for (const s of raw.peerStats) byPeer.set(s.peerId, 0)
-  for (const r of completed) for (const m of r.members) byPeer.set(m, (byPeer.get(m) ?? 0) + 1)
-  const perAgent = [...byPeer.values()].sort((a, b) => b - a)
-
+/** The tasks a kill hit (a killed peer was in one of their groups while they ran), and how they ended. */
+function churnOf (raw: RawRun): SimReport['churn'] {
+  const { records } = raw
   const kills = raw.kills ?? []
   const killedIn = (r: TaskRecord): string[] => kills.filter(k => (r.everMembers ?? r.members).includes(k.peerId) && r.announcedAt <= k.at && k.at <= r.finishedAt).map(k => k.peerId)
   const hit = records.filter(r => killedIn(r).length > 0)
-
-  const announced = raw.announcedIndices.size
-  const loadMs = raw.loadEndedAt - raw.loadStartedAt
-  // (a loop, not Math.max(...records): a spread of a million arguments overflows the stack)
-  const drainEnd = records.reduce((max, r) => Math.max(max, r.finishedAt), raw.loadEndedAt)
-  const loadStats = raw.peerStatsAtLoadStart === undefined ? raw.peerStats : statsSince(raw.peerStats, raw.peerStatsAtLoadStart)
-  const messages = loadStats.reduce((s, p) => s + p.gossipPublished + p.directRequests, 0)
-  const directBytes = loadStats.reduce((s, p) => s + p.directBytes, 0)
-  const wallS = Math.max(0.001, (raw.endedAt - raw.startedAt) / 1000)
-  const activeMs = Math.max(1, drainEnd - raw.loadStartedAt)
-
   return {
-    scenario,
-    machine: raw.machine,
-    startedAt: new Date(raw.startedAt).toISOString(),
-    durations: { startupMs: raw.startupMs, loadMs, drainMs: drainEnd - raw.loadEndedAt, totalMs: raw.endedAt - raw.startedAt },
-    tasks: {
-      announced,
-      completed: completed.length,
-      failed: count('FAILED'),
-      rejected: count('REJECTED'),
-      cancelled: count('CANCELLED'),
-      refused: raw.refused.length,
-      lost,
-      retried: records.filter(r => r.attempts > 1).length,
-      successRate: announced === 0 ? 0 : completed.length / announced
-    },
-    formationMs: summarize(completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])),
-    completionMs: summarize(completed.flatMap(r => r.totalMs === undefined ? [] : [r.totalMs])),
-    throughput: {
-      tasksPerMinute: (completed.length / activeMs) * 60_000,
-      perSecond: timeSeries(completed.map(r => r.finishedAt), raw.loadStartedAt, drainEnd + 1, 1000)
-    },
-    groupSizes,
-    loadBalance: {
-      gini: gini(perAgent),
-      tasksPerAgent: perAgent,
-      idleAgents: perAgent.filter(n => n === 0).length,
-      maxTasks: perAgent[0] ?? 0,
-      meanTasks: perAgent.length === 0 ? 0 : perAgent.reduce((s, n) => s + n, 0) / perAgent.length
-    },
-    traffic: {
-      messagesPerTask: announced === 0 ? 0 : messages / announced,
-      directBytesPerTask: announced === 0 ? 0 : directBytes / announced,
-      ...(raw.loopback !== undefined && announced > 0 ? { loopbackBytesPerTask: Math.max(0, raw.loopback.bytes - raw.loopback.backgroundPerSecond * (activeMs / 1000)) / announced, backgroundBytesPerSecond: raw.loopback.backgroundPerSecond } : {}),
-      gossipRejected: raw.peerStats.reduce((s, p) => s + p.gossipRejected, 0),
-      byType: trafficByType(loadStats),
-      ...(raw.peerStatsAtLoadStart !== undefined ? { startupByType: trafficByType(raw.peerStatsAtLoadStart) } : {})
-    },
-    memory: {
-      rssMiB: raw.rss.loaded / 2 ** 20,
-      perPeerMiB: Math.max(0, raw.rss.loaded - raw.rss.baseline) / 2 ** 20 / scenario.peers,
-      baselineMiB: raw.rss.baseline / 2 ** 20,
-      heapUsedMiB: raw.rss.heapUsed / 2 ** 20,
-      ...(raw.rss.workersBaseline !== undefined && raw.rss.workersLoaded !== undefined ? { heapPerPeerMiB: Math.max(0, raw.rss.workersLoaded - raw.rss.workersBaseline) / 2 ** 20 / scenario.peers } : {})
-    },
-    cpu: {
-      userS: raw.cpu.user / 1e6,
-      systemS: raw.cpu.system / 1e6,
-      coresUsed: (raw.cpu.user + raw.cpu.system) / 1e6 / wallS,
-      ...(raw.loadCpu !== undefined ? { loadCoresUsed: (raw.loadCpu.user + raw.loadCpu.system) / 1e3 / activeMs } : {})
-    },
-    peersAlive: raw.peersAlive,
-    health: raw.health ?? [],
-    latencyCdf: {
-      formation: cdf(completed.flatMap(r => r.formationMs === undefined ? [] : [r.formationMs])),
-      completion: cdf(completed.flatMap(r => r.totalMs === undefined ? [] : [r.totalMs]))
-    },
-    failures,
-    ...(raw.settle !== undefined ? { settle: raw.settle } : {}),
-    churn: {
-      killed: kills.length,
-      restarted: raw.restarts ?? 0,
-      tasksHit: hit.length,
-      hitCompleted: hit.filter(r => r.ok).length,
-      hitNotCompleted: hit.filter(r => !r.ok).length,
-      memberReplacements: records.reduce((n, r) => n + (r.replaced?.length ?? 0), 0),
-      hit: hit.map(r => ({ index: r.index, status: r.status, attempts: r.attempts, killedMembers: killedIn(r), replaced: r.replaced?.length ?? 0 }))
-    }
+    killed: kills.length,
+    restarted: raw.restarts ?? 0,
+    tasksHit: hit.length,
+    hitCompleted: hit.filter(r => r.ok).length,
+    hitNotCompleted: hit.filter(r => !r.ok).length,
+    memberReplacements: records.reduce((n, r) => n + (r.replaced?.length ?? 0), 0),
+    hit: hit.map(r => ({ index: r.index, status: r.status, attempts: r.attempts, killedMembers: killedIn(r), replaced: r.replaced?.length ?? 0 }))
   }
 }
 

@@ -156,8 +156,8 @@ async function handle (command: WorkerCommand): Promise<void> {
         if (dead.has(index)) continue
         connections += node.libp2p.getConnections().length
         pendingStreams += node.gossip.pendingOutboundStreams()
-        agentsKnownMin = Math.min(agentsKnownMin, node.directory.directory.size)
-        agentsKnownTotal += node.directory.directory.size
+        agentsKnownMin = Math.min(agentsKnownMin, node.directory.agents.size)
+        agentsKnownTotal += node.directory.agents.size
       }
       const eventLoopLagMs = Math.max(0, worstLagMs, performance.now() - lagTick - 100)
       worstLagMs = 0

@@ -4,11 +4,14 @@ import { TaskSpecSchema } from '@swarm/node'
 import { z } from 'zod'
 import { ApiClient, ApiError, resolveApiTarget } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { parseDuration, parseFlag, wholeNumber } from '../flags.js'
+import { collect, parseDuration, parseFlag, wholeNumber } from '../flags.js'
+import { addApiOptions } from '../options.js'
 import { formatMs } from '../output.js'
 import { PeerNames, TaskEventSchema, describeEvent, exitCodeOf, printOutput } from './task-format.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 import type { TaskEvent } from './task-format.js'
 import type { TaskSpecInput } from '@swarm/node'
 
@@ -138,7 +141,7 @@ const CreatedSchema = z.object({ taskId: z.string(), status: z.string() }).loose
  * `swarm-node announce`: announces a task through the control API of a running node; with
  * `--wait`, follows its events until it ends.
  */
-export async function announceCommand (description: string, flags: AnnounceFlags, out: Output): Promise<number> {
+async function announceCommand (description: string, flags: AnnounceFlags, out: Output): Promise<number> {
   const spec = buildTaskSpec(description, flags)
   const deadlineMs = spec.deadlineMs ?? DEFAULT_DEADLINE_MS
   const timeoutMs = flags.timeout === undefined ? deadlineMs + WAIT_MARGIN_MS : durationFlag('--timeout', flags.timeout, 1, 7 * 24 * 3600 * 1000 + WAIT_MARGIN_MS)
@@ -162,7 +165,7 @@ export async function announceCommand (description: string, flags: AnnounceFlags
 }
 
 /** Follows `/v1/tasks/:id/events` until the final event; returns the exit code it means. */
-export async function followTask (client: ApiClient, taskId: string, options: { json: boolean, timeoutMs: number }, out: Output): Promise<number> {
+async function followTask (client: ApiClient, taskId: string, options: { json: boolean, timeoutMs: number }, out: Output): Promise<number> {
   const names = new PeerNames(client)
   if (!options.json) {
     await names.refresh()
@@ -206,4 +209,31 @@ export async function followTask (client: ApiClient, taskId: string, options: { 
     throw new CliError(EXIT.TIMEOUT, `gave up waiting for task ${taskId} after ${formatMs(options.timeoutMs)}; it goes on: see "swarm-node task ${taskId}" (or wait longer with --timeout)`)
   }
   throw new CliError(EXIT.UNREACHABLE, `the node closed the event stream of task ${taskId} before the task ended (did it stop?): see "swarm-node task ${taskId}"`)
+}
+
+/** Registers `swarm-node announce`. */
+export function registerAnnounce (program: Command, ctx: CommandContext): void {
+  addApiOptions(program.command('announce')
+    .description('announce a task to the agents that have its skills (through a running node)')
+    .argument('<description>', 'what the task is about'))
+    .option('--skill <name:level[:count]>', 'a skill the task needs, at this level or above, from count members (default 1); repeatable, at least one', collect)
+    .option('--input <file>', 'task input: a JSON file (- for standard input)')
+    .option('--input-json <json>', 'task input: inline JSON')
+    .option('--max-group <n>', 'largest working group (default: one member per required slot)')
+    .option('--priority <priority>', 'low, normal, high or critical (default: normal)')
+    .option('--deadline <duration>', 'time to finish, from now (default: 60s)')
+    .option('--bid-window <duration>', 'how long offers are collected at most (default: 500ms)')
+    .option('--retries <n>', 'announce again this many times after a failure (default: 2)')
+    .option('--verify <policy>', 'before completing, the group votes on the result: majority, unanimous or threshold:<fraction> (default: none)')
+    .option('--wait', 'follow the task (offers, group, progress, results) until it ends; the exit code says how it ended')
+    .option('--timeout <duration>', 'with --wait, give up waiting after this long (exit 5; default: the deadline + 10s)')
+    .addHelpText('after', `
+With --wait the exit code is 0 when the task completed, 4 when it was rejected (nobody could do
+it), 1 when it failed or was cancelled, 5 on --timeout. Without --wait it prints the task id.
+
+Examples:
+  swarm-node announce "Analyze customer data" --skill analytics:advanced --skill viz:intermediate \\
+    --input data.json --wait
+  swarm-node announce "Summarize" --skill summarize:novice:2 --input-json '{"text":"..."}' --json`)
+    .action(async (description: string, flags: AnnounceFlags) => { await ctx.run(async () => await announceCommand(description, flags, ctx.out)) })
 }

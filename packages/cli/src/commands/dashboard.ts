@@ -8,11 +8,16 @@
 import { ApiClient, resolveApiTarget } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { parseDuration } from '../flags.js'
+import { addApiOptions } from '../options.js'
 import { renderDashboard } from '../dashboard/render.js'
-import { AgentsSnapshotSchema, StatusSnapshotSchema, TaskDetailSchema, TasksSnapshotSchema, parseStreamEvent } from '../dashboard/schemas.js'
-import { DEFAULT_WINDOW_MS, initialState, reduce, stateForJson, unknownTasks } from '../dashboard/state.js'
+import { AgentsSnapshotSchema, StatusSnapshotSchema, TaskDetailSchema, TasksSnapshotSchema } from '../dashboard/schemas.js'
+import { parseStreamEvent } from '../dashboard/stream-events.js'
+import { DEFAULT_WINDOW_MS, initialState, reduce } from '../dashboard/state.js'
+import { stateForJson, unknownTasks } from '../dashboard/views.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 import type { DashboardAction, DashboardState } from '../dashboard/state.js'
 
 export interface DashboardFlags extends ApiFlags {
@@ -29,7 +34,7 @@ const FRAME_MS = 100
 const RECONNECT_MS = 2000
 
 /** Escapes: alternate screen and hidden cursor on entry, the reverse on exit; cursor home, clear to end of line / of screen. */
-export const ESC = {
+const ESC = {
   enter: '\x1b[?1049h\x1b[?25l',
   leave: '\x1b[?25h\x1b[?1049l',
   home: '\x1b[H',
@@ -107,7 +112,7 @@ async function snapshots (client: ApiClient): Promise<DashboardAction[]> {
 }
 
 /** `swarm-node dashboard`. */
-export async function dashboardCommand (flags: DashboardFlags, out: Output, term: DashboardTerminal = processTerminal()): Promise<number> {
+async function dashboardCommand (flags: DashboardFlags, out: Output, term: DashboardTerminal = processTerminal()): Promise<number> {
   const options = parseOptions(flags)
   const client = new ApiClient(resolveApiTarget(flags))
   let state = initialState(Date.now(), options.windowMs)
@@ -128,89 +133,158 @@ export async function dashboardCommand (flags: DashboardFlags, out: Output, term
 
 /** The live screen, until `q` or Ctrl-C (or SIGINT/SIGTERM). */
 async function runLive (client: ApiClient, initial: DashboardState, intervalMs: number, term: DashboardTerminal): Promise<number> {
-  let state = initial
-  const abort = new AbortController()
-  const { signal } = abort
-  const footer = `q or Ctrl-C: quit · redrawn on events, polled every ${intervalMs / 1000}s`
-  let lastDraw = 0
-  let drawTimer: NodeJS.Timeout | undefined
-  const requested = new Set<string>()
+  return await new LiveScreen(client, initial, intervalMs, term).run()
+}
 
-  const draw = (): void => {
-    if (signal.aborted) return
-    lastDraw = Date.now()
-    const { width, height } = frameSize(term)
-    const lines = renderDashboard(state, { width, height, color: true, footer })
-    term.write(ESC.home + lines.map(l => l + ESC.clearLine).join('\r\n') + ESC.clearBelow)
+/**
+ * The live dashboard: it holds the state, feeds it the actions of the event stream, the
+ * periodic snapshots and a clock tick, and redraws after them at most once per FRAME_MS. Once
+ * aborted (quit) it neither changes the state nor draws again.
+ */
+class LiveScreen {
+  readonly #client: ApiClient
+  readonly #intervalMs: number
+  readonly #term: DashboardTerminal
+  readonly #footer: string
+  readonly #abort = new AbortController()
+  /** Tasks whose summary was asked for already (each is read once). */
+  readonly #requested = new Set<string>()
+  #state: DashboardState
+  #lastDraw = 0
+  #drawTimer: NodeJS.Timeout | undefined
+
+  constructor (client: ApiClient, initial: DashboardState, intervalMs: number, term: DashboardTerminal) {
+    this.#client = client
+    this.#state = initial
+    this.#intervalMs = intervalMs
+    this.#term = term
+    this.#footer = `q or Ctrl-C: quit · redrawn on events, polled every ${intervalMs / 1000}s`
   }
-  const scheduleDraw = (): void => {
-    if (drawTimer !== undefined || signal.aborted) return
-    drawTimer = setTimeout(() => { drawTimer = undefined; draw() }, Math.max(0, lastDraw + FRAME_MS - Date.now()))
-  }
-  const readTask = (taskId: string): void => {
-    requested.add(taskId)
-    client.get(`/v1/tasks/${encodeURIComponent(taskId)}`, TaskDetailSchema)
-      .then(d => { dispatch({ type: 'tasks', at: Date.now(), tasks: [d.task.summary] }) }, () => { /* shown without its description */ })
-  }
-  const dispatch = (action: DashboardAction): void => {
-    if (signal.aborted) return
-    state = reduce(state, action)
-    if (action.type === 'task') for (const id of unknownTasks(state)) if (!requested.has(id)) readTask(id)
-    scheduleDraw()
-  }
-  const poll = async (): Promise<void> => {
-    try {
-      for (const action of await snapshots(client)) dispatch(action)
-    } catch (err) {
-      dispatch({ type: 'stream', at: Date.now(), state: 'down', message: (err as Error).message })
-    }
-  }
-  const follow = async (): Promise<void> => {
-    while (!signal.aborted) {
-      try {
-        for await (const ev of client.events('/v1/events', signal)) {
-          const action = parseStreamEvent(ev.event, ev.data, Date.now())
-          if (action !== undefined) dispatch(action)
-        }
-        if (!signal.aborted) dispatch({ type: 'stream', at: Date.now(), state: 'down', message: 'the node closed the event stream' })
-      } catch (err) {
-        dispatch({ type: 'stream', at: Date.now(), state: 'down', message: (err as Error).message })
+
+  /** Takes over the screen until the user quits, then gives it back; the exit code. */
+  async run (): Promise<number> {
+    this.#term.write(ESC.enter)
+    this.#draw()
+    const stopUpdates = this.#startUpdates()
+    const restoreOnExit = (): void => { this.#term.write(ESC.leave) }
+    process.once('exit', restoreOnExit)
+
+    return await new Promise<number>(resolve => {
+      const quit = (): void => {
+        if (this.#abort.signal.aborted) return
+        this.#abort.abort()
+        stopUpdates()
+        offKeys()
+        process.off('SIGINT', quit)
+        process.off('SIGTERM', quit)
+        process.off('exit', restoreOnExit)
+        this.#term.write(ESC.leave)
+        resolve(EXIT.OK)
       }
-      await new Promise<void>(resolve => {
-        const t = setTimeout(resolve, RECONNECT_MS)
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
-      })
-      // Catch up on what happened while the stream was down.
-      if (!signal.aborted) await poll()
-    }
+      const offKeys = this.#term.onKeys(keys => { if (/[qQ\x03]/.test(keys)) quit() })
+      process.on('SIGINT', quit)
+      process.on('SIGTERM', quit)
+      void this.#follow()
+    })
   }
 
-  term.write(ESC.enter)
-  draw()
-  const pollTimer = setInterval(() => { void poll() }, intervalMs)
-  const tickTimer = setInterval(() => { dispatch({ type: 'tick', at: Date.now() }) }, 1000)
-  const offResize = term.onResize(draw)
-  const restoreOnExit = (): void => { term.write(ESC.leave) }
-  process.once('exit', restoreOnExit)
-
-  return await new Promise<number>(resolve => {
-    const quit = (): void => {
-      if (signal.aborted) return
-      abort.abort()
+  /** Polling, the clock tick and redraws on resize; returns the function that stops them (and a pending redraw). */
+  #startUpdates (): () => void {
+    const pollTimer = setInterval(() => { void this.#poll() }, this.#intervalMs)
+    const tickTimer = setInterval(() => { this.#dispatch({ type: 'tick', at: Date.now() }) }, 1000)
+    const offResize = this.#term.onResize(() => { this.#draw() })
+    return () => {
       clearInterval(pollTimer)
       clearInterval(tickTimer)
-      clearTimeout(drawTimer)
+      clearTimeout(this.#drawTimer)
       offResize()
-      offKeys()
-      process.off('SIGINT', quit)
-      process.off('SIGTERM', quit)
-      process.off('exit', restoreOnExit)
-      term.write(ESC.leave)
-      resolve(EXIT.OK)
     }
-    const offKeys = term.onKeys(keys => { if (/[qQ\x03]/.test(keys)) quit() })
-    process.on('SIGINT', quit)
-    process.on('SIGTERM', quit)
-    void follow()
-  })
+  }
+
+  #draw (): void {
+    if (this.#abort.signal.aborted) return
+    this.#lastDraw = Date.now()
+    const { width, height } = frameSize(this.#term)
+    const lines = renderDashboard(this.#state, { width, height, color: true, footer: this.#footer })
+    this.#term.write(ESC.home + lines.map(l => l + ESC.clearLine).join('\r\n') + ESC.clearBelow)
+  }
+
+  /** A redraw FRAME_MS after the last one (at once if that is past), unless one is pending. */
+  #scheduleDraw (): void {
+    if (this.#drawTimer !== undefined || this.#abort.signal.aborted) return
+    this.#drawTimer = setTimeout(() => { this.#drawTimer = undefined; this.#draw() }, Math.max(0, this.#lastDraw + FRAME_MS - Date.now()))
+  }
+
+  #dispatch (action: DashboardAction): void {
+    if (this.#abort.signal.aborted) return
+    this.#state = reduce(this.#state, action)
+    if (action.type === 'task') for (const id of unknownTasks(this.#state)) if (!this.#requested.has(id)) this.#readTask(id)
+    this.#scheduleDraw()
+  }
+
+  /** Reads the summary of a task first seen through an event (its description, skills, priority). */
+  #readTask (taskId: string): void {
+    this.#requested.add(taskId)
+    this.#client.get(`/v1/tasks/${encodeURIComponent(taskId)}`, TaskDetailSchema)
+      .then(d => { this.#dispatch({ type: 'tasks', at: Date.now(), tasks: [d.task.summary] }) }, () => { /* shown without its description */ })
+  }
+
+  async #poll (): Promise<void> {
+    try {
+      for (const action of await snapshots(this.#client)) this.#dispatch(action)
+    } catch (err) {
+      this.#streamDown((err as Error).message)
+    }
+  }
+
+  #streamDown (message: string): void {
+    this.#dispatch({ type: 'stream', at: Date.now(), state: 'down', message })
+  }
+
+  /** Follows the event stream until quit; reconnects RECONNECT_MS after it ends or fails, then catches up with a poll. */
+  async #follow (): Promise<void> {
+    const { signal } = this.#abort
+    while (!signal.aborted) {
+      try {
+        for await (const ev of this.#client.events('/v1/events', signal)) {
+          const action = parseStreamEvent(ev.event, ev.data, Date.now())
+          if (action !== undefined) this.#dispatch(action)
+        }
+        if (!signal.aborted) this.#streamDown('the node closed the event stream')
+      } catch (err) {
+        this.#streamDown((err as Error).message)
+      }
+      await this.#reconnectDelay()
+      // Catch up on what happened while the stream was down.
+      if (!signal.aborted) await this.#poll()
+    }
+  }
+
+  /** RECONNECT_MS, or less when the user quits meanwhile. */
+  async #reconnectDelay (): Promise<void> {
+    const { signal } = this.#abort
+    await new Promise<void>(resolve => {
+      const t = setTimeout(resolve, RECONNECT_MS)
+      signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+    })
+  }
+}
+
+/** Registers `swarm-node dashboard`. */
+export function registerDashboard (program: Command, ctx: CommandContext): void {
+  addApiOptions(program.command('dashboard')
+    .description('a live view of the swarm as a running node sees it: agents, task queue, groups, metrics (q quits)'))
+    .option('--once', 'print one frame (plain text when not on a terminal) and exit')
+    .option('--interval <duration>', 'how often agents, tasks and status are re-read besides the live events (default: 5s)')
+    .option('--window <duration>', 'window of the throughput figure (default: 5m)')
+    .addHelpText('after', `
+The screen follows the node's event stream and redraws at most ten times a second; it adapts to
+the terminal's size ($COLUMNS and $LINES when the size is unknown) and uses plain ANSI escapes,
+so it works over SSH. --json (with --once) prints the dashboard state as one JSON object.
+
+Examples:
+  swarm-node dashboard
+  swarm-node dashboard --data-dir ~/.swarm/b
+  swarm-node dashboard --once --json | jq .metrics`)
+    .action(async (flags: DashboardFlags) => { await ctx.run(async () => await dashboardCommand(flags, ctx.out)) })
 }

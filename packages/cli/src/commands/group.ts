@@ -6,9 +6,12 @@ import { z } from 'zod'
 import { ApiClient, ApiError, resolveApiTarget } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { parseDuration } from '../flags.js'
+import { addApiOptions } from '../options.js'
 import { formatMs, shortId, table } from '../output.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 
 const TallySchema = z.object({
   outcome: z.string(),
@@ -69,7 +72,7 @@ const EscalationList = z.object({ escalations: z.array(EscalationSchema) })
 const EscalationAnswer = z.object({ escalation: EscalationSchema })
 
 /** `majority`, `unanimous` or `threshold:<fraction>`. */
-export function parseQuorumFlag (value: string): string {
+function parseQuorumFlag (value: string): string {
   const v = value.trim()
   if (v === 'majority' || v === 'unanimous') return v
   const m = /^threshold:(\d*\.?\d+)$/.exec(v)
@@ -107,7 +110,7 @@ export interface ProposeFlags extends ApiFlags {
 }
 
 /** `swarm-node propose <taskId> "<action>"`: puts a proposal to the task's working group. */
-export async function proposeCommand (taskId: string, action: string, flags: ProposeFlags, out: Output): Promise<number> {
+async function proposeCommand (taskId: string, action: string, flags: ProposeFlags, out: Output): Promise<number> {
   if (action.trim() === '') throw new CliError(EXIT.USAGE, 'the action is empty: swarm-node propose <taskId> "<what the group would do>"')
   const body: Record<string, unknown> = { action, quorum: parseQuorumFlag(flags.quorum ?? 'majority') }
   const timeoutMs = parseDuration('--timeout', flags.timeout ?? '30s')
@@ -146,7 +149,7 @@ export interface VoteFlags extends ApiFlags {
 }
 
 /** `swarm-node vote <proposalId> yes|no|abstain`. */
-export async function voteCommand (proposalId: string, choice: string, flags: VoteFlags, out: Output): Promise<number> {
+async function voteCommand (proposalId: string, choice: string, flags: VoteFlags, out: Output): Promise<number> {
   if (choice !== 'yes' && choice !== 'no' && choice !== 'abstain') throw new CliError(EXIT.USAGE, `invalid choice "${choice}": vote yes, no or abstain`)
   const body: Record<string, unknown> = { choice }
   if (flags.confidence !== undefined) body.confidence = fractionFlag('--confidence', flags.confidence)
@@ -165,7 +168,7 @@ export async function voteCommand (proposalId: string, choice: string, flags: Vo
 }
 
 /** `swarm-node proposals [--task <id>]`. */
-export async function proposalsCommand (flags: ApiFlags & { task?: string, json?: boolean }, out: Output): Promise<number> {
+async function proposalsCommand (flags: ApiFlags & { task?: string, json?: boolean }, out: Output): Promise<number> {
   const client = new ApiClient(resolveApiTarget(flags))
   const query = flags.task === undefined ? '' : `?task=${encodeURIComponent(flags.task)}`
   const { proposals } = await client.get(`/v1/proposals${query}`, ProposalList)
@@ -184,7 +187,7 @@ export async function proposalsCommand (flags: ApiFlags & { task?: string, json?
 }
 
 /** `swarm-node blackboard <taskId>`. */
-export async function blackboardCommand (taskId: string, flags: ApiFlags & { json?: boolean }, out: Output): Promise<number> {
+async function blackboardCommand (taskId: string, flags: ApiFlags & { json?: boolean }, out: Output): Promise<number> {
   const client = new ApiClient(resolveApiTarget(flags))
   let board: z.infer<typeof BlackboardAnswer>['blackboard']
   try {
@@ -208,7 +211,7 @@ export async function blackboardCommand (taskId: string, flags: ApiFlags & { jso
 }
 
 /** `swarm-node escalations [--status open|resolved]`. */
-export async function escalationsCommand (flags: ApiFlags & { status?: string, json?: boolean }, out: Output): Promise<number> {
+async function escalationsCommand (flags: ApiFlags & { status?: string, json?: boolean }, out: Output): Promise<number> {
   if (flags.status !== undefined && flags.status !== 'open' && flags.status !== 'resolved') throw new CliError(EXIT.USAGE, `invalid --status "${flags.status}": use open or resolved`)
   const client = new ApiClient(resolveApiTarget(flags))
   const { escalations } = await client.get(`/v1/escalations${flags.status !== undefined ? `?status=${flags.status}` : ''}`, EscalationList)
@@ -228,7 +231,7 @@ export async function escalationsCommand (flags: ApiFlags & { status?: string, j
 }
 
 /** `swarm-node resolve <id> --decision "..."`. */
-export async function resolveCommand (id: string, flags: ApiFlags & { decision?: string, json?: boolean }, out: Output): Promise<number> {
+async function resolveCommand (id: string, flags: ApiFlags & { decision?: string, json?: boolean }, out: Output): Promise<number> {
   if (flags.decision === undefined || flags.decision.trim() === '') throw new CliError(EXIT.USAGE, 'say what the group should do with --decision "..."')
   const client = new ApiClient(resolveApiTarget(flags))
   let escalation: z.infer<typeof EscalationSchema>
@@ -241,4 +244,48 @@ export async function resolveCommand (id: string, flags: ApiFlags & { decision?:
   if (flags.json === true) out.json(escalation)
   else out.line(`resolved ${escalation.id}: ${escalation.decision ?? ''}`)
   return EXIT.OK
+}
+
+/** Registers `propose`, `vote`, `proposals`, `blackboard`, `escalations` and `resolve`. */
+export function registerGroup (program: Command, ctx: CommandContext): void {
+  addApiOptions(program.command('propose')
+    .description('put a proposal to the working group of a task (this node must be its announcer or a member)')
+    .argument('<taskId>', 'task id')
+    .argument('<action>', 'what the group would do'))
+    .option('--quorum <policy>', 'majority, unanimous or threshold:<fraction> (default: majority)')
+    .option('--timeout <duration>', 'time to vote, e.g. 30s (default: 30s)')
+    .option('--min-participation <fraction>', 'fraction of the members that must vote, 0..1 (default: 0.5)')
+    .option('--wait', 'wait for the decision; exit 0 when approved, 1 when rejected or no quorum')
+    .addHelpText('after', `
+Examples:
+  swarm-node propose Xy12... "switch to the backup data source" --quorum majority --timeout 30s --wait
+  swarm-node propose Xy12... "ship it" --quorum threshold:0.6 --min-participation 0.8 --json`)
+    .action(async (taskId: string, action: string, flags: ProposeFlags) => { await ctx.run(async () => await proposeCommand(taskId, action, flags, ctx.out)) })
+
+  addApiOptions(program.command('vote')
+    .description('vote on a proposal of a group this node is a member of (a later vote replaces an earlier one)')
+    .argument('<proposalId>', 'proposal id')
+    .argument('<choice>', 'yes, no or abstain'))
+    .option('--confidence <fraction>', 'how sure, 0..1 (default: 1)')
+    .option('--reason <text>', 'why')
+    .action(async (proposalId: string, choice: string, flags: VoteFlags) => { await ctx.run(async () => await voteCommand(proposalId, choice, flags, ctx.out)) })
+
+  addApiOptions(program.command('proposals').description('list the proposals this node saw, newest first'))
+    .option('--task <id>', 'only the proposals of this task')
+    .action(async (flags: ApiFlags & { task?: string, json?: boolean }) => { await ctx.run(async () => await proposalsCommand(flags, ctx.out)) })
+
+  addApiOptions(program.command('blackboard')
+    .description('show the blackboard of a task\'s working group: findings, hypotheses, actions')
+    .argument('<taskId>', 'task id'))
+    .action(async (taskId: string, flags: ApiFlags & { json?: boolean }) => { await ctx.run(async () => await blackboardCommand(taskId, flags, ctx.out)) })
+
+  addApiOptions(program.command('escalations').description('list the issues handed to a human, newest first'))
+    .option('--status <status>', 'open or resolved')
+    .action(async (flags: ApiFlags & { status?: string, json?: boolean }) => { await ctx.run(async () => await escalationsCommand(flags, ctx.out)) })
+
+  addApiOptions(program.command('resolve')
+    .description('record a human decision on an escalation (on the node of the task\'s announcer); the group hears it')
+    .argument('<id>', 'escalation id'))
+    .option('--decision <text>', 'what the group should do')
+    .action(async (id: string, flags: ApiFlags & { decision?: string, json?: boolean }) => { await ctx.run(async () => await resolveCommand(id, flags, ctx.out)) })
 }

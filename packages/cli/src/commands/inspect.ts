@@ -1,9 +1,12 @@
 import { z } from 'zod'
 import { ApiClient, resolveApiTarget } from '../api-client.js'
 import { parseSkillFilter } from '../flags.js'
+import { addApiOptions } from '../options.js'
 import { formatMs, shortId, table } from '../output.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 
 export interface InspectFlags extends ApiFlags {
   json?: boolean
@@ -46,7 +49,7 @@ const AgentsSchema = z.object({
   }).loose())
 })
 
-export async function statusCommand (flags: InspectFlags, out: Output): Promise<number> {
+async function statusCommand (flags: InspectFlags, out: Output): Promise<number> {
   const client = new ApiClient(resolveApiTarget(flags))
   const s = await client.get('/v1/status', StatusSchema)
   if (flags.json === true) {
@@ -65,7 +68,7 @@ export async function statusCommand (flags: InspectFlags, out: Output): Promise<
   return 0
 }
 
-export async function peersCommand (flags: InspectFlags, out: Output): Promise<number> {
+async function peersCommand (flags: InspectFlags, out: Output): Promise<number> {
   const client = new ApiClient(resolveApiTarget(flags))
   const { peers } = await client.get('/v1/peers', PeersSchema)
   if (flags.json === true) {
@@ -80,7 +83,7 @@ export async function peersCommand (flags: InspectFlags, out: Output): Promise<n
   return 0
 }
 
-export async function agentsCommand (flags: InspectFlags & { skill?: string }, out: Output): Promise<number> {
+async function agentsCommand (flags: InspectFlags & { skill?: string }, out: Output): Promise<number> {
   let path = '/v1/agents'
   if (flags.skill !== undefined) {
     const filter = parseSkillFilter(flags.skill)
@@ -105,4 +108,17 @@ export async function agentsCommand (flags: InspectFlags & { skill?: string }, o
     a.skills.map(s => `${s.name}:${s.level}`).join(', ')
   ])))
   return 0
+}
+
+/** Registers `status`, `peers` and `agents`. */
+export function registerInspect (program: Command, ctx: CommandContext): void {
+  addApiOptions(program.command('status').description('show the status of a running node'))
+    .action(async (flags: InspectFlags) => { await ctx.run(async () => await statusCommand(flags, ctx.out)) })
+
+  addApiOptions(program.command('peers').description('list the peers a running node is connected to'))
+    .action(async (flags: InspectFlags) => { await ctx.run(async () => await peersCommand(flags, ctx.out)) })
+
+  addApiOptions(program.command('agents').description('list the agents a running node knows, with their skills'))
+    .option('--skill <name[:level]>', 'only agents with this skill, at this level or above')
+    .action(async (flags: InspectFlags & { skill?: string }) => { await ctx.run(async () => await agentsCommand(flags, ctx.out)) })
 }

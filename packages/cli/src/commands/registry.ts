@@ -1,10 +1,13 @@
 import { createRegistry, decodePeerKey, mergeConfig, readConfigFile } from '@swarm/node'
 import { settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { PositiveIntSchema, parseFlag } from '../flags.js'
+import { PositiveIntSchema, collect, parseFlag } from '../flags.js'
+import { addNodeOutputOptions, addNodeSetupOptions } from '../options.js'
 import { nodeProcessOverrides, printAgentEvents, shareableAddrs, startupError, stopOnSignal } from './foreground.js'
 import type { NodeProcessFlags } from './foreground.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 import type { NodeConfigInput, SwarmNode } from '@swarm/node'
 
 export interface RegistryFlags extends NodeProcessFlags {
@@ -38,7 +41,7 @@ function services (node: SwarmNode): string {
 }
 
 /** `swarm-node registry`: runs the bootstrap registry in the foreground until SIGINT or SIGTERM. */
-export async function registryCommand (given: RegistryFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
+async function registryCommand (given: RegistryFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
   const fromEnv = settingsFromEnv(env)
   const flags = withEnv(given, fromEnv)
   let node: SwarmNode
@@ -78,4 +81,30 @@ export async function registryCommand (given: RegistryFlags, out: Output, env: R
   }
 
   return await exited
+}
+
+/** Registers `swarm-node registry`. */
+export function registerRegistry (program: Command, ctx: CommandContext): void {
+  const cmd = addNodeSetupOptions(program.command('registry')
+    .description('start the optional bootstrap registry in the foreground: a fixed address to join through, agent directory, peer exchange, DHT server and circuit relay; no skills'))
+    .option('--listen <multiaddr>', 'address to listen on, repeatable (default: /ip4/0.0.0.0/tcp/4100)', collect)
+    .option('--announce <multiaddr>', 'address to advertise instead of the listen addresses, repeatable', collect)
+    .option('--network <name>', 'network name; nodes only talk within one network (default: swarm)')
+    .option('--no-mdns', 'do not discover peers on the local network by mDNS')
+    .option('--dht <mode>', 'DHT mode: server (default), client or off')
+    .option('--no-relay', 'do not relay for peers that cannot be dialled')
+    .option('--max-reservations <n>', 'peers that may hold a relay slot at once (default: 128)')
+    .option('--api-port <port>', 'control API port on 127.0.0.1 (default: 7500; 0 picks a free one)')
+    .option('--name <name>', 'display name (default: registry)')
+  addNodeOutputOptions(cmd, 'registry')
+    .addHelpText('after', `
+The registry is optional: agents keep working among themselves when it stops, and any agent's
+address works as a --bootstrap address too. Ask it who has a skill:
+  swarm-node agents --data-dir <the registry's data dir> --skill analytics
+
+Examples:
+  swarm-node registry --data-dir ~/.swarm/registry
+  swarm-node registry --listen /ip4/0.0.0.0/tcp/4100 --announce /dns4/registry.example.org/tcp/4100
+  SWARM_PEER_KEY=$(base64 -w0 saved/peer.key) swarm-node registry   # a fixed identity`)
+    .action(async (flags: RegistryFlags) => { await ctx.run(async () => await registryCommand(flags, ctx.out)) })
 }

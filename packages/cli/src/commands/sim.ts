@@ -7,6 +7,8 @@ import { CliError, EXIT } from '../exit-codes.js'
 import { LevelSchema, SkillNameSchema } from '@swarm/protocol'
 import { parseDuration, parseFlag } from '../flags.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 import type { SimProgress, SimReport } from '@swarm/sim'
 
 export interface SimFlags {
@@ -56,7 +58,7 @@ const LevelWeightFlag = z.string().regex(/^[a-z]+(:\d+(\.\d+)?)?$/, 'use level o
 }).pipe(z.tuple([LevelSchema, z.number().nonnegative()]))
 
 /** `--levels expert:1,advanced:2,intermediate` → weights per level. */
-export function parseLevels (value: string): Record<string, number> {
+function parseLevels (value: string): Record<string, number> {
   const parts = value.split(',').map(s => s.trim()).filter(s => s !== '')
   if (parts.length === 0) throw new CliError(EXIT.USAGE, 'invalid --levels "": name at least one level, e.g. expert:1,advanced:2')
   const out: Record<string, number> = {}
@@ -68,7 +70,7 @@ export function parseLevels (value: string): Record<string, number> {
 }
 
 /** `--work 10ms-50ms` (or one duration) → the handlers' work time range in ms. */
-export function parseWork (value: string): { minMs: number, maxMs: number } {
+function parseWork (value: string): { minMs: number, maxMs: number } {
   const [lo, hi, ...rest] = value.split('-')
   if (lo === undefined || rest.length > 0) throw new CliError(EXIT.USAGE, `invalid --work "${value}": use a duration or a range such as 10ms-50ms`)
   const minMs = parseDuration('--work', lo)
@@ -134,7 +136,7 @@ function write (path: string, text: string): string {
 }
 
 /** `swarm-node sim`: runs a simulation of real local peers and reports. */
-export async function simCommand (flags: SimFlags, out: Output): Promise<number> {
+async function simCommand (flags: SimFlags, out: Output): Promise<number> {
   if (flags.listPresets === true) {
     for (const name of presetNames()) out.line(name)
     return EXIT.OK
@@ -173,4 +175,48 @@ export async function simCommand (flags: SimFlags, out: Output): Promise<number>
     out.line(`  plots written to  ${htmlPath}`)
   }
   return report.tasks.lost === 0 ? EXIT.OK : EXIT.FAILURE
+}
+
+/** Registers `swarm-node sim`. */
+export function registerSim (program: Command, ctx: CommandContext): void {
+  program.command('sim')
+    .description('simulate a swarm of real local peers and report latency, throughput, load balance and traffic')
+    .option('--scenario <file|preset>', 'scenario file (YAML or JSON) or preset name (see --list-presets); flags override it')
+    .option('--list-presets', 'list the scenario presets and exit')
+    .option('--peers <n>', 'peers to run (default 100)')
+    .option('--tasks <n>', 'tasks to announce (default 1000)')
+    .option('--rate <per-second>', 'task arrivals per second (default 10)')
+    .option('--burst', 'announce every task at once')
+    .option('--skills <names>', 'skill names in the swarm, comma-separated (default analytics,viz,summarize,translate,review)')
+    .option('--skills-per-peer <n>', 'skills each peer has (default 2)')
+    .option('--levels <weights>', 'levels given to peers with weights, e.g. expert:1,advanced:2 (default intermediate, advanced, expert equally)')
+    .option('--min-level <level>', 'level the first skill of each task asks for (default intermediate)')
+    .option('--work <range>', 'time a handler works, a duration or a range such as 10ms-50ms (default 10ms-50ms)')
+    .option('--failure-rate <fraction>', 'probability that a handler fails (default 0)')
+    .option('--max-attempts <n>', 'attempts per task before it fails (default 3)')
+    .option('--skills-per-task <n>', 'skills each task needs (default 2)')
+    .option('--group-size <n>', 'members per required skill (default 1)')
+    .option('--capacity <n>', 'tasks each peer runs at once (default 4)')
+    .option('--bid-window <duration>', 'bid window of each task (default 300ms)')
+    .option('--deadline <duration>', 'deadline of each task (default 30s)')
+    .option('--churn <fraction>', 'fraction of peers killed during the run (e.g. 0.1)')
+    .option('--churn-at <fraction>', 'when the kills start, as a fraction of the arrival period (default 0.3)')
+    .option('--churn-restart <duration>', 'restart killed peers after this long')
+    .option('--partition <fraction>', 'fraction of peers cut off from the rest for a while')
+    .option('--partition-at <fraction>', 'when the partition starts, as a fraction of the arrival period (default 0.3)')
+    .option('--partition-duration <duration>', 'how long the partition lasts (default 5s)')
+    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--seed <n>', 'seed of the workload (default 1)')
+    .option('--duration-limit <duration>', 'stop after this long whatever is left (default 10m)')
+    .option('--out <file>', 'write the JSON report here (default sim-results/<name>-<time>.json)')
+    .option('--html <file>', 'write the HTML report with plots here (default sim-results/<name>-<time>.html)')
+    .option('--json', 'print the report as JSON instead of a table')
+    .option('-q, --quiet', 'no progress bar')
+    .addHelpText('after', `
+Examples:
+  swarm-node sim --peers 100 --tasks 1000
+  swarm-node sim --scenario churn-100
+  swarm-node sim --scenario scale-500 --out report.json --html report.html
+Exit code 0 when every announced task ended in a final state, 1 when some were lost.`)
+    .action(async (flags: SimFlags) => { await ctx.run(async () => await simCommand(flags, ctx.out)) })
 }

@@ -2,10 +2,13 @@ import { isAbsolute, resolve } from 'node:path'
 import { createSwarmNode, decodePeerKey, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
 import { settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { PositiveIntSchema, parseDuration, parseFlag } from '../flags.js'
+import { PositiveIntSchema, collect, parseDuration, parseFlag } from '../flags.js'
+import { addNodeOutputOptions, addNodeSetupOptions } from '../options.js'
 import { nodeProcessOverrides, printAgentEvents, shareableAddrs, startupError, stopOnSignal } from './foreground.js'
 import type { NodeProcessFlags } from './foreground.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 import type { NodeConfigInput, SwarmNode } from '@swarm/node'
 
 export interface StartFlags extends NodeProcessFlags {
@@ -94,7 +97,7 @@ function describeSkills (node: SwarmNode): string {
 }
 
 /** `swarm-node start`: runs a node in the foreground until SIGINT or SIGTERM. */
-export async function startCommand (given: StartFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
+async function startCommand (given: StartFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
   const fromEnv = settingsFromEnv(env)
   const flags = withEnv(given, fromEnv)
   let node: SwarmNode
@@ -130,4 +133,36 @@ export async function startCommand (given: StartFlags, out: Output, env: Record<
   printAgentEvents(node, flags, out)
 
   return await exited
+}
+
+/** Registers `swarm-node start`. */
+export function registerStart (program: Command, ctx: CommandContext): void {
+  const cmd = addNodeSetupOptions(program.command('start')
+    .description('start an agent node in the foreground (stop it with Ctrl-C)'))
+    .option('--listen <multiaddr>', 'address to listen on, repeatable (default: /ip4/0.0.0.0/tcp/4001)', collect)
+    .option('--announce <multiaddr>', 'address to advertise instead of the listen addresses, repeatable', collect)
+    .option('--bootstrap <multiaddr>', 'address of a peer to join through (with /p2p/<peer id>), repeatable', collect)
+    .option('--skill <name:level>', 'a skill this agent has, repeatable (levels: novice, intermediate, advanced, expert)', collect)
+    .option('--exec <skill=command>', 'run this command (no shell; task input as JSON on stdin, result as JSON on stdout) for a skill declared with --skill, repeatable', collect)
+    .option('--handler-timeout <duration>', 'time limit of the --exec handlers, e.g. 30s (default: 60s)')
+    .option('--network <name>', 'network name; nodes only talk within one network (default: swarm)')
+    .option('--no-mdns', 'do not discover peers on the local network by mDNS')
+    .option('--dht [mode]', 'run the Kademlia DHT: client (query it) or server (also answer); alone: server')
+    .option('--api-port <port>', 'control API port on 127.0.0.1 (default: 7400; 0 picks a free one)')
+    .option('--name <name>', 'display name of the agent (default: <hostname>-<end of the peer id>)')
+    .option('--capacity <n>', 'tasks this agent runs at once at most (default: 4)')
+  addNodeOutputOptions(cmd, 'node')
+    .addHelpText('after', `
+Examples:
+  swarm-node start --skill analytics:expert
+  swarm-node start --skill summarize:expert --exec 'summarize=python3 summarize.py --fast'
+  swarm-node start --data-dir ~/.swarm/b --listen /ip4/0.0.0.0/tcp/4002 --api-port 7401 \\
+    --bootstrap /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...
+
+Environment (a flag wins over its variable; for containers, see docker/compose.yaml):
+  SWARM_SKILLS=summarize:expert,viz:intermediate  SWARM_EXEC='summarize=cmd args;viz=cmd'
+  SWARM_BOOTSTRAP, SWARM_LISTEN, SWARM_ANNOUNCE (comma-separated multiaddrs), SWARM_NETWORK,
+  SWARM_NAME, SWARM_CAPACITY, SWARM_API_PORT, SWARM_MDNS=false, SWARM_DHT=client,
+  SWARM_LOG_LEVEL, SWARM_CONFIG, SWARM_DATA_DIR, SWARM_PEER_KEY (base64 of a peer.key file)`)
+    .action(async (flags: StartFlags) => { await ctx.run(async () => await startCommand(flags, ctx.out)) })
 }

@@ -3,10 +3,13 @@ import { z } from 'zod'
 import { ApiClient, resolveApiTarget } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { parseFlag, wholeNumber } from '../flags.js'
+import { addApiOptions } from '../options.js'
 import { formatMs, table } from '../output.js'
 import { OutcomeSchema, PeerNames, printOutput } from './task-format.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
+import type { CommandContext } from '../options.js'
+import type { Command } from 'commander'
 
 export interface TaskListFlags extends ApiFlags {
   status?: string
@@ -71,7 +74,7 @@ function cut (text: string, max: number): string {
 const StatusFlagSchema = z.string().transform(s => s.split(',').map(x => x.trim().toUpperCase()).filter(x => x !== '')).pipe(z.array(z.enum(TASK_STATUSES)).min(1))
 
 /** `swarm-node tasks`: the tasks this node announced, newest first. */
-export async function tasksCommand (flags: TaskListFlags, out: Output): Promise<number> {
+async function tasksCommand (flags: TaskListFlags, out: Output): Promise<number> {
   const params = new URLSearchParams()
   if (flags.status !== undefined) {
     const parsed = StatusFlagSchema.safeParse(flags.status)
@@ -116,7 +119,7 @@ function detailText (detail: unknown, names: PeerNames): string {
 }
 
 /** `swarm-node task <id>`: one task's state, group, timings, result and audit trail. */
-export async function taskCommand (taskId: string, flags: ApiFlags & { json?: boolean }, out: Output): Promise<number> {
+async function taskCommand (taskId: string, flags: ApiFlags & { json?: boolean }, out: Output): Promise<number> {
   const client = new ApiClient(resolveApiTarget(flags))
   const detail = await client.get(`/v1/tasks/${encodeURIComponent(taskId)}`, TaskDetailSchema)
   if (flags.json === true) {
@@ -164,7 +167,7 @@ export async function taskCommand (taskId: string, flags: ApiFlags & { json?: bo
 const CancelledSchema = z.object({ taskId: z.string(), status: z.string(), reason: z.string().optional() }).loose()
 
 /** `swarm-node cancel <id>`: cancels a task this node announced. */
-export async function cancelCommand (taskId: string, flags: ApiFlags & { json?: boolean, reason?: string }, out: Output): Promise<number> {
+async function cancelCommand (taskId: string, flags: ApiFlags & { json?: boolean, reason?: string }, out: Output): Promise<number> {
   const body: { reason?: string } = {}
   if (flags.reason !== undefined) body.reason = parseFlag('--reason', flags.reason, z.string().min(1).max(256))
   const client = new ApiClient(resolveApiTarget(flags))
@@ -172,4 +175,23 @@ export async function cancelCommand (taskId: string, flags: ApiFlags & { json?: 
   if (flags.json === true) out.json(result)
   else out.line(`task ${result.taskId} ${result.status}${result.reason !== undefined ? `: ${result.reason}` : ''}`)
   return EXIT.OK
+}
+
+/** Registers `tasks`, `task` and `cancel`. */
+export function registerTasks (program: Command, ctx: CommandContext): void {
+  addApiOptions(program.command('tasks').description('list the tasks this node announced, newest first'))
+    .option('--status <status>', 'only tasks in this status (comma-separated for several), e.g. COMPLETE or FAILED,REJECTED')
+    .option('--limit <n>', 'at most this many (default: 100)')
+    .action(async (flags: TaskListFlags) => { await ctx.run(async () => await tasksCommand(flags, ctx.out)) })
+
+  addApiOptions(program.command('task')
+    .description('show one task: state, group, timings, result and audit trail')
+    .argument('<id>', 'task id'))
+    .action(async (id: string, flags: ApiFlags & { json?: boolean }) => { await ctx.run(async () => await taskCommand(id, flags, ctx.out)) })
+
+  addApiOptions(program.command('cancel')
+    .description('cancel a task this node announced')
+    .argument('<id>', 'task id'))
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (id: string, flags: ApiFlags & { json?: boolean, reason?: string }) => { await ctx.run(async () => await cancelCommand(id, flags, ctx.out)) })
 }

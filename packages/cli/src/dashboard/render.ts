@@ -4,7 +4,8 @@
  * only ever wraps whole lines, so widths are those of the plain text.
  */
 import { formatMs, shortId } from '../output.js'
-import { agentActivity, isFinal, metricsOf, nameOf, queueOrder, taskLabel } from './state.js'
+import { isFinal, nameOf, taskLabel } from './state.js'
+import { agentActivity, metricsOf, queueOrder } from './views.js'
 import type { DashboardState, TaskRow, WorkRow } from './state.js'
 
 export interface RenderOptions {

@@ -57,7 +57,7 @@ const STATUS_OF: Partial<Record<SwarmError['code'], number>> = {
   TIMEOUT: 504
 }
 
-export function compileRoutes (routes: Route[]): CompiledRoute[] {
+function compileRoutes (routes: Route[]): CompiledRoute[] {
   return routes.map(route => {
     const names: string[] = []
     const pattern = route.path.replace(/:([a-zA-Z]+)/g, (_m, name: string) => {
@@ -75,18 +75,18 @@ function tokenMatches (header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
-export function sendJson (res: ServerResponse, status: number, value: unknown): void {
+function sendJson (res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value)
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' })
   res.end(body)
 }
 
-export function sendText (res: ServerResponse, status: number, text: string, contentType: string, headers: Record<string, string> = {}): void {
+function sendText (res: ServerResponse, status: number, text: string, contentType: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' })
   res.end(text)
 }
 
-export function sendError (res: ServerResponse, err: unknown): void {
+function sendError (res: ServerResponse, err: unknown): void {
   if (err instanceof SwarmError) {
     sendJson(res, STATUS_OF[err.code] ?? 500, { error: { code: err.code, message: err.message, details: err.details } })
     return

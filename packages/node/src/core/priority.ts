@@ -5,7 +5,7 @@
 import type { Priority } from '@swarm/protocol'
 
 /** Numeric value of each base priority. */
-export const BASE_PRIORITY: Readonly<Record<Priority, number>> = Object.freeze({
+const BASE_PRIORITY: Readonly<Record<Priority, number>> = Object.freeze({
   low: 1,
   normal: 2,
   high: 3,

@@ -135,14 +135,16 @@ interface DetailedSelection {
   slotScores: number[]
 }
 
-function selectGroupDetailed (required: readonly RequiredSkill[], candidates: readonly Candidate[], options: SelectionOptions): DetailedSelection {
-  const { maxGroupSize, backupsPerSkill, weights, exclude, speedReferenceMs } = checkSelectionOptions(options)
-  const skills = mergeRequiredSkills(required)
-  if (skills.length === 0) return { selection: { ok: false, reason: 'the task requires no skills', missing: [] }, slotScores: [] }
+/** A failed selection, with no slot scores. */
+function notSelected (reason: string, missing: MissingSkill[] = []): DetailedSelection {
+  return { selection: { ok: false, reason, missing }, slotScores: [] }
+}
 
-  const eligible = eligibleCandidates(candidates, exclude)
-  // scores.get(peerId).get(skill): defined only where the candidate qualifies.
-  const scores = new Map<string, Map<string, number>>()
+/** `table.get(peerId).get(skill)`: a candidate's score for a skill, defined only where it qualifies. */
+type ScoreTable = Map<string, Map<string, number>>
+
+function scoreTable (eligible: readonly Candidate[], skills: readonly RequiredSkill[], weights: ScoreWeights, speedReferenceMs: number): ScoreTable {
+  const scores: ScoreTable = new Map()
   for (const candidate of eligible) {
     const row = new Map<string, number>()
     for (const req of skills) {
@@ -151,7 +153,11 @@ function selectGroupDetailed (required: readonly RequiredSkill[], candidates: re
     }
     scores.set(candidate.peerId, row)
   }
+  return scores
+}
 
+/** The failure naming every skill with fewer qualified candidates than it needs; undefined when none. */
+function missingSkills (skills: readonly RequiredSkill[], eligible: readonly Candidate[], scores: ScoreTable): DetailedSelection | undefined {
   const missing: MissingSkill[] = []
   const reasons: string[] = []
   for (const req of skills) {
@@ -162,54 +168,85 @@ function selectGroupDetailed (required: readonly RequiredSkill[], candidates: re
       reasons.push(missingReason(entry, req.minLevel))
     }
   }
-  if (missing.length > 0) return { selection: { ok: false, reason: reasons.join('; '), missing }, slotScores: [] }
+  return missing.length > 0 ? notSelected(reasons.join('; '), missing) : undefined
+}
 
-  // Greedy cover: take the candidate with the highest total score over the open slots it can
-  // fill (at most one slot per skill), until every slot is filled.
-  const open = new Map(skills.map(req => [req.name, req.count]))
-  let openSlots = skills.reduce((sum, req) => sum + req.count, 0)
-  const totalSlots = openSlots
-  const members: GroupMember[] = []
-  const chosen = new Set<string>()
-  const assignments: Record<string, string[]> = Object.fromEntries(skills.map(req => [req.name, []]))
-  const slotScores: number[] = []
-  while (openSlots > 0) {
-    let best: { ranked: Ranked, fills: Array<{ skill: string, score: number }> } | undefined
-    for (const candidate of eligible) {
-      if (chosen.has(candidate.peerId)) continue
-      const row = scores.get(candidate.peerId)
-      const fills: Array<{ skill: string, score: number }> = []
-      for (const req of skills) {
-        const score = row?.get(req.name)
-        if (score !== undefined && (open.get(req.name) ?? 0) > 0) fills.push({ skill: req.name, score })
-      }
-      if (fills.length === 0) continue
-      const ranked: Ranked = { peerId: candidate.peerId, score: fills.reduce((sum, f) => sum + f.score, 0), load: candidate.load }
-      if (best === undefined || compareRanked(ranked, best.ranked) < 0) best = { ranked, fills }
+/** The open slots a candidate would fill, one per skill, and the ranking of that choice. */
+interface Pick {
+  ranked: Ranked
+  fills: Array<{ skill: string, score: number }>
+}
+
+/**
+ * The candidate not chosen yet with the highest total score over the open slots it can fill (at
+ * most one slot per skill); undefined when no one can fill any.
+ */
+function bestPick (skills: readonly RequiredSkill[], eligible: readonly Candidate[], scores: ScoreTable, open: ReadonlyMap<string, number>, chosen: ReadonlySet<string>): Pick | undefined {
+  let best: Pick | undefined
+  for (const candidate of eligible) {
+    if (chosen.has(candidate.peerId)) continue
+    const row = scores.get(candidate.peerId)
+    const fills: Pick['fills'] = []
+    for (const req of skills) {
+      const score = row?.get(req.name)
+      if (score !== undefined && (open.get(req.name) ?? 0) > 0) fills.push({ skill: req.name, score })
     }
+    if (fills.length === 0) continue
+    const ranked: Ranked = { peerId: candidate.peerId, score: fills.reduce((sum, f) => sum + f.score, 0), load: candidate.load }
+    if (best === undefined || compareRanked(ranked, best.ranked) < 0) best = { ranked, fills }
+  }
+  return best
+}
+
+/** The outcome of {@link greedyCover}. */
+interface Cover {
+  members: GroupMember[]
+  assignments: Record<string, string[]>
+  /** Peer ids of the members. */
+  chosen: Set<string>
+  slotScores: number[]
+  /** Slots no one could fill (0 when the cover is complete). */
+  openSlots: number
+}
+
+/** Greedy cover: takes the {@link bestPick} until every slot is filled or no one can fill more. */
+function greedyCover (skills: readonly RequiredSkill[], eligible: readonly Candidate[], scores: ScoreTable): Cover {
+  const open = new Map(skills.map(req => [req.name, req.count]))
+  const cover: Cover = {
+    members: [],
+    assignments: Object.fromEntries(skills.map(req => [req.name, []])),
+    chosen: new Set(),
+    slotScores: [],
+    openSlots: totalSlots(skills)
+  }
+  while (cover.openSlots > 0) {
+    const best = bestPick(skills, eligible, scores, open, cover.chosen)
     // Cannot happen once every skill has enough candidates, but never loop forever.
     if (best === undefined) break
-    chosen.add(best.ranked.peerId)
-    members.push({ peerId: best.ranked.peerId, skills: best.fills.map(f => f.skill) })
+    cover.chosen.add(best.ranked.peerId)
+    cover.members.push({ peerId: best.ranked.peerId, skills: best.fills.map(f => f.skill) })
     for (const fill of best.fills) {
       open.set(fill.skill, (open.get(fill.skill) ?? 0) - 1)
-      assignments[fill.skill]?.push(best.ranked.peerId)
-      slotScores.push(fill.score)
-      openSlots--
+      cover.assignments[fill.skill]?.push(best.ranked.peerId)
+      cover.slotScores.push(fill.score)
+      cover.openSlots--
     }
   }
+  return cover
+}
 
-  if (openSlots > 0) {
-    return { selection: { ok: false, reason: 'no group covers every required skill', missing: [] }, slotScores: [] }
-  }
-  if (members.length > maxGroupSize) {
-    const what = totalSlots === skills.length ? plural(skills.length, 'skill') : `${plural(skills.length, 'skill')} (${totalSlots} member slots)`
-    return {
-      selection: { ok: false, reason: `covering ${what} needs more than the maximum group size ${maxGroupSize} (the best group found has ${members.length} members)`, missing: [] },
-      slotScores: []
-    }
-  }
+function totalSlots (skills: readonly RequiredSkill[]): number {
+  return skills.reduce((sum, req) => sum + req.count, 0)
+}
 
+function tooLargeReason (skills: readonly RequiredSkill[], maxGroupSize: number, members: number): string {
+  const slots = totalSlots(skills)
+  const what = slots === skills.length ? plural(skills.length, 'skill') : `${plural(skills.length, 'skill')} (${slots} member slots)`
+  return `covering ${what} needs more than the maximum group size ${maxGroupSize} (the best group found has ${members} members)`
+}
+
+/** Skill name → up to `perSkill` qualified candidates outside the group, best first. */
+function pickBackups (skills: readonly RequiredSkill[], eligible: readonly Candidate[], scores: ScoreTable, chosen: ReadonlySet<string>, perSkill: number): Record<string, string[]> {
   const backups: Record<string, string[]> = {}
   for (const req of skills) {
     const ranked: Ranked[] = []
@@ -217,9 +254,26 @@ function selectGroupDetailed (required: readonly RequiredSkill[], candidates: re
       const score = scores.get(candidate.peerId)?.get(req.name)
       if (score !== undefined && !chosen.has(candidate.peerId)) ranked.push({ peerId: candidate.peerId, score, load: candidate.load })
     }
-    backups[req.name] = ranked.sort(compareRanked).slice(0, backupsPerSkill).map(r => r.peerId)
+    backups[req.name] = ranked.sort(compareRanked).slice(0, perSkill).map(r => r.peerId)
   }
+  return backups
+}
 
+function selectGroupDetailed (required: readonly RequiredSkill[], candidates: readonly Candidate[], options: SelectionOptions): DetailedSelection {
+  const { maxGroupSize, backupsPerSkill, weights, exclude, speedReferenceMs } = checkSelectionOptions(options)
+  const skills = mergeRequiredSkills(required)
+  if (skills.length === 0) return notSelected('the task requires no skills')
+
+  const eligible = eligibleCandidates(candidates, exclude)
+  const scores = scoreTable(eligible, skills, weights, speedReferenceMs)
+  const missing = missingSkills(skills, eligible, scores)
+  if (missing !== undefined) return missing
+
+  const { members, assignments, chosen, slotScores, openSlots } = greedyCover(skills, eligible, scores)
+  if (openSlots > 0) return notSelected('no group covers every required skill')
+  if (members.length > maxGroupSize) return notSelected(tooLargeReason(skills, maxGroupSize, members.length))
+
+  const backups = pickBackups(skills, eligible, scores, chosen, backupsPerSkill)
   const score = slotScores.reduce((sum, s) => sum + s, 0) / slotScores.length
   return { selection: { ok: true, members, assignments, backups, score }, slotScores }
 }

@@ -54,7 +54,7 @@ export interface ReputationOptions {
 }
 
 /** Defaults of {@link ReputationOptions}. */
-export const DEFAULT_REPUTATION_OPTIONS: Readonly<Required<ReputationOptions>> = Object.freeze({
+const DEFAULT_REPUTATION_OPTIONS: Readonly<Required<ReputationOptions>> = Object.freeze({
   successGain: 0.05,
   failurePenalty: 0.1,
   noShowPenalty: 0.2

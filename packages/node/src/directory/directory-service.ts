@@ -1,8 +1,14 @@
 import { createMessage, topics } from '@swarm/protocol'
 import { AgentDirectory } from './agent-directory.js'
-import type { GossipDelivery, GossipRouter } from '../net/gossip.js'
+import { CARD_CHANGE_REPUBLISH_MS, FULL_CARD_EVERY, HEARTBEAT_CHECK_MAX_MS, HEARTBEAT_EARLY_MS, JOIN_PUBLISH_DELAY_MS, MAX_CARD_ARRIVALS, RECENT_JOIN_WINDOW_MS } from './constants.js'
+import { heartbeatInterval, shouldFloodJoin, silenceLimit } from './pacing.js'
+import type { NodeConfig } from '../config.js'
 import type { Logger } from '../logger.js'
+import type { Clock, TimerHandle } from '../ports/clock.js'
+import type { EventSink } from '../ports/events.js'
+import type { GossipDelivery, GossipPort } from '../ports/gossip.js'
 import type { AgentRecord } from './agent-directory.js'
+import type { Startable } from '@libp2p/interface'
 import type { AgentCardBody } from '@swarm/protocol'
 
 export interface DirectoryServiceEvents {
@@ -11,90 +17,55 @@ export interface DirectoryServiceEvents {
   'agent:left': { peerId: string }
 }
 
-export interface DirectoryServiceOptions {
-  network: string
-  selfPeerId: string
-  router: GossipRouter
+export interface DirectoryServiceComponents {
+  /** The agents topic: cards and heartbeats, ours and others'. */
+  gossip: GossipPort
+  clock: Clock
+  events: EventSink<DirectoryServiceEvents>
   logger: Logger
-  /** Re-publish the card at least this far apart when nothing changed. */
-  heartbeatMs: number
-  /** Drop agents silent for this long (at least: see heartbeatInterval). */
-  ttlMs: number
-  /** Heartbeats per second of the whole swarm, at most (see heartbeatInterval). */
-  swarmHeartbeatsPerSecond?: number
-  /** Join cards per second of the whole swarm above which a newcomer does not flood its own (see peerJoined). */
-  joinFloodsPerSecond?: number
   /** Builds this node's current card (without seq, which the service keeps). */
-  buildCard: () => Omit<AgentCardBody, 'seq'>
-  emit: <K extends keyof DirectoryServiceEvents>(event: K, payload: DirectoryServiceEvents[K]) => void
+  card: () => Omit<AgentCardBody, 'seq'>
 }
 
-/** How long after its first neighbour a node publishes its card (up to twice this, jittered). */
-const JOIN_PUBLISH_DELAY_MS = 2_000
-
-/** Every how many heartbeats the whole card is sent again (the others carry only seq and load). */
-const FULL_CARD_EVERY = 4
-
-/** Window over which a newcomer counts the agents that started just before it (see peerJoined). */
-const RECENT_JOIN_WINDOW_MS = 10_000
-
-/**
- * The heartbeat interval of one agent: `minMs`, or longer in a large swarm so that all `known`
- * agents together send at most `swarmPerSecond` heartbeats a second. Every agent receives every
- * heartbeat, so a fixed interval would cost each agent work in proportion to the swarm's size
- * (and a simulation on one host the square of it); this keeps it constant. Pure.
- */
-export function heartbeatInterval (known: number, minMs: number, swarmPerSecond: number): number {
-  if (!(swarmPerSecond > 0)) return minMs
-  return Math.max(minMs, Math.ceil((Math.max(1, known) / swarmPerSecond) * 1000))
-}
-
-/** How long an agent may stay silent before it is forgotten: `minMs`, and at least three of its heartbeats. Pure. */
-export function silenceLimit (intervalMs: number, minMs: number): number {
-  return Math.max(minMs, 3 * intervalMs)
-}
-
-/**
- * Whether a newcomer should publish its card to the whole swarm: not while many agents are
- * joining at once (more than `floodsPerSecond` started in the last window, by their cards), as
- * when a swarm of hundreds starts together: each card would cross every mesh link, hundreds of
- * times over. It spreads by catch-ups instead (its own request carries it to its neighbours,
- * their answers pass it on). Pure.
- */
-export function shouldFloodJoin (startedRecently: number, floodsPerSecond: number, windowMs = RECENT_JOIN_WINDOW_MS): boolean {
-  if (!(floodsPerSecond > 0)) return false
-  return startedRecently / (windowMs / 1000) < floodsPerSecond
+/** The resolved `directory` settings (see config.ts), the network, and this node's peer id. */
+export interface DirectoryServiceInit extends Readonly<NodeConfig['directory']> {
+  network: string
+  self: string
 }
 
 /**
  * Publishes this agent's card on the agents topic (on join, on change, on a slow heartbeat,
  * and when a new neighbour subscribes so that it learns about us quickly), listens to the
- * cards of others, and expires agents that went silent.
+ * cards of others, and expires agents that went silent. Its `agents` are what this node knows
+ * of the swarm; catch-ups (see catch-up.ts) fill them through `snapshot` and `mergeHearsay`.
  */
-export class DirectoryService {
-  readonly directory = new AgentDirectory()
-  readonly #opts: DirectoryServiceOptions
+export class DirectoryService implements Startable {
+  /** The agents this node knows, itself included. */
+  readonly agents = new AgentDirectory()
+  readonly #c: DirectoryServiceComponents
+  readonly #init: DirectoryServiceInit
   readonly #topic: string
   #seq = 0
   #lastCardKey = ''
   /** Sequence number of the card as the swarm last heard it (published, or left to catch-ups at join). */
   #sharedSeq = -1
   #beats = 0
-  #heartbeat?: NodeJS.Timeout
-  #republish?: NodeJS.Timeout
+  #heartbeat?: TimerHandle
+  #republish?: TimerHandle
   #started = false
   /** When the last heartbeat went out (or the service started), and the jitter of the next. */
   #lastBeatAt = 0
   #beatFactor = 1
   /** Whether the first neighbour came (see peerJoined), and the pending join publication. */
   #joined = false
-  #joinTimer?: NodeJS.Timeout
+  #joinTimer?: TimerHandle
   /** When recent cards arrived on the agents topic (the last RECENT_JOIN_WINDOW_MS). */
   #cardsHeardAt: number[] = []
 
-  constructor (options: DirectoryServiceOptions) {
-    this.#opts = options
-    this.#topic = topics.agents(options.network)
+  constructor (components: DirectoryServiceComponents, init: DirectoryServiceInit) {
+    this.#c = components
+    this.#init = init
+    this.#topic = topics.agents(init.network)
   }
 
   get topic (): string {
@@ -104,21 +75,30 @@ export class DirectoryService {
   start (): void {
     if (this.#started) return
     this.#started = true
-    this.#opts.router.subscribe(this.#topic, 'agents', this.#onGossip)
+    this.#c.gossip.subscribe(this.#topic, 'agents', this.#onGossip)
     this.#refreshSelf()
-    this.#lastBeatAt = Date.now()
+    this.#lastBeatAt = this.#c.clock.now()
     this.#beatFactor = 0.5 + Math.random()
     this.#scheduleHeartbeat(this.heartbeatIntervalMs() * this.#beatFactor)
   }
 
+  stop (): void {
+    const { clock } = this.#c
+    this.#started = false
+    clock.clearTimeout(this.#heartbeat)
+    clock.clearTimeout(this.#republish)
+    clock.clearTimeout(this.#joinTimer)
+    this.#c.gossip.unsubscribe(this.#topic)
+  }
+
   /** This agent's heartbeat interval now (it grows with the swarm: see heartbeatInterval). */
   heartbeatIntervalMs (): number {
-    return heartbeatInterval(this.directory.size, this.#opts.heartbeatMs, this.#opts.swarmHeartbeatsPerSecond ?? 0)
+    return heartbeatInterval(this.agents.size, this.#init.heartbeatMs, this.#init.swarmHeartbeatsPerSecond)
   }
 
   /** How long an agent may stay silent now before it is forgotten. */
   ttlMs (): number {
-    return silenceLimit(this.heartbeatIntervalMs(), this.#opts.ttlMs)
+    return silenceLimit(this.heartbeatIntervalMs(), this.#init.ttlMs)
   }
 
   /**
@@ -128,45 +108,37 @@ export class DirectoryService {
    */
   #scheduleHeartbeat (delayMs: number): void {
     if (!this.#started) return
-    this.#heartbeat = setTimeout(() => {
+    const { clock } = this.#c
+    this.#heartbeat = clock.setTimeout(() => {
       this.#expire()
       // The interval grows as the directory fills (a node's first beat is planned while it
       // knows nobody): wait out the rest of the current interval before beating.
       const due = this.#lastBeatAt + this.heartbeatIntervalMs() * this.#beatFactor
-      if (Date.now() < due - 1_000) {
-        this.#scheduleHeartbeat(due - Date.now())
+      if (clock.now() < due - HEARTBEAT_EARLY_MS) {
+        this.#scheduleHeartbeat(due - clock.now())
         return
       }
       this.#beats++
-      this.#lastBeatAt = Date.now()
+      this.#lastBeatAt = clock.now()
       this.#beatFactor = 0.9 + Math.random() * 0.2
       const card = this.#refreshSelf()
       if (card.seq !== this.#sharedSeq || this.#beats % FULL_CARD_EVERY === 0) void this.publishCard('heartbeat')
       else void this.#publishHeartbeat(card)
       this.#scheduleHeartbeat(this.heartbeatIntervalMs() * this.#beatFactor)
-    }, Math.min(delayMs, 60_000))
-    this.#heartbeat.unref()
+    }, Math.min(delayMs, HEARTBEAT_CHECK_MAX_MS))
   }
 
   async #publishHeartbeat (card: AgentCardBody): Promise<void> {
     try {
-      await this.#opts.router.publish(this.#topic, createMessage('HEARTBEAT', { cardSeq: card.seq, load: card.load }))
+      await this.#c.gossip.publish(this.#topic, createMessage('HEARTBEAT', { cardSeq: card.seq, load: card.load }))
     } catch (err) {
-      this.#opts.logger.debug('heartbeat not published', { err })
+      this.#c.logger.debug('heartbeat not published', { err })
     }
-  }
-
-  stop (): void {
-    this.#started = false
-    clearTimeout(this.#heartbeat)
-    clearTimeout(this.#republish)
-    clearTimeout(this.#joinTimer)
-    this.#opts.router.unsubscribe(this.#topic)
   }
 
   /** The current card; its seq increases whenever anything but the load changes. */
   currentCard (): AgentCardBody {
-    const card = this.#opts.buildCard()
+    const card = this.#c.card()
     // Load and track records change with every task: they travel on the heartbeat, and do not
     // make the card "changed" (re-publishing to the whole swarm per task would not scale).
     const { load: _load, skills, ...rest } = card
@@ -186,7 +158,7 @@ export class DirectoryService {
   cardChanged (): void {
     const card = this.#refreshSelf()
     if (!this.#joined || this.#joinTimer !== undefined || card.seq === this.#sharedSeq) return
-    this.scheduleRepublish(50)
+    this.scheduleRepublish(CARD_CHANGE_REPUBLISH_MS)
   }
 
   /**
@@ -204,32 +176,35 @@ export class DirectoryService {
     // forming and a card published then reaches the first neighbour or two (measured: one card
     // in five). A second or two later, after a mesh heartbeat (and the first catch-up, which
     // tells how many agents are joining right now), it reaches everyone.
-    this.#joinTimer = setTimeout(() => {
+    this.#joinTimer = this.#c.clock.setTimeout(() => {
       this.#joinTimer = undefined
-      const now = Date.now()
-      // Two views of how many are joining: cards that just crossed the swarm, and agents (of
-      // those our first catch-up told us about) that started a moment ago.
-      const startedRecently = this.directory.list().filter(r => !r.self && now - r.card.startedAt < RECENT_JOIN_WINDOW_MS).length
-      const flooded = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS).length
-      const recent = Math.max(startedRecently, flooded)
-      if (shouldFloodJoin(recent, this.#opts.joinFloodsPerSecond ?? Number.POSITIVE_INFINITY)) {
-        void this.publishCard('join')
-      } else {
-        // Catch-ups carry the card from here on: that is how the swarm hears of it.
-        this.#sharedSeq = this.#refreshSelf().seq
-        this.#opts.logger.debug('join card left to catch-ups: many agents are joining', { startedRecently: recent })
-      }
+      this.#publishJoin()
     }, JOIN_PUBLISH_DELAY_MS * (1 + Math.random()))
-    this.#joinTimer.unref()
+  }
+
+  /** Floods the join card, unless many agents are joining right now (catch-ups carry it then). */
+  #publishJoin (): void {
+    const now = this.#c.clock.now()
+    // Two views of how many are joining: cards that just crossed the swarm, and agents (of
+    // those our first catch-up told us about) that started a moment ago.
+    const startedRecently = this.agents.list().filter(r => !r.self && now - r.card.startedAt < RECENT_JOIN_WINDOW_MS).length
+    const flooded = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS).length
+    const recent = Math.max(startedRecently, flooded)
+    if (shouldFloodJoin(recent, this.#init.joinFloodsPerSecond)) {
+      void this.publishCard('join')
+    } else {
+      // Catch-ups carry the card from here on: that is how the swarm hears of it.
+      this.#sharedSeq = this.#refreshSelf().seq
+      this.#c.logger.debug('join card left to catch-ups: many agents are joining', { startedRecently: recent })
+    }
   }
 
   scheduleRepublish (delayMs: number): void {
     if (!this.#started || this.#republish !== undefined) return
-    this.#republish = setTimeout(() => {
+    this.#republish = this.#c.clock.setTimeout(() => {
       this.#republish = undefined
       void this.publishCard('republish')
     }, delayMs)
-    this.#republish.unref()
   }
 
   async publishCard (reason: string): Promise<void> {
@@ -237,23 +212,23 @@ export class DirectoryService {
     const card = this.#refreshSelf()
     try {
       this.#sharedSeq = card.seq
-      const recipients = await this.#opts.router.publish(this.#topic, createMessage('AGENT_CARD', card))
-      this.#opts.logger.debug('agent card published', { reason, seq: card.seq, recipients })
+      const recipients = await this.#c.gossip.publish(this.#topic, createMessage('AGENT_CARD', card))
+      this.#c.logger.debug('agent card published', { reason, seq: card.seq, recipients })
     } catch (err) {
-      this.#opts.logger.warn('agent card not published', { reason, err })
+      this.#c.logger.warn('agent card not published', { reason, err })
     }
   }
 
   #refreshSelf (): AgentCardBody {
     const card = this.currentCard()
-    this.directory.upsert(this.#opts.selfPeerId, card, Date.now(), true)
+    this.agents.upsert(this.#init.self, card, this.#c.clock.now(), true)
     return card
   }
 
   #expire (): void {
-    for (const peerId of this.directory.expire(Date.now(), this.ttlMs())) {
-      this.#opts.logger.info('agent expired', { peerId })
-      this.#opts.emit('agent:left', { peerId })
+    for (const peerId of this.agents.expire(this.#c.clock.now(), this.ttlMs())) {
+      this.#c.logger.info('agent expired', { peerId })
+      this.#c.events.emit('agent:left', { peerId })
     }
   }
 
@@ -264,8 +239,8 @@ export class DirectoryService {
    * but stay hints: an agent counts only once it answers for itself.
    */
   snapshot (limit: number, skill?: string, have?: ReadonlySet<string>): Array<{ peerId: string, card: AgentCardBody, ageMs: number }> {
-    const now = Date.now()
-    const records = (skill === undefined ? this.directory.list() : this.directory.find({ skill }))
+    const now = this.#c.clock.now()
+    const records = (skill === undefined ? this.agents.list() : this.agents.find({ skill }))
       .filter(r => have?.has(agentTag(r.peerId)) !== true)
       .sort((a, b) => Number(b.verified) - Number(a.verified) || b.lastSeen - a.lastSeen)
       .slice(0, limit)
@@ -274,24 +249,24 @@ export class DirectoryService {
 
   /** Tags of every agent this node knows, itself included (see agentTag). */
   knownTags (): string[] {
-    return this.directory.list().map(r => agentTag(r.peerId))
+    return this.agents.list().map(r => agentTag(r.peerId))
   }
 
-  /** Merges cards another peer passed on (see snapshot). */
+  /** Merges cards another peer passed on (see snapshot); returns how many agents were new. */
   mergeHearsay (agents: Array<{ peerId: string, card: AgentCardBody, ageMs: number }>): number {
-    const now = Date.now()
+    const now = this.#c.clock.now()
     const ttlMs = this.ttlMs()
     let added = 0
     for (const agent of agents) {
-      if (agent.peerId === this.#opts.selfPeerId || agent.ageMs > ttlMs) continue
-      const result = this.directory.upsertHearsay(agent.peerId, agent.card, now - agent.ageMs)
-      const record = this.directory.get(agent.peerId)
+      if (agent.peerId === this.#init.self || agent.ageMs > ttlMs) continue
+      const result = this.agents.upsertHearsay(agent.peerId, agent.card, now - agent.ageMs)
+      const record = this.agents.get(agent.peerId)
       if (record === undefined) continue
       if (result === 'added') {
         added++
-        this.#opts.emit('agent:joined', record)
+        this.#c.events.emit('agent:joined', record)
       } else if (result === 'updated') {
-        this.#opts.emit('agent:updated', record)
+        this.#c.events.emit('agent:updated', record)
       }
     }
     return added
@@ -301,35 +276,40 @@ export class DirectoryService {
    * Records a card that the agent itself sent: signed gossip, or the card a peer attaches to
    * its own catch-up request (the stream authenticates it).
    */
-  acceptFirstHand (peerId: string, card: AgentCardBody, now = Date.now()): void {
-    if (peerId === this.#opts.selfPeerId) return
-    const result = this.directory.upsert(peerId, card, now)
-    const record = this.directory.get(peerId)
+  acceptFirstHand (peerId: string, card: AgentCardBody, now = this.#c.clock.now()): void {
+    if (peerId === this.#init.self) return
+    const result = this.agents.upsert(peerId, card, now)
+    const record = this.agents.get(peerId)
     if (record === undefined) return
     if (result === 'added') {
-      this.#opts.logger.info('agent joined', { peerId, name: card.name, skills: card.skills.map(s => `${s.name}:${s.level}`) })
-      this.#opts.emit('agent:joined', record)
+      this.#c.logger.info('agent joined', { peerId, name: card.name, skills: card.skills.map(s => `${s.name}:${s.level}`) })
+      this.#c.events.emit('agent:joined', record)
     } else if (result === 'updated') {
-      this.#opts.emit('agent:updated', record)
+      this.#c.events.emit('agent:updated', record)
     }
   }
 
   readonly #onGossip = (delivery: GossipDelivery): void => {
     const peerId = delivery.from.toString()
-    if (peerId === this.#opts.selfPeerId) return
-    const now = Date.now()
+    if (peerId === this.#init.self) return
+    const now = this.#c.clock.now()
     const { message } = delivery
     if (message.type === 'AGENT_CARD') {
       this.#cardsHeardAt.push(now)
-      if (this.#cardsHeardAt.length > 256) this.#cardsHeardAt = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS)
+      if (this.#cardsHeardAt.length > MAX_CARD_ARRIVALS) this.#cardsHeardAt = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS)
       this.acceptFirstHand(peerId, message.body, now)
     } else if (message.type === 'HEARTBEAT') {
-      this.directory.touch(peerId, message.body.load, now)
+      this.agents.touch(peerId, message.body.load, now)
     }
   }
 }
 
+/** The directory as a service: `directoryService(init)(components)`. */
+export function directoryService (init: DirectoryServiceInit): (components: DirectoryServiceComponents) => DirectoryService {
+  return (components) => new DirectoryService(components, init)
+}
+
 /** A short tag naming an agent in a directory catch-up request: the last 10 characters of its peer id. */
-export function agentTag (peerId: string): string {
+function agentTag (peerId: string): string {
   return peerId.slice(-10)
 }

@@ -11,7 +11,7 @@ import { HandlerError } from './types.js'
  * deep inside a message (envelope, body, aggregated results), and decoders refuse messages
  * deeper than LIMITS.maxJsonDepth; the margin keeps every output sendable.
  */
-export const MAX_OUTPUT_DEPTH = LIMITS.maxJsonDepth - 8
+const MAX_OUTPUT_DEPTH = LIMITS.maxJsonDepth - 8
 
 /** At most `max` characters of `text` on one line, with an ellipsis when cut. */
 export function snippet (text: string, max = 200): string {

@@ -4,6 +4,7 @@
  */
 import { LIMITS } from '@swarm/protocol'
 import type { Json } from '@swarm/protocol'
+import { MAX_TIMER_MS } from '../ports/clock.js'
 import { abortError } from './abort.js'
 import { snippet, toJsonOutput } from './output.js'
 import { HandlerError, isHandlerErrorCode } from './types.js'
@@ -22,13 +23,10 @@ export interface RunHandlerOptions {
 }
 
 /** Default wait for a stopped handler: a little longer than an exec handler's SIGTERM → SIGKILL delay. */
-export const DEFAULT_SETTLE_GRACE_MS = 2_500
-
-/** Longest delay setTimeout accepts; longer timeouts mean "no timeout". */
-const MAX_TIMER_MS = 2_147_483_647
+const DEFAULT_SETTLE_GRACE_MS = 2_500
 
 /** Converts anything a handler threw into a HandlerError (HANDLER_CRASHED unless it picked a code). */
-export function toHandlerError (err: unknown): HandlerError {
+function toHandlerError (err: unknown): HandlerError {
   if (err instanceof HandlerError) return err
   if (err instanceof Error) {
     const code: unknown = 'code' in err ? err.code : undefined

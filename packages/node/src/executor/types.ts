@@ -2,7 +2,7 @@
  * The contract between the node and a skill handler: what a handler receives, what it returns,
  * and how it fails.
  */
-import type { GroupMember, Json } from '@swarm/protocol'
+import type { DirectErrorCode, GroupMember, Json } from '@swarm/protocol'
 import type { Logger } from '../logger.js'
 import type { HandlerGroupApi } from '../group/group-service.js'
 
@@ -59,10 +59,13 @@ export const HANDLER_ERROR_CODES = [
  */
 export type HandlerErrorCode = (typeof HANDLER_ERROR_CODES)[number]
 
-/** The result of one handler run, as reported to the announcer. Never thrown. */
+/**
+ * The result of one handler run, as reported to the announcer. Never thrown. A part whose input
+ * could not be fetched by reference never ran: it fails with INPUT_FETCH_FAILED (a wire code).
+ */
 export type HandlerOutcome =
   | { ok: true, output: Json, durationMs: number }
-  | { ok: false, error: { code: HandlerErrorCode, message: string }, durationMs: number }
+  | { ok: false, error: { code: HandlerErrorCode | Extract<DirectErrorCode, 'INPUT_FETCH_FAILED'>, message: string }, durationMs: number }
 
 /** A handler failure with a stable code. Handlers may throw it to pick the code themselves. */
 export class HandlerError extends Error {

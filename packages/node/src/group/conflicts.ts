@@ -44,7 +44,7 @@ export interface ClaimResolution {
  * Orders active claims, best first: higher priority, then earlier `claimedAt`, then lower holder
  * id, then higher `seq`.
  */
-export function compareClaims (a: Claim, b: Claim): number {
+function compareClaims (a: Claim, b: Claim): number {
   if (a.priority !== b.priority) return a.priority > b.priority ? -1 : 1
   if (a.claimedAt !== b.claimedAt) return a.claimedAt < b.claimedAt ? -1 : 1
   if (a.holder !== b.holder) return a.holder < b.holder ? -1 : 1

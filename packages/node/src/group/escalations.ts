@@ -9,7 +9,7 @@ import { DescriptionSchema, EscalationSeveritySchema, IdSchema, JsonSchema, Peer
 import type { Json } from '@swarm/protocol'
 
 /** Where an escalation came from. */
-export const ESCALATION_SOURCES = ['no-quorum', 'retries-exhausted', 'member', 'verification'] as const
+const ESCALATION_SOURCES = ['no-quorum', 'retries-exhausted', 'member', 'verification'] as const
 
 export const EscalationRecordSchema = z.object({
   id: IdSchema,

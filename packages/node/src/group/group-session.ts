@@ -4,7 +4,7 @@
  * its own (time is a parameter): the group service feeds it validated messages with their
  * authenticated sender and acts on what it returns.
  */
-import type { GroupMember, Json, QuorumPolicy } from '@swarm/protocol'
+import type { GroupMember, Json } from '@swarm/protocol'
 import { Blackboard } from './blackboard.js'
 import { applyVersioned, resolveClaims } from './conflicts.js'
 import { openBallot, recordVote, tally } from './tally.js'

@@ -76,6 +76,15 @@ class PerNodeMetrics {
   readonly #own = new Map<string, unknown>()
   readonly [Symbol.toStringTag] = '@swarm/node-libp2p-metrics'
   readonly [serviceCapabilities] = ['@libp2p/metrics']
+  // The register methods, defined in the constructor (one per name of REGISTER_METHODS).
+  declare readonly registerMetric: Metrics['registerMetric']
+  declare readonly registerMetricGroup: Metrics['registerMetricGroup']
+  declare readonly registerCounter: Metrics['registerCounter']
+  declare readonly registerCounterGroup: Metrics['registerCounterGroup']
+  declare readonly registerHistogram: Metrics['registerHistogram']
+  declare readonly registerHistogramGroup: Metrics['registerHistogramGroup']
+  declare readonly registerSummary: Metrics['registerSummary']
+  declare readonly registerSummaryGroup: Metrics['registerSummaryGroup']
 
   constructor (inner: Metrics, seq: number) {
     this.#inner = inner
@@ -120,7 +129,3 @@ class PerNodeMetrics {
     return undefined
   }
 }
-
-// The register methods are defined in the constructor (one per name of REGISTER_METHODS).
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-interface PerNodeMetrics extends Pick<Metrics, RegisterMethod> {}

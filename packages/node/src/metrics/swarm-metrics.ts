@@ -15,6 +15,8 @@ export interface SwarmMetricsSources {
   tasksInFlight: () => number
   /** Votes this node counted and refused (by reason), in the working groups it is in. */
   votes?: () => { accepted: number, rejected: Readonly<Record<string, number>> }
+  /** Penalties charged to peers (invalid gossip, malformed or unauthorized requests), by reason, and the peers in the book. */
+  penalties?: () => { byReason: Readonly<Record<string, number>>, peers: number }
 }
 
 /** Labels of the `swarm_node_info` gauge. */
@@ -26,7 +28,7 @@ export interface SwarmNodeInfo {
 }
 
 /** Final outcomes of an announced task, as the `outcome` label. */
-export const TASK_OUTCOMES = ['completed', 'failed', 'rejected', 'cancelled'] as const
+const TASK_OUTCOMES = ['completed', 'failed', 'rejected', 'cancelled'] as const
 type TaskOutcomeLabel = (typeof TASK_OUTCOMES)[number]
 
 /** Histogram buckets, in seconds. */
@@ -47,106 +49,168 @@ function labelOf (payload: unknown, key: string): string {
 
 type Observers = { [K in keyof SwarmNodeEvents]?: (payload: SwarmNodeEvents[K]) => void }
 
+type Registers = Registry[]
+
+function counter<L extends string = never> (registers: Registers, name: string, help: string, labelNames: L[] = []): Counter<L> {
+  return new Counter<L>({ name, help, labelNames, registers })
+}
+
+/** Metrics of the tasks this node announced: attempts, formations and outcomes. */
+interface TaskMetrics {
+  announced: Counter
+  retries: Counter
+  formed: Counter
+  finished: Counter<'outcome'>
+  formation: Histogram
+  completion: Histogram<'outcome'>
+}
+
+function taskMetrics (registers: Registers): TaskMetrics {
+  const announced = counter(registers, 'swarm_tasks_announced_total', 'Tasks this node announced (first attempts).')
+  const retries = counter(registers, 'swarm_task_retries_total', 'Further attempts of tasks this node announced, after a failure.')
+  const formed = counter(registers, 'swarm_tasks_formed_total', 'Working groups formed for tasks this node announced.')
+  const finished = counter(registers, 'swarm_tasks_finished_total', 'Tasks this node announced that reached a final state, by outcome.', ['outcome'])
+  for (const outcome of TASK_OUTCOMES) finished.inc({ outcome }, 0)
+  const formation = new Histogram({ name: 'swarm_task_formation_seconds', help: 'Announcement to working group formed, of the attempt that formed it.', buckets: FORMATION_BUCKETS, registers })
+  const completion = new Histogram<'outcome'>({ name: 'swarm_task_completion_seconds', help: 'Creation to final state of tasks this node announced, by outcome.', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers })
+  return { announced, retries, formed, finished, formation, completion }
+}
+
+/** Metrics of offers, both ways, and of the work done: replacements and handler runs. */
+interface WorkMetrics {
+  offersReceived: Counter
+  offersSent: Counter
+  offersWon: Counter
+  offersReleased: Counter
+  replacements: Counter
+  handler: Histogram<'skill' | 'result'>
+}
+
+function workMetrics (registers: Registers): WorkMetrics {
+  return {
+    offersReceived: counter(registers, 'swarm_offers_received_total', 'Offers received for tasks this node announced.'),
+    offersSent: counter(registers, 'swarm_offers_sent_total', 'Offers this node sent for other tasks (bids).'),
+    offersWon: counter(registers, 'swarm_offers_won_total', 'Offers of this node that became group membership (invites accepted).'),
+    offersReleased: counter(registers, 'swarm_offers_released_total', 'Reservations of this node released without work: not chosen, lease expired or task cancelled.'),
+    replacements: counter(registers, 'swarm_member_replacements_total', 'Group members of tasks this node announced replaced by a backup.'),
+    handler: new Histogram<'skill' | 'result'>({ name: 'swarm_handler_duration_seconds', help: 'Skill handler runs on this node, by skill and result (ok or error).', labelNames: ['skill', 'result'], buckets: DURATION_BUCKETS, registers })
+  }
+}
+
+/** Metrics of the working groups this node is in: proposals and escalations. */
+interface GroupMetrics {
+  proposalsOpened: Counter
+  proposalsDecided: Counter<'outcome'>
+  escalations: Counter<'source'>
+}
+
+function groupMetrics (registers: Registers): GroupMetrics {
+  return {
+    proposalsOpened: counter(registers, 'swarm_proposals_opened_total', 'Proposals opened in working groups this node is in.'),
+    proposalsDecided: counter(registers, 'swarm_proposals_decided_total', 'Proposals decided in working groups this node is in, by outcome (approved, rejected, no-quorum).', ['outcome']),
+    escalations: counter(registers, 'swarm_escalations_total', 'Escalations to a human this node learnt of, by source.', ['source'])
+  }
+}
+
+/** Counters kept by other layers (votes, penalties), registered only when their source is given. */
+function registerCountedElsewhere (registers: Registers, sources: SwarmMetricsSources): void {
+  const votes = sources.votes
+  if (votes !== undefined) {
+    // Counted by the group layer; read at scrape time.
+    new Counter({ name: 'swarm_votes_accepted_total', help: 'Votes this node counted, in the working groups it is in.', registers, collect () { this.reset(); this.inc(votes().accepted) } })
+    new Counter<'reason'>({
+      name: 'swarm_votes_rejected_total',
+      help: 'Votes this node refused, by reason (NOT_ELIGIBLE, AFTER_DEADLINE, SUPERSEDED, ...).',
+      labelNames: ['reason'],
+      registers,
+      collect () {
+        this.reset()
+        for (const [reason, n] of Object.entries(votes().rejected)) this.inc({ reason }, n)
+      }
+    })
+  }
+
+  const penalties = sources.penalties
+  if (penalties !== undefined) {
+    new Counter<'reason'>({
+      name: 'swarm_peer_penalties_total',
+      help: 'Penalties this node charged to peers, by reason (invalid gossip, malformed frames, unauthorized requests).',
+      labelNames: ['reason'],
+      registers,
+      collect () {
+        this.reset()
+        for (const [reason, n] of Object.entries(penalties().byReason)) this.inc({ reason }, n)
+      }
+    })
+    new Gauge({ name: 'swarm_penalised_peers', help: 'Peers with a penalty score on this node (it decays over time).', registers, collect () { this.set(penalties().peers) } })
+  }
+}
+
+/** The gauges read from the node at scrape time, and the constant `swarm_node_info`. */
+function registerGauges (registers: Registers, sources: SwarmMetricsSources, info: SwarmNodeInfo): void {
+  new Gauge({ name: 'swarm_agents_known', help: 'Agents in this node\'s directory, itself included.', registers, collect () { this.set(sources.agentsKnown()) } })
+  new Gauge({ name: 'swarm_peers_connected', help: 'Peers this node has an open connection with.', registers, collect () { this.set(sources.peersConnected()) } })
+  new Gauge({ name: 'swarm_tasks_in_flight', help: 'Tasks this node announced that have not finished.', registers, collect () { this.set(sources.tasksInFlight()) } })
+  new Gauge<'state'>({
+    name: 'swarm_capacity_slots',
+    help: 'Capacity of this node: total slots, slots reserved by open offers, slots committed to group work.',
+    labelNames: ['state'],
+    registers,
+    collect () {
+      const { total, reserved, committed } = sources.capacity()
+      this.set({ state: 'total' }, total)
+      this.set({ state: 'reserved' }, reserved)
+      this.set({ state: 'committed' }, committed)
+    }
+  })
+  new Gauge<'peer_id' | 'name' | 'network' | 'version'>({ name: 'swarm_node_info', help: 'This node: peer id, name, network and software version (always 1).', labelNames: ['peer_id', 'name', 'network', 'version'], registers })
+    .set({ peer_id: info.peerId, name: info.name, network: info.network, version: info.version }, 1)
+}
+
+/** What each typed node event adds to the task and work metrics. */
+function eventObservers (tasks: TaskMetrics, work: WorkMetrics): Observers {
+  const finished = (outcome: TaskOutcomeLabel) => (event: { at: number, outcome: { timings: { createdAt: number, totalMs?: number } } }): void => {
+    tasks.finished.inc({ outcome })
+    const ms = event.outcome.timings.totalMs ?? event.at - event.outcome.timings.createdAt
+    if (ms >= 0) tasks.completion.observe({ outcome }, ms / 1000)
+  }
+  return {
+    'task:announced': e => { if (e.attempt <= 1) tasks.announced.inc() },
+    'task:retry': () => { tasks.retries.inc() },
+    'task:offer': () => { work.offersReceived.inc() },
+    'task:formed': e => {
+      tasks.formed.inc()
+      if (e.formationMs >= 0) tasks.formation.observe(e.formationMs / 1000)
+    },
+    'task:member-replaced': () => { work.replacements.inc() },
+    'task:completed': finished('completed'),
+    'task:failed': finished('failed'),
+    'task:rejected': finished('rejected'),
+    'task:cancelled': finished('cancelled'),
+    'work:offered': () => { work.offersSent.inc() },
+    'work:accepted': () => { work.offersWon.inc() },
+    'work:released': () => { work.offersReleased.inc() },
+    'work:finished': e => { work.handler.observe({ skill: e.skill, result: e.ok ? 'ok' : 'error' }, Math.max(0, e.durationMs) / 1000) }
+  }
+}
+
 /**
  * The swarm's own Prometheus metrics of one node: counters and histograms fed by the node's
  * events, gauges read from the node at scrape time. All in the node's registry.
  */
 export class SwarmMetrics {
-  readonly #tasksAnnounced: Counter
-  readonly #taskRetries: Counter
-  readonly #tasksFormed: Counter
-  readonly #tasksFinished: Counter<'outcome'>
-  readonly #formation: Histogram
-  readonly #completion: Histogram<'outcome'>
-  readonly #offersReceived: Counter
-  readonly #offersSent: Counter
-  readonly #offersWon: Counter
-  readonly #offersReleased: Counter
-  readonly #replacements: Counter
-  readonly #handler: Histogram<'skill' | 'result'>
-  readonly #proposalsOpened: Counter
-  readonly #proposalsDecided: Counter<'outcome'>
-  readonly #escalations: Counter<'source'>
+  readonly #groups: GroupMetrics
   readonly #observers: Observers
 
   constructor (registry: Registry, sources: SwarmMetricsSources, info: SwarmNodeInfo) {
+    // Registered in this order, which is the order of the exposition.
     const registers = [registry]
-    const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = []): Counter<L> =>
-      new Counter<L>({ name, help, labelNames, registers })
-
-    this.#tasksAnnounced = counter('swarm_tasks_announced_total', 'Tasks this node announced (first attempts).')
-    this.#taskRetries = counter('swarm_task_retries_total', 'Further attempts of tasks this node announced, after a failure.')
-    this.#tasksFormed = counter('swarm_tasks_formed_total', 'Working groups formed for tasks this node announced.')
-    this.#tasksFinished = counter('swarm_tasks_finished_total', 'Tasks this node announced that reached a final state, by outcome.', ['outcome'])
-    for (const outcome of TASK_OUTCOMES) this.#tasksFinished.inc({ outcome }, 0)
-    this.#formation = new Histogram({ name: 'swarm_task_formation_seconds', help: 'Announcement to working group formed, of the attempt that formed it.', buckets: FORMATION_BUCKETS, registers })
-    this.#completion = new Histogram<'outcome'>({ name: 'swarm_task_completion_seconds', help: 'Creation to final state of tasks this node announced, by outcome.', labelNames: ['outcome'], buckets: DURATION_BUCKETS, registers })
-    this.#offersReceived = counter('swarm_offers_received_total', 'Offers received for tasks this node announced.')
-    this.#offersSent = counter('swarm_offers_sent_total', 'Offers this node sent for other tasks (bids).')
-    this.#offersWon = counter('swarm_offers_won_total', 'Offers of this node that became group membership (invites accepted).')
-    this.#offersReleased = counter('swarm_offers_released_total', 'Reservations of this node released without work: not chosen, lease expired or task cancelled.')
-    this.#replacements = counter('swarm_member_replacements_total', 'Group members of tasks this node announced replaced by a backup.')
-    this.#handler = new Histogram<'skill' | 'result'>({ name: 'swarm_handler_duration_seconds', help: 'Skill handler runs on this node, by skill and result (ok or error).', labelNames: ['skill', 'result'], buckets: DURATION_BUCKETS, registers })
-    this.#proposalsOpened = counter('swarm_proposals_opened_total', 'Proposals opened in working groups this node is in.')
-    this.#proposalsDecided = counter('swarm_proposals_decided_total', 'Proposals decided in working groups this node is in, by outcome (approved, rejected, no-quorum).', ['outcome'])
-    this.#escalations = counter('swarm_escalations_total', 'Escalations to a human this node learnt of, by source.', ['source'])
-    const votes = sources.votes
-    if (votes !== undefined) {
-      // Counted by the group layer; read at scrape time.
-      new Counter({ name: 'swarm_votes_accepted_total', help: 'Votes this node counted, in the working groups it is in.', registers, collect () { this.reset(); this.inc(votes().accepted) } })
-      new Counter<'reason'>({
-        name: 'swarm_votes_rejected_total',
-        help: 'Votes this node refused, by reason (NOT_ELIGIBLE, AFTER_DEADLINE, SUPERSEDED, ...).',
-        labelNames: ['reason'],
-        registers,
-        collect () {
-          this.reset()
-          for (const [reason, n] of Object.entries(votes().rejected)) this.inc({ reason }, n)
-        }
-      })
-    }
-
-    new Gauge({ name: 'swarm_agents_known', help: 'Agents in this node\'s directory, itself included.', registers, collect () { this.set(sources.agentsKnown()) } })
-    new Gauge({ name: 'swarm_peers_connected', help: 'Peers this node has an open connection with.', registers, collect () { this.set(sources.peersConnected()) } })
-    new Gauge({ name: 'swarm_tasks_in_flight', help: 'Tasks this node announced that have not finished.', registers, collect () { this.set(sources.tasksInFlight()) } })
-    new Gauge<'state'>({
-      name: 'swarm_capacity_slots',
-      help: 'Capacity of this node: total slots, slots reserved by open offers, slots committed to group work.',
-      labelNames: ['state'],
-      registers,
-      collect () {
-        const { total, reserved, committed } = sources.capacity()
-        this.set({ state: 'total' }, total)
-        this.set({ state: 'reserved' }, reserved)
-        this.set({ state: 'committed' }, committed)
-      }
-    })
-    new Gauge<'peer_id' | 'name' | 'network' | 'version'>({ name: 'swarm_node_info', help: 'This node: peer id, name, network and software version (always 1).', labelNames: ['peer_id', 'name', 'network', 'version'], registers })
-      .set({ peer_id: info.peerId, name: info.name, network: info.network, version: info.version }, 1)
-
-    const finished = (outcome: TaskOutcomeLabel) => (event: { at: number, outcome: { timings: { createdAt: number, totalMs?: number } } }): void => {
-      this.#tasksFinished.inc({ outcome })
-      const ms = event.outcome.timings.totalMs ?? event.at - event.outcome.timings.createdAt
-      if (ms >= 0) this.#completion.observe({ outcome }, ms / 1000)
-    }
-    this.#observers = {
-      'task:announced': e => { if (e.attempt <= 1) this.#tasksAnnounced.inc() },
-      'task:retry': () => { this.#taskRetries.inc() },
-      'task:offer': () => { this.#offersReceived.inc() },
-      'task:formed': e => {
-        this.#tasksFormed.inc()
-        if (e.formationMs >= 0) this.#formation.observe(e.formationMs / 1000)
-      },
-      'task:member-replaced': () => { this.#replacements.inc() },
-      'task:completed': finished('completed'),
-      'task:failed': finished('failed'),
-      'task:rejected': finished('rejected'),
-      'task:cancelled': finished('cancelled'),
-      'work:offered': () => { this.#offersSent.inc() },
-      'work:accepted': () => { this.#offersWon.inc() },
-      'work:released': () => { this.#offersReleased.inc() },
-      'work:finished': e => { this.#handler.observe({ skill: e.skill, result: e.ok ? 'ok' : 'error' }, Math.max(0, e.durationMs) / 1000) }
-    }
+    const tasks = taskMetrics(registers)
+    const work = workMetrics(registers)
+    this.#groups = groupMetrics(registers)
+    registerCountedElsewhere(registers, sources)
+    registerGauges(registers, sources, info)
+    this.#observers = eventObservers(tasks, work)
   }
 
   /** Updates the metrics for one event of the node (any event: those that count nothing are ignored). */
@@ -158,13 +222,13 @@ export class SwarmMetrics {
     }
     switch (event) {
       case 'proposal:opened':
-        this.#proposalsOpened.inc()
+        this.#groups.proposalsOpened.inc()
         break
       case 'proposal:decided':
-        this.#proposalsDecided.inc({ outcome: labelOf(payload, 'outcome') })
+        this.#groups.proposalsDecided.inc({ outcome: labelOf(payload, 'outcome') })
         break
       case 'escalation:created':
-        this.#escalations.inc({ source: labelOf(payload, 'source') })
+        this.#groups.escalations.inc({ source: labelOf(payload, 'source') })
         break
     }
   }

@@ -1,8 +1,11 @@
 import { lpStream } from '@libp2p/utils'
-import { LIMITS, ProtocolError, createMessage, decodeMessage, encodeMessage } from '@swarm/protocol'
+import { createMessage, decodeMessage, encodeMessage } from '@swarm/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SwarmError } from '../errors.js'
+import { decodeFailure, directPenalty } from './verdict.js'
 import type { Logger } from '../logger.js'
+import type { PenaltySink } from './verdict.js'
+import type { MessengerPort } from '../ports/messenger.js'
 import type { SwarmLibp2p } from './libp2p.js'
 import type { PeerId, Stream, Connection } from '@libp2p/interface'
 import type { Channel, SwarmMessage } from '@swarm/protocol'
@@ -19,9 +22,14 @@ export interface DirectMessengerOptions {
   /** Largest message accepted in either direction. */
   maxBytes: number
   /** Time a request may take end to end, unless the caller says otherwise. */
-  defaultTimeoutMs?: number
-  /** Streams handled at once per connection. */
-  maxInboundStreams?: number
+  defaultTimeoutMs: number
+  /** Streams of this protocol open at once per connection, each way. */
+  maxStreams: { inbound: number, outbound: number }
+  /**
+   * Told of every peer at fault (net/verdict.ts): a request or a reply that cannot be decoded,
+   * and a request this node refused for a reason that is the requester's fault.
+   */
+  onPenalty?: PenaltySink
 }
 
 export interface DirectStats {
@@ -36,11 +44,20 @@ export interface DirectStats {
 }
 
 /**
+ * The frame limits of a length-prefixed stream: lpStream has no default limit for one frame and
+ * buffers at most 4 MiB by default, so a frame larger than that would fail however large
+ * maxDataLength is. Both are set from the one limit (plus room for the length prefix).
+ */
+function frameLimits (maxBytes: number): { maxDataLength: number, maxBufferSize: number } {
+  return { maxDataLength: maxBytes, maxBufferSize: maxBytes + 16 }
+}
+
+/**
  * Request/response messages to one peer over a libp2p stream: one length-prefixed envelope each
  * way, then the stream is closed (so no protocol ever hits the per-connection stream limit).
  * Requests to this node itself are answered in-process.
  */
-export class DirectMessenger {
+export class DirectMessenger implements MessengerPort {
   readonly #opts: DirectMessengerOptions
   readonly #log: Logger
   #handler?: DirectHandler
@@ -54,8 +71,8 @@ export class DirectMessenger {
   async start (handler: DirectHandler): Promise<void> {
     this.#handler = handler
     await this.#opts.libp2p.handle(this.#opts.protocol, (stream, connection) => { void this.#onStream(stream, connection) }, {
-      maxInboundStreams: this.#opts.maxInboundStreams ?? 512,
-      maxOutboundStreams: this.#opts.maxInboundStreams ?? 512
+      maxInboundStreams: this.#opts.maxStreams.inbound,
+      maxOutboundStreams: this.#opts.maxStreams.outbound
     })
   }
 
@@ -84,13 +101,13 @@ export class DirectMessenger {
       // Round-trip through the codec so that a local answer is exactly what a remote one would be.
       return decodeMessage(encodeMessage(await handler(decodeMessage(encodeMessage(message)), peer)))
     }
-    const timeoutMs = options.timeoutMs ?? this.#opts.defaultTimeoutMs ?? 10_000
+    const timeoutMs = options.timeoutMs ?? this.#opts.defaultTimeoutMs
     const signal = AbortSignal.timeout(timeoutMs)
     this.stats.requestsSent++
     let stream: Stream | undefined
     try {
       stream = await this.#opts.libp2p.dialProtocol(peer, this.#opts.protocol, { signal })
-      const lp = lpStream(stream, { maxDataLength: options.maxReplyBytes ?? this.#opts.maxBytes })
+      const lp = lpStream(stream, frameLimits(options.maxReplyBytes ?? this.#opts.maxBytes))
       const bytes = encodeMessage(message, this.#opts.maxBytes)
       this.stats.bytesSent += bytes.byteLength
       const byType = this.stats.sentByType[message.type] ??= { requests: 0, bytes: 0 }
@@ -100,7 +117,7 @@ export class DirectMessenger {
       const reply = await lp.read({ signal })
       this.stats.bytesReceived += reply.byteLength
       byType.bytes += reply.byteLength
-      const decoded = decodeMessage(reply.subarray(), { maxBytes: options.maxReplyBytes ?? this.#opts.maxBytes, channel: this.#opts.channel })
+      const decoded = this.#decodeReply(peer, reply.subarray(), options.maxReplyBytes ?? this.#opts.maxBytes)
       await stream.close({ signal }).catch(() => { stream?.abort(new Error('close failed')) })
       return decoded
     } catch (err) {
@@ -111,9 +128,23 @@ export class DirectMessenger {
     }
   }
 
+  /** Decodes a peer's reply; one that cannot be decoded is charged to the peer, then thrown. */
+  #decodeReply (peer: PeerId, bytes: Uint8Array, maxBytes: number): SwarmMessage {
+    try {
+      return decodeMessage(bytes, { maxBytes, channel: this.#opts.channel })
+    } catch (err) {
+      this.#charge(peer, directPenalty(decodeFailure(err)))
+      throw err
+    }
+  }
+
+  #charge (peer: PeerId, penalty: ReturnType<typeof directPenalty>): void {
+    if (penalty !== undefined) this.#opts.onPenalty?.(peer, penalty)
+  }
+
   async #onStream (stream: Stream, connection: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(this.#opts.defaultTimeoutMs ?? 10_000)
-    const lp = lpStream(stream, { maxDataLength: this.#opts.maxBytes })
+    const signal = AbortSignal.timeout(this.#opts.defaultTimeoutMs)
+    const lp = lpStream(stream, frameLimits(this.#opts.maxBytes))
     try {
       const bytes = await lp.read({ signal })
       this.stats.bytesReceived += bytes.byteLength
@@ -122,9 +153,10 @@ export class DirectMessenger {
       try {
         request = decodeMessage(bytes.subarray(), { maxBytes: this.#opts.maxBytes, channel: this.#opts.channel })
       } catch (err) {
-        const code = err instanceof ProtocolError ? err.code : 'MALFORMED'
+        const code = decodeFailure(err)
         this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1
         this.#log.debug('direct message rejected', { from: connection.remotePeer.toString(), code })
+        this.#charge(connection.remotePeer, directPenalty(code))
         reply = createMessage('ERROR', { code, message: err instanceof Error ? err.message.slice(0, 1000) : 'invalid message' })
       }
       if (request !== undefined) {
@@ -140,6 +172,7 @@ export class DirectMessenger {
           }
         }
         this.stats.requestsHandled++
+        if (reply.type === 'ERROR') this.#charge(connection.remotePeer, directPenalty(reply.body.code))
       }
       const out = encodeMessage(reply!, this.#opts.maxBytes)
       this.stats.bytesSent += out.byteLength

@@ -1,39 +1,39 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { LIMITS, ProtocolError, decodeMessage, encodeMessage } from '@swarm/protocol'
+import { LIMITS, decodeMessage, encodeMessage } from '@swarm/protocol'
+import { channelFailure, decodeFailure, gossipVerdict, timestampFailure } from './verdict.js'
 import type { Logger } from '../logger.js'
+import type { Clock } from '../ports/clock.js'
+import type { GossipAuthorizer, GossipHandler, GossipPort } from '../ports/gossip.js'
+import type { GossipFailure, GossipVerdict } from './verdict.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import type { Channel, SwarmMessage } from '@swarm/protocol'
 
-/** A validated gossip message and its authenticated sender (the gossipsub signer). */
-export interface GossipDelivery {
-  topic: string
-  message: SwarmMessage
-  /** The peer that signed the message: the only sender identity we trust. */
-  from: PeerId
-}
-
-export type GossipHandler = (delivery: GossipDelivery) => void
+export type { GossipAuthorizer, GossipDelivery, GossipHandler } from '../ports/gossip.js'
 
 export interface GossipRouterOptions {
   logger: Logger
-  /** Messages whose timestamp is further than this from our clock are rejected (replays). */
+  /** Reads the time for the timestamp check and paces the wait for outbound streams. */
+  clock: Clock
+  /** Messages whose timestamp is further than this from our clock are ignored (replays, bad clocks). */
   maxClockSkewMs?: number
-  /** Called for every rejected message, with the reason, for metrics and peer penalties. */
-  onReject?: (reason: string, from: PeerId | undefined, topic: string) => void
+  /**
+   * Called for every message that fails validation, with its verdict (Ignore or Reject, the
+   * reason and the penalty: net/verdict.ts), the peer charged (the signer; for an unsigned
+   * message, the peer that delivered it) and the topic: the node's penalty book and metrics.
+   */
+  onReject?: (verdict: GossipVerdict, from: PeerId, topic: string) => void
 }
 
 export interface GossipStats {
   published: number
   delivered: number
+  /** Messages that failed validation (Ignore or Reject), by reason. */
   rejected: Record<string, number>
   /** Messages published and delivered, by message type. */
   publishedByType: Record<string, number>
   deliveredByType: Record<string, number>
 }
-
-/** Decides whether the signer may send this message on this topic (e.g. group members only). */
-export type GossipAuthorizer = (message: SwarmMessage, from: PeerId) => boolean
 
 /** Longest wait, before a publication, for gossipsub's stream to a newly connected subscriber. */
 const OUTBOUND_STREAM_WAIT_MS = 1_000
@@ -56,9 +56,10 @@ interface TopicEntry {
  * node may listen to one topic (an announcer that is also a member of its own group): each gets
  * the messages its authorizer allows; `unsubscribe` leaves the topic for all of them.
  */
-export class GossipRouter {
+export class GossipRouter implements GossipPort {
   readonly #pubsub: GossipSub
   readonly #log: Logger
+  readonly #clock: Clock
   readonly #maxClockSkewMs: number
   readonly #onReject: GossipRouterOptions['onReject']
   readonly #topics = new Map<string, TopicEntry>()
@@ -71,6 +72,7 @@ export class GossipRouter {
   constructor (pubsub: GossipSub, options: GossipRouterOptions) {
     this.#pubsub = pubsub
     this.#log = options.logger
+    this.#clock = options.clock
     this.#maxClockSkewMs = options.maxClockSkewMs ?? 120_000
     this.#onReject = options.onReject
     this.#pubsub.addEventListener('message', this.#onMessage)
@@ -120,13 +122,6 @@ export class GossipRouter {
   }
 
   /**
-   * Gossipsub learns a new peer's subscriptions (on the peer's stream to us) a moment before its
-   * own stream to that peer is open, and silently drops what is published to the peer in
-   * between: an announcement published right after dialing the only agent with a skill would be
-   * lost. So before publishing, wait (briefly, once per peer) until every known subscriber of
-   * the topic can be sent to.
-   */
-  /**
    * Subscribers (over all our topics) that gossipsub cannot send to yet because its stream to
    * them is not open: 0 once the node's gossip connections have settled.
    */
@@ -140,6 +135,13 @@ export class GossipRouter {
     return pending
   }
 
+  /**
+   * Gossipsub learns a new peer's subscriptions (on the peer's stream to us) a moment before its
+   * own stream to that peer is open, and silently drops what is published to the peer in
+   * between: an announcement published right after dialing the only agent with a skill would be
+   * lost. So before publishing, wait (briefly, once per peer) until every known subscriber of
+   * the topic can be sent to.
+   */
   async #outboundStreamsReady (topic: string): Promise<void> {
     // The GossipSub class keeps its open streams in `streamsOutbound` (not part of its interface:
     // without it, as with another pubsub, there is nothing to wait for).
@@ -150,13 +152,13 @@ export class GossipRouter {
       .filter(id => !outbound.has(id) && !this.#gaveUpOn.has(id))
     let pending = missing()
     if (pending.length === 0) return
-    const started = Date.now()
+    const started = this.#clock.now()
     const until = started + OUTBOUND_STREAM_WAIT_MS
-    while (pending.length > 0 && Date.now() < until) {
-      await new Promise(resolve => setTimeout(resolve, 10))
+    while (pending.length > 0 && this.#clock.now() < until) {
+      await this.#clock.sleep(10)
       pending = missing()
     }
-    this.#log.debug('waited for gossip streams to new subscribers', { topic, waitedMs: Date.now() - started })
+    this.#log.debug('waited for gossip streams to new subscribers', { topic, waitedMs: this.#clock.now() - started })
     if (pending.length > 0) {
       this.#log.debug('publishing although some subscribers have no open gossip stream', { topic, peers: pending })
       if (this.#gaveUpOn.size > 10_000) this.#gaveUpOn.clear()
@@ -164,28 +166,32 @@ export class GossipRouter {
     }
   }
 
-  #reject (reason: string, from: PeerId | undefined, topic: string): TopicValidatorResult {
+  #fail (reason: GossipFailure, from: PeerId, topic: string): TopicValidatorResult {
+    const verdict = gossipVerdict(reason)
     this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1
-    this.#log.debug('gossip message rejected', { reason, topic, from: from?.toString() })
-    this.#onReject?.(reason, from, topic)
-    return TopicValidatorResult.Reject
+    this.#log.debug('gossip message refused', { reason, verdict: verdict.result, topic, from: from.toString() })
+    this.#onReject?.(verdict, from, topic)
+    return verdict.result
   }
 
+  /**
+   * The topic validator: stops at the first failure, whose verdict (net/verdict.ts) gossipsub
+   * acts on. Decoded without the channel, so that a type that does not belong on the topic is
+   * told apart (WRONG_CHANNEL) from an undecodable or off-schema message.
+   */
   #validate (topic: string, channel: Channel, propagationSource: PeerId, msg: Message): TopicValidatorResult {
-    if (msg.type !== 'signed') return this.#reject('UNSIGNED', propagationSource, topic)
+    if (msg.type !== 'signed') return this.#fail('UNSIGNED', propagationSource, topic)
     let message: SwarmMessage
     try {
-      message = decodeMessage(msg.data, { maxBytes: LIMITS.maxGossipMessageBytes, channel })
+      message = decodeMessage(msg.data, { maxBytes: LIMITS.maxGossipMessageBytes })
     } catch (err) {
-      const code = err instanceof ProtocolError ? err.code : 'MALFORMED'
-      return this.#reject(code, msg.from, topic)
+      return this.#fail(decodeFailure(err), msg.from, topic)
     }
-    if (Math.abs(Date.now() - message.ts) > this.#maxClockSkewMs) {
-      return this.#reject('STALE', msg.from, topic)
-    }
+    const failure = channelFailure(channel, message.type) ?? timestampFailure(message.ts, this.#clock.now(), this.#maxClockSkewMs)
+    if (failure !== undefined) return this.#fail(failure, msg.from, topic)
     const subscribers = this.#topics.get(topic)?.subscribers ?? []
     if (!subscribers.some(s => s.authorize === undefined || s.authorize(message, msg.from))) {
-      return this.#reject('UNAUTHORIZED', msg.from, topic)
+      return this.#fail('UNAUTHORIZED', msg.from, topic)
     }
     this.#decoded.set(msg, message)
     return TopicValidatorResult.Accept

@@ -14,8 +14,10 @@ import { createLibp2p } from 'libp2p'
 import type { Libp2pOptions } from 'libp2p'
 import { SwarmError } from '../errors.js'
 import { nodeLibp2pMetrics } from '../metrics/libp2p-metrics.js'
+import { libp2pLogger } from './libp2p-logger.js'
 import { fastMessageId } from './message-id.js'
 import type { NodeConfig } from '../config.js'
+import type { Logger } from '../logger.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -25,7 +27,6 @@ import type { Registry } from 'prom-client'
 import type { Ping } from '@libp2p/ping'
 
 // A type alias (not an interface) so that it satisfies libp2p's ServiceMap index signature.
-// eslint-disable-next-line @typescript-eslint/consistent-type-definitions
 export type SwarmServices = {
   identify: Identify
   ping: Ping
@@ -46,6 +47,8 @@ export interface BuildLibp2pOptions {
   blocked?: ReadonlySet<string>
   /** The node's Prometheus registry: libp2p's metrics go there (none are collected without it). */
   metricsRegistry?: Registry
+  /** The node's log: libp2p's own lines go there at debug (see net/libp2p-logger.ts). */
+  logger: Logger
 }
 
 function checkAddrs (kind: string, addrs: string[]): void {
@@ -110,6 +113,7 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
   try {
     return await createLibp2p({
       privateKey: options.privateKey,
+      logger: libp2pLogger(options.logger),
       addresses: { listen: config.listen, announce: config.announce },
       transports: config.relay.client ? [tcp(), circuitRelayTransport()] : [tcp()],
       connectionEncrypters: [noise()],
@@ -128,7 +132,7 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
         dialTimeout: config.connections.dialTimeoutMs
       },
       services
-    }) as unknown as SwarmLibp2p
+    })
   } catch (err) {
     throw translateListenError(err, config.listen)
   }
@@ -157,7 +161,7 @@ function gaterFor (blocked: ReadonlySet<string> | undefined): Libp2pOptions['con
 }
 
 /** Turns a listen failure into an error that tells the user what to do. */
-export function translateListenError (err: unknown, listen: string[]): Error {
+function translateListenError (err: unknown, listen: string[]): Error {
   const text = String((err as Error)?.message ?? err)
   const code = (err as { code?: string })?.code
   if (code === 'EADDRINUSE' || text.includes('EADDRINUSE')) {

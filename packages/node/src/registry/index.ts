@@ -1,7 +1,8 @@
-import { createSwarmNode } from '../node.js'
+import { createSwarmNode } from '../create-node.js'
 import { registryConfig } from './registry-config.js'
 import type { NodeConfigInput } from '../config.js'
-import type { CreateSwarmNodeOptions, SwarmNode } from '../node.js'
+import type { CreateSwarmNodeOptions } from '../create-node.js'
+import type { SwarmNode } from '../node.js'
 
 export { registryConfig, REGISTRY_API_PORT, REGISTRY_LISTEN } from './registry-config.js'
 export { decodePeerKey, encodePeerKey } from './peer-key.js'

@@ -23,10 +23,10 @@ import type {
 } from './types.js'
 
 /** How long a statement waits for a lock held by another connection, in ms. */
-export const BUSY_TIMEOUT_MS = 5000
+const BUSY_TIMEOUT_MS = 5000
 
 /** The path that opens a private in-memory database. */
-export const MEMORY_PATH = ':memory:'
+const MEMORY_PATH = ':memory:'
 
 const TASK_COLUMNS = 'task_id, role, status, spec, state, result, group_id, announcer, skills, checkpoint, created_at, updated_at'
 

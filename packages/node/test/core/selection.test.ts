@@ -11,7 +11,7 @@ function cand (peerId: string, skills: Array<string | [string, Level] | [string,
   return {
     peerId,
     skills: skills.map(s => {
-      if (typeof s === 'string') return { name: s, level: 'advanced' as Level, successRate: 0.9, avgCompletionMs: 1000 }
+      if (typeof s === 'string') return { name: s, level: 'advanced', successRate: 0.9, avgCompletionMs: 1000 }
       return { name: s[0], level: s[1], successRate: s[2] ?? 0.9, avgCompletionMs: 1000 }
     }),
     load: 0,

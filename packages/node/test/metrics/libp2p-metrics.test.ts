@@ -7,7 +7,7 @@ import type { ComponentLogger, Counter, Metric } from '@libp2p/interface'
 /** A logger that logs nothing, as libp2p components get one. */
 const quietLogger = (): ComponentLogger => {
   const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false, newScope: () => log })
-  return { forComponent: () => log } as unknown as ComponentLogger
+  return { forComponent: () => log }
 }
 
 /** How @libp2p/prometheus-metrics turns a name into a Prometheus metric name. */
@@ -31,8 +31,8 @@ describe('libp2p metrics per node', () => {
     const a = nodeLibp2pMetrics({ registry: ra })(components)
     const b = nodeLibp2pMetrics({ registry: rb })(components)
     // Registered after b existed: with the package's shared map, a would get b's counter.
-    const ca: Counter = b.registerCounter('libp2p_test_things_total') as Counter
-    const cb: Counter = a.registerCounter('libp2p_test_things_total') as Counter
+    const ca: Counter = b.registerCounter('libp2p_test_things_total')
+    const cb: Counter = a.registerCounter('libp2p_test_things_total')
     assert.notEqual(ca, cb)
     cb.increment(2)
     ca.increment(5)
@@ -43,7 +43,7 @@ describe('libp2p metrics per node', () => {
     const calculated = a.registerMetric('libp2p_test_level', { calculate: () => 7 })
     assert.equal(calculated, undefined)
     assert.match(await ra.getSingleMetricAsString('libp2p_test_level'), /libp2p_test_level 7/)
-    const gauge = b.registerMetric('libp2p_test_gauge') as Metric
+    const gauge: Metric = b.registerMetric('libp2p_test_gauge')
     gauge.update(3)
     assert.match(await rb.metrics(), /libp2p_test_gauge 3/)
     assert.doesNotMatch(await ra.metrics(), /libp2p_test_gauge/)

@@ -1,11 +1,15 @@
-import { describe, it } from 'vitest'
+import { afterEach, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createMessage, encodeMessage } from '@swarm/protocol'
 import { GossipRouter } from '../../src/net/gossip.js'
+import { PeerPenalties } from '../../src/net/penalties.js'
+import { PENALTY } from '../../src/net/verdict.js'
 import { silentLogger } from '../../src/logger.js'
+import { systemClock } from '../../src/ports/clock.js'
 import type { GossipDelivery } from '../../src/net/gossip.js'
+import type { GossipVerdict } from '../../src/net/verdict.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 
@@ -31,19 +35,36 @@ class FakePubsub extends EventTarget {
   getSubscribers (): PeerId[] { return this.subscribers }
 
   /** Validates then delivers a message as gossipsub would; returns the validator's verdict. */
-  deliver (topic: string, from: PeerId): TopicValidatorResult | undefined {
-    const data = encodeMessage(createMessage('TASK_UPDATE', { taskId: 'task-0001', groupId: 'group-001', skill: 'viz', progress: 0.5 }))
-    const msg = { type: 'signed', from, topic, data, sequenceNumber: 1n, signature: new Uint8Array(), key: new Uint8Array() } as unknown as Message
+  deliver (topic: string, from: PeerId, data: Uint8Array = encodeMessage(update()), signed = true): TopicValidatorResult | undefined {
+    const msg = (signed
+      ? { type: 'signed', from, topic, data, sequenceNumber: 1n, signature: new Uint8Array(), key: new Uint8Array() }
+      : { type: 'unsigned', topic, data }) as unknown as Message
     const verdict = this.topicValidators.get(topic)?.(from, msg)
     if (verdict === TopicValidatorResult.Accept) this.dispatchEvent(new CustomEvent('message', { detail: msg }))
     return verdict
   }
 }
 
-function setup (): { pubsub: FakePubsub, router: GossipRouter } {
+function update (ts?: number): ReturnType<typeof createMessage<'TASK_UPDATE'>> {
+  return createMessage('TASK_UPDATE', { taskId: 'task-0001', groupId: 'group-001', skill: 'viz', progress: 0.5 }, ts !== undefined ? { ts } : {})
+}
+
+interface Refusal { verdict: GossipVerdict, from: PeerId, topic: string }
+
+function setup (): { pubsub: FakePubsub, router: GossipRouter, refusals: Refusal[], penalties: PeerPenalties } {
   const pubsub = new FakePubsub()
-  const router = new GossipRouter(pubsub as unknown as GossipSub, { logger: silentLogger() })
-  return { pubsub, router }
+  const refusals: Refusal[] = []
+  const penalties = new PeerPenalties({ clock: systemClock }, { halfLifeMs: 60_000, maxPeers: 100 })
+  const router = new GossipRouter(pubsub as unknown as GossipSub, {
+    logger: silentLogger(),
+    clock: systemClock,
+    maxClockSkewMs: 120_000,
+    onReject: (verdict, from, topic) => {
+      refusals.push({ verdict, from, topic })
+      penalties.record(from, verdict)
+    }
+  })
+  return { pubsub, router, refusals, penalties }
 }
 
 describe('GossipRouter with several subscribers of one topic', () => {
@@ -108,5 +129,73 @@ describe('GossipRouter.publish to a just-connected subscriber', () => {
     pubsub.subscribers = [MEMBER]
     pubsub.streamsOutbound = new Map([[MEMBER.toString(), {}]])
     assert.equal(await router.publish(TOPIC, message), 1)
+  })
+})
+
+describe('GossipRouter validator verdicts', () => {
+  const NOW = Date.parse('2026-01-05T10:00:00.000Z')
+  beforeEach(() => {
+    vi.useFakeTimers()
+    vi.setSystemTime(NOW)
+  })
+  afterEach(() => { vi.useRealTimers() })
+
+  it('ignores a stale message: not delivered, reported as Ignore, no penalty', () => {
+    const { pubsub, router, refusals, penalties } = setup()
+    const got: GossipDelivery[] = []
+    router.subscribe(TOPIC, 'group', d => { got.push(d) })
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, encodeMessage(update(NOW - 120_001))), TopicValidatorResult.Ignore)
+    assert.equal(got.length, 0)
+    assert.equal(refusals.length, 1)
+    assert.deepEqual(refusals[0]?.verdict, { reason: 'STALE', result: TopicValidatorResult.Ignore, penalty: PENALTY.none })
+    assert.ok(refusals[0]?.from.equals(MEMBER))
+    assert.equal(refusals[0]?.topic, TOPIC)
+    assert.equal(penalties.score(MEMBER), 0)
+    assert.deepEqual(penalties.counts(MEMBER), { STALE: 1 })
+    assert.deepEqual(router.stats.rejected, { STALE: 1 })
+    // Within the allowed skew (either way) it is accepted.
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, encodeMessage(update(NOW - 120_000))), TopicValidatorResult.Accept)
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, encodeMessage(update(NOW + 120_000))), TopicValidatorResult.Accept)
+    assert.equal(got.length, 2)
+  })
+
+  it('ignores a message from the future beyond the skew, with a minor penalty', () => {
+    const { pubsub, router, refusals } = setup()
+    router.subscribe(TOPIC, 'group', () => {})
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, encodeMessage(update(NOW + 120_001))), TopicValidatorResult.Ignore)
+    assert.equal(refusals[0]?.verdict.reason, 'FUTURE')
+    assert.equal(refusals[0]?.verdict.penalty, PENALTY.minor)
+  })
+
+  it('rejects a type forged onto a channel it does not belong to, and penalises its signer', () => {
+    const { pubsub, router, refusals, penalties } = setup()
+    const got: GossipDelivery[] = []
+    router.subscribe(TOPIC, 'group', d => { got.push(d) })
+    const forged = encodeMessage(createMessage('ACK', { ref: 'message-0001' }))
+    assert.equal(pubsub.deliver(TOPIC, STRANGER, forged), TopicValidatorResult.Reject)
+    assert.equal(got.length, 0)
+    assert.deepEqual(refusals.map(r => r.verdict), [{ reason: 'WRONG_CHANNEL', result: TopicValidatorResult.Reject, penalty: PENALTY.severe }])
+    assert.equal(penalties.score(STRANGER), PENALTY.severe)
+    assert.equal(penalties.score(MEMBER), 0)
+    assert.deepEqual(router.stats.rejected, { WRONG_CHANNEL: 1 })
+  })
+
+  it('rejects undecodable, off-schema, unsigned and unauthorized messages with their reasons', () => {
+    const { pubsub, router, refusals } = setup()
+    router.subscribe(TOPIC, 'group', () => {}, (_m, from) => from.equals(MEMBER))
+    const offSchema = new TextEncoder().encode(JSON.stringify({ ...update(), body: { taskId: 'x' } }))
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, new TextEncoder().encode('not json')), TopicValidatorResult.Reject)
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, offSchema), TopicValidatorResult.Reject)
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, undefined, false), TopicValidatorResult.Reject)
+    assert.equal(pubsub.deliver(TOPIC, STRANGER), TopicValidatorResult.Reject)
+    assert.deepEqual(refusals.map(r => [r.verdict.reason, r.verdict.result]), [
+      ['MALFORMED', TopicValidatorResult.Reject],
+      ['INVALID_MESSAGE', TopicValidatorResult.Reject],
+      ['UNSIGNED', TopicValidatorResult.Reject],
+      ['UNAUTHORIZED', TopicValidatorResult.Reject]
+    ])
+    // An unsigned message has no signer: the peer that delivered it is charged.
+    assert.ok(refusals[2]?.from.equals(MEMBER))
+    assert.ok(refusals[3]?.from.equals(STRANGER))
   })
 })

@@ -7,7 +7,6 @@
 export const DASHBOARD_SCRIPT = String.raw`
 'use strict'
 const TOKEN_KEY = 'swarm-api-token'
-const FINAL = ['COMPLETE', 'VERIFIED', 'FAILED', 'REJECTED', 'CANCELLED', 'ESCALATED']
 const state = { token: null, status: null, agents: [], tasks: [], selected: null, detail: null, generation: 0, stream: null }
 const $ = id => document.getElementById(id)
 

@@ -1,0 +1,74 @@
+/**
+ * What the control API needs of a node, and nothing more: the routes depend on this interface,
+ * not on `SwarmNode` and its services, so that they are tested over a fake and the node module
+ * imports the routes without the routes importing it back. `SwarmNode` implements it.
+ */
+import type { TaskState, TaskStatus } from '../core/task-machine.js'
+import type { SkillQuery } from '../directory/agent-directory.js'
+import type { EscalationRecord } from '../group/escalations.js'
+import type { BlackboardView, ProposeInput, VoteInput } from '../group/inputs.js'
+import type { ProposalView } from '../group/group-session.js'
+import type { Logger } from '../logger.js'
+import type { MetricsExposition } from '../metrics/node-metrics.js'
+import type { TaskHandle } from '../negotiation/task-handle.js'
+import type { TaskSpecInput } from '../negotiation/task-spec.js'
+import type { AuditEntry, StoredTask } from '../store/types.js'
+import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from '../types.js'
+import type { PeerId } from '@libp2p/interface'
+
+/** The working-group operations the routes offer: those of the node's group service. */
+export interface GroupApi {
+  /** Proposals this node saw, newest first; only a task's when `taskId` is given. */
+  proposals: (taskId?: string) => ProposalView[]
+  /** One proposal with its votes and tally. */
+  proposal: (proposalId: string) => ProposalView | undefined
+  /** Puts a proposal to the working group of a task. */
+  propose: (taskId: string, input: ProposeInput) => Promise<ProposalView>
+  /** Votes on a proposal of a group this node is a member of. */
+  vote: (proposalId: string, input: VoteInput) => ProposalView
+  /** The blackboard of a task: its live group's, else the one kept when the group dissolved. */
+  blackboard: (taskId: string) => BlackboardView | undefined
+  /** Escalations this node keeps (as announcer) or heard of (as member), newest first. */
+  escalations: (filter?: { status?: 'open' | 'resolved', taskId?: string }) => EscalationRecord[]
+  /** Records a human's decision on an escalation this node keeps as announcer. */
+  resolveEscalation: (escalationId: string, decision: string) => EscalationRecord
+}
+
+/** A task this node announced in this run, while its announcer still follows it. */
+export interface LiveTask {
+  /** Replays its events so far and follows the rest (see `TaskHandle.events`). */
+  handle: TaskHandle
+  status: TaskStatus
+}
+
+/** Which announced tasks `NodeApi.tasks` lists, and which page of them. */
+export interface TaskListQuery {
+  limit: number
+  offset: number
+  /** Only tasks in one of these statuses. */
+  status?: TaskStatus[]
+}
+
+/** The node as the control API sees it. */
+export interface NodeApi {
+  readonly peerId: PeerId
+  readonly log: Logger
+  /** Absent when the node's config turns metrics off. */
+  readonly metrics?: { exposition: () => Promise<MetricsExposition> }
+  readonly groups: GroupApi
+  status: () => NodeStatus
+  peers: () => PeerInfo[]
+  /** Known agents (this one included), or those with a skill at a minimum level. */
+  agents: (query?: SkillQuery) => AgentView[]
+  announce: (spec: TaskSpecInput) => Promise<TaskHandle>
+  /** Cancels a task this node announced and still follows (see {@link NodeApi.liveTask}). */
+  cancel: (taskId: string, reason?: string) => Promise<TaskState>
+  /** Tasks this node announced, newest first, earlier runs included (from the store). */
+  tasks: (query: TaskListQuery) => StoredTask[]
+  /** One stored task (as announcer, else as member) with its audit trail. */
+  task: (taskId: string) => { task: StoredTask, audit: AuditEntry[] } | undefined
+  /** The live side of a task announced in this run; `undefined` for others and for earlier runs. */
+  liveTask: (taskId: string) => LiveTask | undefined
+  /** Listens to every event the node emits; returns the function that stops listening. */
+  onAny: (listener: (event: keyof SwarmNodeEvents & string, payload: unknown) => void) => () => void
+}

@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { metricsEnabled, parseConfig } from './config.js'
+import { ensureDataDir } from './data-dir.js'
+import { SwarmError } from './errors.js'
+import { loadOrCreatePrivateKey, loadOrCreateToken } from './identity.js'
+import { createLogger, fileSink, stderrSink } from './logger.js'
+import { NodeMetrics } from './metrics/node-metrics.js'
+import { buildLibp2p } from './net/libp2p.js'
+import { SwarmNode } from './node.js'
+import { systemClock } from './ports/clock.js'
+import { SwarmStore } from './store/store.js'
+import type { NodeConfig, NodeConfigInput } from './config.js'
+import type { Logger, LogSink } from './logger.js'
+import type { SwarmLibp2p } from './net/libp2p.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+export interface CreateSwarmNodeOptions {
+  /** A logger to use instead of the node's JSON-lines log file. */
+  logger?: Logger
+  /** Extra log sinks next to the log file. */
+  logSinks?: LogSink[]
+  /** Start right away (default true). */
+  start?: boolean
+  /**
+   * The node's identity, instead of the key in the data directory (e.g. the registry's fixed
+   * key, so that its address is known before it starts).
+   */
+  privateKey?: PrivateKey
+}
+
+/** The sink of the node's JSON-lines log: a file, or standard error for `-`. */
+function logSink (logFile: string): LogSink {
+  if (logFile === '-') return stderrSink()
+  try {
+    mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 })
+    return fileSink(logFile)
+  } catch (err) {
+    throw new SwarmError('DATA_DIR', `cannot write the log file ${logFile}: ${(err as Error).message}; pass --log-file with a file you can write, or --log-file - for standard error`, { logFile })
+  }
+}
+
+/**
+ * Creates (and by default starts) a swarm node: validates the config, loads or creates its
+ * identity and API token in the data directory, opens the log and the store, assembles libp2p,
+ * and hands all of it to the node, which wires its services.
+ */
+export async function createSwarmNode (input: NodeConfigInput | NodeConfig = {}, options: CreateSwarmNodeOptions = {}): Promise<SwarmNode> {
+  const config = parseConfig(input)
+  const paths = ensureDataDir(config.dataDir)
+  const sinks: LogSink[] = [logSink(config.logFile ?? paths.log), ...(options.logSinks ?? [])]
+  if (config.logToStderr && config.logFile !== '-') sinks.push(stderrSink())
+  const logger = options.logger ?? createLogger({ level: config.logLevel, sinks, fields: config.name !== undefined ? { node: config.name } : {} })
+  const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(paths.privateKey)
+  const apiToken = loadOrCreateToken(paths.apiToken)
+  const blocked = new Set<string>()
+  const store = SwarmStore.open(config.storage === 'memory' ? ':memory:' : paths.database)
+  const metrics = metricsEnabled(config) ? new NodeMetrics({ process: config.metrics.process }) : undefined
+  let libp2p: SwarmLibp2p
+  try {
+    libp2p = await buildLibp2p({ privateKey, config, blocked, logger, ...(metrics !== undefined ? { metricsRegistry: metrics.registry } : {}) })
+  } catch (err) {
+    store.close()
+    throw err
+  }
+  const node = new SwarmNode({ config, paths, libp2p, logger, apiToken, store, clock: systemClock, blocked, ...(metrics !== undefined ? { metrics } : {}) })
+  if (options.start !== false) await node.start()
+  return node
+}

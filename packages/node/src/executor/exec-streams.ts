@@ -1,0 +1,149 @@
+/**
+ * The stream side of the `exec` handler: stdout collected up to the size of a result, stderr cut
+ * into lines and read as the progress/checkpoint line protocol, and the end of stderr kept for
+ * the message of a failed run.
+ */
+import { StringDecoder } from 'node:string_decoder'
+import type { Json } from '@swarm/protocol'
+import type { HandlerContext } from './types.js'
+
+/** Longest stderr line; longer runs without a newline are cut into lines of this size. */
+const MAX_STDERR_LINE_CHARS = 16 * 1024
+
+const PROGRESS_LINE = /^progress\s+(\S+)(?:\s+(.*))?$/
+const CHECKPOINT_LINE = /^checkpoint\s+(.+)$/
+
+/** Stdout of a program, kept in memory up to `maxBytes`; past that it is dropped as oversized. */
+export class StdoutBuffer {
+  readonly #chunks: Buffer[] = []
+  #bytes = 0
+  #oversized = false
+
+  constructor (private readonly maxBytes: number) {}
+
+  /** True once the program printed more than `maxBytes`. */
+  get oversized (): boolean {
+    return this.#oversized
+  }
+
+  /**
+   * Keeps `chunk`. Returns false when it takes the output over the limit: the output is dropped
+   * then, and every later chunk ignored.
+   */
+  push (chunk: Buffer): boolean {
+    if (this.#oversized) return true
+    this.#bytes += chunk.byteLength
+    if (this.#bytes > this.maxBytes) {
+      this.#oversized = true
+      this.#chunks.length = 0
+      return false
+    }
+    this.#chunks.push(chunk)
+    return true
+  }
+
+  text (): string {
+    return Buffer.concat(this.#chunks).toString('utf8')
+  }
+}
+
+/** The last `max` characters of stderr, one line at a time. */
+export class Tail {
+  private readonly lines: string[] = []
+  private chars = 0
+
+  constructor (private readonly max: number) {}
+
+  push (line: string): void {
+    const kept = line.length > this.max ? line.slice(-this.max) : line
+    this.lines.push(kept)
+    this.chars += kept.length + 1
+    while (this.chars > this.max && this.lines.length > 1) {
+      this.chars -= (this.lines.shift() ?? '').length + 1
+    }
+  }
+
+  text (): string {
+    return this.lines.join('\n').trim()
+  }
+}
+
+/**
+ * Cuts a stream of UTF-8 chunks into lines for `onLine` (without the newline). A run longer than
+ * {@link MAX_STDERR_LINE_CHARS} without a newline is passed on in pieces of that size, so a
+ * program cannot make this process buffer without bound.
+ */
+export class LineSplitter {
+  readonly #decoder = new StringDecoder('utf8')
+  #partial = ''
+
+  constructor (private readonly onLine: (line: string) => void) {}
+
+  write (chunk: Buffer): void {
+    this.#partial += this.#decoder.write(chunk)
+    let newline = this.#partial.indexOf('\n')
+    while (newline !== -1) {
+      this.onLine(this.#partial.slice(0, newline))
+      this.#partial = this.#partial.slice(newline + 1)
+      newline = this.#partial.indexOf('\n')
+    }
+    while (this.#partial.length > MAX_STDERR_LINE_CHARS) {
+      this.onLine(this.#partial.slice(0, MAX_STDERR_LINE_CHARS))
+      this.#partial = this.#partial.slice(MAX_STDERR_LINE_CHARS)
+    }
+  }
+
+  /** Passes on the last line when the stream ended without a newline. */
+  end (): void {
+    this.#partial += this.#decoder.end()
+    if (this.#partial !== '') this.onLine(this.#partial)
+    this.#partial = ''
+  }
+}
+
+/** The fraction of a `progress` line: `0.25` or `25%`, undefined unless within 0..1. */
+function progressFraction (value: string): number | undefined {
+  const fraction = value.endsWith('%') ? Number(value.slice(0, -1)) / 100 : Number(value)
+  return value !== '' && Number.isFinite(fraction) && fraction >= 0 && fraction <= 1 ? fraction : undefined
+}
+
+/** Calls ctx.progress for a valid `progress` line; false when `line` is not one. */
+function reportProgress (line: string, ctx: HandlerContext): boolean {
+  const progress = PROGRESS_LINE.exec(line)
+  if (progress === null) return false
+  const fraction = progressFraction(progress[1] ?? '')
+  if (fraction === undefined) return false
+  try {
+    ctx.progress(fraction, progress[2]?.trim() || undefined)
+  } catch (err) {
+    ctx.log.warn('progress callback failed', { err })
+  }
+  return true
+}
+
+/** Calls ctx.saveCheckpoint for a `checkpoint` line with valid JSON; false otherwise. */
+function saveCheckpoint (line: string, ctx: HandlerContext): boolean {
+  const checkpoint = CHECKPOINT_LINE.exec(line)
+  if (checkpoint === null) return false
+  try {
+    ctx.saveCheckpoint(JSON.parse(checkpoint[1] ?? '') as Json)
+    return true
+  } catch (err) {
+    ctx.log.warn('bad checkpoint line on stderr', { err })
+    return false
+  }
+}
+
+/**
+ * Reads one stderr line of the line protocol: `progress <fraction 0..1 or N%> [message]` and
+ * `checkpoint <json>` go to the context; any other non-blank line (a malformed protocol line
+ * included) is logged at debug level and kept in `tail`.
+ */
+export function readStderrLine (raw: string, ctx: HandlerContext, tail: Tail): void {
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+  if (reportProgress(line, ctx)) return
+  if (saveCheckpoint(line, ctx)) return
+  if (line.trim() === '') return
+  ctx.log.debug('handler stderr', { line })
+  tail.push(line)
+}

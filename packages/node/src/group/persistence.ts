@@ -1,0 +1,118 @@
+/**
+ * The group layer's side of the store: blackboards (debounced while a group works, final when
+ * it ends), proposals with their votes, and escalations. A write never throws into the group:
+ * a closed store (a node stopping) skips it, a failed one is logged.
+ */
+import { BLACKBOARD_SAVE_DEBOUNCE_MS } from './constants.js'
+import type { BlackboardSnapshot } from './blackboard.js'
+import type { EscalationRecord } from './escalations.js'
+import type { GroupStore } from './group-store.js'
+import type { ProposalView } from './group-session.js'
+import type { Live, LiveGroups } from './live-groups.js'
+import type { Logger } from '../logger.js'
+import type { Clock } from '../ports/clock.js'
+import type { StoredEscalation, StoredProposal } from '../store/types.js'
+import type { Json } from '@swarm/protocol'
+
+export class GroupPersistence {
+  readonly #store: GroupStore
+  readonly #groups: LiveGroups
+  readonly #clock: Clock
+  readonly #log: Logger
+
+  constructor (store: GroupStore, groups: LiveGroups, clock: Clock, log: Logger) {
+    this.#store = store
+    this.#groups = groups
+    this.#clock = clock
+    this.#log = log
+  }
+
+  /** Writes to the store if it is open; a failed write is logged, never thrown into the group. */
+  persist (what: string, fields: Record<string, unknown>, write: () => void): void {
+    try {
+      if (this.#store.isOpen) write()
+    } catch (err) {
+      this.#log.warn(`${what} not saved`, { ...fields, err })
+    }
+  }
+
+  /** Stores the blackboard soon: changes in a burst become one write. */
+  scheduleSave (live: Live): void {
+    if (live.saveTimer !== undefined || this.#groups.stopped) return
+    live.saveTimer = this.#clock.setTimeout(() => {
+      live.saveTimer = undefined
+      if (this.#groups.has(live.session.groupId)) this.saveBlackboard(live, true)
+    }, BLACKBOARD_SAVE_DEBOUNCE_MS)
+  }
+
+  /** Stores the blackboard with the task; `stillLive` false once the group ended. */
+  saveBlackboard (live: Live, stillLive: boolean): void {
+    const { session } = live
+    this.persist('blackboard', { taskId: session.taskId }, () => {
+      this.#store.saveBlackboard({
+        taskId: session.taskId,
+        groupId: session.groupId,
+        role: live.roles.has('announcer') ? 'announcer' : 'member',
+        state: session.blackboard.encodeUpdate(),
+        snapshot: session.blackboard.snapshot() as unknown as Json,
+        live: stillLive,
+        updatedAt: this.#clock.now()
+      })
+    })
+  }
+
+  saveProposal (view: ProposalView): void {
+    this.persist('proposal', { proposalId: view.proposalId }, () => {
+      this.#store.saveProposal({
+        proposalId: view.proposalId,
+        taskId: view.taskId,
+        groupId: view.groupId,
+        proposal: view as unknown as Json,
+        votes: view.votes as unknown as Json,
+        status: view.status,
+        ...(view.status === 'decided' ? { tally: view.tally as unknown as Json } : {}),
+        openedAt: view.openedAt,
+        updatedAt: this.#clock.now()
+      })
+    })
+  }
+
+  saveEscalation (record: EscalationRecord): void {
+    this.persist('escalation', { escalationId: record.id }, () => {
+      this.#store.saveEscalation({
+        escalationId: record.id,
+        taskId: record.taskId,
+        ...(record.groupId !== undefined ? { groupId: record.groupId } : {}),
+        record,
+        status: record.status,
+        createdAt: record.createdAt,
+        updatedAt: record.resolvedAt ?? record.createdAt
+      })
+    })
+  }
+
+  /** A proposal as last stored (a group that ended, or one this node saw). */
+  proposal (proposalId: string): StoredProposal | undefined {
+    return this.#store.getProposal(proposalId)
+  }
+
+  /** Stored proposals, newest first. */
+  proposals (filter: { taskId?: string, limit: number }): StoredProposal[] {
+    return this.#store.listProposals(filter)
+  }
+
+  /** The last blackboard stored with a task, if the store is open. */
+  lastBlackboard (taskId: string): { groupId: string, snapshot: BlackboardSnapshot } | undefined {
+    const stored = this.#store.isOpen ? this.#store.listBlackboards(taskId)[0] : undefined
+    return stored === undefined ? undefined : { groupId: stored.groupId, snapshot: stored.snapshot as unknown as BlackboardSnapshot }
+  }
+
+  escalation (escalationId: string): StoredEscalation | undefined {
+    return this.#store.getEscalation(escalationId)
+  }
+
+  /** Stored escalations, newest first. */
+  escalations (filter: { status?: 'open' | 'resolved', taskId?: string, limit: number }): StoredEscalation[] {
+    return this.#store.listEscalations(filter)
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Proposals and votes on the network. A member puts a proposal to its group (PROPOSAL), every
+ * member counts the signed votes (VOTE) with the same pure tally ({@link GroupSession}), and the
+ * proposer publishes its decision (PROPOSAL_DECIDED) for members that missed votes. At the
+ * deadline each member decides on its own; a proposal that ends without quorum is escalated by
+ * the announcer. The announcer's verification of a task's result is a proposal too.
+ */
+import { createMessage, newId } from '@swarm/protocol'
+import { SwarmError } from '../errors.js'
+import { severityOfNoQuorum } from './escalations.js'
+import { ProposeInputSchema, VoteInputSchema, parseInput } from './inputs.js'
+import type { GroupContext } from './context.js'
+import type { EscalationService } from './escalation-service.js'
+import type { ProposalView } from './group-session.js'
+import type { ParsedProposeInput, ProposeInput, VoteInput } from './inputs.js'
+import type { Live } from './live-groups.js'
+import type { Outcome, Proposal } from './tally.js'
+import type { Json, MessageOf, QuorumPolicy, VerifyPolicy } from '@swarm/protocol'
+
+/** What `verify` takes: the announcer's request to check a task's aggregated result. */
+export interface VerifyRequest {
+  taskId: string
+  groupId: string
+  attempt: number
+  policy: VerifyPolicy
+  timeoutMs: number
+}
+
+/** How a verification ended (`no-quorum` when the group ended first or does not verify). */
+export interface VerifyOutcome {
+  outcome: Outcome
+  proposalId?: string
+  tally?: ProposalView['tally']
+}
+
+/** The quorum policy of a `verify` setting. */
+export function verifyQuorum (policy: VerifyPolicy): QuorumPolicy {
+  if (policy === 'unanimous') return { kind: 'unanimous' }
+  if (policy.startsWith('threshold:')) return { kind: 'threshold', fraction: Number(policy.slice('threshold:'.length)) }
+  return { kind: 'majority' }
+}
+
+export class Proposals {
+  readonly #ctx: GroupContext
+  readonly #escalations: EscalationService
+
+  constructor (ctx: GroupContext, escalations: EscalationService) {
+    this.#ctx = ctx
+    this.#escalations = escalations
+  }
+
+  /** Puts a proposal to the group of `taskId`; the group's current members are its voters. */
+  async propose (taskId: string, input: ProposeInput): Promise<ProposalView> {
+    const live = this.#ctx.groups.require(taskId)
+    const parsed = parseInput(ProposeInputSchema, input, 'proposal')
+    return await this.open(live, parsed)
+  }
+
+  /** Opens a proposal of this node in a group and publishes it. */
+  async open (live: Live, input: ParsedProposeInput): Promise<ProposalView> {
+    const { session } = live
+    const { clock } = this.#ctx
+    const voters = session.members().map(m => m.peerId)
+    const message = createMessage('PROPOSAL', {
+      proposalId: newId(),
+      taskId: session.taskId,
+      groupId: session.groupId,
+      action: input.action,
+      ...(input.params !== undefined ? { params: input.params } : {}),
+      quorum: input.quorum,
+      minParticipation: input.minParticipation,
+      voters,
+      deadline: clock.now() + input.timeoutMs
+    })
+    const opened = session.openProposal(proposalOf(message, this.#ctx.self), clock.now())
+    if (!opened.ok) throw new SwarmError('GROUP_NOT_FOUND', `the proposal could not be opened: ${opened.reason}`)
+    this.onOpened(live, opened.view)
+    await this.#ctx.publish(live, message)
+    return opened.view
+  }
+
+  /** Votes on a proposal of a group this node is in. Throws VOTE_REJECTED with the reason. */
+  vote (proposalId: string, input: VoteInput): ProposalView {
+    const ctx = this.#ctx
+    const parsed = parseInput(VoteInputSchema, input, 'vote')
+    const live = ctx.groups.ofProposal(proposalId)
+    if (live === undefined) {
+      const stored = ctx.persistence.proposal(proposalId)
+      if (stored !== undefined) throw new SwarmError('VOTE_REJECTED', `proposal ${proposalId} is ${stored.status}: its group no longer votes`, { proposalId, reason: 'DECIDED' })
+      throw new SwarmError('PROPOSAL_NOT_FOUND', `no open proposal ${proposalId} in a group of this node: list them with "swarm-node proposals" or GET /v1/proposals`, { proposalId })
+    }
+    const { session } = live
+    // A changed vote must be newer than the one it replaces, even within the same millisecond.
+    const previous = session.countedVotes(proposalId).find(v => v.voter === ctx.self)
+    const ts = Math.max(ctx.clock.now(), (previous?.at ?? 0) + 1)
+    const reason = parsed.reason !== undefined ? { reason: parsed.reason } : {}
+    const message = createMessage('VOTE', { proposalId, groupId: session.groupId, choice: parsed.choice, confidence: parsed.confidence, ...reason }, { ts })
+    const now = ctx.clock.now()
+    const result = session.recordVote({ proposalId, voter: ctx.self, choice: parsed.choice, confidence: parsed.confidence, ...reason, at: message.ts, receivedAt: now }, session.groupId, now)
+    if (!result.accepted) {
+      throw new SwarmError('VOTE_REJECTED', `vote refused: ${voteRefusalText(result.reason)}`, { proposalId, reason: result.reason })
+    }
+    ctx.stats.votesAccepted++
+    void ctx.publish(live, message)
+    const view = result.decided ?? session.view(proposalId, now)
+    if (view === undefined) throw new SwarmError('PROPOSAL_NOT_FOUND', `proposal ${proposalId} left its group while the vote was counted`, { proposalId })
+    ctx.persistence.saveProposal(view)
+    if (result.decided !== undefined) this.#onDecided(live, result.decided, true)
+    return view
+  }
+
+  /** A proposal by id: live, recently ended, or from the store. */
+  proposal (proposalId: string): ProposalView | undefined {
+    const view = this.#ctx.groups.ofProposal(proposalId)?.session.view(proposalId, this.#ctx.clock.now())
+    if (view !== undefined) return view
+    const stored = this.#ctx.persistence.proposal(proposalId)
+    return stored === undefined ? undefined : stored.proposal as unknown as ProposalView
+  }
+
+  /** Proposals, newest first: every one this node saw (from the store), with live tallies. */
+  proposals (taskId?: string, limit = 200): ProposalView[] {
+    const byId = new Map<string, ProposalView>()
+    for (const stored of this.#ctx.persistence.proposals({ ...(taskId !== undefined ? { taskId } : {}), limit })) {
+      byId.set(stored.proposalId, stored.proposal as unknown as ProposalView)
+    }
+    const now = this.#ctx.clock.now()
+    for (const live of this.#ctx.groups.values()) {
+      if (taskId !== undefined && live.session.taskId !== taskId) continue
+      for (const view of live.session.proposals(now)) byId.set(view.proposalId, view)
+    }
+    return [...byId.values()].sort((a, b) => b.openedAt - a.openedAt || (a.proposalId < b.proposalId ? 1 : -1)).slice(0, limit)
+  }
+
+  /** Resolves once the proposal is decided (or closed with its group). */
+  async decision (proposalId: string): Promise<ProposalView> {
+    const current = this.proposal(proposalId)
+    if (current === undefined) throw new SwarmError('PROPOSAL_NOT_FOUND', `no proposal ${proposalId} on this node`, { proposalId })
+    if (current.status !== 'open') return current
+    const live = this.#ctx.groups.ofProposal(proposalId)
+    if (live === undefined) return current
+    return await new Promise(resolve => {
+      const list = live.waiters.get(proposalId) ?? []
+      list.push(resolve)
+      live.waiters.set(proposalId, list)
+    })
+  }
+
+  /**
+   * The announcer asks the group to verify the task's aggregated result. Resolves with the
+   * outcome; a group that ends before deciding gives `no-quorum`.
+   */
+  async verify (info: VerifyRequest): Promise<VerifyOutcome> {
+    const live = this.#ctx.groups.get(info.groupId)
+    if (live === undefined || info.policy === 'none') return { outcome: 'no-quorum' }
+    const view = await this.open(live, {
+      action: `verify the result of task ${info.taskId} (attempt ${info.attempt})`,
+      params: { kind: 'verification', attempt: info.attempt },
+      quorum: verifyQuorum(info.policy),
+      minParticipation: 0.5,
+      timeoutMs: Math.max(100, info.timeoutMs)
+    })
+    const decided = await this.decision(view.proposalId)
+    return { outcome: decided.outcome ?? 'no-quorum', proposalId: view.proposalId, tally: decided.tally }
+  }
+
+  /**
+   * The group ended: open proposals are decided if their tally is final, closed otherwise, and
+   * whoever waits for them is woken.
+   */
+  closeAll (live: Live): void {
+    for (const view of live.session.closeOpen(this.#ctx.clock.now())) {
+      if (view.status === 'decided') this.#onDecided(live, view, false)
+      else {
+        this.#ctx.persistence.saveProposal(view)
+        this.#wake(live, view)
+      }
+    }
+  }
+
+  /** PROPOSAL from a participant: opened with its signer as the proposer. */
+  onProposal (live: Live, message: MessageOf<'PROPOSAL'>, sender: string): void {
+    const opened = live.session.openProposal(proposalOf(message, sender), this.#ctx.clock.now())
+    if (!opened.ok) {
+      if (opened.reason !== 'DUPLICATE') this.#ctx.authorization.refuse(message, opened.reason, sender)
+      return
+    }
+    this.onOpened(live, opened.view)
+  }
+
+  /** VOTE: counted for its signer only. */
+  onVote (live: Live, message: MessageOf<'VOTE'>, sender: string): void {
+    const ctx = this.#ctx
+    const b = message.body
+    const now = ctx.clock.now()
+    const result = live.session.recordVote({ proposalId: b.proposalId, voter: sender, choice: b.choice, confidence: b.confidence, ...(b.reason !== undefined ? { reason: b.reason } : {}), at: message.ts, receivedAt: now }, b.groupId, now)
+    if (!result.accepted) {
+      ctx.authorization.refuse(message, result.reason, sender)
+      return
+    }
+    ctx.stats.votesAccepted++
+    const view = result.decided ?? live.session.view(b.proposalId, now)
+    if (view !== undefined) ctx.persistence.saveProposal(view)
+    if (result.decided !== undefined) this.#onDecided(live, result.decided, true)
+  }
+
+  /** PROPOSAL_DECIDED from the proposer: adopted where this node has not decided yet. */
+  onPublishedDecision (live: Live, message: MessageOf<'PROPOSAL_DECIDED'>, sender: string): void {
+    const ctx = this.#ctx
+    const b = message.body
+    if (b.groupId !== live.session.groupId) return ctx.authorization.refuse(message, 'WRONG_GROUP', sender)
+    const result = live.session.adoptDecision(b.proposalId, sender, {
+      outcome: b.outcome,
+      tally: { outcome: b.outcome, for: b.for, against: b.against, abstentions: b.abstentions, eligible: b.eligible, participation: b.participation, weightedConfidence: b.weightedConfidence, decidedAt: b.decidedAt, final: true }
+    })
+    if (result.refused !== undefined) return ctx.authorization.refuse(message, result.refused, sender)
+    if (result.mismatch) {
+      ctx.stats.decisionMismatches++
+      ctx.log.warn('the proposer decided otherwise than this node', { proposalId: b.proposalId, theirs: b.outcome })
+    }
+    if (result.adopted !== undefined) this.#onDecided(live, result.adopted, false)
+  }
+
+  /** A proposal opened here (this node's, a received one, or one learnt in a sync). */
+  onOpened (live: Live, view: ProposalView): void {
+    const ctx = this.#ctx
+    ctx.stats.proposalsOpened++
+    ctx.persistence.saveProposal(view)
+    ctx.audit(view.taskId, 'proposal-opened', { proposalId: view.proposalId, proposer: view.proposer, action: view.action.slice(0, 256), quorum: view.quorum, voters: view.voters.length, deadline: view.deadline })
+    ctx.events.emit('proposal:opened', view)
+    this.#armDeadline(live)
+    if (isVerification(view.params) && view.proposer === live.session.announcer && view.voters.includes(ctx.self) && live.roles.has('member')) {
+      // After the current message is handled, so that the proposal's own events come first.
+      ctx.clock.setTimeout(() => { this.#verificationVote(live, view) }, 0)
+    }
+  }
+
+  #onDecided (live: Live, view: ProposalView, publishIfProposer: boolean): void {
+    const ctx = this.#ctx
+    ctx.stats.proposalsDecided++
+    ctx.persistence.saveProposal(view)
+    ctx.audit(view.taskId, 'proposal-decided', { proposalId: view.proposalId, outcome: view.outcome ?? 'no-quorum', for: view.tally.for, against: view.tally.against, abstentions: view.tally.abstentions, by: view.decidedBy ?? 'tally' })
+    ctx.events.emit('proposal:decided', view)
+    this.#wake(live, view)
+    if (publishIfProposer && view.proposer === ctx.self && !live.session.closed) this.#publishDecision(live, view)
+    if (view.outcome === 'no-quorum' && live.session.announcer === ctx.self) this.#escalateNoQuorum(view)
+    this.#armDeadline(live)
+  }
+
+  /** The proposer tells the group its decision, with the votes it counted. */
+  #publishDecision (live: Live, view: ProposalView): void {
+    const votes = live.session.countedVotes(view.proposalId).map(v => ({ voter: v.voter, choice: v.choice, confidence: v.confidence, at: v.at }))
+    void this.#ctx.publish(live, createMessage('PROPOSAL_DECIDED', {
+      proposalId: view.proposalId,
+      taskId: view.taskId,
+      groupId: view.groupId,
+      outcome: view.outcome ?? 'no-quorum',
+      for: view.tally.for,
+      against: view.tally.against,
+      abstentions: view.tally.abstentions,
+      eligible: view.tally.eligible,
+      participation: view.tally.participation,
+      weightedConfidence: Math.max(-1, Math.min(1, view.tally.weightedConfidence)),
+      decidedAt: view.decidedAt ?? this.#ctx.clock.now(),
+      votes
+    }))
+  }
+
+  /** A group that could not decide is a human's call: the announcer raises an escalation. */
+  #escalateNoQuorum (view: ProposalView): void {
+    const self = this.#ctx.self
+    const verification = isVerification(view.params)
+    const t = view.tally
+    this.#escalations.raise({
+      taskId: view.taskId,
+      groupId: view.groupId,
+      announcer: self,
+      raisedBy: self,
+      source: verification ? 'verification' : 'no-quorum',
+      severity: severityOfNoQuorum(verification),
+      issue: `the group could not decide "${view.action.slice(0, 200)}": ${t.for + t.against + t.abstentions} of ${t.eligible} voted (${t.for} yes, ${t.against} no, ${t.abstentions} abstained) under ${quorumText(view.quorum)} with ${Math.round(view.minParticipation * 100)}% participation needed`,
+      context: { proposalId: view.proposalId, votes: view.votes.map(v => ({ voter: v.voter, choice: v.choice, confidence: v.confidence })) },
+      attemptedResolutions: [`vote until ${new Date(view.deadline).toISOString()}`],
+      proposalId: view.proposalId
+    })
+  }
+
+  #wake (live: Live, view: ProposalView): void {
+    const waiters = live.waiters.get(view.proposalId)
+    if (waiters === undefined) return
+    live.waiters.delete(view.proposalId)
+    for (const resolve of waiters) resolve(view)
+  }
+
+  /** This member's vote on the verification of its task: a handler's decision, or yes when its own parts succeeded. */
+  #verificationVote (live: Live, view: ProposalView): void {
+    const ctx = this.#ctx
+    if (!ctx.groups.has(live.session.groupId)) return
+    let vote: VoteInput | undefined
+    for (const decide of live.verifyDeciders) {
+      try {
+        vote = decide(view) ?? vote
+      } catch (err) {
+        ctx.log.warn('verification decider failed', { taskId: view.taskId, err })
+      }
+    }
+    if (vote === undefined) {
+      const results = [...live.ownResults.values()]
+      vote = results.length === 0
+        ? { choice: 'abstain', confidence: 0, reason: 'no part of this task ran here' }
+        : results.every(ok => ok)
+          ? { choice: 'yes', confidence: 1, reason: 'my part succeeded' }
+          : { choice: 'no', confidence: 1, reason: 'my part failed' }
+    }
+    try {
+      this.vote(view.proposalId, vote)
+    } catch (err) {
+      ctx.log.info('verification vote not cast', { taskId: view.taskId, proposalId: view.proposalId, err })
+    }
+  }
+
+  /**
+   * Arms the timer of the group's next deadline. The clock clamps a delay beyond what timers
+   * take; a timer that fires before the deadline decides nothing and re-arms for the rest.
+   */
+  #armDeadline (live: Live): void {
+    const { clock, groups } = this.#ctx
+    clock.clearTimeout(live.deadlineTimer)
+    live.deadlineTimer = undefined
+    const next = live.session.nextDeadline()
+    if (next === undefined || groups.stopped) return
+    live.deadlineTimer = clock.setTimeout(() => {
+      live.deadlineTimer = undefined
+      if (!groups.has(live.session.groupId)) return
+      for (const view of live.session.decideDue(clock.now())) this.#onDecided(live, view, true)
+      this.#armDeadline(live)
+    }, Math.max(0, next - clock.now() + 1))
+  }
+}
+
+/** The pure layer's proposal of a PROPOSAL message, with its authenticated proposer. */
+function proposalOf (message: MessageOf<'PROPOSAL'>, proposer: string): Proposal {
+  const b = message.body
+  return {
+    proposalId: b.proposalId,
+    groupId: b.groupId,
+    taskId: b.taskId,
+    action: b.action,
+    ...(b.params !== undefined ? { params: b.params } : {}),
+    quorum: b.quorum,
+    minParticipation: b.minParticipation,
+    voters: b.voters,
+    deadline: b.deadline,
+    proposer,
+    openedAt: message.ts
+  }
+}
+
+function isVerification (params: Json | undefined): boolean {
+  return typeof params === 'object' && params !== null && !Array.isArray(params) && params.kind === 'verification'
+}
+
+function quorumText (q: QuorumPolicy): string {
+  return q.kind === 'threshold' ? `threshold:${q.fraction}` : q.kind
+}
+
+function voteRefusalText (reason: string): string {
+  switch (reason) {
+    case 'NOT_ELIGIBLE': return 'this node is not one of the proposal\'s voters (the group\'s members when it was proposed)'
+    case 'AFTER_DEADLINE': return 'the voting deadline has passed'
+    case 'DECIDED': return 'the proposal is already decided'
+    case 'SUPERSEDED': return 'this node already cast this vote or a newer one'
+    case 'NOT_A_MEMBER': return 'this node is not in the proposal\'s group'
+    case 'UNKNOWN_PROPOSAL': return 'no such proposal'
+    default: return reason
+  }
+}

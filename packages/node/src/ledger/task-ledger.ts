@@ -1,0 +1,121 @@
+import { guardedWrite } from './guarded.js'
+import type { TaskState } from '../core/task-machine.js'
+import type { Logger } from '../logger.js'
+import type { TaskOutcome } from '../negotiation/task-handle.js'
+import type { TaskSpec } from '../negotiation/task-spec.js'
+import type { AuditFn } from '../ports/ledger.js'
+import type { Clock } from '../ports/clock.js'
+import type { AuditEntry, StoredTask, TaskRole } from '../store/types.js'
+import type { Json } from '@swarm/protocol'
+
+/** What the ledger needs of the store. */
+export interface LedgerStore {
+  appendAudit: (entry: AuditEntry) => number
+  saveTask: (task: StoredTask) => void
+  listTasks: (filter: { role?: TaskRole, status?: string[], limit?: number }) => StoredTask[]
+}
+
+export interface TaskLedgerComponents {
+  store: LedgerStore
+  logger: Logger
+  clock: Clock
+  /** The attempt a task is in on this node, by role, for the audit log line. */
+  attemptOf: (role: TaskRole, taskId: string) => number | undefined
+}
+
+export interface TaskLedgerInit {
+  /** This node's peer id: the actor of its audit entries. */
+  self: string
+}
+
+/** Statuses of a task this node announced that are not final. */
+const UNFINISHED = ['PENDING', 'ANNOUNCED', 'ASSIGNED', 'RUNNING', 'RETRY']
+
+function attemptInDetail (detail: Json | undefined): number | undefined {
+  return typeof detail === 'object' && detail !== null && !Array.isArray(detail) && typeof detail.attempt === 'number' ? detail.attempt : undefined
+}
+
+/** A value as stored: plain JSON (drops undefined fields, class instances become objects). */
+function asJson (value: unknown): Json {
+  return JSON.parse(JSON.stringify(value)) as Json
+}
+
+/**
+ * What a node records of the tasks it takes part in: the audit trail of every coordination
+ * decision (in the store, and as an `info` line of component `audit` in the node log), the
+ * announced tasks with their state and result, and the closing of tasks a previous run left
+ * unfinished. Every write goes through one guard: a failed write is logged, never thrown into the
+ * negotiation.
+ */
+export class TaskLedger {
+  readonly #c: TaskLedgerComponents
+  readonly #self: string
+  readonly #auditLog: Logger
+
+  constructor (components: TaskLedgerComponents, init: TaskLedgerInit) {
+    this.#c = components
+    this.#self = init.self
+    this.#auditLog = components.logger.child('audit')
+  }
+
+  /**
+   * Records a coordination decision: appends it to the audit trail and writes it to the node log
+   * at info level (component `audit`, `msg` the action) with the task id, the attempt, this
+   * node's role in the task and the details.
+   */
+  audit (role: TaskRole, taskId: string, action: string, detail?: Json, attempt?: number): void {
+    const entry: AuditEntry = { taskId, at: this.#c.clock.now(), actor: this.#self, action, ...(detail !== undefined ? { detail } : {}) }
+    guardedWrite(this.#c.logger, 'audit entry', { taskId, action }, () => { this.#c.store.appendAudit(entry) }, 'error')
+    if (!this.#auditLog.isEnabled('info')) return
+    const n = attempt ?? this.#c.attemptOf(role, taskId) ?? attemptInDetail(detail)
+    this.#auditLog.info(action, { taskId, ...(n !== undefined ? { attempt: n } : {}), role, ...(detail !== undefined ? { detail } : {}) })
+  }
+
+  /** The audit function of one role, as services take it. */
+  auditor (role: TaskRole): AuditFn {
+    return (taskId, action, detail) => { this.audit(role, taskId, action, detail) }
+  }
+
+  /** Persists a task this node announced: its spec, state and (when final) outcome. */
+  saveAnnounced (task: { spec: TaskSpec, state: TaskState, outcome?: TaskOutcome }): void {
+    const { spec, state, outcome } = task
+    guardedWrite(this.#c.logger, 'task', { taskId: state.taskId }, () => {
+      this.#c.store.saveTask({
+        taskId: state.taskId,
+        role: 'announcer',
+        spec: asJson(spec),
+        state,
+        status: state.status,
+        createdAt: state.createdAt,
+        updatedAt: state.updatedAt,
+        ...(outcome !== undefined ? { result: asJson(outcome) } : {}),
+        ...(state.groupId !== undefined ? { groupId: state.groupId } : {})
+      })
+    }, 'error')
+  }
+
+  /**
+   * Closes the tasks an earlier run announced and left unfinished: their announcer (this node's
+   * previous process) is gone, so they are CANCELLED with the reason in their history and audit
+   * trail. Returns their ids.
+   */
+  closeInterrupted (): string[] {
+    const open = this.#c.store.listTasks({ role: 'announcer', status: UNFINISHED, limit: 10_000 })
+    const reason = 'the announcer restarted before the task finished'
+    for (const task of open) {
+      const now = this.#c.clock.now()
+      const state: TaskState = {
+        ...task.state,
+        status: 'CANCELLED',
+        reason,
+        updatedAt: now,
+        history: [...task.state.history, { at: now, from: task.state.status, to: 'CANCELLED', event: 'cancel', reason }]
+      }
+      guardedWrite(this.#c.logger, 'task', { taskId: task.taskId }, () => {
+        this.#c.store.saveTask({ ...task, state, status: 'CANCELLED', updatedAt: now })
+      }, 'error')
+      this.audit('announcer', task.taskId, `state:${task.state.status}->CANCELLED`, { reason }, task.state.attempt)
+    }
+    return open.map(t => t.taskId)
+  }
+}

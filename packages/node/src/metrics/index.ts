@@ -1,6 +1,0 @@
-export { NodeMetrics } from './node-metrics.js'
-export type { MetricsExposition } from './node-metrics.js'
-export { SwarmMetrics, TASK_OUTCOMES } from './swarm-metrics.js'
-export type { SwarmMetricsSources, SwarmNodeInfo } from './swarm-metrics.js'
-export { nodeLibp2pMetrics, nodeMetricKey } from './libp2p-metrics.js'
-export type { NodeLibp2pMetricsOptions } from './libp2p-metrics.js'

@@ -1,0 +1,165 @@
+/**
+ * Execution: starting the members of a formed group, their progress, and handing the part of a
+ * member that is gone (or never acknowledged its start) to a backup, from its last checkpoint.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createMessage } from '@swarm/protocol'
+import { replacementFor } from '../../core/selection.js'
+import { START_TIMEOUT_MS } from './constants.js'
+import { emitEvent, notify } from './context.js'
+import { invite } from './invite.js'
+import { apply } from './lifecycle.js'
+import { candidatesOf } from './session.js'
+import type { AnnouncerContext } from './context.js'
+import type { Session } from './session.js'
+import type { TaskState } from '../../core/task-machine.js'
+import type { GossipDelivery } from '../../ports/gossip.js'
+import type { PeerId } from '@libp2p/interface'
+import type { GroupMember, Json, MessageOf } from '@swarm/protocol'
+
+/** Whether the task has a group at work (members may be started or replaced). */
+function working (session: Session): boolean {
+  return session.state.status === 'RUNNING' || session.state.status === 'ASSIGNED'
+}
+
+/** Whether `peerId` reported its part of `skill`. */
+function delivered (session: Session, skill: string, peerId: string): boolean {
+  return session.state.results[skill]?.[peerId] !== undefined
+}
+
+/** Starts every member of the group just formed; one that does not acknowledge is replaced. */
+export async function startMembers (ctx: AnnouncerContext, session: Session, members: GroupMember[]): Promise<void> {
+  const { taskId } = session.state
+  const groupId = session.groupId
+  if (groupId === undefined || session.state.status !== 'ASSIGNED') return
+  // RUNNING before the first start goes out: a quick member's result can arrive before the
+  // other members acknowledged their start, and results are only taken while RUNNING.
+  session.startedAt = ctx.clock.now()
+  apply(ctx, session, { type: 'started', at: session.startedAt })
+  ctx.ledger.audit(taskId, 'task-started', { groupId, members: members.map(m => m.peerId) })
+  emitEvent(ctx, { type: 'started', taskId, at: ctx.clock.now(), groupId })
+  const started = await Promise.all(members.map(async m => await startMember(ctx, session, m.peerId, m.skills)))
+  // (apply above changed the status: read it afresh.)
+  const status = session.state.status as TaskState['status']
+  if (session.groupId !== groupId || status !== 'RUNNING') return
+  for (let i = 0; i < members.length; i++) {
+    const m = members[i]
+    if (m !== undefined && started[i] === false) void replaceMember(ctx, session, m.peerId, 'did not acknowledge the task start')
+  }
+}
+
+/** Sends TASK_START to one member (with the checkpoint to resume from, for a backup). */
+async function startMember (ctx: AnnouncerContext, session: Session, peerId: string, skills: string[], checkpoint?: Json): Promise<boolean> {
+  const groupId = session.groupId
+  if (groupId === undefined) return false
+  try {
+    const reply = await ctx.messenger.request(peerIdFromString(peerId), createMessage('TASK_START', {
+      taskId: session.state.taskId,
+      groupId,
+      description: session.body.description,
+      skills,
+      input: session.body.input,
+      deadline: session.body.deadline,
+      members: session.state.members.length > 0 ? session.state.members : [{ peerId, skills }],
+      ...(checkpoint !== undefined ? { checkpoint } : {})
+    }), { timeoutMs: START_TIMEOUT_MS })
+    return reply.type === 'ACK'
+  } catch (err) {
+    ctx.logger.info('task start not delivered', { taskId: session.state.taskId, peerId, err })
+    return false
+  }
+}
+
+/**
+ * Hands the unfinished parts of a member that went away to backups, resuming from the last
+ * checkpoint seen on the group topic. Fails the attempt when no backup is left.
+ */
+async function replaceMember (ctx: AnnouncerContext, session: Session, peerId: string, reason: string): Promise<void> {
+  if (session.replacing.has(peerId) || !working(session)) return
+  const member = session.state.members.find(m => m.peerId === peerId)
+  if (member === undefined) return
+  session.replacing.add(peerId)
+  session.excluded.add(peerId)
+  ctx.reputation.record(peerId, 'no-show')
+  try {
+    for (const skill of member.skills) {
+      if (delivered(session, skill, peerId)) continue
+      const result = await replaceSkill(ctx, session, peerId, skill, reason)
+      if (result === 'task-moved-on') return
+      if (result === 'no-backup') {
+        if (working(session)) apply(ctx, session, { type: 'fail', at: ctx.clock.now(), reason: `member ${peerId} ${reason} and no backup could take over "${skill}"` })
+        return
+      }
+    }
+  } finally {
+    session.replacing.delete(peerId)
+  }
+}
+
+/**
+ * Finds a backup for one skill of a member that is gone: the best offer left that accepts the
+ * invite and acknowledges its start. A backup that is no longer needed when it accepts (the
+ * member delivered after all) is told to cancel.
+ */
+async function replaceSkill (ctx: AnnouncerContext, session: Session, peerId: string, skill: string, reason: string): Promise<'replaced' | 'no-backup' | 'task-moved-on'> {
+  const { taskId } = session.state
+  const req = session.body.skills.find(r => r.name === skill)
+  if (req === undefined) return 'no-backup'
+  while (true) {
+    if (!working(session)) return 'task-moved-on'
+    const next = replacementFor(req, { members: session.state.members }, candidatesOf(session), [...session.excluded])
+    if (next === undefined) return 'no-backup'
+    const groupId = session.groupId
+    if (groupId === undefined) return 'task-moved-on'
+    // The backup offered earlier; it may or may not still hold a reservation.
+    const invited = await invite(ctx, session, groupId, next, [skill])
+    if (!invited.ok) {
+      session.excluded.add(next)
+      continue
+    }
+    // While the backup was being invited, the task may have ended, or the member may have
+    // delivered its part after all: then the backup is not needed.
+    const stillNeeded = working(session) && !delivered(session, skill, peerId) &&
+      session.state.members.some(m => m.peerId === peerId && m.skills.includes(skill))
+    if (!stillNeeded || !apply(ctx, session, { type: 'member-replaced', at: ctx.clock.now(), skill, from: peerId, to: next })) {
+      notify(ctx, next, createMessage('TASK_CANCEL', { taskId, reason: 'the member delivered; the backup is not needed' }))
+      ctx.ledger.audit(taskId, 'replacement-dropped', { skill, from: peerId, to: next })
+      return 'replaced'
+    }
+    ctx.groups.membersChanged(groupId, session.state.members)
+    ctx.ledger.audit(taskId, 'member-replaced', { skill, from: peerId, to: next, reason })
+    emitEvent(ctx, { type: 'member-replaced', taskId, at: ctx.clock.now(), skill, from: peerId, to: next, reason })
+    if (await startMember(ctx, session, next, [skill], session.checkpoints.get(skill))) return 'replaced'
+    session.excluded.add(next)
+  }
+}
+
+/** A peer disconnected: members with unfinished parts get replaced after a grace period. */
+export function peerGone (ctx: AnnouncerContext, peerId: string, stillGone: () => boolean): void {
+  for (const session of ctx.sessions.values()) {
+    if (!working(session)) continue
+    const member = session.state.members.find(m => m.peerId === peerId)
+    if (member === undefined) continue
+    if (member.skills.every(skill => delivered(session, skill, peerId))) continue
+    ctx.sessions.timer(session, ctx.settings.memberGraceMs, () => {
+      if (stillGone()) void replaceMember(ctx, session, peerId, 'went away')
+    })
+  }
+}
+
+/** A message on the group topic: the announcer only follows progress there. */
+export function onGroupGossip (ctx: AnnouncerContext, delivery: GossipDelivery): void {
+  const { message, from } = delivery
+  if (message.type === 'TASK_UPDATE') onProgress(ctx, message.body, from)
+}
+
+/** A member's progress (on the group topic or direct): its checkpoint is kept for a backup. */
+export function onProgress (ctx: AnnouncerContext, update: MessageOf<'TASK_UPDATE'>['body'], from: PeerId): void {
+  const session = ctx.sessions.get(update.taskId)
+  if (session === undefined || session.groupId !== update.groupId) return
+  const peerId = from.toString()
+  if (!session.state.members.some(m => m.peerId === peerId && m.skills.includes(update.skill))) return
+  if (update.checkpoint !== undefined) session.checkpoints.set(update.skill, update.checkpoint)
+  if (update.message === 'checkpoint') return
+  emitEvent(ctx, { type: 'progress', taskId: update.taskId, at: ctx.clock.now(), peerId, skill: update.skill, progress: update.progress, ...(update.message !== undefined ? { message: update.message } : {}) })
+}

@@ -1,0 +1,138 @@
+/**
+ * Forming the group: inviting the chosen members, filling a skill with the next backup when an
+ * invitee declines or stays silent, then the group topic, GROUP_FORMED to the bidders and the
+ * start of the members.
+ */
+import { createMessage, newId, topics } from '@swarm/protocol'
+import { replacementFor } from '../../core/selection.js'
+import { emitEvent, notify } from './context.js'
+import { onGroupGossip, startMembers } from './execution.js'
+import { invite } from './invite.js'
+import { apply } from './lifecycle.js'
+import { candidatesOf } from './session.js'
+import type { AnnouncerContext } from './context.js'
+import type { Session } from './session.js'
+import type { GroupMember } from '@swarm/protocol'
+
+/** Who accepted so far: peer id → the skills it accepted. */
+type Accepted = Map<string, Set<string>>
+
+/** A group being formed for one attempt. */
+interface Forming {
+  session: Session
+  groupId: string
+  attempt: number
+  accepted: Accepted
+  /** Invitees that declined or did not answer (not invited again in this group). */
+  declined: Set<string>
+}
+
+function stillForming (f: Forming): boolean {
+  return f.session.state.status === 'ANNOUNCED' && f.session.state.attempt === f.attempt
+}
+
+function accept (accepted: Accepted, peerId: string, skills: string[]): void {
+  const set = accepted.get(peerId) ?? new Set<string>()
+  for (const s of skills) set.add(s)
+  accepted.set(peerId, set)
+}
+
+function membersOf (accepted: Accepted): GroupMember[] {
+  return [...accepted.entries()].map(([peerId, skills]) => ({ peerId, skills: [...skills] }))
+}
+
+/**
+ * Invites every chosen member in parallel; each decline or silence is replaced by the next
+ * backup for that skill until the group is complete or no backup is left.
+ */
+export async function formGroup (ctx: AnnouncerContext, session: Session, chosen: GroupMember[]): Promise<void> {
+  const f: Forming = { session, groupId: newId(), attempt: session.state.attempt, accepted: new Map(), declined: new Set() }
+  const results = await Promise.all(chosen.map(async m => await fill(ctx, f, m.peerId, m.skills)))
+  if (!stillForming(f)) {
+    cancelAccepted(ctx, f, 'the task moved on')
+    return
+  }
+  if (results.includes(false)) {
+    cancelAccepted(ctx, f, 'the group could not be completed')
+    apply(ctx, session, { type: 'fail', at: ctx.clock.now(), reason: 'the group could not be completed: invitees declined or did not answer and no backup was left' })
+    return
+  }
+  await groupFormed(ctx, f)
+}
+
+/** Invites one chosen member; when it does not join, each of its skills goes to a backup. */
+async function fill (ctx: AnnouncerContext, f: Forming, peerId: string, skills: string[]): Promise<boolean> {
+  if (!stillForming(f)) return false
+  const result = await invite(ctx, f.session, f.groupId, peerId, skills)
+  if (result.ok) {
+    accept(f.accepted, peerId, skills)
+    return true
+  }
+  refused(ctx, f, peerId, result.noShow)
+  // Replace skill by skill: the best backup of each skill may differ.
+  const filled = await Promise.all(skills.map(async skill => await fillSkill(ctx, f, skill)))
+  return !filled.includes(false)
+}
+
+/** Finds, invites and records one member for one skill (the next backup, until one joins). */
+async function fillSkill (ctx: AnnouncerContext, f: Forming, skill: string): Promise<boolean> {
+  const { session } = f
+  const req = session.body.skills.find(r => r.name === skill)
+  if (req === undefined) return false
+  while (true) {
+    if (!stillForming(f)) return false
+    const next = replacementFor(req, { members: membersOf(f.accepted) }, candidatesOf(session), [...f.declined])
+    if (next === undefined) return false
+    ctx.ledger.audit(session.state.taskId, 'backup-chosen', { skill, backup: next })
+    const result = await invite(ctx, session, f.groupId, next, [skill])
+    if (result.ok) {
+      accept(f.accepted, next, [skill])
+      return true
+    }
+    refused(ctx, f, next, result.noShow)
+  }
+}
+
+/** An invitee that did not join is not chosen again in this task; silence costs reputation. */
+function refused (ctx: AnnouncerContext, f: Forming, peerId: string, noShow: boolean): void {
+  f.declined.add(peerId)
+  f.session.excluded.add(peerId)
+  if (noShow) ctx.reputation.record(peerId, 'no-show')
+}
+
+/** Tells the members that accepted that the group will not be. */
+function cancelAccepted (ctx: AnnouncerContext, f: Forming, reason: string): void {
+  for (const peerId of f.accepted.keys()) {
+    notify(ctx, peerId, createMessage('TASK_CANCEL', { taskId: f.session.state.taskId, reason }))
+  }
+}
+
+/**
+ * Every slot accepted: the announcer joins the group topic (members and itself may post), the
+ * group layer and the bidders hear of the group (bidders not chosen release their leases on
+ * GROUP_FORMED), and the members are started.
+ */
+async function groupFormed (ctx: AnnouncerContext, f: Forming): Promise<void> {
+  const { session, groupId, attempt } = f
+  const { taskId } = session.state
+  const members = membersOf(f.accepted)
+  session.groupId = groupId
+  session.groupTopic = topics.group(ctx.network, groupId)
+  const memberIds = new Set(members.map(m => m.peerId))
+  memberIds.add(ctx.selfId)
+  ctx.gossip.subscribe(session.groupTopic, 'group', d => { onGroupGossip(ctx, d) }, (_m, signer) => memberIds.has(signer.toString()) || session.state.members.some(m => m.peerId === signer.toString()))
+  session.formedAt = ctx.clock.now()
+  session.formationMs = session.formedAt - session.announcedAt
+  ctx.stats.formed++
+  apply(ctx, session, { type: 'group-formed', at: ctx.clock.now(), groupId, members })
+  ctx.groups.formed({ taskId, groupId, members })
+  ctx.ledger.audit(taskId, 'group-formed', { groupId, members, formationMs: session.formationMs })
+  emitEvent(ctx, { type: 'formed', taskId, at: ctx.clock.now(), groupId, members, formationMs: session.formationMs })
+  const formed = createMessage('GROUP_FORMED', { taskId, attempt, groupId, members })
+  for (const peerId of new Set([...session.bidders, ...memberIds])) {
+    if (peerId === ctx.selfId && !members.some(m => m.peerId === peerId) && !session.bidders.has(peerId)) continue
+    notify(ctx, peerId, formed)
+  }
+  session.bidders.clear()
+  await startMembers(ctx, session, members)
+}

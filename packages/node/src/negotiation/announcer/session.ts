@@ -1,0 +1,160 @@
+/**
+ * The live tasks of an announcer: one {@link Session} per task it announced, the registry that
+ * holds them (and retires finished ones), and the timers armed for each.
+ */
+import type { Candidate } from '../../core/scoring.js'
+import type { TaskState } from '../../core/task-machine.js'
+import type { Clock, TimerHandle } from '../../ports/clock.js'
+import type { TaskHandle } from '../task-handle.js'
+import type { TaskSpec } from '../task-spec.js'
+import type { Json, RequiredSkill, TaskAnnounceBody } from '@swarm/protocol'
+
+/** Everything the announcer holds about one task it announced. */
+export interface Session {
+  spec: TaskSpec
+  state: TaskState
+  handle: TaskHandle
+  /** The announcement of the current attempt (rounds change its attempt and offer cap). */
+  body: TaskAnnounceBody
+  inputValue?: Json
+  offers: Map<string, { candidate: Candidate, at: number }>
+  biddingOpen: boolean
+  /** Peers that offered on the current attempt (they hear GROUP_FORMED). */
+  bidders: Set<string>
+  /** Peers not to choose again in this task (declined, silent or failed). */
+  excluded: Set<string>
+  groupId?: string
+  groupTopic?: string
+  /** Last checkpoint per skill, from progress updates. */
+  checkpoints: Map<string, Json>
+  timers: Set<TimerHandle>
+  announcedAt: number
+  formedAt?: number
+  startedAt?: number
+  formationMs?: number
+  /** Members being replaced right now, by peer id. */
+  replacing: Set<string>
+  /** Whether the grace-period close of this attempt is scheduled. */
+  graceArmed: boolean
+  /** Agents asked directly in this round that have not answered yet. */
+  pendingTargets: number
+  /** Whether this round also went out on gossip topics (more offers may come from anyone). */
+  gossiped: boolean
+  /** Agents asked directly in this attempt, and in how many rounds. */
+  asked: Set<string>
+  directRounds: number
+  /** The timer that ends the current round's bid window (a new round replaces it). */
+  roundTimer?: TimerHandle
+}
+
+/** The required skills of a spec, as announced. */
+export function requiredOf (spec: TaskSpec): RequiredSkill[] {
+  return spec.skills.map(s => ({ name: s.name, minLevel: s.minLevel, count: s.count }))
+}
+
+/** The offers of the current attempt, as selection candidates. */
+export function candidatesOf (session: Session): Candidate[] {
+  return [...session.offers.values()].map(o => o.candidate)
+}
+
+/** A fresh session of a task about to be announced for the first time. */
+export function newSession (init: { spec: TaskSpec, state: TaskState, handle: TaskHandle, body: TaskAnnounceBody, now: number }): Session {
+  const { spec } = init
+  return {
+    spec,
+    state: init.state,
+    handle: init.handle,
+    body: init.body,
+    ...(spec.input !== undefined ? { inputValue: spec.input } : {}),
+    offers: new Map(),
+    biddingOpen: false,
+    bidders: new Set(),
+    excluded: new Set(),
+    checkpoints: new Map(),
+    timers: new Set(),
+    announcedAt: init.now,
+    replacing: new Set(),
+    graceArmed: false,
+    pendingTargets: 0,
+    asked: new Set(),
+    directRounds: 0,
+    gossiped: true
+  }
+}
+
+/**
+ * The registry of live tasks. Finished tasks stay in it for late results and event readers for
+ * a while (`retainFinished` of them), then only in the store: memory does not grow with the
+ * number of tasks a node ever announced. Timers are armed per session, so that a task that ends
+ * clears its own, and none fires once the announcer stopped.
+ */
+export class TaskSessions {
+  readonly #clock: Clock
+  readonly #retainFinished: number
+  readonly #sessions = new Map<string, Session>()
+  readonly #finished: string[] = []
+  #stopped = false
+
+  constructor (clock: Clock, retainFinished: number) {
+    this.#clock = clock
+    this.#retainFinished = retainFinished
+  }
+
+  /** Whether the announcer stopped: no timer fires, no task is announced. */
+  get stopped (): boolean {
+    return this.#stopped
+  }
+
+  get (taskId: string): Session | undefined {
+    return this.#sessions.get(taskId)
+  }
+
+  has (taskId: string): boolean {
+    return this.#sessions.has(taskId)
+  }
+
+  add (session: Session): void {
+    this.#sessions.set(session.state.taskId, session)
+  }
+
+  values (): IterableIterator<Session> {
+    return this.#sessions.values()
+  }
+
+  /** Runs `fn` after `ms` unless the task's timers were cleared or the announcer stopped. */
+  timer (session: Session, ms: number, fn: () => void): TimerHandle {
+    const handle = this.#clock.setTimeout(() => {
+      session.timers.delete(handle)
+      if (!this.#stopped) fn()
+    }, ms)
+    session.timers.add(handle)
+    return handle
+  }
+
+  /** Clears one timer of a task. */
+  clearTimer (session: Session, handle: TimerHandle): void {
+    this.#clock.clearTimeout(handle)
+    session.timers.delete(handle)
+  }
+
+  /** Clears every timer of a task. */
+  clearTimers (session: Session): void {
+    for (const handle of session.timers) this.#clock.clearTimeout(handle)
+    session.timers.clear()
+  }
+
+  /** Marks a task finished; the oldest finished tasks beyond `retainFinished` are forgotten. */
+  retire (taskId: string): void {
+    this.#finished.push(taskId)
+    while (this.#finished.length > this.#retainFinished) {
+      const old = this.#finished.shift()
+      if (old !== undefined && old !== taskId) this.#sessions.delete(old)
+    }
+  }
+
+  /** From now on no timer fires; clears those armed. */
+  stop (): void {
+    this.#stopped = true
+    for (const session of this.#sessions.values()) this.clearTimers(session)
+  }
+}

@@ -1,0 +1,182 @@
+import { createMessage, levelRank, topics } from '@swarm/protocol'
+import { freeSlots } from '../../core/capacity.js'
+import { effectivePriority } from '../../core/priority.js'
+import { withinOfferCap } from '../../core/offer-cap.js'
+import { NO_BID_WINDOW_OPEN_MS } from './constants.js'
+import type { CandidateSkill } from '../../core/scoring.js'
+import type { TimerHandle } from '../../ports/clock.js'
+import type { GossipDelivery } from '../../ports/gossip.js'
+import type { Offers } from './offers.js'
+import type { Announcement, BidderState } from './state.js'
+import type { BidderComponents, BidderInit } from './types.js'
+import type { PeerId } from '@libp2p/interface'
+import type { DirectErrorCode, MessageOf, SwarmMessage, TaskAnnounceBody } from '@swarm/protocol'
+
+export type AnnouncementsComponents = Pick<BidderComponents, 'gossip' | 'clock' | 'skills' | 'capablePeers' | 'onLoad'>
+
+/**
+ * Hearing announcements: on the topics of this node's skills (or handed over by its own
+ * announcer), each copy once; those this node can do wait for a free slot, and whenever slots
+ * free up the waiting ones are offered on by effective priority (priority aged by the deadline).
+ * An announcement sent directly is answered at once with an offer or why not.
+ */
+export class Announcements {
+  readonly #state: BidderState
+  readonly #offers: Offers
+  readonly #c: AnnouncementsComponents
+  readonly #init: Pick<BidderInit, 'self' | 'network' | 'dedupeSize'>
+  /** Announcement keys heard lately (task#attempt, and task#attempt#offerCap), oldest first. */
+  readonly #seen = new Set<string>()
+  #drainTimer?: TimerHandle
+
+  constructor (state: BidderState, offers: Offers, components: AnnouncementsComponents, init: Pick<BidderInit, 'self' | 'network' | 'dedupeSize'>) {
+    this.#state = state
+    this.#offers = offers
+    this.#c = components
+    this.#init = init
+  }
+
+  start (): void {
+    for (const skill of this.#c.skills.workable()) {
+      this.#c.gossip.subscribe(topics.skill(this.#init.network, skill.name), 'skill', this.#onSkillGossip)
+    }
+  }
+
+  stop (): void {
+    this.#c.clock.clearTimeout(this.#drainTimer)
+    this.#drainTimer = undefined
+    for (const skill of this.#c.skills.workable()) this.#c.gossip.unsubscribe(topics.skill(this.#init.network, skill.name))
+  }
+
+  /** An announcement heard on gossip — or handed over by this node's own announcer. */
+  hear (body: TaskAnnounceBody, announcer: PeerId): void {
+    const state = this.#state
+    if (state.stopped) return
+    const key = `${body.taskId}#${body.attempt}`
+    // The same copy again (both skill topics, or direct and topic): once is enough. A widened
+    // round repeats the announcement with another offer cap: heard again unless we already hold
+    // something for the task (e.g. we declined the direct copy for lack of capacity).
+    const copy = `${key}#${body.offerCap}`
+    if (this.#seen.has(copy)) return
+    if (this.#seen.has(key) && (state.offered.has(body.taskId) || state.waiting.has(body.taskId) || state.assigned.has(body.taskId))) return
+    this.#remember(key)
+    this.#remember(copy)
+    state.stats.announcementsHeard++
+    const covered = this.#covered(body)
+    if (covered.length === 0) return
+    if (this.#c.clock.now() > body.deadline) return
+    if (!this.#withinOfferCap(body, covered)) {
+      state.stats.offersSkipped++
+      return
+    }
+    // A retry supersedes anything we still hold for an earlier attempt.
+    state.waiting.set(body.taskId, { body, announcer, receivedAt: this.#c.clock.now(), covered })
+    this.scheduleDrain()
+  }
+
+  /**
+   * An announcement sent to this node directly: answer at once with an offer (reserving a slot
+   * for the lease) or with why not. The announcer asked only a few agents, so answering
+   * quickly matters more than ranking against other waiting announcements.
+   */
+  hearDirect (message: MessageOf<'TASK_ANNOUNCE'>, from: PeerId): SwarmMessage {
+    const state = this.#state
+    const body = message.body
+    const decline = (code: DirectErrorCode, text: string): SwarmMessage => createMessage('ERROR', { ref: message.id, code, message: text })
+    if (state.stopped) return decline('STOPPING', 'this node is stopping')
+    const key = `${body.taskId}#${body.attempt}`
+    if (this.#seen.has(key) && !state.offered.has(body.taskId)) return decline('DUPLICATE', 'already heard this announcement')
+    this.#remember(key)
+    state.stats.announcementsHeard++
+    const covered = this.#covered(body)
+    if (covered.length === 0) return decline('NOT_CAPABLE', 'this node has none of the required skills at the required level')
+    const now = this.#c.clock.now()
+    if (now > body.deadline) return decline('TOO_LATE', 'the deadline has passed')
+    const a: Announcement = { body, announcer: from, receivedAt: now, covered }
+    const reservation = this.#offers.reserve(a, now)
+    if (!reservation.reserved) return decline('NO_CAPACITY', reservation.reason)
+    this.#offers.armLeaseTimer()
+    this.#c.onLoad(state.load(now))
+    return this.#offers.offer(a, reservation.leaseExpiresAt)
+  }
+
+  /** Offers on the waiting announcements soon, once for everything heard meanwhile. */
+  scheduleDrain (): void {
+    if (this.#drainTimer !== undefined || this.#state.stopped) return
+    this.#drainTimer = this.#c.clock.setTimeout(() => {
+      this.#drainTimer = undefined
+      this.#drain()
+    }, 0)
+  }
+
+  /** Offers on waiting announcements, highest effective priority first, while slots are free. */
+  #drain (): void {
+    const state = this.#state
+    const now = this.#c.clock.now()
+    this.#offers.expireLeases(now)
+    for (const a of rankWaiting(state.waiting, now)) {
+      if (freeSlots(state.capacity, now) <= 0) break
+      const reservation = this.#offers.reserve(a, now)
+      if (!reservation.reserved) continue
+      void this.#offers.send(a, reservation.leaseExpiresAt)
+    }
+    this.#offers.armLeaseTimer()
+    this.#c.onLoad(state.load(now))
+  }
+
+  /** The required skills this node can do, with its own figures. */
+  #covered (body: TaskAnnounceBody): CandidateSkill[] {
+    const covered: CandidateSkill[] = []
+    for (const req of body.skills) {
+      const skill = this.#c.skills.get(req.name)
+      if (skill?.handler === undefined || levelRank(skill.level) < levelRank(req.minLevel)) continue
+      covered.push({ name: skill.name, level: skill.level, successRate: skill.stats.successRate, avgCompletionMs: skill.stats.avgCompletionMs })
+    }
+    return covered
+  }
+
+  /** Whether this node is among the few capable agents asked to offer (see core/offer-cap.ts). */
+  #withinOfferCap (body: TaskAnnounceBody, covered: CandidateSkill[]): boolean {
+    if (body.offerCap <= 0) return true
+    const capable = covered.map(c => {
+      const req = body.skills.find(r => r.name === c.name)
+      return { peers: this.#c.capablePeers(c.name, req?.minLevel ?? 'novice'), count: req?.count ?? 1 }
+    })
+    return withinOfferCap(body.taskId, body.attempt, this.#init.self.toString(), body.offerCap, capable)
+  }
+
+  #remember (key: string): void {
+    this.#seen.add(key)
+    if (this.#seen.size > this.#init.dedupeSize) {
+      const oldest = this.#seen.values().next().value
+      if (oldest !== undefined) this.#seen.delete(oldest)
+    }
+  }
+
+  readonly #onSkillGossip = (delivery: GossipDelivery): void => {
+    const { message, from } = delivery
+    if (message.type === 'TASK_ANNOUNCE') this.hear(message.body, from)
+    else if (message.type === 'TASK_CANCEL') {
+      // Only the task's own announcer may call it off.
+      const known = this.#state.held(message.body.taskId)
+      if (known !== undefined && known.announcer.equals(from)) this.#state.release(message.body.taskId, message.body.reason)
+    }
+  }
+}
+
+/**
+ * The waiting announcements still worth an offer (bid window open, deadline ahead), highest
+ * effective priority first, older first among equals; the others leave the queue. Pure apart
+ * from pruning `waiting`.
+ */
+function rankWaiting (waiting: Map<string, Announcement>, now: number): Announcement[] {
+  const rank = (a: Announcement): number => effectivePriority({ priority: a.body.priority, deadline: a.body.deadline, createdAt: a.body.createdAt }, now)
+  return [...waiting.values()]
+    .filter(a => {
+      const open = a.body.bidWindowMs === 0 ? a.receivedAt + NO_BID_WINDOW_OPEN_MS : a.receivedAt + a.body.bidWindowMs
+      const keep = now <= open && now < a.body.deadline
+      if (!keep) waiting.delete(a.body.taskId)
+      return keep
+    })
+    .sort((x, y) => rank(y) - rank(x) || x.body.createdAt - y.body.createdAt)
+}

@@ -1,0 +1,120 @@
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { CHANNEL_MESSAGE_TYPES, ProtocolError } from '@swarm/protocol'
+import type { PeerId } from '@libp2p/interface'
+import type { Channel, DirectErrorCode, MessageType, ProtocolErrorCode } from '@swarm/protocol'
+
+/**
+ * The one place that says what a failed check costs the peer behind it. A gossip message that
+ * fails validation gets a verdict for gossipsub (Reject: not forwarded, and gossipsub's peer
+ * score punishes the peer that delivered it; Ignore: not forwarded, no score penalty) and a
+ * penalty for our own book of peers (net/penalties.ts). A direct request that cannot be decoded
+ * or that is refused for a reason that is the requester's fault gets a penalty too.
+ *
+ * Ignore is for what an honest peer can send: a message that is old or early by more than the
+ * allowed clock skew (delayed on its way, or a clock that is off), a duplicate. Reject is for
+ * what no correct implementation sends: unsigned, undecodable, off-schema, a type that does not
+ * belong on the topic, a sender the topic does not allow.
+ */
+
+/** Why a gossip message failed validation; also the key of `GossipRouter.stats.rejected`. */
+export type GossipFailure =
+  | 'UNSIGNED'
+  | ProtocolErrorCode
+  | 'WRONG_CHANNEL'
+  | 'UNAUTHORIZED'
+  | 'STALE'
+  | 'FUTURE'
+  | 'DUPLICATE'
+
+/** What one failure adds to a peer's score in the penalty book (it decays over time). */
+export const PENALTY = { none: 0, minor: 1, moderate: 5, severe: 20 } as const
+
+/** A failure charged to a peer: why, and how much. */
+export interface Penalty {
+  reason: GossipFailure | DirectErrorCode
+  penalty: number
+}
+
+/** A gossip failure with what gossipsub is told. */
+export interface GossipVerdict extends Penalty {
+  reason: GossipFailure
+  result: TopicValidatorResult.Ignore | TopicValidatorResult.Reject
+}
+
+/** Where penalties go: the node's PeerPenalties book (and through it, metrics). */
+export type PenaltySink = (peer: PeerId, penalty: Penalty) => void
+
+const { Ignore, Reject } = TopicValidatorResult
+
+const GOSSIP_VERDICTS: Record<GossipFailure, Omit<GossipVerdict, 'reason'>> = {
+  UNSIGNED: { result: Reject, penalty: PENALTY.severe },
+  OVERSIZED: { result: Reject, penalty: PENALTY.severe },
+  MALFORMED: { result: Reject, penalty: PENALTY.severe },
+  INVALID_MESSAGE: { result: Reject, penalty: PENALTY.severe },
+  WRONG_CHANNEL: { result: Reject, penalty: PENALTY.severe },
+  // Another version cannot be read here, so it is not forwarded; its sender is not malicious.
+  UNSUPPORTED_VERSION: { result: Reject, penalty: PENALTY.minor },
+  // Often a member just removed from its group, still sending for a moment.
+  UNAUTHORIZED: { result: Reject, penalty: PENALTY.moderate },
+  STALE: { result: Ignore, penalty: PENALTY.none },
+  FUTURE: { result: Ignore, penalty: PENALTY.minor },
+  DUPLICATE: { result: Ignore, penalty: PENALTY.none }
+}
+
+/** The verdict and penalty of a gossip validation failure. */
+export function gossipVerdict (reason: GossipFailure): GossipVerdict {
+  return { reason, ...GOSSIP_VERDICTS[reason] }
+}
+
+/**
+ * The penalty of a direct request answered ERROR with `code`, or undefined when the refusal is
+ * no fault of the requester (a race with the end of bidding, no capacity, our own shutdown or
+ * failure): those are ordinary answers and cost nothing.
+ */
+export function directPenalty (code: DirectErrorCode): Penalty | undefined {
+  const penalty = DIRECT_PENALTIES[code]
+  return penalty === PENALTY.none ? undefined : { reason: code, penalty }
+}
+
+const DIRECT_PENALTIES: Record<DirectErrorCode, number> = {
+  OVERSIZED: PENALTY.severe,
+  MALFORMED: PENALTY.severe,
+  INVALID_MESSAGE: PENALTY.severe,
+  UNSUPPORTED_VERSION: PENALTY.minor,
+  // A type the receiver does not take as a request: a protocol violation.
+  UNEXPECTED: PENALTY.moderate,
+  INVALID_STATE_VECTOR: PENALTY.moderate,
+  // Asking for what only members may have; often a member removed a moment ago.
+  NOT_A_MEMBER: PENALTY.minor,
+  FORBIDDEN: PENALTY.minor,
+  NOT_ASSIGNED: PENALTY.minor,
+  STOPPING: PENALTY.none,
+  INTERNAL: PENALTY.none,
+  NOT_CAPABLE: PENALTY.none,
+  NO_CAPACITY: PENALTY.none,
+  DUPLICATE: PENALTY.none,
+  TOO_LATE: PENALTY.none,
+  BIDDING_CLOSED: PENALTY.none,
+  UNKNOWN_TASK: PENALTY.none,
+  NO_MATCH: PENALTY.none,
+  UNKNOWN_GROUP: PENALTY.none,
+  INPUT_FETCH_FAILED: PENALTY.none
+}
+
+/** The codec's reason for refusing `err` (anything that is not a ProtocolError is MALFORMED). */
+export function decodeFailure (err: unknown): ProtocolErrorCode {
+  return err instanceof ProtocolError ? err.code : 'MALFORMED'
+}
+
+/** STALE or FUTURE when `ts` is further than `maxSkewMs` from `now`. */
+export function timestampFailure (ts: number, now: number, maxSkewMs: number): 'STALE' | 'FUTURE' | undefined {
+  if (ts < now - maxSkewMs) return 'STALE'
+  if (ts > now + maxSkewMs) return 'FUTURE'
+  return undefined
+}
+
+/** WRONG_CHANNEL when messages of `type` do not belong on `channel` (e.g. an AGENT_CARD on a group topic). */
+export function channelFailure (channel: Channel, type: MessageType): 'WRONG_CHANNEL' | undefined {
+  const allowed: readonly MessageType[] = CHANNEL_MESSAGE_TYPES[channel]
+  return allowed.includes(type) ? undefined : 'WRONG_CHANNEL'
+}

@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, it, vi } from 'vitest'
+import assert from 'node:assert/strict'
+import { createTask } from '../../src/core/task-machine.js'
+import { TaskLedger } from '../../src/ledger/task-ledger.js'
+import { ReputationBook } from '../../src/ledger/reputation-book.js'
+import { DEFAULT_REPUTATION } from '../../src/core/scoring.js'
+import { updateReputation } from '../../src/core/skill-stats.js'
+import { SwarmStore } from '../../src/store/store.js'
+import { createLogger } from '../../src/logger.js'
+import { systemClock } from '../../src/ports/clock.js'
+import { TaskSpecSchema } from '../../src/negotiation/task-spec.js'
+import type { Logger } from '../../src/logger.js'
+
+function memoryLog (): { logger: Logger, lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  return { lines, logger: createLogger({ level: 'debug', sinks: [{ write: line => { lines.push(JSON.parse(line) as Record<string, unknown>) } }] }) }
+}
+
+const spec = TaskSpecSchema.parse({ description: 'Analyze', skills: [{ name: 'analytics' }] })
+
+describe('TaskLedger', () => {
+  let store: SwarmStore
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_700_000_000_000 })
+    store = SwarmStore.open(':memory:')
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+    store.close()
+  })
+
+  it('audits into the store and the log, with the attempt of the role', () => {
+    const { logger, lines } = memoryLog()
+    const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: role => role === 'announcer' ? 2 : undefined }, { self: 'me' })
+    ledger.audit('announcer', 't1', 'offer', { from: 'p' })
+    ledger.auditor('member')('t1', 'accepted', { attempt: 5 })
+    const audit = store.listAudit({ taskId: 't1' })
+    assert.deepEqual(audit.map(a => [a.action, a.actor, a.at]), [['offer', 'me', 1_700_000_000_000], ['accepted', 'me', 1_700_000_000_000]])
+    const logged = lines.filter(l => l.component === 'audit')
+    assert.deepEqual(logged.map(l => [l.msg, l.role, l.attempt]), [['offer', 'announcer', 2], ['accepted', 'member', 5]])
+  })
+
+  it('a write to a closed store is logged, never thrown', () => {
+    const { logger, lines } = memoryLog()
+    const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
+    store.close()
+    assert.doesNotThrow(() => { ledger.audit('announcer', 't1', 'late') })
+    assert.doesNotThrow(() => { ledger.saveAnnounced({ spec, state: createTask({ taskId: 't1', now: 1, maxAttempts: 3, verify: false }) }) })
+    assert.deepEqual(lines.filter(l => l.level === 'error').map(l => l.msg), ['audit entry not saved', 'task not saved'])
+    store = SwarmStore.open(':memory:')
+  })
+
+  it('closes the tasks an earlier run left unfinished, and only those', () => {
+    const { logger } = memoryLog()
+    const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
+    const open = createTask({ taskId: 'open', now: 1, maxAttempts: 3, verify: false })
+    const done = { ...createTask({ taskId: 'done', now: 1, maxAttempts: 3, verify: false }), status: 'COMPLETE' as const }
+    ledger.saveAnnounced({ spec, state: open })
+    ledger.saveAnnounced({ spec, state: done })
+    assert.deepEqual(ledger.closeInterrupted(), ['open'])
+    assert.equal(store.getTask('open', 'announcer')?.status, 'CANCELLED')
+    assert.match(store.getTask('open', 'announcer')?.state.reason ?? '', /restarted/)
+    assert.equal(store.getTask('done', 'announcer')?.status, 'COMPLETE')
+    assert.deepEqual(store.listAudit({ taskId: 'open' }).map(a => a.action), ['state:PENDING->CANCELLED'])
+  })
+})
+
+describe('ReputationBook', () => {
+  it('starts at the default, moves by outcome, persists and reads back', () => {
+    const store = SwarmStore.open(':memory:')
+    const { logger } = memoryLog()
+    const book = new ReputationBook({ store, logger })
+    assert.equal(book.of('p'), DEFAULT_REPUTATION)
+    book.record('p', 'no-show')
+    const expected = updateReputation(DEFAULT_REPUTATION, 'no-show')
+    assert.ok(expected < DEFAULT_REPUTATION)
+    assert.equal(book.of('p'), expected)
+    assert.equal(new ReputationBook({ store, logger }).of('p'), expected)
+    store.close()
+  })
+})

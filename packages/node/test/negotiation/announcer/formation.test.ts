@@ -1,0 +1,102 @@
+/**
+ * Forming the group: an invitee that declines, or stays silent until the invite times out, is
+ * replaced by the next backup for its skill; with no backup left the attempt fails and those
+ * that accepted are told to cancel.
+ */
+import { afterEach, beforeEach, describe, it, vi } from 'vitest'
+import assert from 'node:assert/strict'
+import { createMessage } from '@swarm/protocol'
+import { announcerHarness, answersInvites, strong, willing } from './harness.js'
+import { fakePeerIds } from '../../fakes/fake-events.js'
+import { silent } from '../../fakes/fake-messenger.js'
+import type { FakeAgent, Harness } from './harness.js'
+import type { PeerId } from '@libp2p/interface'
+
+const BID_WINDOW_MS = 500
+
+/** Offers in descending score: the first is chosen, the next ones are the backups in order. */
+function ranked (skill: string, n: number): FakeAgent[] {
+  return Array.from({ length: n }, (_, i) => ({ skills: [{ name: skill, level: 'expert' as const, successRate: 1 - i * 0.1, avgCompletionMs: 0 }], load: 0, capacity: 4 }))
+}
+
+describe('Announcer group formation', () => {
+  let h: Harness
+  let peers: PeerId[]
+
+  beforeEach(async () => {
+    vi.useFakeTimers()
+    h = await announcerHarness()
+    peers = await fakePeerIds(3)
+    for (const p of peers) willing(h, p, strong('sum'))
+  })
+
+  afterEach(async () => {
+    await h.close()
+    vi.useRealTimers()
+  })
+
+  /** Announces a one-member task and has every peer offer (ranked: peers[0] best). */
+  async function announceWithOffers (maxAttempts = 1): Promise<string> {
+    const agents = ranked('sum', peers.length)
+    const { id } = await h.announcer.announce({ description: 'add numbers', skills: [{ name: 'sum' }], bidWindowMs: BID_WINDOW_MS, maxAttempts })
+    for (const [i, p] of peers.entries()) await h.offer(p, id, agents[i] ?? strong('sum'))
+    return id
+  }
+
+  it('replaces an invitee that declines with the best backup', async () => {
+    const [first, backup] = peers
+    if (first === undefined || backup === undefined) throw new Error('peers')
+    answersInvites(h, first, m => createMessage('GROUP_REJECT', { taskId: m.body.taskId, groupId: m.body.groupId, reason: 'changed my mind' }))
+    const taskId = await announceWithOffers()
+    await vi.advanceTimersByTimeAsync(1)
+    assert.deepEqual(h.messenger.peersSent('GROUP_INVITE'), [first.toString(), backup.toString()])
+    assert.ok(h.actions().includes('invite-declined'))
+    assert.deepEqual(h.audits.find(a => a.action === 'backup-chosen')?.detail, { skill: 'sum', backup: backup.toString() })
+    const state = h.announcer.state(taskId)
+    assert.equal(state?.status, 'RUNNING')
+    assert.deepEqual(state?.members, [{ peerId: backup.toString(), skills: ['sum'] }])
+    // A decline is an answer: no reputation lost for it.
+    assert.deepEqual(h.reputation.outcomesOf(first), [])
+  })
+
+  it('replaces an invitee that does not answer within the invite timeout, and counts it a no-show', async () => {
+    const [first, backup] = peers
+    if (first === undefined || backup === undefined) throw new Error('peers')
+    answersInvites(h, first, silent())
+    const taskId = await announceWithOffers()
+    await vi.advanceTimersByTimeAsync(h.settings.inviteTimeoutMs - 10)
+    assert.equal(h.announcer.state(taskId)?.status, 'ANNOUNCED')
+    assert.deepEqual(h.messenger.peersSent('GROUP_INVITE'), [first.toString()])
+    await vi.advanceTimersByTimeAsync(20)
+    assert.ok(h.actions().includes('invite-unanswered'))
+    assert.deepEqual(h.reputation.outcomesOf(first), ['no-show'])
+    assert.equal(h.announcer.state(taskId)?.status, 'RUNNING')
+    assert.deepEqual(h.announcer.state(taskId)?.members.map(m => m.peerId), [backup.toString()])
+  })
+
+  it('fails the attempt when every backup declines, and retries it with attempts left', async () => {
+    for (const p of peers) answersInvites(h, p, m => createMessage('GROUP_REJECT', { taskId: m.body.taskId, groupId: m.body.groupId, reason: 'busy' }))
+    const taskId = await announceWithOffers(2)
+    await vi.advanceTimersByTimeAsync(1)
+    assert.equal(h.messenger.peersSent('GROUP_INVITE').length, peers.length)
+    const state = h.announcer.state(taskId)
+    assert.equal(state?.status, 'RETRY')
+    assert.match(state?.reason ?? '', /the group could not be completed/)
+    assert.equal(h.events.of('task:retry').length, 1)
+  })
+
+  it('tells the members that accepted when the rest of the group cannot be completed', async () => {
+    const [a, b, c] = peers
+    if (a === undefined || b === undefined || c === undefined) throw new Error('peers')
+    // Two slots: a accepts, b and c (its only backup) decline.
+    for (const p of [b, c]) answersInvites(h, p, m => createMessage('GROUP_REJECT', { taskId: m.body.taskId, groupId: m.body.groupId, reason: 'busy' }))
+    const { id } = await h.announcer.announce({ description: 'add numbers', skills: [{ name: 'sum', count: 2 }], bidWindowMs: BID_WINDOW_MS, maxAttempts: 1 })
+    await h.offer(a, id, ranked('sum', 3)[0] ?? strong('sum'))
+    await h.offer(b, id, ranked('sum', 3)[1] ?? strong('sum'))
+    await h.offer(c, id, ranked('sum', 3)[2] ?? strong('sum'))
+    await vi.advanceTimersByTimeAsync(1)
+    assert.equal(h.announcer.state(id)?.status, 'FAILED')
+    const cancels = h.messenger.sentOfType('TASK_CANCEL', a)
+    assert.ok(cancels.some(r => r.message.body.reason === 'the group could not be completed'))
+  })
+})

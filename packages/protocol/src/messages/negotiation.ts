@@ -1,0 +1,117 @@
+/**
+ * Bodies of the negotiation: the task announcement (with its required skills, input and
+ * verification policy), offers, and forming the working group (invite, accept, reject, formed).
+ */
+import { z } from 'zod'
+import { LIMITS } from '../limits.js'
+import { DescriptionSchema, FractionSchema, IdSchema, JsonSchema, LevelSchema, MultiaddrStringSchema, PeerIdStringSchema, PrioritySchema, ShortTextSchema, SkillNameSchema, TimestampSchema } from './scalars.js'
+
+export const RequiredSkillSchema = z.object({
+  name: SkillNameSchema,
+  minLevel: LevelSchema.default('novice'),
+  /** Members needed for this skill. */
+  count: z.number().int().min(1).max(LIMITS.maxGroupSize).default(1)
+}).strict()
+export type RequiredSkill = z.infer<typeof RequiredSkillSchema>
+
+/** Where a member gets the task input: inline, or fetched from the announcer over a stream. */
+export const TaskInputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }).strict(),
+  z.object({ kind: z.literal('inline'), value: JsonSchema }).strict(),
+  z.object({
+    kind: z.literal('ref'),
+    bytes: z.number().int().positive().max(LIMITS.maxFetchedInputBytes),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/)
+  }).strict()
+])
+export type TaskInput = z.infer<typeof TaskInputSchema>
+
+/** A fraction written as in `threshold:0.6`: more than 0, at most 1. */
+const THRESHOLD_POLICY_PATTERN = /^threshold:(0?\.\d*[1-9]\d*|1(\.0*)?)$/
+
+/**
+ * Whether the group votes on the aggregated result before the task completes: `none`,
+ * `majority`, `unanimous`, or `threshold:<fraction>` (e.g. `threshold:0.6`).
+ */
+export const VerifyPolicySchema = z.union([
+  z.enum(['none', 'majority', 'unanimous']),
+  z.string().regex(THRESHOLD_POLICY_PATTERN, 'must be none, majority, unanimous or threshold:<fraction> with a fraction above 0 and at most 1, e.g. threshold:0.6') as z.ZodType<`threshold:${string}`>
+])
+export type VerifyPolicy = z.infer<typeof VerifyPolicySchema>
+
+export const TaskAnnounceBodySchema = z.object({
+  taskId: IdSchema,
+  description: DescriptionSchema.min(1),
+  skills: z.array(RequiredSkillSchema).min(1).max(LIMITS.maxSkillsPerTask),
+  maxGroupSize: z.number().int().min(1).max(LIMITS.maxGroupSize),
+  priority: PrioritySchema,
+  /** Absolute deadline (epoch ms). */
+  deadline: TimestampSchema,
+  /** How long the announcer collects offers, milliseconds. */
+  bidWindowMs: z.number().int().min(0).max(60_000),
+  input: TaskInputSchema,
+  /** Addresses where bidders reach the announcer. */
+  announcerAddrs: z.array(MultiaddrStringSchema).max(LIMITS.maxAddrs),
+  /** 1 for the first announcement, then 2, 3 … for retries. */
+  attempt: z.number().int().min(1).max(100),
+  /** When the task was first created (epoch ms); used for priority aging. */
+  createdAt: TimestampSchema,
+  verify: VerifyPolicySchema.default('none'),
+  /**
+   * Offers wanted per required member: only the agents ranked first for this task (by a hash
+   * of task id, attempt and peer id over the capable agents each bidder knows) offer. 0: every
+   * capable agent offers.
+   */
+  offerCap: z.number().int().min(0).max(1000).default(0)
+}).strict()
+export type TaskAnnounceBody = z.infer<typeof TaskAnnounceBodySchema>
+
+export const SkillOfferBodySchema = z.object({
+  taskId: IdSchema,
+  attempt: z.number().int().min(1).max(100),
+  /** Required skills this bidder covers, with its level in each. */
+  skills: z.array(z.object({ name: SkillNameSchema, level: LevelSchema, successRate: FractionSchema, avgCompletionMs: z.number().nonnegative() }).strict()).min(1).max(LIMITS.maxSkillsPerTask),
+  /** The bidder's own score of its fit, 0..1 (the announcer recomputes its own). */
+  score: FractionSchema,
+  /** Expected completion time, milliseconds. */
+  estimateMs: z.number().nonnegative(),
+  load: z.number().int().min(0).max(1024),
+  capacity: z.number().int().min(0).max(1024),
+  /** Until when (epoch ms) the bidder holds a capacity reservation for this task. */
+  leaseExpiresAt: TimestampSchema
+}).strict()
+export type SkillOfferBody = z.infer<typeof SkillOfferBodySchema>
+
+export const GroupMemberSchema = z.object({
+  peerId: PeerIdStringSchema,
+  skills: z.array(SkillNameSchema).min(1).max(LIMITS.maxSkillsPerTask)
+}).strict()
+export type GroupMember = z.infer<typeof GroupMemberSchema>
+
+export const GroupInviteBodySchema = z.object({
+  taskId: IdSchema,
+  attempt: z.number().int().min(1).max(100),
+  groupId: IdSchema,
+  /** Skills this member is asked to perform. */
+  skills: z.array(SkillNameSchema).min(1).max(LIMITS.maxSkillsPerTask),
+  /** The invitee must answer before this time (epoch ms). */
+  answerBy: TimestampSchema
+}).strict()
+
+export const GroupAcceptBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema
+}).strict()
+
+export const GroupRejectBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  reason: ShortTextSchema
+}).strict()
+
+export const GroupFormedBodySchema = z.object({
+  taskId: IdSchema,
+  attempt: z.number().int().min(1).max(100),
+  groupId: IdSchema,
+  members: z.array(GroupMemberSchema).min(1).max(LIMITS.maxGroupSize)
+}).strict()
