@@ -1,6 +1,5 @@
 /** Ratios to the broker and the bars of the brief (section 5), from the runs of a bench. */
-import type { SwarmResult } from './swarm.js'
-import type { Bar, BrokerRun, Ratio } from './types.js'
+import type { Bar, BrokerRun, Ratio, SwarmResult } from './types.js'
 
 /** Swarm / broker for each swarm run that has a broker run of the same workload. */
 export function ratiosOf (swarm: SwarmResult[], broker: BrokerRun[]): Ratio[] {

@@ -22,32 +22,7 @@ import { procCpuSeconds, procRssBytes } from './redis-server.js'
 import type { Channels, Client, Outcome } from './broker-agent.js'
 import type { Scenario, SimulationPlan } from '@swarm/sim'
 import type { RedisTarget } from './redis-server.js'
-import type { LatencySummary } from './types.js'
-
-/** What the broker run measured. */
-export interface BrokerResult {
-  redisVersion: string
-  peers: number
-  connections: number
-  rate: number
-  tasks: { announced: number, completed: number, failed: number, rejected: number, lost: number, retried: number, successRate: number }
-  formationMs: LatencySummary
-  completionMs: LatencySummary
-  tasksPerMinute: number
-  groupSizes: Record<string, number>
-  /** PUBLISH commands per task (each fans out to the channel's subscribers). */
-  publishesPerTask: number
-  /** Bytes Redis read plus wrote per task (INFO stats): exact, payload only, no TCP/IP headers. */
-  redisBytesPerTask?: number
-  /** Bytes sent on the loopback per task, less the idle rate (includes other processes' traffic). */
-  loopbackBytesPerTask?: number
-  /** RSS growth of the broker's process per agent (its Redis clients and state), and redis-server's RSS. */
-  memory: { processPerAgentMiB: number, redisRssMiB?: number }
-  /** CPU seconds of the agents' process and of redis-server during the load; cores used on average. */
-  cpu: { benchS: number, redisS?: number, coresUsed: number }
-  durations: { setupMs: number, loadMs: number, drainMs: number }
-  failures: Record<string, number>
-}
+import type { BrokerResult, LatencySummary } from './types.js'
 
 export interface BrokerProgress { announced: number, completed: number, failed: number, total: number }
 

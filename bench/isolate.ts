@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url'
 import { planSimulation } from '@swarm/sim'
 import { runBroker } from './broker.js'
 import { crashed, runSwarm } from './swarm.js'
-import type { BrokerProgress, BrokerResult } from './broker.js'
+import type { BrokerProgress } from './broker.js'
 import type { RedisTarget } from './redis-server.js'
-import type { SwarmResult, SwarmWorkload } from './swarm.js'
+import type { BrokerResult, SwarmResult, SwarmWorkload } from './types.js'
 import type { Scenario, SimProgress } from '@swarm/sim'
 
 type Job =

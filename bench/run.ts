@@ -21,8 +21,7 @@ import { renderBench } from './table.js'
 import type { BenchOptions } from './args.js'
 import type { RedisServer } from './redis-server.js'
 import type { BrokerProgress } from './broker.js'
-import type { SwarmResult, SwarmWorkload } from './swarm.js'
-import type { BenchReport } from './types.js'
+import type { BenchReport, SwarmResult, SwarmWorkload } from './types.js'
 import type { SimProgress } from '@swarm/sim'
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url))

@@ -5,50 +5,8 @@
 import { loadScenario, runSimulation } from '@swarm/sim'
 import { loopbackBytes } from './loopback.js'
 import type { Scenario, SimProgress, SimReport } from '@swarm/sim'
-import type { LatencySummary } from './types.js'
+import type { LatencySummary, SwarmResult, SwarmWorkload, Verdict } from './types.js'
 
-/** What one workload is: which preset, how many peers, how many tasks at what rate. */
-export interface SwarmWorkload {
-  /** steady: the latency run; throughput: a higher rate; scale: a large swarm. */
-  kind: 'steady' | 'throughput' | 'scale'
-  preset: string
-  peers: number
-  tasks: number
-  /** Arrivals per second; undefined keeps the preset's rate. */
-  rate?: number
-  seed: number
-}
-
-/** Whether the run finished, and how well. */
-export type Verdict = 'ok' | 'degraded' | 'crashed'
-
-export interface SwarmResult {
-  kind: SwarmWorkload['kind']
-  preset: string
-  peers: number
-  workers: number
-  rate: number
-  /** ok: finished with ≥ 99 % of tasks completed and none lost; degraded: finished below that; crashed: did not finish. */
-  verdict: Verdict
-  error?: string
-  tasks: SimReport['tasks']
-  formationMs: LatencySummary
-  completionMs: LatencySummary
-  tasksPerMinute: number
-  groupSizes: Record<string, number>
-  loadBalanceGini: number
-  /**
-   * The simulator's traffic figures, plus grossLoopbackBytesPerTask: everything sent on the
-   * loopback from about a second into the load to the end of the drain, idle traffic included
-   * (an upper bound, for when the net figure is not above the idle rate).
-   */
-  traffic: SimReport['traffic'] & { grossLoopbackBytesPerTask?: number }
-  memory: SimReport['memory']
-  cpu: SimReport['cpu']
-  durations: SimReport['durations']
-  /** The ten most frequent reasons tasks did not complete. */
-  failures: Record<string, number>
-}
 
 /** The scenario of a workload: the preset with the workload's peers, tasks, rate and seed. */
 export function scenarioOf (w: SwarmWorkload): Scenario {

@@ -1,7 +1,5 @@
 /** The benchmark table as text. */
-import type { BrokerResult } from './broker.js'
-import type { SwarmResult } from './swarm.js'
-import type { BenchReport, LatencySummary } from './types.js'
+import type { BenchReport, BrokerResult, LatencySummary, SwarmResult } from './types.js'
 
 function grid (header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))

@@ -1,9 +1,76 @@
-import type { summarize } from '@swarm/sim'
-import type { BrokerResult } from './broker.js'
-import type { SwarmResult } from './swarm.js'
+/** The bench's shared types: what its runs measure and what it writes to bench/results/. */
+import type { SimReport, summarize } from '@swarm/sim'
 
 /** Latency percentiles (nearest rank), milliseconds. */
 export type LatencySummary = ReturnType<typeof summarize>
+
+/** What one workload is: which preset, how many peers, how many tasks at what rate. */
+export interface SwarmWorkload {
+  /** steady: the latency run; throughput: a higher rate; scale: a large swarm. */
+  kind: 'steady' | 'throughput' | 'scale'
+  preset: string
+  peers: number
+  tasks: number
+  /** Arrivals per second; undefined keeps the preset's rate. */
+  rate?: number
+  seed: number
+}
+
+/** Whether the run finished, and how well. */
+export type Verdict = 'ok' | 'degraded' | 'crashed'
+
+export interface SwarmResult {
+  kind: SwarmWorkload['kind']
+  preset: string
+  peers: number
+  workers: number
+  rate: number
+  /** ok: finished with ≥ 99 % of tasks completed and none lost; degraded: finished below that; crashed: did not finish. */
+  verdict: Verdict
+  error?: string
+  tasks: SimReport['tasks']
+  formationMs: LatencySummary
+  completionMs: LatencySummary
+  tasksPerMinute: number
+  groupSizes: Record<string, number>
+  loadBalanceGini: number
+  /**
+   * The simulator's traffic figures, plus grossLoopbackBytesPerTask: everything sent on the
+   * loopback from about a second into the load to the end of the drain, idle traffic included
+   * (an upper bound, for when the net figure is not above the idle rate).
+   */
+  traffic: SimReport['traffic'] & { grossLoopbackBytesPerTask?: number }
+  memory: SimReport['memory']
+  cpu: SimReport['cpu']
+  durations: SimReport['durations']
+  /** The ten most frequent reasons tasks did not complete. */
+  failures: Record<string, number>
+}
+
+/** What the broker run measured. */
+export interface BrokerResult {
+  redisVersion: string
+  peers: number
+  connections: number
+  rate: number
+  tasks: { announced: number, completed: number, failed: number, rejected: number, lost: number, retried: number, successRate: number }
+  formationMs: LatencySummary
+  completionMs: LatencySummary
+  tasksPerMinute: number
+  groupSizes: Record<string, number>
+  /** PUBLISH commands per task (each fans out to the channel's subscribers). */
+  publishesPerTask: number
+  /** Bytes Redis read plus wrote per task (INFO stats): exact, payload only, no TCP/IP headers. */
+  redisBytesPerTask?: number
+  /** Bytes sent on the loopback per task, less the idle rate (includes other processes' traffic). */
+  loopbackBytesPerTask?: number
+  /** RSS growth of the broker's process per agent (its Redis clients and state), and redis-server's RSS. */
+  memory: { processPerAgentMiB: number, redisRssMiB?: number }
+  /** CPU seconds of the agents' process and of redis-server during the load; cores used on average. */
+  cpu: { benchS: number, redisS?: number, coresUsed: number }
+  durations: { setupMs: number, loadMs: number, drainMs: number }
+  failures: Record<string, number>
+}
 
 /** A broker run and the swarm run whose workload it repeats. */
 export interface BrokerRun {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs the test levels with vitest (see vitest.config.ts), on the project's own Node.js.
-//   node scripts/run-tests.mjs [unit|integration|e2e|multihost ...] [-- extra vitest flags]
-// Without a level: unit, integration and e2e. Tests run from their compiled output: build first.
+//   node scripts/run-tests.mjs [unit|integration|e2e|multihost ...] [file filters, vitest flags]
+// Without a level: unit, integration and e2e. Any other argument goes to vitest as it is, so
+// `npm run test:unit -- packages/node/dist/test/core` runs part of a level; arguments after a
+// lone `--` go to vitest too. Tests run from their compiled output: build first (`npm test` does).
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,15 +13,10 @@ const LEVELS = ['unit', 'integration', 'e2e', 'multihost']
 
 const args = process.argv.slice(2)
 const dash = args.indexOf('--')
-const wanted = dash === -1 ? args : args.slice(0, dash)
-const extra = dash === -1 ? [] : args.slice(dash + 1)
-const chosen = wanted.length === 0 ? ['unit', 'integration', 'e2e'] : wanted
-for (const level of chosen) {
-  if (!LEVELS.includes(level)) {
-    console.error(`unknown test level "${level}": use ${LEVELS.join(', ')}`)
-    process.exit(2)
-  }
-}
+const before = dash === -1 ? args : args.slice(0, dash)
+const levels = before.filter(a => LEVELS.includes(a))
+const extra = [...before.filter(a => !LEVELS.includes(a)), ...(dash === -1 ? [] : args.slice(dash + 1))]
+const chosen = levels.length === 0 ? ['unit', 'integration', 'e2e'] : levels
 if (!existsSync(join(root, 'build', 'test')) || !existsSync(join(root, 'packages', 'node', 'dist', 'test'))) {
   console.error('no compiled tests found: run "npm run build" first')
   process.exit(1)
