@@ -11,7 +11,7 @@ export const EXIT = {
   REJECTED: 4,
   /** Waiting timed out. */
   TIMEOUT: 5,
-  /** The node could not start (port in use, data directory unusable). */
+  /** The node could not start (port in use, data directory unusable or in use by another node). */
   STARTUP: 6
 } as const
 

@@ -26,7 +26,7 @@ Exit codes:
   3  no running node reachable (start one, or pass --data-dir / --api)
   4  a task was rejected (no capable peers)
   5  timed out
-  6  the node could not start (port in use, data directory unusable)`
+  6  the node could not start (port in use, data directory unusable or in use by another node)`
 
 /** The command modules, in the order `--help` lists their commands. */
 const COMMANDS: readonly RegisterCommands[] = [

@@ -112,6 +112,45 @@ describe('exitCodeOf', () => {
 const TOKEN = 'tasks-test-token-0123456789'
 const PEER = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
 
+/** A task the node worked on as a member, as `GET /v1/tasks?role=member` lists it, created `ageMs` ago. */
+function memberSummary (now: number, ageMs = 5000): Record<string, unknown> {
+  return { taskId: 'worked-1', role: 'member', status: 'FAILED', description: 'Summarise', skills: [{ name: 'analytics', minLevel: 'novice', count: 1 }], createdAt: now - ageMs, updatedAt: now - ageMs + 2200, finishedAt: now - ageMs + 2200, durationMs: 2000, attempts: 1, maxAttempts: 1, members: [], announcer: PEER }
+}
+const MEMBER_CREATED = 1_000_000
+const MEMBER_DETAIL = {
+  task: {
+    taskId: 'worked-1',
+    role: 'member',
+    status: 'FAILED',
+    createdAt: MEMBER_CREATED,
+    updatedAt: MEMBER_CREATED + 2200,
+    announcer: PEER,
+    groupId: 'group-worked-1',
+    spec: {
+      description: 'Summarise',
+      priority: 'normal',
+      deadline: MEMBER_CREATED + 60_000,
+      announcer: PEER,
+      attempt: 1,
+      skills: ['analytics'],
+      groupId: 'group-worked-1',
+      offeredAt: MEMBER_CREATED,
+      acceptedAt: MEMBER_CREATED + 100,
+      startedAt: MEMBER_CREATED + 200,
+      finishedAt: MEMBER_CREATED + 2200,
+      durationMs: 2000,
+      outcome: 'error',
+      reason: 'analytics: HANDLER_CRASHED out of memory',
+      parts: [{ skill: 'analytics', ok: false, durationMs: 1900, finishedAt: MEMBER_CREATED + 2100, error: { code: 'HANDLER_CRASHED', message: 'out of memory' } }]
+    },
+    state: { status: 'FAILED', attempt: 1, maxAttempts: 1, members: [{ peerId: PEER, skills: ['analytics'] }], reason: 'analytics: HANDLER_CRASHED out of memory', history: [] },
+    summary: memberSummary(MEMBER_CREATED + 5000),
+    outcome: { taskId: 'worked-1', status: 'FAILED', ok: false, attempts: 1, timings: { createdAt: MEMBER_CREATED, finishedAt: MEMBER_CREATED + 2200, totalMs: 2200 } },
+    active: false
+  },
+  audit: []
+}
+
 function outcome (status: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { taskId: 'T', status, ok: status === 'COMPLETE', attempts: 1, timings: { createdAt: 1000, finishedAt: 2000, totalMs: 1000 }, ...extra }
 }
@@ -141,6 +180,8 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
   let dataDir: string
   let nextTask = 'done'
   const posted: unknown[] = []
+  /** Every GET the node was asked, with its query. */
+  const asked: string[] = []
 
   beforeAll(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -172,6 +213,9 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
         return
       }
       if (url === '/v1/agents') return send(200, { agents: [{ peerId: PEER, name: 'analyst' }] })
+      asked.push(url)
+      if (url.startsWith('/v1/tasks?') && url.includes('role=member')) return send(200, { tasks: [memberSummary(Date.now())] })
+      if (url === '/v1/tasks/worked-1' || url === '/v1/tasks/worked-1?role=member') return send(200, MEMBER_DETAIL)
       if (url.startsWith('/v1/tasks?') || url === '/v1/tasks') {
         return send(200, { tasks: [{ taskId: 'done', status: 'COMPLETE', description: 'Analyze', skills: [{ name: 'analytics', minLevel: 'advanced', count: 1 }], createdAt: Date.now() - 5000, updatedAt: Date.now(), finishedAt: Date.now() - 4000, durationMs: 1000, attempts: 1, maxAttempts: 3, members: [] }] })
       }
@@ -271,6 +315,33 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
     assert.equal((await run('tasks', '--status', 'nope')).code, EXIT.USAGE)
     assert.equal((await run('tasks', '--limit', '0')).code, EXIT.USAGE)
     assert.equal((await run('tasks', '--status', 'complete,failed', '--limit', '5')).code, EXIT.OK)
+  })
+
+  it('tasks --role member lists the tasks worked on with their announcer; task <id> shows the member\'s timings and parts', async () => {
+    const list = await run('tasks', '--role', 'member')
+    assert.equal(list.code, EXIT.OK, list.out.errors.join('\n'))
+    assert.match(asked.at(-1) ?? '', /^\/v1\/tasks\?role=member$/)
+    assert.match(list.out.lines[0] ?? '', /^ID\s+STATUS\s+ANNOUNCER\s+DESCRIPTION\s+SKILLS\s+AGE\s+DURATION\n/)
+    assert.match(list.out.lines[0] ?? '', /worked-1\s+FAILED\s+analyst\s+Summarise\s+analytics\s+5\.\ds ago\s+2\.0s/)
+    const json = await run('tasks', '--role', 'MEMBER', '--json')
+    assert.equal(json.code, EXIT.OK)
+    assert.deepEqual((json.out.jsons[0] as Array<{ taskId: string }>).map(t => t.taskId), ['worked-1'])
+    assert.equal((await run('tasks', '--role', 'worker')).code, EXIT.USAGE)
+    await run('tasks')
+    assert.equal(asked.at(-1), '/v1/tasks', 'no role parameter without the flag')
+
+    const one = await run('task', 'worked-1', '--role', 'member')
+    assert.equal(one.code, EXIT.OK, one.out.errors.join('\n'))
+    assert.equal(asked.at(-1), '/v1/tasks/worked-1?role=member')
+    const text = one.out.lines.join('\n')
+    assert.match(text, /task worked-1 {2}FAILED \(this node was a group member\)/)
+    assert.match(text, /announcer {4}analyst \(/)
+    assert.match(text, /timings {6}offered \+0ms, accepted \+100ms, started \+200ms, finished \+2\.2s \(worked 2\.0s\)/)
+    assert.match(text, /outcome {6}error: analytics: HANDLER_CRASHED out of memory/)
+    assert.match(text, /part {9}analytics FAILED HANDLER_CRASHED out of memory in 1\.9s/)
+    assert.doesNotMatch(text, /result:/)
+    const detail = await run('task', 'worked-1', '--json')
+    assert.equal((detail.out.jsons[0] as { task: { role: string } }).task.role, 'member')
   })
 
   it('cancel of a finished task is exit 1 with the node\'s message', async () => {

@@ -185,6 +185,19 @@ export const NodeConfigSchema = z.object({
     inviteTimeoutMs: z.number().int().positive().default(3_000),
     /** How long a member may be unreachable before its part goes to a backup. */
     memberGraceMs: z.number().int().nonnegative().default(1_500),
+    /** How often a working member tells the announcer it is alive (a heartbeat with its progress). */
+    memberHeartbeatMs: z.number().int().positive().default(2_000),
+    /**
+     * Heartbeats a member may miss before the announcer hands its part to a backup: a stopped
+     * process or a peer that went silent without closing its connection is replaced after
+     * memberHeartbeatMs × memberMissedHeartbeats (4 s by default).
+     */
+    memberMissedHeartbeats: z.number().int().min(1).max(100).default(2),
+    /**
+     * Fraction of the time left to the deadline (from its start) in which a member must deliver
+     * its part; past it, the part goes to a backup, which gets the rest of the time.
+     */
+    memberResultShare: z.number().gt(0).max(1).default(0.8),
     /** Longest time a group has to verify a result (never past the task's deadline). */
     verifyTimeoutMs: z.number().int().positive().default(10_000),
     /** Finished tasks an announcer keeps in memory for late readers (older ones are only in the store). */

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { readApiInfo } from './api/control-api.js'
 import { metricsEnabled, parseConfig } from './config.js'
 import { ensureDataDir } from './data-dir.js'
 import { SwarmError } from './errors.js'
 import { loadOrCreatePrivateKey, loadOrCreateToken } from './identity.js'
+import { acquireDataDirLock } from './lock.js'
 import { createLogger, fileSink, stderrSink } from './logger.js'
 import { NodeMetrics } from './metrics/node-metrics.js'
 import { buildLibp2p } from './net/libp2p.js'
@@ -11,6 +13,8 @@ import { SwarmNode } from './node.js'
 import { systemClock } from './ports/clock.js'
 import { SwarmStore } from './store/store.js'
 import type { NodeConfig, NodeConfigInput } from './config.js'
+import type { DataDirLock } from './lock.js'
+import type { DataDirPaths } from './data-dir.js'
 import type { Logger, LogSink } from './logger.js'
 import type { SwarmLibp2p } from './net/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -40,17 +44,35 @@ function logSink (logFile: string): LogSink {
   }
 }
 
+/** How the user reaches the node holding a data directory: its control API, from `api.json`. */
+function holderApi (apiInfo: string, pid: number): string {
+  const info = readApiInfo(apiInfo)
+  return info !== undefined && info.pid === pid ? `control API ${info.url}` : 'control API not published'
+}
+
 /**
- * Creates (and by default starts) a swarm node: validates the config, loads or creates its
- * identity and API token in the data directory, opens the log and the store, assembles libp2p,
- * and hands all of it to the node, which wires its services.
+ * Creates (and by default starts) a swarm node: validates the config, takes the data
+ * directory's lock (one node per data directory), loads or creates its identity and API token
+ * there, opens the log and the store, assembles libp2p, and hands all of it to the node, which
+ * wires its services. The lock is released when the node stops, or here if anything fails.
  */
 export async function createSwarmNode (input: NodeConfigInput | NodeConfig = {}, options: CreateSwarmNodeOptions = {}): Promise<SwarmNode> {
   const config = parseConfig(input)
   const paths = ensureDataDir(config.dataDir)
+  const lock = acquireDataDirLock(paths.lock, owner => holderApi(paths.apiInfo, owner.pid))
+  try {
+    return await assemble(config, paths, lock, options)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
+}
+
+async function assemble (config: NodeConfig, paths: DataDirPaths, lock: DataDirLock, options: CreateSwarmNodeOptions): Promise<SwarmNode> {
   const sinks: LogSink[] = [logSink(config.logFile ?? paths.log), ...(options.logSinks ?? [])]
   if (config.logToStderr && config.logFile !== '-') sinks.push(stderrSink())
   const logger = options.logger ?? createLogger({ level: config.logLevel, sinks, fields: config.name !== undefined ? { node: config.name } : {} })
+  if (lock.tookOverFrom !== undefined) logger.warn('took over the stale lock of a node that is gone', { lock: lock.path, pid: lock.tookOverFrom.pid })
   const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(paths.privateKey)
   const apiToken = loadOrCreateToken(paths.apiToken)
   const blocked = new Set<string>()
@@ -63,7 +85,7 @@ export async function createSwarmNode (input: NodeConfigInput | NodeConfig = {},
     store.close()
     throw err
   }
-  const node = new SwarmNode({ config, paths, libp2p, logger, apiToken, store, clock: systemClock, blocked, ...(metrics !== undefined ? { metrics } : {}) })
+  const node = new SwarmNode({ config, paths, libp2p, logger, apiToken, store, clock: systemClock, blocked, lock, ...(metrics !== undefined ? { metrics } : {}) })
   if (options.start !== false) await node.start()
   return node
 }

@@ -9,8 +9,10 @@ export interface DataDirPaths {
   privateKey: string
   /** Bearer token of the control API, mode 0600. */
   apiToken: string
-  /** Where the running node's control API listens (written at start, removed at stop). */
+  /** Where the running node's control API listens (written at start, removed at stop by its writer). */
   apiInfo: string
+  /** Held by the running node (its pid): one node per data directory. */
+  lock: string
   /** Embedded SQLite database. */
   database: string
   /** JSON-lines log. */
@@ -23,6 +25,7 @@ export function dataDirPaths (root: string): DataDirPaths {
     privateKey: join(root, 'peer.key'),
     apiToken: join(root, 'api-token'),
     apiInfo: join(root, 'api.json'),
+    lock: join(root, 'node.lock'),
     database: join(root, 'swarm.db'),
     log: join(root, 'node.log')
   }

@@ -5,6 +5,8 @@ export type SwarmErrorCode =
   | 'PORT_IN_USE'
   | 'ADDRESS_INVALID'
   | 'DATA_DIR'
+  /** Another running node holds the data directory's lock (the CLI exits 6). */
+  | 'DATA_DIR_IN_USE'
   | 'NOT_STARTED'
   | 'NO_CAPABLE_PEERS'
   | 'TASK_NOT_FOUND'

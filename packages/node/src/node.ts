@@ -12,6 +12,7 @@ import type { LiveTask, NodeApi } from './api/node-api.js'
 import type { NodeConfig } from './config.js'
 import type { TaskState } from './core/task-machine.js'
 import type { DataDirPaths } from './data-dir.js'
+import type { DataDirLock } from './lock.js'
 import type { SkillQuery } from './directory/agent-directory.js'
 import type { DirectoryService } from './directory/directory-service.js'
 import type { GroupService } from './group/group-service.js'
@@ -27,7 +28,7 @@ import type { GossipRouter } from './net/gossip.js'
 import type { SwarmLibp2p } from './net/libp2p.js'
 import type { Clock } from './ports/clock.js'
 import type { SwarmStore } from './store/store.js'
-import type { AuditEntry, StoredTask } from './store/types.js'
+import type { AuditEntry, StoredTask, TaskRole } from './store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from './types.js'
 import type { NodeServices } from './wiring.js'
 import type { PeerId } from '@libp2p/interface'
@@ -45,6 +46,8 @@ export interface SwarmNodeParts {
   clock: Clock
   /** Peers refused by the connection gater (see blockPeers), shared with it. */
   blocked: Set<string>
+  /** The data directory's lock, released when the node stops (or fails to start). */
+  lock?: DataDirLock
   metrics?: NodeMetrics
 }
 
@@ -77,6 +80,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   readonly #services: NodeServices
   readonly #clock: Clock
   readonly #blocked: Set<string>
+  readonly #lock: DataDirLock | undefined
   readonly #apiToken: string
   readonly #lifecycle: Lifecycle
   readonly #api: ControlApi
@@ -96,6 +100,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     this.#clock = clock
     this.startedAt = clock.now()
     this.#blocked = parts.blocked
+    this.#lock = parts.lock
     this.#apiToken = parts.apiToken
     const s = wireServices({ config, name: this.name, startedAt: this.startedAt, libp2p, store: parts.store, logger, clock, events: this, running: () => this.#running, ...(parts.metrics !== undefined ? { metrics: parts.metrics } : {}) })
     this.#services = s
@@ -156,6 +161,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       // The parts that started are stopped again; the store closes with the node.
       this.#running = false
       this.store.close()
+      this.#lock?.release()
       throw err
     }
     this.log.info('node started', { peerId: this.peerId.toString(), addrs: this.addrs, api: this.apiUrl, network: this.config.network })
@@ -168,6 +174,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       this.log.info('node stopping')
       await this.#lifecycle.stop()
       this.store.close()
+      this.#lock?.release()
       this.#running = false
       this.log.info('node stopped')
     })()
@@ -248,9 +255,12 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       .map(async c => { await c.close().catch(() => { c.abort(new Error('blocked')) }) }))
   }
 
-  /** Tasks this node announced, newest first (from the store: includes those of earlier runs). */
-  tasks (filter: { limit?: number, offset?: number, status?: string[] } = {}): StoredTask[] {
-    return this.store.listTasks({ role: 'announcer', limit: filter.limit ?? 100, offset: filter.offset ?? 0, ...(filter.status !== undefined ? { status: filter.status } : {}) })
+  /**
+   * Tasks this node announced (`role: 'announcer'`, the default) or worked on as a group member
+   * (`role: 'member'`), newest first (from the store: includes those of earlier runs).
+   */
+  tasks (filter: { role?: TaskRole, limit?: number, offset?: number, status?: string[] } = {}): StoredTask[] {
+    return this.store.listTasks({ role: filter.role ?? 'announcer', limit: filter.limit ?? 100, offset: filter.offset ?? 0, ...(filter.status !== undefined ? { status: filter.status } : {}) })
   }
 
   /** A task announced in this run while the announcer still follows it: its handle and status (the control API's live views). */
@@ -260,9 +270,9 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     return handle === undefined || state === undefined ? undefined : { handle, status: state.status }
   }
 
-  /** One task with its audit trail. */
-  task (taskId: string): { task: StoredTask, audit: AuditEntry[] } | undefined {
-    const task = this.store.getTask(taskId, 'announcer') ?? this.store.getTask(taskId)
+  /** One task with its audit trail: its row in `role`, or without one its announcer row, else its member row. */
+  task (taskId: string, role?: TaskRole): { task: StoredTask, audit: AuditEntry[] } | undefined {
+    const task = this.store.getTask(taskId, role)
     if (task === undefined) return undefined
     return { task, audit: this.store.listAudit({ taskId }) }
   }

@@ -83,4 +83,8 @@ export interface TaskSummary {
   maxAttempts: number
   groupId?: string
   members: Array<{ peerId: string, skills: string[] }>
+  /** Member rows: the task's announcer. */
+  announcer?: string
+  /** Member rows: the parts this node ran, with their outcome. */
+  parts?: Array<{ skill: string, ok: boolean, durationMs: number, error?: { code: string, message: string } }>
 }

@@ -12,6 +12,7 @@ import { createHandler } from './executor/create-handler.js'
 import { groupService } from './group/group-service.js'
 import { guardedWrite } from './ledger/guarded.js'
 import { ReputationBook } from './ledger/reputation-book.js'
+import { MemberLedger } from './ledger/member-ledger.js'
 import { TaskLedger } from './ledger/task-ledger.js'
 import { announcer as announcerService } from './negotiation/announcer/index.js'
 import { bidder as bidderService } from './negotiation/bidder/index.js'
@@ -49,6 +50,8 @@ const DIRECT_STREAMS = { inbound: 512, outbound: 512 }
 const INPUT_STREAMS = { inbound: 32, outbound: 32 }
 /** Neighbours asked, and how long, when an announcement needs agents the directory does not know. */
 const ON_DEMAND_CATCH_UP = { neighbours: 2, timeoutMs: 3_000 }
+/** Offers the member history remembers until an invite comes (most are never chosen). */
+const MEMBER_OFFERS_KEPT = 1_000
 /** Waiting for a dialled agent to subscribe to a skill topic, and agents dialled per skill. */
 const REACH = { subscribeWaitMs: 3_000, dialsPerSkill: 3 }
 
@@ -232,7 +235,7 @@ function wireWork (shared: Shared, discovery: Discovery): Pick<NodeServices, 'le
 function wireBidder (shared: Shared, { directory }: Discovery, ledger: TaskLedger, groups: GroupService): Bidder {
   const { input, transport: { gossip, messenger, direct, inputMessenger }, skills } = shared
   const { config, libp2p, store, clock, logger: log } = input
-  return bidderService({ self: libp2p.peerId, network: config.network, capacity: config.capacity, leaseGraceMs: config.negotiation.leaseGraceMs, dedupeSize: config.negotiation.dedupeSize })({
+  return bidderService({ self: libp2p.peerId, network: config.network, capacity: config.capacity, leaseGraceMs: config.negotiation.leaseGraceMs, dedupeSize: config.negotiation.dedupeSize, memberHeartbeatMs: config.negotiation.memberHeartbeatMs })({
     skills,
     gossip,
     messenger,
@@ -241,6 +244,7 @@ function wireBidder (shared: Shared, { directory }: Discovery, ledger: TaskLedge
     fetchInput: async (announcer, taskId, taskInput) => await fetchTaskInput(inputMessenger, announcer, taskId, taskInput),
     logger: log.child('bidder'),
     audit: ledger.auditor('member'),
+    history: new MemberLedger({ store, logger: log.child('ledger') }, { self: libp2p.peerId.toString(), maxOffers: MEMBER_OFFERS_KEPT }),
     events: shared.sink,
     onLoad: value => { shared.load.value = value },
     onOutcome: (skill, outcome) => {

@@ -102,6 +102,7 @@ describe('ensureDataDir', () => {
       privateKey: join(root, 'peer.key'),
       apiToken: join(root, 'api-token'),
       apiInfo: join(root, 'api.json'),
+      lock: join(root, 'node.lock'),
       database: join(root, 'swarm.db'),
       log: join(root, 'node.log')
     })

@@ -63,7 +63,7 @@ describe('task routes of the control API', () => {
     assert.equal(done.finishedAt, 2_500)
     const some = await call<{ tasks: TaskSummary[] }>(url, 'GET', '/v1/tasks?status=complete,CANCELLED&limit=10')
     assert.deepEqual(some.json.tasks.map(t => t.taskId).sort(), ['done-task-1', 'restarted-1'])
-    assert.deepEqual(node.taskQueries.at(-1), { limit: 10, offset: 0, status: ['COMPLETE', 'CANCELLED'] })
+    assert.deepEqual(node.taskQueries.at(-1), { role: 'announcer', limit: 10, offset: 0, status: ['COMPLETE', 'CANCELLED'] })
     assert.equal((await call(url, 'GET', '/v1/tasks?status=DONE')).status, 400)
     assert.equal((await call(url, 'GET', '/v1/tasks?limit=0')).status, 400)
   })
@@ -78,6 +78,42 @@ describe('task routes of the control API', () => {
     const missing = await call(url, 'GET', '/v1/tasks/nope-nope')
     assert.equal(missing.status, 404)
     assert.equal(missing.json.error.code, 'TASK_NOT_FOUND')
+  })
+
+  it('GET /v1/tasks?role=member lists the tasks worked on as a member with their parts; /v1/tasks/:id finds them', async () => {
+    const spec = {
+      description: 'summarise the logs',
+      priority: 'high',
+      deadline: 60_000,
+      announcer: 'announcer-peer',
+      attempt: 1,
+      skills: ['analytics'],
+      groupId: 'group-m',
+      acceptedAt: 1_200,
+      parts: [{ skill: 'analytics', ok: false, durationMs: 700, finishedAt: 2_900, error: { code: 'HANDLER_CRASHED', message: 'out of memory' } }]
+    }
+    node.memberTasks.set('member-task-1', stored('member-task-1', 'FAILED', { role: 'member', spec, announcer: 'announcer-peer', skills: ['analytics'], groupId: 'group-m' }, { reason: 'analytics: HANDLER_CRASHED out of memory' }))
+    const list = await call<{ tasks: TaskSummary[] }>(url, 'GET', '/v1/tasks?role=member')
+    assert.equal(list.status, 200)
+    assert.deepEqual(node.taskQueries.at(-1), { role: 'member', limit: 100, offset: 0 })
+    assert.deepEqual(list.json.tasks.map(t => t.taskId), ['member-task-1'])
+    const summary = list.json.tasks[0]
+    assert.equal(summary?.role, 'member')
+    assert.equal(summary?.announcer, 'announcer-peer')
+    assert.equal(summary?.description, 'summarise the logs')
+    assert.equal(summary?.priority, 'high')
+    assert.deepEqual(summary?.skills, [{ name: 'analytics', minLevel: 'novice', count: 1 }])
+    assert.deepEqual(summary?.parts, [{ skill: 'analytics', ok: false, durationMs: 700, error: { code: 'HANDLER_CRASHED', message: 'out of memory' } }])
+    const announced = await call<{ tasks: TaskSummary[] }>(url, 'GET', '/v1/tasks')
+    assert.ok(!announced.json.tasks.some(t => t.taskId === 'member-task-1'), 'member rows stay out of the default list')
+    assert.equal((await call(url, 'GET', '/v1/tasks?role=worker')).status, 400)
+
+    const one = await call<TaskDetail>(url, 'GET', '/v1/tasks/member-task-1')
+    assert.equal(one.status, 200)
+    assert.equal(one.json.task.role, 'member')
+    assert.equal(one.json.task.summary.reason, 'analytics: HANDLER_CRASHED out of memory')
+    assert.equal((await call(url, 'GET', '/v1/tasks/member-task-1?role=announcer')).status, 404)
+    assert.equal((await call(url, 'GET', '/v1/tasks/done-task-1?role=member')).status, 404)
   })
 
   it('GET /v1/tasks/:id/events replays a live task\'s events, follows it and ends after the final event', async () => {

@@ -8,7 +8,7 @@ import { IdSchema, TimestampSchema } from './messages/scalars.js'
 import { AgentCardBodySchema, DirectoryRequestBodySchema, DirectoryResponseBodySchema, HeartbeatBodySchema } from './messages/directory.js'
 import { DissolveBodySchema, HandoffBodySchema, InputRequestBodySchema, InputResponseBodySchema, TaskCancelBodySchema, TaskCompleteBodySchema, TaskStartBodySchema, TaskUpdateBodySchema } from './messages/execution.js'
 import { AckBodySchema, BroadcastBodySchema, ErrorBodySchema } from './messages/generic.js'
-import { BlackboardUpdateBodySchema, ClaimBodySchema, DataWriteBodySchema, EscalateBodySchema, EscalationBodySchema, GroupSyncRequestBodySchema, GroupSyncResponseBodySchema, ProposalBodySchema, ProposalDecidedBodySchema, VoteBodySchema } from './messages/group.js'
+import { BlackboardUpdateBodySchema, ClaimAnswerBodySchema, ClaimReleaseBodySchema, ClaimRequestBodySchema, DataWriteBodySchema, EscalateBodySchema, EscalationBodySchema, GroupSyncRequestBodySchema, GroupSyncResponseBodySchema, ProposalBodySchema, ProposalDecidedBodySchema, VoteBodySchema } from './messages/group.js'
 import { GroupAcceptBodySchema, GroupFormedBodySchema, GroupInviteBodySchema, GroupRejectBodySchema, SkillOfferBodySchema, TaskAnnounceBodySchema } from './messages/negotiation.js'
 
 export * from './messages/scalars.js'
@@ -50,7 +50,9 @@ export const BODY_SCHEMAS = {
   GROUP_SYNC_RESPONSE: GroupSyncResponseBodySchema,
   ESCALATE: EscalateBodySchema,
   ESCALATION: EscalationBodySchema,
-  CLAIM: ClaimBodySchema,
+  CLAIM_REQUEST: ClaimRequestBodySchema,
+  CLAIM_RELEASE: ClaimReleaseBodySchema,
+  CLAIM_ANSWER: ClaimAnswerBodySchema,
   DATA_WRITE: DataWriteBodySchema,
   ACK: AckBodySchema,
   ERROR: ErrorBodySchema,
@@ -103,7 +105,9 @@ export const SwarmMessageSchema = z.discriminatedUnion('type', [
   envelope('GROUP_SYNC_RESPONSE'),
   envelope('ESCALATE'),
   envelope('ESCALATION'),
-  envelope('CLAIM'),
+  envelope('CLAIM_REQUEST'),
+  envelope('CLAIM_RELEASE'),
+  envelope('CLAIM_ANSWER'),
   envelope('DATA_WRITE'),
   envelope('ACK'),
   envelope('ERROR'),
@@ -120,8 +124,8 @@ export type BodyInput<T extends MessageType> = z.input<(typeof BODY_SCHEMAS)[T]>
 export const CHANNEL_MESSAGE_TYPES = {
   agents: ['AGENT_CARD', 'HEARTBEAT'],
   skill: ['TASK_ANNOUNCE', 'TASK_CANCEL'],
-  group: ['TASK_UPDATE', 'HEARTBEAT', 'PROPOSAL', 'VOTE', 'PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'CLAIM', 'DATA_WRITE', 'DISSOLVE', 'BROADCAST', 'HANDOFF'],
-  direct: ['TASK_ANNOUNCE', 'SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'DIRECTORY_REQUEST', 'DIRECTORY_RESPONSE', 'GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE', 'ACK', 'ERROR'],
+  group: ['TASK_UPDATE', 'HEARTBEAT', 'PROPOSAL', 'VOTE', 'PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'DATA_WRITE', 'DISSOLVE', 'BROADCAST', 'HANDOFF'],
+  direct: ['TASK_ANNOUNCE', 'SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'DIRECTORY_REQUEST', 'DIRECTORY_RESPONSE', 'GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE', 'CLAIM_REQUEST', 'CLAIM_RELEASE', 'CLAIM_ANSWER', 'ACK', 'ERROR'],
   input: ['INPUT_REQUEST', 'INPUT_RESPONSE', 'ERROR']
 } as const satisfies Record<string, readonly MessageType[]>
 export type Channel = keyof typeof CHANNEL_MESSAGE_TYPES

@@ -184,9 +184,12 @@ const INVALID_CASES: InvalidCase[] = [
   { name: 'unknown severity', type: 'ESCALATE', mutate: b => { b.severity = 'urgent' }, path: 'body.severity' },
   { name: 'empty issue', type: 'ESCALATE', mutate: b => { b.issue = '' }, path: 'body.issue' },
   { name: 'unknown status', type: 'ESCALATION', mutate: b => { b.status = 'pending' }, path: 'body.status' },
-  // CLAIM / DATA_WRITE
-  { name: 'negative lease', type: 'CLAIM', mutate: b => { b.leaseMs = -1 }, path: 'body.leaseMs' },
-  { name: 'holder as a field', type: 'CLAIM', mutate: b => { b.holder = PEER_A }, path: 'body' },
+  // CLAIM_REQUEST / CLAIM_RELEASE / CLAIM_ANSWER / DATA_WRITE
+  { name: 'zero lease (a release is CLAIM_RELEASE)', type: 'CLAIM_REQUEST', mutate: b => { b.leaseMs = 0 }, path: 'body.leaseMs' },
+  { name: 'claimant as a field', type: 'CLAIM_REQUEST', mutate: b => { b.holder = PEER_A }, path: 'body' },
+  { name: 'empty resource', type: 'CLAIM_RELEASE', mutate: b => { b.resourceId = '' }, path: 'body.resourceId' },
+  { name: 'unknown status', type: 'CLAIM_ANSWER', mutate: b => { b.status = 'maybe' }, path: 'body.status' },
+  { name: 'queue position 0', type: 'CLAIM_ANSWER', mutate: b => { b.position = 0 }, path: 'body.position' },
   { name: 'fractional version', type: 'DATA_WRITE', mutate: b => { b.version = 1.5 }, path: 'body.version' },
   // ACK / ERROR / BROADCAST
   { name: 'ref that is not an id', type: 'ACK', mutate: b => { b.ref = 'x' }, path: 'body.ref' },
@@ -383,12 +386,12 @@ describe('group decision messages', () => {
   })
 
   it('carries group messages only on the channels they belong to', () => {
-    for (const type of ['PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'CLAIM', 'DATA_WRITE'] as const) {
+    for (const type of ['PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'DATA_WRITE'] as const) {
       const bytes = encodeMessage(createMessage(type, clone(VALID_BODIES[type]) as never))
       assert.equal(decodeMessage(bytes, { channel: 'group' }).type, type)
       expectProtocolError(() => decodeMessage(bytes, { channel: 'skill' }), 'INVALID_MESSAGE')
     }
-    for (const type of ['GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE'] as const) {
+    for (const type of ['GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE', 'CLAIM_REQUEST', 'CLAIM_RELEASE', 'CLAIM_ANSWER'] as const) {
       const bytes = encodeMessage(createMessage(type, clone(VALID_BODIES[type]) as never))
       assert.equal(decodeMessage(bytes, { channel: 'direct' }).type, type)
       expectProtocolError(() => decodeMessage(bytes, { channel: 'group' }), 'INVALID_MESSAGE')

@@ -170,3 +170,48 @@ export function printOutput (output: unknown, out: Output): void {
   out.line('result:')
   out.line(output === undefined ? '  (none)' : JSON.stringify(output, null, 2))
 }
+
+/** The record a member row keeps (the node's ledger/member-ledger.ts `MemberRecord`), as far as shown. */
+export const MemberRecordSchema = z.object({
+  announcer: z.string(),
+  attempt: z.number(),
+  skills: z.array(z.string()),
+  groupId: z.string(),
+  offeredAt: z.number().optional(),
+  acceptedAt: z.number(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  durationMs: z.number().optional(),
+  outcome: z.enum(['ok', 'error', 'cancelled']).optional(),
+  reason: z.string().optional(),
+  parts: z.array(z.object({ skill: z.string(), ok: z.boolean(), durationMs: z.number(), error: ErrorSchema.optional() }).loose())
+}).loose()
+export type MemberRecord = z.infer<typeof MemberRecordSchema>
+
+function relative (at: number, base: number): string {
+  const d = at - base
+  return d < 0 ? `-${formatMs(-d)}` : `+${formatMs(d)}`
+}
+
+/**
+ * The lines `task <id>` shows for a task this node worked on as a member: its announcer, the
+ * times of each step from the offer, the outcome and each part's.
+ */
+export function memberLines (record: MemberRecord, base: number, names: PeerNames): string[] {
+  const steps = [
+    record.offeredAt !== undefined ? `offered ${relative(record.offeredAt, base)}` : undefined,
+    `accepted ${relative(record.acceptedAt, base)}`,
+    record.startedAt !== undefined ? `started ${relative(record.startedAt, base)}` : undefined,
+    record.finishedAt !== undefined ? `finished ${relative(record.finishedAt, base)}` : undefined
+  ].filter(s => s !== undefined)
+  const lines = [
+    `  announcer    ${names.label(record.announcer)} (${record.announcer})`,
+    `  group        ${record.groupId}, attempt ${record.attempt}`,
+    `  timings      ${steps.join(', ')}${record.durationMs !== undefined ? ` (worked ${formatMs(record.durationMs)})` : ''}`,
+    `  outcome      ${record.outcome ?? 'in progress'}${record.reason !== undefined ? `: ${record.reason}` : ''}`
+  ]
+  for (const p of record.parts) {
+    lines.push(`  part         ${p.skill} ${p.ok ? 'ok' : `FAILED ${p.error?.code ?? ''} ${p.error?.message ?? ''}`.trimEnd()} in ${formatMs(p.durationMs)}`)
+  }
+  return lines
+}

@@ -5,13 +5,14 @@ import { CliError, EXIT } from '../exit-codes.js'
 import { parseFlag, wholeNumber } from '../flags.js'
 import { addApiOptions } from '../options.js'
 import { formatMs, table } from '../output.js'
-import { OutcomeSchema, PeerNames, printOutput } from './task-format.js'
+import { MemberRecordSchema, OutcomeSchema, PeerNames, memberLines, printOutput } from './task-format.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
 import type { CommandContext } from '../options.js'
 import type { Command } from 'commander'
 
 export interface TaskListFlags extends ApiFlags {
+  role?: string
   status?: string
   limit?: string
   json?: boolean
@@ -32,7 +33,8 @@ const SummarySchema = z.object({
   reason: z.string().optional(),
   attempts: z.number(),
   maxAttempts: z.number(),
-  members: z.array(MemberSchema)
+  members: z.array(MemberSchema),
+  announcer: z.string().optional()
 }).loose()
 
 const TaskListSchema = z.object({ tasks: z.array(SummarySchema) })
@@ -71,11 +73,24 @@ function cut (text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`
 }
 
+/** `--role announcer|member`: the side of the tasks shown. */
+const RoleFlagSchema = z.enum(['announcer', 'member'])
+
+/** The `role` query parameter of `--role`, or nothing without the flag; exit 2 on another word. */
+function roleParam (role: string | undefined): 'announcer' | 'member' | undefined {
+  if (role === undefined) return undefined
+  const parsed = RoleFlagSchema.safeParse(role.trim().toLowerCase())
+  if (!parsed.success) throw new CliError(EXIT.USAGE, `invalid --role "${role}": use announcer (tasks this node announced) or member (tasks it worked on in a group)`)
+  return parsed.data
+}
+
 const StatusFlagSchema = z.string().transform(s => s.split(',').map(x => x.trim().toUpperCase()).filter(x => x !== '')).pipe(z.array(z.enum(TASK_STATUSES)).min(1))
 
-/** `swarm-node tasks`: the tasks this node announced, newest first. */
+/** `swarm-node tasks`: the tasks this node announced (or, with `--role member`, worked on), newest first. */
 async function tasksCommand (flags: TaskListFlags, out: Output): Promise<number> {
   const params = new URLSearchParams()
+  const role = roleParam(flags.role)
+  if (role !== undefined) params.set('role', role)
   if (flags.status !== undefined) {
     const parsed = StatusFlagSchema.safeParse(flags.status)
     if (!parsed.success) throw new CliError(EXIT.USAGE, `invalid --status "${flags.status}": use ${TASK_STATUSES.join(', ')} (comma-separated for several)`)
@@ -90,10 +105,25 @@ async function tasksCommand (flags: TaskListFlags, out: Output): Promise<number>
     return EXIT.OK
   }
   if (tasks.length === 0) {
-    out.line(flags.status === undefined ? 'no tasks announced from this node yet' : `no ${flags.status} tasks`)
+    const none = role === 'member' ? 'no tasks worked on by this node as a group member yet' : 'no tasks announced from this node yet'
+    out.line(flags.status === undefined ? none : `no ${flags.status} tasks`)
     return EXIT.OK
   }
   const now = Date.now()
+  if (role === 'member') {
+    const names = new PeerNames(client)
+    await names.refresh()
+    out.line(table(['ID', 'STATUS', 'ANNOUNCER', 'DESCRIPTION', 'SKILLS', 'AGE', 'DURATION'], tasks.map(t => [
+      t.taskId,
+      t.status,
+      t.announcer === undefined ? '' : names.label(t.announcer),
+      cut(t.description.replace(/\s+/g, ' '), 32),
+      t.skills.map(s => s.name).join(', '),
+      `${formatMs(Math.max(0, now - t.createdAt))} ago`,
+      t.finishedAt === undefined ? `${formatMs(t.durationMs)}…` : formatMs(t.durationMs)
+    ])))
+    return EXIT.OK
+  }
   out.line(table(['ID', 'STATUS', 'DESCRIPTION', 'SKILLS', 'AGE', 'DURATION'], tasks.map(t => [
     t.taskId,
     t.status,
@@ -118,31 +148,8 @@ function detailText (detail: unknown, names: PeerNames): string {
   return cut(text, 160)
 }
 
-/** `swarm-node task <id>`: one task's state, group, timings, result and audit trail. */
-async function taskCommand (taskId: string, flags: ApiFlags & { json?: boolean }, out: Output): Promise<number> {
-  const client = new ApiClient(resolveApiTarget(flags))
-  const detail = await client.get(`/v1/tasks/${encodeURIComponent(taskId)}`, TaskDetailSchema)
-  if (flags.json === true) {
-    out.json(detail)
-    return EXIT.OK
-  }
-  const { task, audit } = detail
-  const s = task.summary
-  const names = new PeerNames(client)
-  await names.refresh()
-  const base = task.createdAt
-  out.line(`task ${task.taskId}  ${task.status}${task.role === 'member' ? ' (this node was a group member)' : ''}`)
-  out.line(`  description  ${s.description}`)
-  out.line(`  skills       ${skillsText(s.skills)}`)
-  out.line(`  created      ${new Date(base).toISOString()}`)
-  out.line(`  attempts     ${task.state.attempt}/${task.state.maxAttempts}`)
-  if (task.state.reason !== undefined) out.line(`  reason       ${task.state.reason}`)
-  const members = task.outcome?.members ?? task.state.members
-  if (members.length > 0) {
-    out.line(`  group        ${task.outcome?.groupId ?? task.groupId ?? ''}`)
-    const rows = table(['MEMBER', 'SKILLS', 'PEER ID'], members.map(m => [names.label(m.peerId), m.skills.join(', '), m.peerId]))
-    for (const line of rows.split('\n')) out.line(`    ${line}`)
-  }
+/** The timings, errors and result of a task this node announced. */
+function printAnnouncedOutcome (task: z.infer<typeof TaskDetailSchema>['task'], base: number, names: PeerNames, out: Output): void {
   const t = task.outcome?.timings
   if (t !== undefined) {
     const parts = [
@@ -159,6 +166,39 @@ async function taskCommand (taskId: string, flags: ApiFlags & { json?: boolean }
     for (const e of task.outcome.errors ?? []) out.line(`  error        ${e.skill} on ${names.label(e.peerId)}: ${e.code} ${e.message}`)
     if (task.outcome.ok) printOutput(task.outcome.output, out)
   }
+}
+
+/** `swarm-node task <id>`: one task's state, group, timings, result and audit trail. */
+async function taskCommand (taskId: string, flags: ApiFlags & { json?: boolean, role?: string }, out: Output): Promise<number> {
+  const role = roleParam(flags.role)
+  const client = new ApiClient(resolveApiTarget(flags))
+  const detail = await client.get(`/v1/tasks/${encodeURIComponent(taskId)}${role === undefined ? '' : `?role=${role}`}`, TaskDetailSchema)
+  if (flags.json === true) {
+    out.json(detail)
+    return EXIT.OK
+  }
+  const { task, audit } = detail
+  const s = task.summary
+  const names = new PeerNames(client)
+  await names.refresh()
+  const base = task.createdAt
+  out.line(`task ${task.taskId}  ${task.status}${task.role === 'member' ? ' (this node was a group member)' : ''}`)
+  out.line(`  description  ${s.description}`)
+  out.line(`  skills       ${skillsText(s.skills)}`)
+  out.line(`  created      ${new Date(base).toISOString()}`)
+  out.line(`  attempts     ${task.state.attempt}/${task.state.maxAttempts}`)
+  if (task.state.reason !== undefined) out.line(`  reason       ${task.state.reason}`)
+  const record = task.role === 'member' ? MemberRecordSchema.safeParse(task.spec) : undefined
+  const member = record?.success === true ? record.data : undefined
+  if (member !== undefined) for (const line of memberLines(member, base, names)) out.line(line)
+  const members = task.outcome?.members ?? task.state.members
+  if (members.length > 0) {
+    if (member === undefined) out.line(`  group        ${task.outcome?.groupId ?? task.groupId ?? ''}`)
+    const rows = table(['MEMBER', 'SKILLS', 'PEER ID'], members.map(m => [names.label(m.peerId), m.skills.join(', '), m.peerId]))
+    for (const line of rows.split('\n')) out.line(`    ${line}`)
+  }
+  // A member row has its own timings and parts (above) and no aggregated result.
+  if (member === undefined) printAnnouncedOutcome(task, base, names, out)
   out.line(`audit trail (${audit.length} entries, times from creation):`)
   out.line(table(['TIME', 'BY', 'ACTION', 'DETAIL'], audit.map(a => [rel(a.at, base), names.label(a.actor), a.action, detailText(a.detail, names)])))
   return EXIT.OK
@@ -179,7 +219,8 @@ async function cancelCommand (taskId: string, flags: ApiFlags & { json?: boolean
 
 /** Registers `tasks`, `task` and `cancel`. */
 export function registerTasks (program: Command, ctx: CommandContext): void {
-  addApiOptions(program.command('tasks').description('list the tasks this node announced, newest first'))
+  addApiOptions(program.command('tasks').description('list the tasks this node announced (or worked on as a member: --role member), newest first'))
+    .option('--role <role>', 'announcer (default: tasks this node announced) or member (tasks it worked on in a group)')
     .option('--status <status>', 'only tasks in this status (comma-separated for several), e.g. COMPLETE or FAILED,REJECTED')
     .option('--limit <n>', 'at most this many (default: 100)')
     .action(async (flags: TaskListFlags) => { await ctx.run(async () => await tasksCommand(flags, ctx.out)) })
@@ -187,7 +228,8 @@ export function registerTasks (program: Command, ctx: CommandContext): void {
   addApiOptions(program.command('task')
     .description('show one task: state, group, timings, result and audit trail')
     .argument('<id>', 'task id'))
-    .action(async (id: string, flags: ApiFlags & { json?: boolean }) => { await ctx.run(async () => await taskCommand(id, flags, ctx.out)) })
+    .option('--role <role>', 'announcer or member: which side of the task when this node has both (default: announcer, else member)')
+    .action(async (id: string, flags: ApiFlags & { json?: boolean, role?: string }) => { await ctx.run(async () => await taskCommand(id, flags, ctx.out)) })
 
   addApiOptions(program.command('cancel')
     .description('cancel a task this node announced')

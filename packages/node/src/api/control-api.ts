@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { ControlApiServer } from './server.js'
 import { nodeRoutes } from './routes/index.js'
 import type { NodeApi } from './node-api.js'
@@ -13,15 +13,35 @@ export interface ControlApiInit {
   infoFile: string
 }
 
+/** What `api.json` holds: where the node of a data directory serves its control API. */
+export interface ApiInfo {
+  url: string
+  peerId: string
+  pid: number
+}
+
+/** Reads `api.json`; undefined when it is missing or not one. */
+export function readApiInfo (file: string): ApiInfo | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<ApiInfo>
+    if (typeof parsed.url !== 'string' || typeof parsed.pid !== 'number') return undefined
+    return { url: parsed.url, peerId: typeof parsed.peerId === 'string' ? parsed.peerId : '', pid: parsed.pid }
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * The control API as a part of the node's lifecycle: serves the routes over the node's API on
- * start and writes `api.json` (URL, peer id, pid) for the CLI; closes and removes it on stop.
+ * start and writes `api.json` (URL, peer id, pid) for the CLI; closes on stop and removes the
+ * file only if it is still the one this process wrote (never another node's).
  */
 export class ControlApi implements Startable {
   readonly #node: NodeApi
   readonly #init: ControlApiInit
   readonly #log: Logger
   #server?: ControlApiServer
+  #written?: ApiInfo
 
   constructor (node: NodeApi, init: ControlApiInit, logger: Logger) {
     this.#node = node
@@ -38,12 +58,19 @@ export class ControlApi implements Startable {
     if (!api.enabled) return
     this.#server = new ControlApiServer({ host: api.host, port: api.port, token, routes: nodeRoutes(this.#node), logger: this.#log })
     const url = await this.#server.start()
-    writeFileSync(infoFile, JSON.stringify({ url, peerId: this.#node.peerId.toString(), pid: process.pid }) + '\n', { mode: 0o600 })
+    const info: ApiInfo = { url, peerId: this.#node.peerId.toString(), pid: process.pid }
+    writeFileSync(infoFile, JSON.stringify(info) + '\n', { mode: 0o600 })
+    this.#written = info
   }
 
   async stop (): Promise<void> {
     if (this.#server === undefined) return
     await this.#server.stop()
-    rmSync(this.#init.infoFile, { force: true })
+    const written = this.#written
+    this.#written = undefined
+    const onDisk = readApiInfo(this.#init.infoFile)
+    if (onDisk === undefined) return
+    if (written !== undefined && onDisk.pid === written.pid && onDisk.url === written.url) rmSync(this.#init.infoFile, { force: true })
+    else this.#log.warn('api.json is not the one this node wrote; left in place', { file: this.#init.infoFile, pid: onDisk.pid, url: onDisk.url })
   }
 }

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js'
 import type { MetricsExposition } from '../metrics/node-metrics.js'
 import type { TaskHandle } from '../negotiation/task-handle.js'
 import type { TaskSpecInput } from '../negotiation/task-spec.js'
-import type { AuditEntry, StoredTask } from '../store/types.js'
+import type { AuditEntry, StoredTask, TaskRole } from '../store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from '../types.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -41,8 +41,10 @@ export interface LiveTask {
   status: TaskStatus
 }
 
-/** Which announced tasks `NodeApi.tasks` lists, and which page of them. */
+/** Which tasks `NodeApi.tasks` lists (announced, or worked on as a member), and which page of them. */
 export interface TaskListQuery {
+  /** The side of the tasks: `announcer` (the default) or `member`. */
+  role?: TaskRole
   limit: number
   offset: number
   /** Only tasks in one of these statuses. */
@@ -63,10 +65,10 @@ export interface NodeApi {
   announce: (spec: TaskSpecInput) => Promise<TaskHandle>
   /** Cancels a task this node announced and still follows (see {@link NodeApi.liveTask}). */
   cancel: (taskId: string, reason?: string) => Promise<TaskState>
-  /** Tasks this node announced, newest first, earlier runs included (from the store). */
+  /** Tasks this node announced (or, with `role: 'member'`, worked on), newest first, earlier runs included. */
   tasks: (query: TaskListQuery) => StoredTask[]
-  /** One stored task (as announcer, else as member) with its audit trail. */
-  task: (taskId: string) => { task: StoredTask, audit: AuditEntry[] } | undefined
+  /** One stored task (in `role`; without one, as announcer, else as member) with its audit trail. */
+  task: (taskId: string, role?: TaskRole) => { task: StoredTask, audit: AuditEntry[] } | undefined
   /** The live side of a task announced in this run; `undefined` for others and for earlier runs. */
   liveTask: (taskId: string) => LiveTask | undefined
   /** Listens to every event the node emits; returns the function that stops listening. */

@@ -30,7 +30,26 @@ function specFields (task: StoredTask): { description: string, skills: TaskSumma
   const spec = (typeof task.spec === 'object' && task.spec !== null && !Array.isArray(task.spec) ? task.spec : {}) as Record<string, unknown>
   return {
     description: typeof spec.description === 'string' ? spec.description : '',
-    skills: (task.skills ?? []).map(name => ({ name, minLevel: 'novice', count: 1 }))
+    skills: (task.skills ?? []).map(name => ({ name, minLevel: 'novice', count: 1 })),
+    ...(typeof spec.priority === 'string' ? { priority: spec.priority } : {})
+  }
+}
+
+/** Whether a value is one part of a member row (see ledger/member-ledger.ts `MemberPartRecord`). */
+function isPart (value: unknown): value is NonNullable<TaskSummary['parts']>[number] {
+  if (typeof value !== 'object' || value === null) return false
+  const part = value as Record<string, unknown>
+  return typeof part.skill === 'string' && typeof part.ok === 'boolean' && typeof part.durationMs === 'number'
+}
+
+/** What a member row adds to its summary: the announcer and the parts this node ran. */
+function memberFields (task: StoredTask): Pick<TaskSummary, 'announcer' | 'parts'> {
+  if (task.role !== 'member') return {}
+  const spec = (typeof task.spec === 'object' && task.spec !== null && !Array.isArray(task.spec) ? task.spec : {}) as Record<string, unknown>
+  const parts = Array.isArray(spec.parts) ? spec.parts.filter(isPart) : []
+  return {
+    ...(task.announcer !== undefined ? { announcer: task.announcer } : {}),
+    parts: parts.map(p => ({ skill: p.skill, ok: p.ok, durationMs: p.durationMs, ...(p.error !== undefined ? { error: p.error } : {}) }))
   }
 }
 
@@ -72,7 +91,8 @@ export function taskSummary (task: StoredTask, now = Date.now()): TaskSummary {
     attempts: state.attempt,
     maxAttempts: state.maxAttempts,
     ...(task.groupId !== undefined ? { groupId: task.groupId } : {}),
-    members: state.members
+    members: state.members,
+    ...memberFields(task)
   }
 }
 

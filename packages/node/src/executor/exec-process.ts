@@ -5,10 +5,12 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { unwatchGroup, watchGroup } from './exec-watchdog.js'
 import { HandlerError } from './types.js'
 
 // Programs run in a process group of their own, so that stopping one also stops whatever it
-// started. Groups still alive when this process exits are killed on the way out.
+// started. Groups still alive when this process exits are killed on the way out, and by the
+// watchdog (exec-watchdog.ts) when this process is killed without a way out (SIGKILL).
 const useGroups = process.platform !== 'win32'
 const liveGroups = new Set<number>()
 let exitHookInstalled = false
@@ -27,12 +29,16 @@ function installExitHook (): void {
 export function trackGroup (child: ChildProcess): void {
   if (child.pid === undefined) return
   installExitHook()
-  if (useGroups) liveGroups.add(child.pid)
+  if (!useGroups) return
+  liveGroups.add(child.pid)
+  watchGroup(child.pid)
 }
 
 /** Forgets a program's group once the run is over. */
 export function untrackGroup (child: ChildProcess): void {
-  if (child.pid !== undefined) liveGroups.delete(child.pid)
+  if (child.pid === undefined) return
+  liveGroups.delete(child.pid)
+  unwatchGroup(child.pid)
 }
 
 /** Sends `sig` to the program and everything in its process group. */

@@ -67,12 +67,16 @@ export class GroupHandle {
     return this.#groups.proposals(this.taskId)
   }
 
-  /** Claims a resource for a lease (higher priority, then the earlier claim wins); `leaseMs` 0 releases. */
+  /**
+   * Claims a resource for a lease from the group's announcer: granted when free, else queued
+   * (higher priority, then the earlier request, goes first) until the holder releases or its lease
+   * ends (`claim:granted` then fires); `leaseMs` 0 releases (refused unless this node holds it).
+   */
   async claim (resourceId: string, leaseMs: number, priority = 0): Promise<ClaimView> {
     return await this.#groups.claim(this.taskId, resourceId, leaseMs, priority)
   }
 
-  /** Who holds a resource now, as this node sees it. */
+  /** Who holds a resource now, as the announcer last told this node. */
   claimStatus (resourceId: string): ClaimView {
     return this.#groups.claimStatus(this.taskId, resourceId)
   }

@@ -2,7 +2,8 @@
  * The networked shell of working groups. For every group this node is in (as a member, as the
  * announcer, or both) it moves proposals, signed votes, decisions, blackboard updates, claims,
  * versioned data and escalations on the group's members-only gossip topic, serves and asks for
- * the group's state over direct streams (late joiners, replacements), and keeps blackboards,
+ * the group's state over direct streams (late joiners, replacements), decides the group's
+ * resource claims when it is the announcer (direct CLAIM_REQUEST / CLAIM_RELEASE), and keeps blackboards,
  * proposals and escalations in the store. Every decision is taken by the pure parts
  * ({@link GroupSession}, tally, conflicts, escalations); the service only moves validated
  * messages, one job per file:
@@ -11,7 +12,7 @@
  *   authorization.ts      which sender may send which group message; the refusal counter
  *   proposals.ts          proposals, votes, decisions, deadlines, verification
  *   blackboard-sync.ts    blackboard updates, publishing, sync of late joiners
- *   claims.ts             resource claims and versioned data
+ *   claims.ts             resource claims (the announcer decides, claim-queue.ts) and versioned data
  *   escalation-service.ts escalations: escalate, raise, resolve
  *   persistence.ts        blackboards, proposals and escalations in the store
  *   inputs.ts             what users hand in (zod schemas) and the views they get
@@ -58,7 +59,7 @@ export type { JoinInfo, GroupRole } from './live-groups.js'
 export interface GroupServiceComponents {
   gossip: GossipPort
   messenger: MessengerPort
-  /** Where it registers the direct messages it answers (GROUP_SYNC_REQUEST, ESCALATE). */
+  /** Where it registers the direct messages it answers (GROUP_SYNC_REQUEST, ESCALATE, CLAIM_*). */
   direct: DirectRegistry
   store: GroupStore
   clock: Clock
@@ -126,9 +127,12 @@ export class GroupService implements Startable {
     this.#escalations = new EscalationService(this.#ctx, components.messenger)
     this.#proposals = new Proposals(this.#ctx, this.#escalations)
     this.#blackboards = new BlackboardSync(this.#ctx, components.messenger, this.#proposals, init.resyncMs)
-    this.#claims = new Claims(this.#ctx)
+    this.#claims = new Claims(this.#ctx, components.messenger)
     components.direct.handle('GROUP_SYNC_REQUEST', this.#blackboards.serveSync)
     components.direct.handle('ESCALATE', this.#escalations.serveEscalate)
+    components.direct.handle('CLAIM_REQUEST', this.#claims.serveClaimRequest)
+    components.direct.handle('CLAIM_RELEASE', this.#claims.serveClaimRelease)
+    components.direct.handle('CLAIM_ANSWER', this.#claims.serveClaimAnswer)
   }
 
   /** Nothing to start: groups begin with {@link join}. */
@@ -141,6 +145,7 @@ export class GroupService implements Startable {
     this.#groups.stopped = true
     for (const live of this.#groups.values()) {
       clearTimers(this.#ctx.clock, live)
+      this.#claims.forget(live.session.groupId)
       this.#persistence.saveBlackboard(live, true)
     }
   }
@@ -154,7 +159,10 @@ export class GroupService implements Startable {
     const existing = this.#groups.get(info.groupId)
     if (existing !== undefined) {
       existing.roles.add(info.role)
-      if (info.role === 'announcer') existing.session.setMembers(info.members)
+      if (info.role === 'announcer') {
+        existing.session.setMembers(info.members)
+        this.#claims.membersChanged(existing)
+      }
       return
     }
     const topic = topics.group(this.#network, info.groupId)
@@ -169,7 +177,11 @@ export class GroupService implements Startable {
 
   /** The members of a group changed (a member was replaced by a backup). */
   membersChanged (groupId: string, members: GroupMember[]): void {
-    this.#groups.get(groupId)?.session.setMembers(members)
+    const live = this.#groups.get(groupId)
+    if (live === undefined) return
+    live.session.setMembers(members)
+    // At the announcer: what a member that left held goes to the next claimant.
+    this.#claims.membersChanged(live)
   }
 
   /**
@@ -184,6 +196,7 @@ export class GroupService implements Startable {
     const { session } = live
     session.closed = true
     clearTimers(this.#ctx.clock, live)
+    this.#claims.forget(groupId)
     this.#proposals.closeAll(live)
     this.#persistence.saveBlackboard(live, false)
     for (const off of live.off) off()
@@ -275,12 +288,15 @@ export class GroupService implements Startable {
   // ---------------------------------------------------------------------------------------------
   // Claims and versioned data (claims.ts)
 
-  /** Claims a resource of the group for `leaseMs` (0 releases); returns who holds it now as this node sees it. */
+  /**
+   * Claims a resource of the group for `leaseMs` (0 releases) from the group's announcer, which
+   * grants it to one member at a time and queues the others (priority, then time).
+   */
   async claim (taskId: string, resourceId: string, leaseMs: number, priority = 0): Promise<ClaimView> {
     return await this.#claims.claim(taskId, resourceId, leaseMs, priority)
   }
 
-  /** Who holds a resource now, as this node sees it. */
+  /** Who holds a resource now, as the announcer last told this node (at the announcer: as it decides). */
   claimStatus (taskId: string, resourceId: string): ClaimView {
     return this.#claims.claimStatus(taskId, resourceId)
   }
@@ -357,7 +373,6 @@ export class GroupService implements Startable {
       case 'PROPOSAL_DECIDED': this.#proposals.onPublishedDecision(live, message, sender); break
       case 'BLACKBOARD_UPDATE': this.#blackboards.onUpdate(live, message, sender); break
       case 'ESCALATION': this.#escalations.onEscalation(live, message); break
-      case 'CLAIM': this.#claims.onClaim(live, message, sender); break
       case 'DATA_WRITE': this.#claims.onDataWrite(live, message, sender); break
       case 'DISSOLVE':
         if (message.body.groupId === live.session.groupId) this.leave(live.session.groupId)

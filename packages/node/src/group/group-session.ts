@@ -1,15 +1,15 @@
 /**
  * The state of one working group as one node sees it: who is in it, the proposals with their
- * ballots, the blackboard, resource claims and versioned shared data. No network and no clock of
+ * ballots, the blackboard and versioned shared data. No network and no clock of
  * its own (time is a parameter): the group service feeds it validated messages with their
  * authenticated sender and acts on what it returns.
  */
 import type { GroupMember, Json } from '@swarm/protocol'
 import { Blackboard } from './blackboard.js'
-import { applyVersioned, resolveClaims } from './conflicts.js'
+import { applyVersioned } from './conflicts.js'
 import { openBallot, recordVote, tally } from './tally.js'
 import type { Ballot, CastVote, Outcome, Proposal, Tally, VoteChoice, VoteRejection } from './tally.js'
-import type { Claim, ClaimResolution, Versioned } from './conflicts.js'
+import type { Versioned } from './conflicts.js'
 
 /** A proposal's life: open, decided (outcome final), or closed (the group ended first). */
 export type ProposalStatus = 'open' | 'decided' | 'closed'
@@ -70,7 +70,7 @@ export interface GroupSessionInit {
 const MAX_PROPOSALS = 256
 
 /**
- * One group's shared state. Proposals, votes and claims are checked against the group's
+ * One group's shared state. Proposals, votes and data writes are checked against the group's
  * membership; every method that takes a sender expects the authenticated peer id.
  */
 export class GroupSession {
@@ -84,9 +84,7 @@ export class GroupSession {
   /** Everyone who was ever a member (replaced members included). */
   readonly #everMembers = new Set<string>()
   readonly #proposals = new Map<string, ProposalEntry>()
-  readonly #claims = new Map<string, Claim[]>()
   readonly #data = new Map<string, Versioned<Json>>()
-  #claimSeq = 0
   closed = false
 
   constructor (init: GroupSessionInit) {
@@ -278,28 +276,7 @@ export class GroupSession {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Conflicts: resource claims and versioned data
-
-  /** A claim by this node: the next claim counter and the claim to publish. */
-  ownClaim (resourceId: string, leaseMs: number, priority: number, now: number): Claim {
-    return { resourceId, holder: this.self, priority, claimedAt: now, leaseMs, seq: this.#claimSeq++ }
-  }
-
-  /** Records a claim whose holder is the authenticated sender; false when the sender is not in the group. */
-  recordClaim (claim: Claim): boolean {
-    if (!this.isParticipant(claim.holder)) return false
-    const list = this.#claims.get(claim.resourceId) ?? []
-    // Keep each holder's latest few claims only.
-    const others = list.filter(c => c.holder !== claim.holder)
-    const mine = list.filter(c => c.holder === claim.holder).slice(-3)
-    this.#claims.set(claim.resourceId, [...others, ...mine, claim])
-    return true
-  }
-
-  /** Who holds a resource now, and who waits. */
-  resolveClaim (resourceId: string, now: number): ClaimResolution {
-    return resolveClaims(this.#claims.get(resourceId) ?? [], now)
-  }
+  // Conflicts: versioned data (resource claims are decided by the announcer, claims.ts)
 
   /** The next version for a key written by this node. */
   nextVersion (key: string): number {

@@ -31,6 +31,8 @@ export interface GroupEvents {
   'blackboard:changed': BlackboardChangedEvent
   'escalation:created': EscalationRecord
   'escalation:resolved': EscalationRecord
+  /** This node holds a resource: at once, or when its turn in the queue came. */
+  'claim:granted': ClaimGrantedEvent
 }
 
 /** A quorum as users write it: `majority`, `unanimous`, `threshold:0.6`, or the wire object. */
@@ -101,14 +103,31 @@ export interface BlackboardView extends BlackboardSnapshot {
   confidence: Record<string, number>
 }
 
-/** Who holds a resource, from this member's point of view. */
+/**
+ * Who holds a resource, as the group's announcer (the one authority on claims) last told this
+ * node; at the announcer, as it decides.
+ */
 export interface ClaimView {
   resourceId: string
-  /** Whether this node holds it now. */
+  /** Whether this node holds it now (its lease has not ended). */
   granted: boolean
   holder?: string
-  /** When this node lost: how long until the holder's lease ends. */
+  /** When the holder's lease ends (epoch ms). */
+  leaseEndsAt?: number
+  /** When another member holds it: how long until its lease ends. */
   retryAfterMs?: number
+  /** This node's place in the queue of waiting claimants, 1 = next. */
+  position?: number
+  /** Set on the answer to a release by a node that neither held nor waited for the resource. */
+  refused?: boolean
+}
+
+/** What `claim:granted` carries: this node now holds the resource. */
+export interface ClaimGrantedEvent {
+  taskId: string
+  groupId: string
+  resourceId: string
+  leaseEndsAt: number
 }
 
 /** What a node offers to the skill handlers of a group it works in. */

@@ -20,7 +20,7 @@ import type { BlackboardView, ProposeInput, VoteInput } from '../../src/group/in
 import type { ProposalView } from '../../src/group/group-session.js'
 import type { MetricsExposition } from '../../src/metrics/node-metrics.js'
 import type { TaskSpecInput } from '../../src/negotiation/task-spec.js'
-import type { AuditEntry, StoredTask } from '../../src/store/types.js'
+import type { AuditEntry, StoredTask, TaskRole } from '../../src/store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from '../../src/types.js'
 
 export const TOKEN = 'fake-node-api-token-0123456789'
@@ -101,6 +101,8 @@ export class FakeNodeApi implements NodeApi {
   readonly groups = new FakeGroups()
   readonly events = new TypedEmitter<SwarmNodeEvents>()
   readonly tasksById = new Map<string, StoredTask>()
+  /** Rows of tasks worked on as a group member, by task id. */
+  readonly memberTasks = new Map<string, StoredTask>()
   readonly handles = new Map<string, TaskHandle>()
   readonly audit: AuditEntry[] = [{ seq: 1, taskId: 'done-task-1', at: 1_000, actor: PEER, action: 'task-created' }]
   readonly announced: TaskSpecInput[] = []
@@ -136,11 +138,12 @@ export class FakeNodeApi implements NodeApi {
 
   tasks (query: TaskListQuery): StoredTask[] {
     this.taskQueries.push(query)
-    return [...this.tasksById.values()].filter(t => query.status === undefined || query.status.includes(t.state.status)).slice(query.offset, query.offset + query.limit)
+    const rows = query.role === 'member' ? this.memberTasks : this.tasksById
+    return [...rows.values()].filter(t => query.status === undefined || query.status.includes(t.state.status)).slice(query.offset, query.offset + query.limit)
   }
 
-  task (id: string): { task: StoredTask, audit: AuditEntry[] } | undefined {
-    const task = this.tasksById.get(id)
+  task (id: string, role?: TaskRole): { task: StoredTask, audit: AuditEntry[] } | undefined {
+    const task = role === 'member' ? this.memberTasks.get(id) : role === 'announcer' ? this.tasksById.get(id) : this.tasksById.get(id) ?? this.memberTasks.get(id)
     return task === undefined ? undefined : { task, audit: this.audit.filter(a => a.taskId === id) }
   }
 

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
 import { FakeGroupBus, groupPeers } from '../fakes/fake-group-bus.js'
-import { TASK_ID, TOPIC, formGroup, groupNodes, settle } from './group-harness.js'
+import { GROUP_ID, TASK_ID, TOPIC, eventsOf, formGroup, groupNodes, membersOf, settle } from './group-harness.js'
 import type { GroupNode } from './group-harness.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -15,13 +15,13 @@ describe('GroupService: claims and versioned data', () => {
   let c: GroupNode
 
   beforeAll(async () => {
-    peers = await groupPeers(3)
+    peers = await groupPeers(4)
   })
 
   beforeEach(async () => {
     vi.useFakeTimers()
     bus = new FakeGroupBus()
-    all = groupNodes(bus, peers)
+    all = groupNodes(bus, peers.slice(0, 3))
     ;[announcer, b, c] = all as [GroupNode, GroupNode, GroupNode]
     formGroup(announcer, [b, c])
     await settle()
@@ -32,26 +32,76 @@ describe('GroupService: claims and versioned data', () => {
     vi.useRealTimers()
   })
 
-  it('every member sees the same holder of a contested resource, and the loser when it may retry', async () => {
-    const first = await b.service.claim(TASK_ID, 'printer', 10_000)
-    assert.deepEqual(first, { resourceId: 'printer', granted: true, holder: b.id })
-    await settle()
-    // A higher priority wins even against an earlier claim.
-    await vi.advanceTimersByTimeAsync(100)
-    await c.service.claim(TASK_ID, 'printer', 5_000, 5)
-    await settle()
-    for (const n of all) assert.equal(n.service.claimStatus(TASK_ID, 'printer').holder, c.id, `holder at ${n.id}`)
-    const lost = b.service.claimStatus(TASK_ID, 'printer')
-    assert.equal(lost.granted, false)
-    assert.equal(lost.retryAfterMs, 5_000)
+  it('grants a contested resource to one member only; the other waits at position 1 behind it', async () => {
+    const [first, second] = await Promise.all([b.service.claim(TASK_ID, 'printer', 10_000), c.service.claim(TASK_ID, 'printer', 10_000, 5)])
+    assert.notEqual(first.granted, second.granted, 'exactly one of two simultaneous claims is granted')
+    const [holder, waiter] = first.granted ? [b, c] : [c, b]
+    const waiting = waiter.service.claimStatus(TASK_ID, 'printer')
+    assert.deepEqual({ granted: waiting.granted, holder: waiting.holder, position: waiting.position }, { granted: false, holder: holder.id, position: 1 })
+    assert.ok((waiting.retryAfterMs ?? 0) > 0 && (waiting.retryAfterMs ?? 0) <= 10_000)
+    assert.equal(holder.service.claimStatus(TASK_ID, 'printer').granted, true)
+    assert.equal(announcer.service.claimStatus(TASK_ID, 'printer').holder, holder.id)
+    // Nothing about claims goes over the group topic any more: the announcer decides.
+    assert.deepEqual(bus.log.filter(m => m.message.type.startsWith('CLAIM')), [])
+  })
 
-    // The winner's lease ends: the earlier claim holds again.
-    await vi.advanceTimersByTimeAsync(5_000)
-    for (const n of all) assert.equal(n.service.claimStatus(TASK_ID, 'printer').holder, b.id)
-    // A release (lease 0) frees it everywhere.
-    await b.service.claim(TASK_ID, 'printer', 0)
+  it('a higher priority that asks later waits for the holder, then goes before earlier, lower claims', async () => {
+    assert.equal((await announcer.service.claim(TASK_ID, 'printer', 10_000)).granted, true)
+    await vi.advanceTimersByTimeAsync(10)
+    const low = await b.service.claim(TASK_ID, 'printer', 1_000, 0)
+    await vi.advanceTimersByTimeAsync(10)
+    const high = await c.service.claim(TASK_ID, 'printer', 1_000, 7)
+    assert.deepEqual([low.granted, low.position, high.granted, high.position], [false, 1, false, 1])
+    // The announcer releases: the higher priority gets it and is told; the earlier, lower one is next.
+    await announcer.service.claim(TASK_ID, 'printer', 0)
     await settle()
-    for (const n of all) assert.equal(n.service.claimStatus(TASK_ID, 'printer').holder, undefined)
+    assert.equal(c.service.claimStatus(TASK_ID, 'printer').granted, true)
+    assert.equal(b.service.claimStatus(TASK_ID, 'printer').granted, false)
+    assert.deepEqual(eventsOf(c, 'claim:granted').map(e => e.resourceId), ['printer'])
+    assert.deepEqual(eventsOf(b, 'claim:granted'), [])
+    // c's lease ends: the resource goes to b, which hears so without asking.
+    await vi.advanceTimersByTimeAsync(1_000)
+    await settle()
+    assert.equal(b.service.claimStatus(TASK_ID, 'printer').granted, true)
+    assert.equal(c.service.claimStatus(TASK_ID, 'printer').granted, false)
+    assert.equal(announcer.service.claimStatus(TASK_ID, 'printer').holder, b.id)
+    assert.ok(announcer.audits.some(a => a.action === 'claim-granted' && (a.detail as { holder?: string }).holder === b.id))
+  })
+
+  it('refuses a release by a member that does not hold the resource; only the holder releases it', async () => {
+    await b.service.claim(TASK_ID, 'printer', 10_000)
+    const refused = await c.service.claim(TASK_ID, 'printer', 0)
+    assert.equal(refused.refused, true)
+    assert.equal(refused.holder, b.id)
+    assert.equal(announcer.service.claimStatus(TASK_ID, 'printer').holder, b.id)
+    assert.ok(announcer.audits.some(a => a.action === 'claim-release-refused'))
+    const released = await b.service.claim(TASK_ID, 'printer', 0)
+    assert.deepEqual([released.granted, released.holder, released.refused], [false, undefined, undefined])
+    assert.equal(announcer.service.claimStatus(TASK_ID, 'printer').holder, undefined)
+  })
+
+  it('a member that leaves the group loses what it held to the next claimant', async () => {
+    await b.service.claim(TASK_ID, 'printer', 60_000)
+    await c.service.claim(TASK_ID, 'printer', 60_000)
+    announcer.service.membersChanged(GROUP_ID, membersOf([c]))
+    await settle()
+    assert.equal(c.service.claimStatus(TASK_ID, 'printer').granted, true)
+    assert.equal(announcer.service.claimStatus(TASK_ID, 'printer').holder, c.id)
+  })
+
+  it('answers a claim from outside the group with NOT_A_MEMBER and ignores turn notices from non-announcers', async () => {
+    const outsider = bus.node(peers[3] as PeerId)
+    const reply = await outsider.messenger.request(announcer.peer, createMessage('CLAIM_REQUEST', { taskId: TASK_ID, groupId: GROUP_ID, resourceId: 'printer', priority: 0, leaseMs: 1_000 }))
+    assert.equal(reply.type === 'ERROR' ? reply.body.code : reply.type, 'NOT_A_MEMBER')
+    const forged = createMessage('CLAIM_ANSWER', { taskId: TASK_ID, groupId: GROUP_ID, resourceId: 'printer', status: 'granted', holder: c.id, leaseEndsAt: Date.now() + 60_000, revision: 99 })
+    assert.equal((await b.ports.messenger.request(c.peer, forged)).type, 'ACK')
+    assert.equal(c.service.claimStatus(TASK_ID, 'printer').granted, false)
+    assert.equal(c.service.stats.rejected['CLAIM_ANSWER:NOT_ANNOUNCER'], 1)
+  })
+
+  it('fails the claim when the announcer cannot be reached', async () => {
+    bus.offline.add(announcer.id)
+    await assert.rejects(b.service.claim(TASK_ID, 'printer', 1_000))
   })
 
   it('refuses a lease that is not a whole number of milliseconds up to a week', async () => {
@@ -72,9 +122,9 @@ describe('GroupService: claims and versioned data', () => {
     for (const n of all) assert.equal(n.service.readData(TASK_ID, 'plan')?.version, 1)
   })
 
-  it('counts a claim for another group as WRONG_GROUP', async () => {
-    await bus.inject(TOPIC, createMessage('CLAIM', { taskId: TASK_ID, groupId: 'group-other', resourceId: 'printer', priority: 0, claimedAt: Date.now(), leaseMs: 1_000, seq: 0 }), b.peer)
-    assert.equal(c.service.stats.rejected['CLAIM:WRONG_GROUP'], 1)
-    assert.equal(c.service.claimStatus(TASK_ID, 'printer').holder, undefined)
+  it('counts a data write for another group as WRONG_GROUP', async () => {
+    await bus.inject(TOPIC, createMessage('DATA_WRITE', { taskId: TASK_ID, groupId: 'group-other', key: 'plan', version: 0, value: 1 }), b.peer)
+    assert.equal(c.service.stats.rejected['DATA_WRITE:WRONG_GROUP'], 1)
+    assert.equal(c.service.readData(TASK_ID, 'plan'), undefined)
   })
 })

@@ -107,20 +107,6 @@ describe('GroupSession proposals', () => {
 })
 
 describe('GroupSession conflicts', () => {
-  it('gives a resource to the higher priority, then the earlier claim, and ignores outsiders', () => {
-    const s = session()
-    s.recordClaim(s.ownClaim('gpu', 10_000, 0, 1_000))
-    assert.equal(s.recordClaim({ resourceId: 'gpu', holder: OUT, priority: 99, claimedAt: 1_000, leaseMs: 10_000 }), false)
-    assert.equal(s.resolveClaim('gpu', 2_000).winner?.holder, A)
-    s.recordClaim({ resourceId: 'gpu', holder: B, priority: 0, claimedAt: 1_500, leaseMs: 10_000 })
-    assert.equal(s.resolveClaim('gpu', 2_000).winner?.holder, A)
-    s.recordClaim({ resourceId: 'gpu', holder: C, priority: 2, claimedAt: 1_800, leaseMs: 1_000 })
-    assert.equal(s.resolveClaim('gpu', 2_000).winner?.holder, C)
-    assert.equal(s.resolveClaim('gpu', 2_000).losers.find(l => l.claim.holder === A)?.retryAfterMs, 800)
-    // C's lease ends: A holds it again.
-    assert.equal(s.resolveClaim('gpu', 2_900).winner?.holder, A)
-  })
-
   it('keeps the newer version of shared data whatever the arrival order', () => {
     const s = session()
     assert.equal(s.writeData('plan', { value: 'v2', version: 2, writer: B })?.applied, true)

@@ -1,10 +1,11 @@
 /**
  * Bodies of a working group's own traffic: proposals and votes, blackboard updates and the sync
- * of a late joiner, escalations to a human, resource claims and versioned shared values.
+ * of a late joiner, escalations to a human, resource claims (granted by the announcer) and
+ * versioned shared values.
  */
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
-import { DescriptionSchema, DurationMsSchema, FractionSchema, IdSchema, JsonSchema, PeerIdStringSchema, ShortTextSchema, TimestampSchema } from './scalars.js'
+import { DescriptionSchema, FractionSchema, IdSchema, JsonSchema, PeerIdStringSchema, ShortTextSchema, TimestampSchema } from './scalars.js'
 
 export const QuorumPolicySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('majority') }).strict(),
@@ -136,18 +137,55 @@ export const EscalationBodySchema = z.object({
   resolvedAt: TimestampSchema.optional()
 }).strict()
 
-/** A member claims a resource of the group for a lease (the holder is the signer). */
-export const ClaimBodySchema = z.object({
+/** Longest lease a claim may ask for: a week. */
+export const MAX_CLAIM_LEASE_MS = 7 * 24 * 3600 * 1000
+
+/**
+ * A member asks the group's announcer (the one authority on claims) for a resource, for a lease
+ * (the claimant is the stream's remote peer). The holder asking again renews its lease; a
+ * waiting claimant asking again keeps its place in the queue and updates its priority and lease.
+ */
+export const ClaimRequestBodySchema = z.object({
   taskId: IdSchema,
   groupId: IdSchema,
   resourceId: ShortTextSchema.min(1),
-  /** Higher wins. */
+  /** Waiting claimants are served higher priority first, then earlier request first. */
   priority: z.number().int().min(-1000).max(1000),
-  claimedAt: TimestampSchema,
-  /** 0 releases the claim. */
-  leaseMs: DurationMsSchema,
-  /** The holder's claim counter: a higher one replaces the holder's earlier claims. */
-  seq: z.number().int().nonnegative()
+  /** How long the resource is held once granted (from the grant). */
+  leaseMs: z.number().int().min(1).max(MAX_CLAIM_LEASE_MS)
+}).strict()
+
+/** The holder gives a resource back (or a waiting claimant leaves the queue). */
+export const ClaimReleaseBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  resourceId: ShortTextSchema.min(1)
+}).strict()
+
+/**
+ * What the announcer decided: `granted` (the asker holds it until `leaseEndsAt`), `queued` (at
+ * `position`, behind `holder`), `released`, `withdrawn` (left the queue) or `refused` (a release
+ * by a peer that neither holds nor waits for the resource). The reply to CLAIM_REQUEST and
+ * CLAIM_RELEASE; also sent by the announcer on its own to the next holder when its turn comes
+ * (answered with ACK).
+ */
+export const CLAIM_STATUSES = ['granted', 'queued', 'released', 'withdrawn', 'refused'] as const
+export const ClaimAnswerBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  resourceId: ShortTextSchema.min(1),
+  status: z.enum(CLAIM_STATUSES),
+  /** The holder now, if any. */
+  holder: PeerIdStringSchema.optional(),
+  /** When the holder's lease ends (epoch ms). */
+  leaseEndsAt: TimestampSchema.optional(),
+  /** Place in the queue, 1 = next (when queued). */
+  position: z.number().int().min(1).max(LIMITS.maxGroupSize + 1).optional(),
+  /**
+   * The announcer's count of changes to the group's claims when it answered: a member keeps the
+   * answer with the highest, so a reply and a later turn notice may arrive in any order.
+   */
+  revision: z.number().int().nonnegative()
 }).strict()
 
 /** A versioned write of a shared value (the writer is the signer): a newer version wins. */

@@ -1,12 +1,14 @@
 /**
  * Tasks this node announced: `POST /v1/tasks` (announce), `GET /v1/tasks` (the list, paged and
- * filtered by status), `GET /v1/tasks/:id` (one task with its audit trail) and
- * `POST /v1/tasks/:id/cancel`. Their event streams are in events.ts.
+ * filtered by status; `role=member` lists the tasks this node worked on as a group member
+ * instead), `GET /v1/tasks/:id` (one task with its audit trail, announcer row first unless
+ * `role` is given) and `POST /v1/tasks/:id/cancel`. Their event streams are in events.ts.
  */
 import { z } from 'zod'
 import { TASK_STATUSES } from '../../core/task-machine.js'
 import { SwarmError } from '../../errors.js'
 import { TaskSpecSchema } from '../../negotiation/task-spec.js'
+import type { TaskRole } from '../../store/types.js'
 import { queryParam } from '../http.js'
 import { isTaskFinal, storedOutcome, taskNotFound, taskSummary } from '../task-views.js'
 import type { TaskStatus } from '../../core/task-machine.js'
@@ -18,6 +20,8 @@ const CancelBodySchema = z.object({ reason: z.string().min(1).max(256).optional(
 
 const LimitSchema = z.coerce.number().int().min(1).max(10_000).default(100)
 const OffsetSchema = z.coerce.number().int().min(0).default(0)
+/** `role=announcer|member`: which side of its tasks the node lists. */
+const RoleSchema = z.enum(['announcer', 'member'] as const satisfies readonly TaskRole[]).optional()
 /** `status=COMPLETE,FAILED` (or the parameter repeated); case-insensitive. */
 const StatusListSchema = z.array(z.preprocess(v => typeof v === 'string' ? v.trim().toUpperCase() : v, z.enum(TASK_STATUSES))).optional()
 
@@ -49,17 +53,18 @@ export function taskRoutes (api: NodeApi): Route[] {
         const limit = queryParam(query, 'limit', LimitSchema)
         const offset = queryParam(query, 'offset', OffsetSchema)
         const status = statusFilter(query)
+        const role = queryParam(query, 'role', RoleSchema) ?? 'announcer'
         const now = Date.now()
-        const tasks = api.tasks({ limit, offset, ...(status !== undefined ? { status } : {}) })
+        const tasks = api.tasks({ role, limit, offset, ...(status !== undefined ? { status } : {}) })
         return { json: { tasks: tasks.map(t => taskSummary(t, now)) } }
       }
     },
     {
       method: 'GET',
       path: '/v1/tasks/:id',
-      handler: ({ params }) => {
+      handler: ({ params, query }) => {
         const id = params.id ?? ''
-        const found = api.task(id)
+        const found = api.task(id, queryParam(query, 'role', RoleSchema))
         if (found === undefined) throw taskNotFound(id)
         const { task, audit } = found
         const final = isTaskFinal(task)

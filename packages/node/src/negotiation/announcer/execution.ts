@@ -1,16 +1,19 @@
 /**
- * Execution: starting the members of a formed group, their progress, and handing the part of a
- * member that is gone (or never acknowledged its start) to a backup, from its last checkpoint.
+ * Execution: starting the members of a formed group, their progress and heartbeats, and handing
+ * the part of a member that is gone, silent, overdue (liveness.ts) or never acknowledged its start
+ * to a backup, from its last checkpoint.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { createMessage } from '@swarm/protocol'
+import { LIMITS, createMessage } from '@swarm/protocol'
 import { replacementFor } from '../../core/selection.js'
 import { START_TIMEOUT_MS } from './constants.js'
 import { emitEvent, notify } from './context.js'
 import { invite } from './invite.js'
 import { apply } from './lifecycle.js'
+import { HEARTBEAT_MESSAGE, heardFrom, watchMember } from './liveness.js'
 import { candidatesOf } from './session.js'
 import type { AnnouncerContext } from './context.js'
+import type { ReplaceMember } from './liveness.js'
 import type { Session } from './session.js'
 import type { TaskState } from '../../core/task-machine.js'
 import type { GossipDelivery } from '../../ports/gossip.js'
@@ -25,6 +28,31 @@ function working (session: Session): boolean {
 /** Whether `peerId` reported its part of `skill`. */
 function delivered (session: Session, skill: string, peerId: string): boolean {
   return session.state.results[skill]?.[peerId] !== undefined
+}
+
+/** How liveness (liveness.ts) replaces a member of this task that went silent or is overdue. */
+function replacer (ctx: AnnouncerContext, session: Session): ReplaceMember {
+  return (peerId, reason, options) => {
+    if (options.onlyWithBackup && !backupsFor(session, peerId)) {
+      // A member that is alive but late keeps its part when no one could take it over: it may
+      // still deliver before the deadline, and failing the attempt now gains nothing.
+      ctx.ledger.audit(session.state.taskId, 'member-kept', { peerId, reason: 'no backup could take over its part' })
+      return
+    }
+    void replaceMember(ctx, session, peerId, reason)
+  }
+}
+
+/** Whether every unfinished part of `peerId` has a backup among the offers left. */
+function backupsFor (session: Session, peerId: string): boolean {
+  const member = session.state.members.find(m => m.peerId === peerId)
+  if (member === undefined) return false
+  const exclude = [...session.excluded, peerId]
+  return member.skills.every(skill => {
+    if (delivered(session, skill, peerId)) return true
+    const req = session.body.skills.find(r => r.name === skill)
+    return req !== undefined && replacementFor(req, { members: session.state.members }, candidatesOf(session), exclude) !== undefined
+  })
 }
 
 /** Starts every member of the group just formed; one that does not acknowledge is replaced. */
@@ -48,7 +76,10 @@ export async function startMembers (ctx: AnnouncerContext, session: Session, mem
   }
 }
 
-/** Sends TASK_START to one member (with the checkpoint to resume from, for a backup). */
+/**
+ * Sends TASK_START to one member (with the checkpoint to resume from, for a backup); once it
+ * acknowledged, its heartbeats and its result are watched (liveness.ts).
+ */
 async function startMember (ctx: AnnouncerContext, session: Session, peerId: string, skills: string[], checkpoint?: Json): Promise<boolean> {
   const groupId = session.groupId
   if (groupId === undefined) return false
@@ -63,7 +94,9 @@ async function startMember (ctx: AnnouncerContext, session: Session, peerId: str
       members: session.state.members.length > 0 ? session.state.members : [{ peerId, skills }],
       ...(checkpoint !== undefined ? { checkpoint } : {})
     }), { timeoutMs: START_TIMEOUT_MS })
-    return reply.type === 'ACK'
+    if (reply.type !== 'ACK') return false
+    watchMember(ctx, session, peerId, replacer(ctx, session))
+    return true
   } catch (err) {
     ctx.logger.info('task start not delivered', { taskId: session.state.taskId, peerId, err })
     return false
@@ -90,6 +123,10 @@ async function replaceMember (ctx: AnnouncerContext, session: Session, peerId: s
         if (working(session)) apply(ctx, session, { type: 'fail', at: ctx.clock.now(), reason: `member ${peerId} ${reason} and no backup could take over "${skill}"` })
         return
       }
+    }
+    // A member that was only silent (a stopped process that resumes) stops and frees its capacity.
+    if (working(session) && !session.state.members.some(m => m.peerId === peerId)) {
+      notify(ctx, peerId, createMessage('TASK_CANCEL', { taskId: session.state.taskId, ...(session.groupId !== undefined ? { groupId: session.groupId } : {}), reason: `replaced: ${reason}`.slice(0, LIMITS.maxShortTextChars) }))
     }
   } finally {
     session.replacing.delete(peerId)
@@ -147,7 +184,7 @@ export function peerGone (ctx: AnnouncerContext, peerId: string, stillGone: () =
   }
 }
 
-/** A message on the group topic: the announcer only follows progress there. */
+/** A message on the group topic: the announcer only follows progress there (heartbeats come direct). */
 export function onGroupGossip (ctx: AnnouncerContext, delivery: GossipDelivery): void {
   const { message, from } = delivery
   if (message.type === 'TASK_UPDATE') onProgress(ctx, message.body, from)
@@ -159,7 +196,8 @@ export function onProgress (ctx: AnnouncerContext, update: MessageOf<'TASK_UPDAT
   if (session === undefined || session.groupId !== update.groupId) return
   const peerId = from.toString()
   if (!session.state.members.some(m => m.peerId === peerId && m.skills.includes(update.skill))) return
+  heardFrom(ctx, session, peerId, replacer(ctx, session))
   if (update.checkpoint !== undefined) session.checkpoints.set(update.skill, update.checkpoint)
-  if (update.message === 'checkpoint') return
+  if (update.message === 'checkpoint' || update.message === HEARTBEAT_MESSAGE) return
   emitEvent(ctx, { type: 'progress', taskId: update.taskId, at: ctx.clock.now(), peerId, skill: update.skill, progress: update.progress, ...(update.message !== undefined ? { message: update.message } : {}) })
 }

@@ -25,6 +25,12 @@ interface Forming {
   accepted: Accepted
   /** Invitees that declined or did not answer (not invited again in this group). */
   declined: Set<string>
+  /**
+   * Every peer chosen or invited in this group, whatever its answer so far: a backup is never
+   * one of them, so that a member still answering its own invite is not booked twice (one agent
+   * in both places of a skill with count 2).
+   */
+  invited: Set<string>
 }
 
 function stillForming (f: Forming): boolean {
@@ -46,7 +52,7 @@ function membersOf (accepted: Accepted): GroupMember[] {
  * backup for that skill until the group is complete or no backup is left.
  */
 export async function formGroup (ctx: AnnouncerContext, session: Session, chosen: GroupMember[]): Promise<void> {
-  const f: Forming = { session, groupId: newId(), attempt: session.state.attempt, accepted: new Map(), declined: new Set() }
+  const f: Forming = { session, groupId: newId(), attempt: session.state.attempt, accepted: new Map(), declined: new Set(), invited: new Set(chosen.map(m => m.peerId)) }
   const results = await Promise.all(chosen.map(async m => await fill(ctx, f, m.peerId, m.skills)))
   if (!stillForming(f)) {
     cancelAccepted(ctx, f, 'the task moved on')
@@ -57,7 +63,27 @@ export async function formGroup (ctx: AnnouncerContext, session: Session, chosen
     apply(ctx, session, { type: 'fail', at: ctx.clock.now(), reason: 'the group could not be completed: invitees declined or did not answer and no backup was left' })
     return
   }
+  const short = understaffed(session, f.accepted)
+  if (short !== undefined) {
+    ctx.ledger.audit(session.state.taskId, 'group-understaffed', { ...short })
+    cancelAccepted(ctx, f, 'the group could not be completed')
+    apply(ctx, session, { type: 'fail', at: ctx.clock.now(), reason: `the group could not be completed: skill ${short.skill} needs ${short.needed} distinct members and ${short.accepted} accepted` })
+    return
+  }
   await groupFormed(ctx, f)
+}
+
+/**
+ * The first required skill that fewer distinct members accepted than its count asks for: the
+ * last check before GROUP_FORMED, so that a group never starts with one agent in two places.
+ */
+function understaffed (session: Session, accepted: Accepted): { skill: string, needed: number, accepted: number } | undefined {
+  for (const req of session.body.skills) {
+    let n = 0
+    for (const skills of accepted.values()) if (skills.has(req.name)) n++
+    if (n < req.count) return { skill: req.name, needed: req.count, accepted: n }
+  }
+  return undefined
 }
 
 /** Invites one chosen member; when it does not join, each of its skills goes to a backup. */
@@ -81,8 +107,9 @@ async function fillSkill (ctx: AnnouncerContext, f: Forming, skill: string): Pro
   if (req === undefined) return false
   while (true) {
     if (!stillForming(f)) return false
-    const next = replacementFor(req, { members: membersOf(f.accepted) }, candidatesOf(session), [...f.declined])
+    const next = replacementFor(req, { members: membersOf(f.accepted) }, candidatesOf(session), [...f.declined, ...f.invited])
     if (next === undefined) return false
+    f.invited.add(next)
     ctx.ledger.audit(session.state.taskId, 'backup-chosen', { skill, backup: next })
     const result = await invite(ctx, session, f.groupId, next, [skill])
     if (result.ok) {

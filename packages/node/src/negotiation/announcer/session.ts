@@ -34,6 +34,8 @@ export interface Session {
   formationMs?: number
   /** Members being replaced right now, by peer id. */
   replacing: Set<string>
+  /** The silence timer of each started member, by peer id (re-armed by its heartbeats, see liveness.ts). */
+  silence: Map<string, TimerHandle>
   /** Whether the grace-period close of this attempt is scheduled. */
   graceArmed: boolean
   /** Agents asked directly in this round that have not answered yet. */
@@ -74,6 +76,7 @@ export function newSession (init: { spec: TaskSpec, state: TaskState, handle: Ta
     timers: new Set(),
     announcedAt: init.now,
     replacing: new Set(),
+    silence: new Map(),
     graceArmed: false,
     pendingTargets: 0,
     asked: new Set(),

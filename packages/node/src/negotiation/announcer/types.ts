@@ -89,12 +89,15 @@ export interface AnnouncerComponents {
  * - offerCap: offers wanted per required member in a first round (0: every capable agent offers).
  * - inviteTimeoutMs: how long an invitee has to answer.
  * - memberGraceMs: how long a member may be unreachable before its part goes to a backup.
+ * - memberHeartbeatMs, memberMissedHeartbeats: a member silent for their product is replaced.
+ * - memberResultShare: the fraction of the time left at its start a member has to deliver.
  * - verifyTimeoutMs: longest time the group has to verify a result (never past the deadline).
  * - retainFinished: finished tasks kept in memory (older ones are only in the store).
  */
 export type AnnouncerSettings = Pick<NodeConfig['negotiation'],
 'earlyCloseMinScore' | 'earlyCloseBackupsPerSkill' | 'earlyCloseGraceFraction' | 'offerCap' |
-'inviteTimeoutMs' | 'memberGraceMs' | 'verifyTimeoutMs' | 'retainFinished'>
+'inviteTimeoutMs' | 'memberGraceMs' | 'memberHeartbeatMs' | 'memberMissedHeartbeats' | 'memberResultShare' |
+'verifyTimeoutMs' | 'retainFinished'>
 
 export interface AnnouncerInit {
   network: string

@@ -7,7 +7,7 @@ import type { UpdateSender, Work } from './work.js'
 import type { PeerId } from '@libp2p/interface'
 import type { BodyOf, MessageOf, SwarmMessage } from '@swarm/protocol'
 
-export type AssignmentsComponents = Pick<BidderComponents, 'gossip' | 'messenger' | 'clock' | 'skills' | 'events' | 'audit' | 'onLoad' | 'groups'>
+export type AssignmentsComponents = Pick<BidderComponents, 'gossip' | 'messenger' | 'clock' | 'skills' | 'events' | 'audit' | 'onLoad' | 'groups' | 'history'>
 
 /**
  * What the announcer tells a bidder after its offer: an invite (accepted by turning the
@@ -31,7 +31,8 @@ export class Assignments {
 
   /** Aborts every assignment's work and clears its timer (the node stops). */
   stop (): void {
-    for (const a of this.#state.assigned.values()) {
+    for (const [taskId, a] of this.#state.assigned) {
+      this.#c.history.released({ taskId, reason: 'this node stopped', at: this.#c.clock.now() })
       a.abort.abort()
       this.#c.clock.clearTimeout(a.groupTimer)
     }
@@ -72,6 +73,7 @@ export class Assignments {
     state.stats.invitesAccepted++
     this.#c.audit(taskId, 'invite-accepted', { groupId, skills, announcer: from.toString() })
     this.#c.events.emit('work:accepted', { taskId, groupId, skills })
+    this.#c.history.accepted({ taskId, announcer: from.toString(), attempt: a.body.attempt, groupId, skills, at: clock.now() })
     this.#c.onLoad(state.load())
     return createMessage('GROUP_ACCEPT', { taskId, groupId })
   }

@@ -31,12 +31,13 @@ export class Bidder implements Startable {
   constructor (components: BidderComponents, init: BidderInit) {
     this.#state = new BidderState(init.capacity, components.clock, {
       requestDrain: () => { this.#announcements.scheduleDrain() },
-      released: (taskId, reason) => { components.events.emit('work:released', { taskId, reason }) }
+      released: (taskId, reason) => { components.events.emit('work:released', { taskId, reason }) },
+      assignmentReleased: (taskId, reason) => { components.history.released({ taskId, reason, at: components.clock.now() }) }
     })
     this.stats = this.#state.stats
     const offers = new Offers(this.#state, components, init)
     this.#announcements = new Announcements(this.#state, offers, components, init)
-    this.#assignments = new Assignments(this.#state, new Work(this.#state, components), components, init)
+    this.#assignments = new Assignments(this.#state, new Work(this.#state, components, init), components, init)
     this.#offers = offers
     const { direct } = components
     direct.handle('TASK_ANNOUNCE', (message, from) => this.#announcements.hearDirect(message, from))

@@ -7,7 +7,7 @@ import type { Announcement, BidderState } from './state.js'
 import type { BidderComponents, BidderInit } from './types.js'
 import type { MessageOf } from '@swarm/protocol'
 
-export type OffersComponents = Pick<BidderComponents, 'messenger' | 'clock' | 'events' | 'logger'>
+export type OffersComponents = Pick<BidderComponents, 'messenger' | 'clock' | 'events' | 'logger' | 'history'>
 
 /** A slot reserved for an offer until `leaseExpiresAt`, or why none was free. */
 export type Reservation = { reserved: true, leaseExpiresAt: number } | { reserved: false, reason: string }
@@ -75,6 +75,16 @@ export class Offers {
     })
     this.#state.stats.offersSent++
     this.#c.events.emit('work:offered', { taskId: body.taskId, announcer: a.announcer.toString(), skills: a.covered.map(s => s.name), score: offer.body.score })
+    this.#c.history.offered({
+      taskId: body.taskId,
+      announcer: a.announcer.toString(),
+      attempt: body.attempt,
+      description: body.description,
+      priority: body.priority,
+      deadline: body.deadline,
+      skills: a.covered.map(s => s.name),
+      at: this.#c.clock.now()
+    })
     return offer
   }
 

@@ -43,6 +43,8 @@ export interface BidderStateHooks {
   requestDrain: () => void
   /** A reservation was given up. */
   released: (taskId: string, reason: string) => void
+  /** An accepted assignment was let go (its running parts, if any, are aborted). */
+  assignmentReleased: (taskId: string, reason: string) => void
 }
 
 /**
@@ -108,6 +110,7 @@ export class BidderState {
     this.waiting.delete(taskId)
     const assigned = this.assigned.get(taskId)
     if (assigned !== undefined) {
+      this.#hooks.assignmentReleased(taskId, reason)
       assigned.abort.abort()
       if (!assigned.running) this.finishAssignment(taskId, assigned)
       return

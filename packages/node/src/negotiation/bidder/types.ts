@@ -10,6 +10,7 @@ import type { EventSink } from '../../ports/events.js'
 import type { GossipPort } from '../../ports/gossip.js'
 import type { AuditFn } from '../../ports/ledger.js'
 import type { DirectRegistry, MessengerPort } from '../../ports/messenger.js'
+import type { MemberHistory } from '../../ports/member-history.js'
 import type { SkillRegistry } from '../skill-registry.js'
 import type { PeerId } from '@libp2p/interface'
 import type { GroupMember, Json, Level, TaskInput } from '@swarm/protocol'
@@ -63,6 +64,8 @@ export interface BidderComponents {
   capablePeers: (skill: string, minLevel: Level) => string[]
   /** The working-group layer. */
   groups: BidderGroupHooks
+  /** This node's history of the parts it works on (the member rows of the store). */
+  history: MemberHistory
 }
 
 /** The bidder's resolved settings (defaults in config.ts). */
@@ -75,4 +78,6 @@ export interface BidderInit {
   leaseGraceMs: number
   /** Announcements remembered to drop duplicates (a task on two skill topics). */
   dedupeSize: number
+  /** How often a working member sends the announcer a heartbeat (see heartbeat.ts). */
+  memberHeartbeatMs: number
 }

@@ -1,13 +1,15 @@
 import { createMessage } from '@swarm/protocol'
 import { runHandler } from '../../executor/run-handler.js'
 import { PROGRESS_MESSAGE_MAX_CHARS, PROGRESS_MIN_INTERVAL_MS, RESULT_ATTEMPTS, RESULT_RETRY_BASE_MS, RESULT_TIMEOUT_MS } from './constants.js'
+import { startHeartbeats } from './heartbeat.js'
+import type { Heartbeats } from './heartbeat.js'
 import type { HandlerOutcome, SkillHandler } from '../../executor/types.js'
 import type { Assignment, BidderState } from './state.js'
-import type { BidderComponents } from './types.js'
+import type { BidderComponents, BidderInit } from './types.js'
 import type { PeerId } from '@libp2p/interface'
 import type { BodyOf, Json, MessageOf } from '@swarm/protocol'
 
-export type WorkComponents = Pick<BidderComponents, 'messenger' | 'clock' | 'skills' | 'fetchInput' | 'events' | 'audit' | 'onOutcome' | 'groups' | 'logger'>
+export type WorkComponents = Pick<BidderComponents, 'messenger' | 'clock' | 'skills' | 'fetchInput' | 'events' | 'audit' | 'onOutcome' | 'groups' | 'logger' | 'history'>
 
 /** Sends a progress or checkpoint update of this member to the group's announcer. */
 export type UpdateSender = (update: MessageOf<'TASK_UPDATE'>) => void
@@ -18,16 +20,20 @@ type FetchedInput = { ok: true, value: Json } | { ok: false, error: string }
 /**
  * Running this member's parts of a started task: fetches the input, runs one handler per
  * assigned skill side by side (a handler that fails fails only its own part), reports progress
- * and checkpoints, and delivers each part's result to the announcer. The slot is freed when the
- * last part ended.
+ * and checkpoints, sends heartbeats while parts run (heartbeat.ts), and delivers each part's
+ * result to the announcer. The slot is freed when the last part ended.
  */
 export class Work {
   readonly #state: BidderState
   readonly #c: WorkComponents
+  readonly #init: Pick<BidderInit, 'memberHeartbeatMs'>
+  /** The heartbeats of each task being run, by task id. */
+  readonly #beats = new Map<string, Heartbeats>()
 
-  constructor (state: BidderState, components: WorkComponents) {
+  constructor (state: BidderState, components: WorkComponents, init: Pick<BidderInit, 'memberHeartbeatMs'>) {
     this.#state = state
     this.#c = components
+    this.#init = init
   }
 
   async run (a: Assignment, start: BodyOf<'TASK_START'>, announcer: PeerId, sendUpdate: UpdateSender): Promise<void> {
@@ -35,9 +41,19 @@ export class Work {
     this.#state.stats.tasksRun++
     this.#c.audit(taskId, 'work-started', { groupId, skills: a.skills })
     this.#c.events.emit('work:started', { taskId, groupId, skills: a.skills })
-    const input = await this.#fetchInput(announcer, start)
-    await Promise.all(a.skills.map(async skill => { await this.#runPart(a, start, announcer, skill, input, sendUpdate) }))
+    this.#c.history.started({ taskId, groupId, skills: a.skills, members: start.members, at: this.#c.clock.now() })
+    // Beats start before the input is fetched: a slow fetch is work too.
+    const beats = startHeartbeats({ messenger: this.#c.messenger, clock: this.#c.clock, announcer, taskId, groupId, skills: a.skills, intervalMs: this.#init.memberHeartbeatMs })
+    this.#beats.set(taskId, beats)
+    try {
+      const input = await this.#fetchInput(announcer, start)
+      await Promise.all(a.skills.map(async skill => { await this.#runPart(a, start, announcer, skill, input, sendUpdate) }))
+    } finally {
+      beats.stop()
+      if (this.#beats.get(taskId) === beats) this.#beats.delete(taskId)
+    }
     a.running = false
+    this.#c.history.finished({ taskId, at: this.#c.clock.now() })
     this.#state.finishAssignment(taskId, a)
   }
 
@@ -66,6 +82,7 @@ export class Work {
     a.finished.add(skillName)
     this.#c.audit(taskId, 'work-finished', { groupId, skill: skillName, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.ok ? {} : { error: outcome.error }) })
     this.#c.events.emit('work:finished', { taskId, groupId, skill: skillName, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.ok ? {} : { error: outcome.error }) })
+    this.#c.history.partFinished({ taskId, groupId, skill: skillName, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.ok ? {} : { error: outcome.error }), at: this.#c.clock.now() })
     // Cancelled (or this node stops): the announcer no longer waits for this part.
     if (a.abort.signal.aborted) return
     await this.#sendResult(announcer, createMessage('TASK_COMPLETE', {
@@ -76,6 +93,8 @@ export class Work {
       durationMs: outcome.durationMs,
       ...(outcome.ok ? { output: outcome.output } : { error: outcome.error })
     }))
+    // Beats for this part go on until its result is delivered: the member is alive meanwhile.
+    this.#beats.get(taskId)?.done(skillName)
   }
 
   /** Runs a handler until it ends, the assignment is aborted, or its time (capped by the deadline) is up. */
@@ -99,6 +118,7 @@ export class Work {
         if (now - lastProgressAt < PROGRESS_MIN_INTERVAL_MS && fraction < 1) return
         lastProgressAt = now
         const progress = Math.min(1, Math.max(0, fraction))
+        this.#beats.get(taskId)?.progress(skillName, progress)
         events.emit('work:progress', { taskId, skill: skillName, progress, ...(text !== undefined ? { message: text } : {}) })
         sendUpdate(createMessage('TASK_UPDATE', { taskId, groupId, skill: skillName, progress, ...(text !== undefined ? { message: text.slice(0, PROGRESS_MESSAGE_MAX_CHARS) } : {}) }))
       },

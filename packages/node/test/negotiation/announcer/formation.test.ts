@@ -99,4 +99,23 @@ describe('Announcer group formation', () => {
     const cancels = h.messenger.sentOfType('TASK_CANCEL', a)
     assert.ok(cancels.some(r => r.message.body.reason === 'the group could not be completed'))
   })
+
+  it('never picks a member still answering its own invite as the backup of a count-2 skill', async () => {
+    const [a, b, c] = peers
+    if (a === undefined || b === undefined || c === undefined) throw new Error('peers')
+    // a and b are chosen for the two places; a declines at once while b takes a while to accept.
+    answersInvites(h, a, m => createMessage('GROUP_REJECT', { taskId: m.body.taskId, groupId: m.body.groupId, reason: 'busy' }))
+    answersInvites(h, b, async m => await new Promise(resolve => {
+      setTimeout(() => { resolve(createMessage('GROUP_ACCEPT', { taskId: m.body.taskId, groupId: m.body.groupId })) }, 200)
+    }))
+    const { id } = await h.announcer.announce({ description: 'add numbers', skills: [{ name: 'sum', count: 2 }], bidWindowMs: BID_WINDOW_MS, maxAttempts: 1 })
+    const agents = ranked('sum', 3)
+    for (const [i, p] of [a, b, c].entries()) await h.offer(p, id, agents[i] ?? strong('sum'))
+    await vi.advanceTimersByTimeAsync(300)
+    assert.deepEqual(h.messenger.peersSent('GROUP_INVITE'), [a.toString(), b.toString(), c.toString()])
+    assert.deepEqual(h.audits.find(x => x.action === 'backup-chosen')?.detail, { skill: 'sum', backup: c.toString() })
+    const state = h.announcer.state(id)
+    assert.equal(state?.status, 'RUNNING')
+    assert.deepEqual(state?.members.map(m => m.peerId).sort(), [b.toString(), c.toString()].sort())
+  })
 })

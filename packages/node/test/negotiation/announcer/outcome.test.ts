@@ -21,7 +21,9 @@ describe('Announcer task outcomes', () => {
 
   beforeEach(async () => {
     vi.useFakeTimers()
-    h = await announcerHarness()
+    // The fake members here send no heartbeats and take their time: liveness (liveness.test.ts)
+    // is kept out of the way, so that outcomes are decided by results and the deadline alone.
+    h = await announcerHarness({ memberMissedHeartbeats: 100, memberResultShare: 1 })
     const [p, q] = await fakePeerIds(2)
     if (p === undefined || q === undefined) throw new Error('peers')
     a = p

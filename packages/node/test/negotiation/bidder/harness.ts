@@ -8,6 +8,7 @@ import { SkillConfigSchema } from '../../../src/config.js'
 import { Bidder } from '../../../src/negotiation/bidder/index.js'
 import { SkillRegistry } from '../../../src/negotiation/skill-registry.js'
 import { systemClock } from '../../../src/ports/clock.js'
+import { RecordingHistory } from '../../fakes/fake-member-history.js'
 import { FakeBidderDirect, FakeBidderGossip, FakeBidderMessenger, RecordingEvents, fakePeers, silentLogger } from '../../fakes/fake-bidder-ports.js'
 import type { HandlerOutcome, SkillHandler } from '../../../src/executor/types.js'
 import type { BidderEvents } from '../../../src/negotiation/bidder/index.js'
@@ -21,6 +22,8 @@ export interface HarnessOptions {
   /** Skill name → its handler (level expert). */
   skills: Record<string, SkillHandler>
   leaseGraceMs?: number
+  /** How often a working member beats (default 2 s, the config default). */
+  memberHeartbeatMs?: number
 }
 
 export interface BidderHarness {
@@ -32,6 +35,8 @@ export interface BidderHarness {
   /** Every load the bidder reported, in order. */
   loads: number[]
   outcomes: Array<{ skill: string, outcome: HandlerOutcome }>
+  /** Every step the bidder reported to its member history. */
+  history: RecordingHistory
   self: PeerId
   /** Announcers to play (the first is the usual one). */
   announcers: PeerId[]
@@ -58,6 +63,7 @@ export async function bidderHarness (options: HarnessOptions): Promise<BidderHar
   const events = new RecordingEvents<BidderEvents>()
   const loads: number[] = []
   const outcomes: Array<{ skill: string, outcome: HandlerOutcome }> = []
+  const history = new RecordingHistory()
   const configs = Object.keys(options.skills).map(name => SkillConfigSchema.parse({ name, level: 'expert', handler: { kind: 'builtin', name: 'echo' } }))
   const skills = new SkillRegistry(configs, config => options.skills[config.name], () => undefined)
   const bidder = new Bidder({
@@ -73,8 +79,9 @@ export async function bidderHarness (options: HarnessOptions): Promise<BidderHar
     onLoad: load => { loads.push(load) },
     onOutcome: (skill, outcome) => { outcomes.push({ skill, outcome }) },
     capablePeers: () => [],
-    groups: { joined: () => {}, left: () => {}, result: () => {}, handlerContext: () => ({}) }
-  }, { self, network: NETWORK, capacity: options.capacity, leaseGraceMs: options.leaseGraceMs ?? 1_000, dedupeSize: 1_000 })
+    groups: { joined: () => {}, left: () => {}, result: () => {}, handlerContext: () => ({}) },
+    history
+  }, { self, network: NETWORK, capacity: options.capacity, leaseGraceMs: options.leaseGraceMs ?? 1_000, dedupeSize: 1_000, memberHeartbeatMs: options.memberHeartbeatMs ?? 2_000 })
   bidder.start()
 
   const announcement = (taskId: string, overrides: Partial<TaskAnnounceBody> = {}): TaskAnnounceBody => ({
@@ -103,6 +110,7 @@ export async function bidderHarness (options: HarnessOptions): Promise<BidderHar
     events,
     loads,
     outcomes,
+    history,
     self,
     announcers,
     announcement,
