@@ -25,7 +25,7 @@ export function execSkill (name: string, level: Level, mode: 'sum' | 'fail' | 'r
 }
 
 /** A skill run by an export of the module fixture. */
-export function moduleSkill (name: string, level: Level, exportName: 'countWords' | 'waitForAbort'): SkillInput {
+export function moduleSkill (name: string, level: Level, exportName: 'countWords' | 'waitForAbort' | 'failFirstRun'): SkillInput {
   return { name, level, handler: { kind: 'module', path: MODULE_FIXTURE, export: exportName } }
 }
 

@@ -220,6 +220,13 @@ export const NodeConfigSchema = z.object({
     /** Peers whose penalties are kept; beyond that, the one charged longest ago is forgotten. */
     maxPeers: z.number().int().positive().max(1_000_000).default(10_000)
   }).strict().prefault({}),
+  reputation: z.object({
+    /**
+     * Time for the distance of a peer's reputation to neutral (0.5) to halve without new
+     * outcomes: old verdicts fade, so a peer that failed long ago can earn trust back.
+     */
+    halfLifeMs: z.number().int().positive().default(86_400_000)
+  }).strict().prefault({}),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   /** Where the JSON-lines log goes: a file (default <dataDir>/node.log), or `-` for standard error. */
   logFile: z.string().min(1).optional(),

@@ -212,7 +212,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   /** Known agents (this one included), or those with a skill at a minimum level. */
   agents (query?: SkillQuery): AgentView[] {
     const records = query === undefined ? this.directory.agents.list() : this.directory.agents.find(query)
-    return records.map(agentView)
+    const reputation = this.#services.reputation
+    return records.map(record => agentView(record, peerId => reputation.of(peerId)))
   }
 
   /**

@@ -62,6 +62,11 @@ export interface AgentView {
   addrs: string[]
   version: string
   lastSeen: number
+  /**
+   * The reputation this node holds for the agent, 0..1, from the outcomes it observed (decayed
+   * toward neutral; the newcomer prior for an agent never observed); null for the node itself.
+   */
+  reputation: number | null
 }
 
 /** One line of `GET /v1/tasks`: what a task list shows. */

@@ -225,7 +225,7 @@ function wireWork (shared: Shared, discovery: Discovery): Pick<NodeServices, 'le
     events: shared.sink,
     audit: (taskId, action, detail) => { ledger.audit(late.announcer?.state(taskId) !== undefined ? 'announcer' : 'member', taskId, action, detail) }
   })
-  const reputation = new ReputationBook({ store, logger: log })
+  const reputation = new ReputationBook({ store, logger: log, clock }, config.reputation)
   const bidder = late.bidder = wireBidder(shared, discovery, ledger, groups)
   const announcer = late.announcer = wireAnnouncer(shared, discovery, { ledger, reputation, groups, bidder })
   direct.handle('INPUT_REQUEST', serveTaskInput((taskId, from) => announcer.inputFor(taskId, from)))
@@ -274,7 +274,7 @@ function wireAnnouncer (shared: Shared, { directory, reachability }: Discovery, 
     clock,
     logger: log.child('announcer'),
     reputation: deps.reputation,
-    ledger: { save: task => { ledger.saveAnnounced(task) }, audit: ledger.auditor('announcer') },
+    ledger: { save: task => { ledger.saveAnnounced(task) }, saveCheckpoint: (taskId, checkpoint) => { ledger.saveCheckpoint('announcer', taskId, checkpoint) }, audit: ledger.auditor('announcer') },
     events: shared.sink,
     directory: {
       capablePeers: (skill, minLevel) => directory.agents.find({ skill, minLevel }).filter(a => a.skill.hasHandler && !a.self).map(a => a.peerId),

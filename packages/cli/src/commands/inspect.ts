@@ -45,7 +45,9 @@ const AgentsSchema = z.object({
     load: z.number(),
     addrs: z.array(z.string()),
     version: z.string(),
-    lastSeen: z.number()
+    lastSeen: z.number(),
+    /** Reputation the node holds for the agent; null for the node itself (absent from older nodes). */
+    reputation: z.number().nullable().optional()
   }).loose())
 })
 
@@ -100,10 +102,11 @@ async function agentsCommand (flags: InspectFlags & { skill?: string }, out: Out
     return 0
   }
   const now = Date.now()
-  out.line(table(['NAME', 'PEER', 'LOAD', 'SEEN', 'SKILLS'], agents.map(a => [
+  out.line(table(['NAME', 'PEER', 'LOAD', 'REP', 'SEEN', 'SKILLS'], agents.map(a => [
     a.name + (a.self ? ' (self)' : ''),
     shortId(a.peerId),
     `${a.load}/${a.capacity}`,
+    typeof a.reputation === 'number' ? a.reputation.toFixed(2) : '-',
     a.self ? 'now' : `${formatMs(Math.max(0, now - a.lastSeen))} ago`,
     a.skills.map(s => `${s.name}:${s.level}`).join(', ')
   ])))

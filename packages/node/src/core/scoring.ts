@@ -4,6 +4,8 @@
  */
 import type { Level, RequiredSkill } from '@swarm/protocol'
 import { LEVELS, levelRank } from '@swarm/protocol'
+import { NEUTRAL_REPUTATION, blendSuccessRate } from './reputation.js'
+import type { Observations } from './reputation.js'
 
 /** One skill of a candidate, as advertised in its offer. */
 export interface CandidateSkill {
@@ -27,6 +29,11 @@ export interface Candidate {
   reputation?: number
   /** The peer's own estimate of the completion time, milliseconds. */
   estimateMs?: number
+  /**
+   * What the announcer itself saw of the peer's work; it outweighs the claimed `successRate` of
+   * the skills the more outcomes it holds (see {@link blendSuccessRate}).
+   */
+  observed?: Observations
 }
 
 /** Relative weights of the score components. They are normalised, so only their ratios matter. */
@@ -48,7 +55,7 @@ export const DEFAULT_SCORE_WEIGHTS: Readonly<ScoreWeights> = Object.freeze({
 })
 
 /** Reputation of a peer nobody has worked with yet. */
-export const DEFAULT_REPUTATION = 0.5
+export const DEFAULT_REPUTATION = NEUTRAL_REPUTATION
 
 /** Completion time that earns half of the speed component, milliseconds. */
 export const DEFAULT_SPEED_REFERENCE_MS = 10_000
@@ -145,7 +152,7 @@ export function scoreComponentsForSkill (
     if (level === undefined) continue
     const components: ScoreComponents = {
       level,
-      successRate: clamp01(skill.successRate),
+      successRate: blendSuccessRate(skill.successRate, candidate.observed),
       availability: availabilityComponent(candidate.load, candidate.capacity),
       speed: speedComponent(skill.avgCompletionMs, speedReferenceMs),
       reputation: clamp01(candidate.reputation ?? DEFAULT_REPUTATION)

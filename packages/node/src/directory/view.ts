@@ -11,8 +11,11 @@ export interface DirectoryView {
   readonly size: number
 }
 
-/** An agent as the node's API shows it. */
-export function agentView (record: AgentRecord): AgentView {
+/**
+ * An agent as the node's API shows it, with the reputation this node holds for it (`reputationOf`
+ * is not asked about the node itself, which holds none for itself).
+ */
+export function agentView (record: AgentRecord, reputationOf: (peerId: string) => number): AgentView {
   return {
     peerId: record.peerId,
     name: record.card.name,
@@ -22,6 +25,7 @@ export function agentView (record: AgentRecord): AgentView {
     load: record.load,
     addrs: record.card.addrs,
     version: record.card.software.version,
-    lastSeen: record.lastSeen
+    lastSeen: record.lastSeen,
+    reputation: record.self ? null : reputationOf(record.peerId)
   }
 }

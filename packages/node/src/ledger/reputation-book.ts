@@ -1,7 +1,9 @@
-import { DEFAULT_REPUTATION } from '../core/scoring.js'
+import { NEWCOMER_REPUTATION, decayReputation } from '../core/reputation.js'
+import type { Observations } from '../core/reputation.js'
 import { updateReputation } from '../core/skill-stats.js'
 import { guardedWrite } from './guarded.js'
 import type { Logger } from '../logger.js'
+import type { Clock } from '../ports/clock.js'
 import type { ReputationOutcome, ReputationPort } from '../ports/ledger.js'
 
 /** What the reputation book needs of the store. */
@@ -10,33 +12,67 @@ export interface ReputationStore {
   saveReputation: (peerId: string, score: number) => void
 }
 
+/** Settings of the reputation book (the resolved `reputation` block of the node config). */
+export interface ReputationBookInit {
+  /** Time for a score's distance to neutral to halve without new outcomes. */
+  halfLifeMs: number
+}
+
+/** A score and when it was set; read back decayed toward neutral by the time since. */
+interface Entry {
+  score: number
+  at: number
+}
+
 /**
  * The reputation this node holds for other agents, from what it observed of their work: read
  * through from the store once per peer, updated by the pure `updateReputation`, written back.
+ * Scores fade toward neutral (`decayReputation`); a peer never observed gets the newcomer prior.
+ * The store keeps the score only, so a score read from it starts decaying from the read.
  */
 export class ReputationBook implements ReputationPort {
   readonly #store: ReputationStore
   readonly #log: Logger
-  readonly #cache = new Map<string, number>()
+  readonly #clock: Clock
+  readonly #halfLifeMs: number
+  readonly #cache = new Map<string, Entry | null>()
+  readonly #observed = new Map<string, Observations>()
 
-  constructor (components: { store: ReputationStore, logger: Logger }) {
+  constructor (components: { store: ReputationStore, logger: Logger, clock: Clock }, init: ReputationBookInit) {
+    if (!(init.halfLifeMs > 0)) throw new RangeError(`reputation.halfLifeMs must be a positive number of milliseconds, got ${init.halfLifeMs}`)
     this.#store = components.store
     this.#log = components.logger
+    this.#clock = components.clock
+    this.#halfLifeMs = init.halfLifeMs
   }
 
   of (peerId: string): number {
-    let score = this.#cache.get(peerId)
-    if (score === undefined) {
-      score = this.#read(peerId) ?? DEFAULT_REPUTATION
-      this.#cache.set(peerId, score)
-    }
-    return score
+    const entry = this.#entry(peerId)
+    if (entry === null) return NEWCOMER_REPUTATION
+    return decayReputation(entry.score, this.#clock.now() - entry.at, this.#halfLifeMs)
   }
 
   record (peerId: string, outcome: ReputationOutcome): void {
     const next = updateReputation(this.of(peerId), outcome)
-    this.#cache.set(peerId, next)
+    this.#cache.set(peerId, { score: next, at: this.#clock.now() })
+    const seen = this.observed(peerId)
+    this.#observed.set(peerId, { successes: seen.successes + (outcome === 'success' ? 1 : 0), total: seen.total + 1 })
     guardedWrite(this.#log, 'reputation', { peerId }, () => { this.#store.saveReputation(peerId, next) })
+  }
+
+  observed (peerId: string): Observations {
+    return this.#observed.get(peerId) ?? { successes: 0, total: 0 }
+  }
+
+  /** The cached entry of a peer (read from the store the first time); null when it has none. */
+  #entry (peerId: string): Entry | null {
+    let entry = this.#cache.get(peerId)
+    if (entry === undefined) {
+      const score = this.#read(peerId)
+      entry = score === undefined ? null : { score, at: this.#clock.now() }
+      this.#cache.set(peerId, entry)
+    }
+    return entry
   }
 
   #read (peerId: string): number | undefined {

@@ -12,6 +12,7 @@ import type { Json } from '@swarm/protocol'
 export interface LedgerStore {
   appendAudit: (entry: AuditEntry) => number
   saveTask: (task: StoredTask) => void
+  saveCheckpoint: (taskId: string, role: TaskRole, checkpoint: Json) => boolean
   listTasks: (filter: { role?: TaskRole, status?: string[], limit?: number }) => StoredTask[]
 }
 
@@ -92,6 +93,11 @@ export class TaskLedger {
         ...(state.groupId !== undefined ? { groupId: state.groupId } : {})
       })
     }, 'error')
+  }
+
+  /** Records the latest checkpoint of a task of one role (a failed write is logged). */
+  saveCheckpoint (role: TaskRole, taskId: string, checkpoint: Json): void {
+    guardedWrite(this.#c.logger, 'checkpoint', { taskId }, () => { this.#c.store.saveCheckpoint(taskId, role, checkpoint) }, 'error')
   }
 
   /**

@@ -9,6 +9,8 @@ export interface ReputationPort {
   of: (peerId: string) => number
   /** Moves a peer's score after an outcome this node observed. */
   record: (peerId: string, outcome: ReputationOutcome) => void
+  /** Outcomes this node recorded for a peer since it started (first-hand evidence for scoring). */
+  observed: (peerId: string) => { successes: number, total: number }
 }
 
 /**

@@ -4,11 +4,12 @@ import { DASHBOARD_HTML } from '../../src/api/dashboard/page.js'
 import { FakeNodeApi, PEER, TOKEN, call, serve } from './fake-node-api.js'
 import type { AgentView, NodeStatus, PeerInfo } from '../../src/types.js'
 
-const AGENT: AgentView = { peerId: PEER, name: 'ana', self: true, skills: [{ name: 'analytics', level: 'expert' }] as AgentView['skills'], capacity: 4, load: 1, addrs: [], version: '0.1.0', lastSeen: 5 }
+const AGENT: AgentView = { peerId: PEER, name: 'ana', self: true, skills: [{ name: 'analytics', level: 'expert' }] as AgentView['skills'], capacity: 4, load: 1, addrs: [], version: '0.1.0', lastSeen: 5, reputation: null }
+const OTHER: AgentView = { ...AGENT, peerId: 'other', name: 'bo', self: false, reputation: 0.42 }
 
 describe('node routes: status, peers, agents, metrics, dashboard', () => {
   const node = new FakeNodeApi()
-  node.agentList = [AGENT]
+  node.agentList = [AGENT, OTHER]
   let url: string
   let stop: () => Promise<void>
 
@@ -25,7 +26,8 @@ describe('node routes: status, peers, agents, metrics, dashboard', () => {
 
   it('GET /v1/agents passes the skill filter on, validated', async () => {
     const all = await call<{ agents: AgentView[] }>(url, 'GET', '/v1/agents')
-    assert.deepEqual(all.json.agents, [AGENT])
+    assert.deepEqual(all.json.agents, [AGENT, OTHER])
+    assert.deepEqual(all.json.agents.map(a => a.reputation), [null, 0.42])
     await call(url, 'GET', '/v1/agents?skill=analytics&minLevel=advanced')
     await call(url, 'GET', '/v1/agents?skill=analytics')
     // A level without a skill filters nothing.

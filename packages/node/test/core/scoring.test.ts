@@ -17,6 +17,8 @@ import {
   scoreOwnOffer,
   speedComponent
 } from '../../src/core/index.js'
+import { NEWCOMER_REPUTATION } from '../../src/core/reputation.js'
+import { updateReputation } from '../../src/core/skill-stats.js'
 
 const req = (name: string, minLevel: RequiredSkill['minLevel'] = 'novice', count = 1): RequiredSkill => ({ name, minLevel, count })
 
@@ -234,5 +236,34 @@ describe('scoreOwnOffer', () => {
 
   it('falls as load rises', () => {
     assert.ok(scoreOwnOffer(skills, [req('analytics')], 0, 4) > scoreOwnOffer(skills, [req('analytics')], 3, 4))
+  })
+})
+
+describe('first-hand observation over claims', () => {
+  it('scores the success rate from observed outcomes, blended with the claim by their number', () => {
+    const claimed = scoreComponentsForSkill(candidate(), req('analytics'))?.components.successRate
+    assert.equal(claimed, 0.9)
+    const few = scoreComponentsForSkill(candidate({ observed: { successes: 0, total: 1 } }), req('analytics'))?.components.successRate ?? 1
+    const many = scoreComponentsForSkill(candidate({ observed: { successes: 0, total: 20 } }), req('analytics'))?.components.successRate ?? 1
+    assert.ok(few < 0.9 && many < few && many < 0.1, `${few} ${many}`)
+  })
+
+  it('ranks a fake expert claiming success rate 1 below an honest agent after a few no-shows', () => {
+    let fakeReputation = NEWCOMER_REPUTATION
+    for (let i = 0; i < 3; i++) fakeReputation = updateReputation(fakeReputation, 'no-show')
+    const fake = candidate({
+      peerId: 'fake',
+      skills: [{ name: 'analytics', level: 'expert', successRate: 1, avgCompletionMs: 100 }],
+      reputation: fakeReputation,
+      observed: { successes: 0, total: 3 }
+    })
+    const honest = candidate({
+      peerId: 'honest',
+      skills: [{ name: 'analytics', level: 'intermediate', successRate: 0.8, avgCompletionMs: 2000 }],
+      reputation: NEWCOMER_REPUTATION
+    })
+    const fakeScore = scoreCandidateForSkill(fake, req('analytics')) ?? 1
+    const honestScore = scoreCandidateForSkill(honest, req('analytics')) ?? 0
+    assert.ok(fakeScore < honestScore, `fake ${fakeScore} should rank below honest ${honestScore}`)
   })
 })

@@ -2,9 +2,6 @@ import { afterEach, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { createTask } from '../../src/core/task-machine.js'
 import { TaskLedger } from '../../src/ledger/task-ledger.js'
-import { ReputationBook } from '../../src/ledger/reputation-book.js'
-import { DEFAULT_REPUTATION } from '../../src/core/scoring.js'
-import { updateReputation } from '../../src/core/skill-stats.js'
 import { SwarmStore } from '../../src/store/store.js'
 import { createLogger } from '../../src/logger.js'
 import { systemClock } from '../../src/ports/clock.js'
@@ -50,6 +47,16 @@ describe('TaskLedger', () => {
     store = SwarmStore.open(':memory:')
   })
 
+  it('stores the checkpoint of an announced task, kept when the task is saved again', () => {
+    const { logger } = memoryLog()
+    const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
+    const state = createTask({ taskId: 't1', now: 1, maxAttempts: 3, verify: false })
+    ledger.saveAnnounced({ spec, state })
+    ledger.saveCheckpoint('announcer', 't1', { sum: { done: 2 } })
+    ledger.saveAnnounced({ spec, state })
+    assert.deepEqual(store.getTask('t1', 'announcer')?.checkpoint, { sum: { done: 2 } })
+  })
+
   it('closes the tasks an earlier run left unfinished, and only those', () => {
     const { logger } = memoryLog()
     const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
@@ -65,17 +72,3 @@ describe('TaskLedger', () => {
   })
 })
 
-describe('ReputationBook', () => {
-  it('starts at the default, moves by outcome, persists and reads back', () => {
-    const store = SwarmStore.open(':memory:')
-    const { logger } = memoryLog()
-    const book = new ReputationBook({ store, logger })
-    assert.equal(book.of('p'), DEFAULT_REPUTATION)
-    book.record('p', 'no-show')
-    const expected = updateReputation(DEFAULT_REPUTATION, 'no-show')
-    assert.ok(expected < DEFAULT_REPUTATION)
-    assert.equal(book.of('p'), expected)
-    assert.equal(new ReputationBook({ store, logger }).of('p'), expected)
-    store.close()
-  })
-})

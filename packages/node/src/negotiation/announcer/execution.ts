@@ -197,7 +197,11 @@ export function onProgress (ctx: AnnouncerContext, update: MessageOf<'TASK_UPDAT
   const peerId = from.toString()
   if (!session.state.members.some(m => m.peerId === peerId && m.skills.includes(update.skill))) return
   heardFrom(ctx, session, peerId, replacer(ctx, session))
-  if (update.checkpoint !== undefined) session.checkpoints.set(update.skill, update.checkpoint)
+  if (update.checkpoint !== undefined) {
+    session.checkpoints.set(update.skill, update.checkpoint)
+    // Persisted too, so that the work can resume from it after this process goes.
+    ctx.ledger.saveCheckpoint(update.taskId, Object.fromEntries(session.checkpoints))
+  }
   if (update.message === 'checkpoint' || update.message === HEARTBEAT_MESSAGE) return
   emitEvent(ctx, { type: 'progress', taskId: update.taskId, at: ctx.clock.now(), peerId, skill: update.skill, progress: update.progress, ...(update.message !== undefined ? { message: update.message } : {}) })
 }

@@ -8,6 +8,7 @@ import { InvalidTransitionError, isFinal, reduceTask, retryDelayMs } from '../..
 import { MAX_ATTEMPTED_RESOLUTIONS } from './constants.js'
 import { emitEvent, notify } from './context.js'
 import { outcomeOf } from './outcome.js'
+import { keepDeliveredParts } from './session.js'
 import type { AnnouncerContext } from './context.js'
 import type { Session } from './session.js'
 import type { TaskEvent } from '../../core/task-machine.js'
@@ -119,6 +120,8 @@ function onFailed (ctx: AnnouncerContext, session: Session): void {
 function scheduleRetry (ctx: AnnouncerContext, session: Session, at: number): void {
   const { state } = session
   penaliseFailures(ctx, session)
+  keepDeliveredParts(session)
+  if (session.kept.members.length > 0) ctx.ledger.audit(state.taskId, 'parts-kept', { skills: Object.keys(session.kept.results) })
   cancelMembers(ctx, session, 'retrying')
   releaseBidders(ctx, session, 'retrying')
   dissolve(ctx, session, 'failed')

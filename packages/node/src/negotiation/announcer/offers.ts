@@ -39,7 +39,7 @@ export function onOffer (ctx: AnnouncerContext, message: MessageOf<'SKILL_OFFER'
   ctx.stats.offersReceived++
   session.bidders.add(peerId)
   session.offers.set(peerId, {
-    candidate: { peerId, skills, load: offer.load, capacity: offer.capacity, reputation: ctx.reputation.of(peerId), estimateMs: offer.estimateMs },
+    candidate: { peerId, skills, load: offer.load, capacity: offer.capacity, reputation: ctx.reputation.of(peerId), observed: ctx.reputation.observed(peerId), estimateMs: offer.estimateMs },
     at: ctx.clock.now()
   })
   ctx.ledger.audit(offer.taskId, 'offer-received', { peerId, skills: skills.map(s => `${s.name}:${s.level}`), score: offer.score, load: offer.load, capacity: offer.capacity })

@@ -4,12 +4,14 @@ import type { TaskOutcome } from '../task-handle.js'
 
 /**
  * How a task ended, as its handle, its events and the store report it: the aggregated output
- * of its members (when it succeeded), each member's part, and the timings of the attempt that
+ * of its members (when it succeeded; parts kept from earlier attempts included), each member's part, and the timings of the attempt that
  * formed the group. Pure.
  */
 export function outcomeOf (session: Session, now: number): TaskOutcome {
-  const { state } = session
-  const agg = state.members.length > 0 ? aggregateResults(state.members, state.results) : undefined
+  const { state, kept } = session
+  // Parts kept from earlier attempts count with those of the last group.
+  const members = [...kept.members, ...state.members]
+  const agg = members.length > 0 ? aggregateResults(members, { ...state.results, ...kept.results }) : undefined
   const ok = state.status === 'COMPLETE' || state.status === 'VERIFIED'
   return {
     taskId: state.taskId,

@@ -13,7 +13,7 @@ import { DIRECT_ANSWER_SLACK_MS, EXPLORE_BELOW_CONNECTIONS, MAX_DIRECT_ROUNDS, W
 import { emitEvent, notify } from './context.js'
 import { apply } from './lifecycle.js'
 import { afterQueuedIo, armRoundTimer, closeBidding, onOffer } from './offers.js'
-import { candidatesOf, requiredOf } from './session.js'
+import { candidatesOf, requiredOf, stillRequired } from './session.js'
 import type { AnnouncerContext } from './context.js'
 import type { Session } from './session.js'
 import type { TaskSpec } from '../task-spec.js'
@@ -203,10 +203,12 @@ async function announceTo (ctx: AnnouncerContext, session: Session, peerId: stri
   }
 }
 
-/** The backoff after a failed attempt passed: the next attempt is announced. */
+/** The backoff after a failed attempt passed: the next attempt is announced, for the parts still missing. */
 export async function retry (ctx: AnnouncerContext, session: Session): Promise<void> {
   if (session.state.status !== 'RETRY') return
   session.offers.clear()
   apply(ctx, session, { type: 'retry', at: ctx.clock.now() })
+  // Parts delivered by earlier attempts are kept (see keepDeliveredParts): only the rest runs again.
+  session.body = { ...session.body, skills: stillRequired(session) }
   await publishAnnouncement(ctx, session)
 }

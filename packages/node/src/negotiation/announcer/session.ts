@@ -7,7 +7,14 @@ import type { TaskState } from '../../core/task-machine.js'
 import type { Clock, TimerHandle } from '../../ports/clock.js'
 import type { TaskHandle } from '../task-handle.js'
 import type { TaskSpec } from '../task-spec.js'
-import type { Json, RequiredSkill, TaskAnnounceBody } from '@swarm/protocol'
+import type { GroupMember, Json, RequiredSkill, TaskAnnounceBody } from '@swarm/protocol'
+
+/** Parts delivered by earlier attempts: they are not announced again and count in the outcome. */
+export interface KeptParts {
+  /** The members that delivered them, each with the kept skills only. */
+  members: GroupMember[]
+  results: TaskState['results']
+}
 
 /** Everything the announcer holds about one task it announced. */
 export interface Session {
@@ -27,6 +34,8 @@ export interface Session {
   groupTopic?: string
   /** Last checkpoint per skill, from progress updates. */
   checkpoints: Map<string, Json>
+  /** Parts that earlier attempts delivered (a retry announces only the others). */
+  kept: KeptParts
   timers: Set<TimerHandle>
   announcedAt: number
   formedAt?: number
@@ -54,6 +63,35 @@ export function requiredOf (spec: TaskSpec): RequiredSkill[] {
   return spec.skills.map(s => ({ name: s.name, minLevel: s.minLevel, count: s.count }))
 }
 
+/**
+ * Keeps the parts of a failed attempt whose every assigned member succeeded, so that the retry
+ * runs only the others. A result the group rejected in verification keeps nothing (and drops
+ * what was kept): the whole result was refused, so every part runs again.
+ */
+export function keepDeliveredParts (session: Session): void {
+  const { state } = session
+  if (state.history.at(-1)?.event === 'verified') {
+    session.kept = { members: [], results: {} }
+    return
+  }
+  const delivered = (skill: string): boolean => state.members.every(m => !m.skills.includes(skill) || state.results[skill]?.[m.peerId]?.ok === true)
+  const skills = new Set(state.members.flatMap(m => m.skills).filter(delivered))
+  for (const member of state.members) {
+    const mine = member.skills.filter(s => skills.has(s))
+    if (mine.length > 0) session.kept.members.push({ peerId: member.peerId, skills: mine })
+  }
+  for (const skill of skills) session.kept.results[skill] = { ...state.results[skill] }
+}
+
+/** The required skills of the next attempt: those no earlier attempt delivered. */
+export function stillRequired (session: Session): RequiredSkill[] {
+  const left = requiredOf(session.spec).filter(r => session.kept.results[r.name] === undefined)
+  if (left.length > 0) return left
+  // Nothing left yet the attempt failed: keep nothing and run every part again.
+  session.kept = { members: [], results: {} }
+  return requiredOf(session.spec)
+}
+
 /** The offers of the current attempt, as selection candidates. */
 export function candidatesOf (session: Session): Candidate[] {
   return [...session.offers.values()].map(o => o.candidate)
@@ -73,6 +111,7 @@ export function newSession (init: { spec: TaskSpec, state: TaskState, handle: Ta
     bidders: new Set(),
     excluded: new Set(),
     checkpoints: new Map(),
+    kept: { members: [], results: {} },
     timers: new Set(),
     announcedAt: init.now,
     replacing: new Set(),

@@ -43,6 +43,8 @@ export interface AnnouncedTask {
 export interface AnnouncerLedger {
   /** Persists a task's state and, when final, its outcome. Never throws. */
   save: (task: AnnouncedTask) => void
+  /** Persists the last checkpoint of each skill of a task (skill → checkpoint), for a resume. Never throws. */
+  saveCheckpoint: (taskId: string, checkpoint: Json) => void
   /** The audit trail, bound to the announcer role. */
   audit: AuditFn
 }

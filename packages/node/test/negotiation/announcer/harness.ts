@@ -57,6 +57,7 @@ export function offerOf (taskId: string, attempt: number, agent: FakeAgent): Ext
 export class FakeReputation implements ReputationPort {
   readonly recorded: Array<{ peerId: string, outcome: ReputationOutcome }> = []
   of (): number { return 0.5 }
+  observed (): { successes: number, total: number } { return { successes: 0, total: 0 } }
   record (peerId: string, outcome: ReputationOutcome): void { this.recorded.push({ peerId, outcome }) }
   /** Outcomes recorded for one peer. */
   outcomesOf (peerId: PeerId | string): ReputationOutcome[] {
@@ -94,6 +95,8 @@ export interface Harness {
   groups: FakeGroups
   audits: Array<{ taskId: string, action: string, detail?: Json }>
   saved: AnnouncedTask[]
+  /** Checkpoints persisted through the ledger port, in order. */
+  checkpointsSaved: Array<{ taskId: string, checkpoint: Json }>
   /** skill → peer ids the directory knows (capable agents). */
   capable: Map<string, string[]>
   connected: Set<string>
@@ -143,6 +146,7 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
   const groups = new FakeGroups()
   const audits: Harness['audits'] = []
   const saved: AnnouncedTask[] = []
+  const checkpointsSaved: Harness['checkpointsSaved'] = []
   const capable = new Map<string, string[]>()
   const connected = new Set<string>()
   const local: TaskAnnounceBody[] = []
@@ -153,7 +157,7 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
     clock: systemClock,
     logger: silentLogger(),
     reputation,
-    ledger: { save: task => { saved.push(task) }, audit: (taskId, action, detail) => { audits.push({ taskId, action, ...(detail !== undefined ? { detail } : {}) }) } },
+    ledger: { save: task => { saved.push(task) }, saveCheckpoint: (taskId, checkpoint) => { checkpointsSaved.push({ taskId, checkpoint }) }, audit: (taskId, action, detail) => { audits.push({ taskId, action, ...(detail !== undefined ? { detail } : {}) }) } },
     events,
     directory: { capablePeers: skill => capable.get(skill) ?? [], addrsOf: () => [] },
     connectedPeers: () => connected,
@@ -163,7 +167,7 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
     groups
   }, { network: NETWORK, self, negotiation: settings })
   const h: Harness = {
-    announcer, self, gossip, messenger, direct, events, reputation, groups, audits, saved, capable, connected, local, settings,
+    announcer, self, gossip, messenger, direct, events, reputation, groups, audits, saved, checkpointsSaved, capable, connected, local, settings,
     actions: () => audits.map(a => a.action),
     offer: async (peer, taskId, agent, attempt = 1) => await direct.call(offerOf(taskId, attempt, agent), peer),
     result: async (peer, taskId, skill, result) => await direct.call(createMessage('TASK_COMPLETE', { taskId, groupId: h.groupOf(taskId), skill, ok: result.ok, durationMs: 5, ...(result.output !== undefined ? { output: result.output } : {}) }), peer),
