@@ -66,7 +66,7 @@ describe('swarm-node start: three processes find each other', () => {
 
     const text = await runSwarmNode(['agents', '--data-dir', dataDir(2)])
     assert.equal(text.code, 0)
-    assert.match(text.stdout, /^NAME\s+PEER\s+LOAD\s+SEEN\s+SKILLS/)
+    assert.match(text.stdout, /^NAME\s+PEER\s+LOAD\s+REP\s+SEEN\s+SKILLS/)
     assert.match(text.stdout, /writer \(self\)/)
   })
 

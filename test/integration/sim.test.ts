@@ -141,6 +141,9 @@ describe('sim: 20 peers, a fifth of them killed while their tasks run', { timeou
     assert.ok(churn.hitCompleted >= 1, `no task with a killed member completed: ${JSON.stringify(churn.hit)}`)
     // Redone: a backup took over the killed member's part, or a new attempt formed a new group.
     assert.ok(churn.hit.some(h => h.status === 'COMPLETE' && (h.replaced > 0 || h.attempts > 1)), JSON.stringify(churn.hit))
-    assert.ok(churn.memberReplacements >= 1)
+    // Whether a backup takes the part over or a new attempt redoes it depends on where the kill
+    // lands (backup replacement itself is covered deterministically by negotiation-churn); the
+    // report's count covers at least the replacements of the tasks hit.
+    assert.ok(churn.memberReplacements >= churn.hit.reduce((n, h) => n + h.replaced, 0))
   })
 })
