@@ -46,7 +46,7 @@ describe('a member that goes silent, over TCP with 3 nodes', () => {
     const replaced = audit.find(e => e.action === 'member-replaced')?.detail as { from: string, to: string, reason: string } | undefined
     assert.equal(replaced?.from, frozenId)
     assert.equal(replaced?.to, spare.peerId.toString())
-    assert.match(replaced?.reason ?? '', /missed 2 heartbeats/)
+    assert.match(replaced?.reason ?? '', /missed 3 heartbeats/)
     const actions = auditActions(boss, task.id)
     assert.ok(actions.indexOf('member-silent') < actions.indexOf('member-replaced'))
     assert.ok(!actions.includes('retry-scheduled'))

@@ -190,9 +190,9 @@ export const NodeConfigSchema = z.object({
     /**
      * Heartbeats a member may miss before the announcer hands its part to a backup: a stopped
      * process or a peer that went silent without closing its connection is replaced after
-     * memberHeartbeatMs × memberMissedHeartbeats (4 s by default).
+     * memberHeartbeatMs × memberMissedHeartbeats (6 s by default).
      */
-    memberMissedHeartbeats: z.number().int().min(1).max(100).default(2),
+    memberMissedHeartbeats: z.number().int().min(1).max(100).default(3),
     /**
      * Fraction of the time left to the deadline (from its start) in which a member must deliver
      * its part; past it, the part goes to a backup, which gets the rest of the time.

@@ -73,7 +73,9 @@ function armSilence (ctx: AnnouncerContext, session: Session, groupId: string, p
     if (!owesWork(session, groupId, peerId)) return
     const missed = ctx.settings.memberMissedHeartbeats
     ctx.ledger.audit(session.state.taskId, 'member-silent', { peerId, silentMs: limitMs, missedHeartbeats: missed })
-    replace(peerId, `missed ${missed} heartbeats (silent for ${limitMs} ms)`, { onlyWithBackup: false })
+    // Without a backup the silent member keeps its part: failing the attempt now would also shut
+    // out a member that was only slow to beat (a stalled event loop), and the deadline decides.
+    replace(peerId, `missed ${missed} heartbeats (silent for ${limitMs} ms)`, { onlyWithBackup: true })
   })
   session.silence.set(peerId, handle)
 }
