@@ -2,8 +2,9 @@ import { afterEach, beforeAll, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
 import { Blackboard } from '../../src/group/blackboard.js'
-import { FakeGroupBus, groupPeers } from '../fakes/fake-group-bus.js'
-import { GROUP_ID, RESYNC_MS, TASK_ID, TOPIC, eventsOf, formGroup, groupNodes, membersOf, settle } from './group-harness.js'
+import { groupPeers } from '../fakes/fake-group-bus.js'
+import type { FakeGroupBus } from '../fakes/fake-group-bus.js'
+import { GROUP_ID, RESYNC_MS, TASK_ID, TOPIC, eventsOf, membersOf, settle, startGroup, stopGroup } from './group-harness.js'
 import type { GroupNode } from './group-harness.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -21,18 +22,11 @@ describe('GroupService: blackboard and sync', () => {
   })
 
   beforeEach(async () => {
-    vi.useFakeTimers()
-    bus = new FakeGroupBus()
-    all = groupNodes(bus, peers)
+    ;({ bus, all } = await startGroup(peers))
     ;[announcer, b, c, late] = all as [GroupNode, GroupNode, GroupNode, GroupNode]
-    formGroup(announcer, [b, c])
-    await settle()
   })
 
-  afterEach(() => {
-    for (const n of all) n.service.stop()
-    vi.useRealTimers()
-  })
+  afterEach(() => { stopGroup(all) })
 
   /** The late member joins: everyone learns the new member list, then it joins. */
   function joinLate (): void {

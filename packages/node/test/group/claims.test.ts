@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
-import { FakeGroupBus, groupPeers } from '../fakes/fake-group-bus.js'
-import { GROUP_ID, TASK_ID, TOPIC, eventsOf, formGroup, groupNodes, membersOf, settle } from './group-harness.js'
+import { groupPeers } from '../fakes/fake-group-bus.js'
+import type { FakeGroupBus } from '../fakes/fake-group-bus.js'
+import { GROUP_ID, TASK_ID, TOPIC, eventsOf, membersOf, settle, startGroup, stopGroup } from './group-harness.js'
 import type { GroupNode } from './group-harness.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -19,18 +20,11 @@ describe('GroupService: claims and versioned data', () => {
   })
 
   beforeEach(async () => {
-    vi.useFakeTimers()
-    bus = new FakeGroupBus()
-    all = groupNodes(bus, peers.slice(0, 3))
+    ;({ bus, all } = await startGroup(peers.slice(0, 3)))
     ;[announcer, b, c] = all as [GroupNode, GroupNode, GroupNode]
-    formGroup(announcer, [b, c])
-    await settle()
   })
 
-  afterEach(() => {
-    for (const n of all) n.service.stop()
-    vi.useRealTimers()
-  })
+  afterEach(() => { stopGroup(all) })
 
   it('grants a contested resource to one member only; the other waits at position 1 behind it', async () => {
     const [first, second] = await Promise.all([b.service.claim(TASK_ID, 'printer', 10_000), c.service.claim(TASK_ID, 'printer', 10_000, 5)])

@@ -1,8 +1,9 @@
-import { afterEach, beforeAll, beforeEach, describe, it, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
-import { FakeGroupBus, groupPeers } from '../fakes/fake-group-bus.js'
-import { GROUP_ID, TASK_ID, TOPIC, eventsOf, formGroup, groupNodes, settle } from './group-harness.js'
+import { groupPeers } from '../fakes/fake-group-bus.js'
+import type { FakeGroupBus } from '../fakes/fake-group-bus.js'
+import { GROUP_ID, TASK_ID, TOPIC, eventsOf, settle, startGroup, stopGroup } from './group-harness.js'
 import type { GroupNode } from './group-harness.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -20,18 +21,11 @@ describe('GroupService: escalations', () => {
   })
 
   beforeEach(async () => {
-    vi.useFakeTimers()
-    bus = new FakeGroupBus()
-    all = groupNodes(bus, peers)
+    ;({ bus, all } = await startGroup(peers))
     ;[announcer, b, c, outsider] = all as [GroupNode, GroupNode, GroupNode, GroupNode]
-    formGroup(announcer, [b, c])
-    await settle()
   })
 
-  afterEach(() => {
-    for (const n of all) n.service.stop()
-    vi.useRealTimers()
-  })
+  afterEach(() => { stopGroup(all) })
 
   it('a member raises an issue at the announcer, which keeps it and tells the group; the human\'s decision reaches everyone', async () => {
     const { escalationId } = await c.service.escalate(TASK_ID, { issue: 'the input file is encrypted', severity: 'high' })

@@ -10,7 +10,8 @@ import { silentLogger } from '../../src/logger.js'
 import { systemClock } from '../../src/ports/clock.js'
 import { FakeGroupStore } from '../fakes/fake-group-store.js'
 import type { GroupEvents } from '../../src/group/group-service.js'
-import type { FakeGroupBus, FakeGroupNode } from '../fakes/fake-group-bus.js'
+import { FakeGroupBus } from '../fakes/fake-group-bus.js'
+import type { FakeGroupNode } from '../fakes/fake-group-bus.js'
 import type { PeerId } from '@libp2p/interface'
 import type { GroupMember, Json } from '@swarm/protocol'
 
@@ -73,4 +74,24 @@ export function formGroup (announcer: GroupNode, members: GroupNode[]): void {
 /** Lets queued deliveries and direct requests run (no time passes). */
 export async function settle (): Promise<void> {
   for (let i = 0; i < 3; i++) await vi.advanceTimersByTimeAsync(0)
+}
+
+/**
+ * The usual setup of a test: fake timers, a fresh bus with one node per peer, the first node
+ * announcing a group of the second and third (any further node stays outside), settled.
+ */
+export async function startGroup (peers: PeerId[]): Promise<{ bus: FakeGroupBus, all: GroupNode[] }> {
+  vi.useFakeTimers()
+  const bus = new FakeGroupBus()
+  const all = groupNodes(bus, peers)
+  const [announcer, b, c] = all as [GroupNode, GroupNode, GroupNode]
+  formGroup(announcer, [b, c])
+  await settle()
+  return { bus, all }
+}
+
+/** Stops every node's service and goes back to real timers. */
+export function stopGroup (all: GroupNode[]): void {
+  for (const n of all) n.service.stop()
+  vi.useRealTimers()
 }
