@@ -174,6 +174,38 @@ describe('swarm-node announce: a task done by a working group of separately star
     assert.match(result.stdout, /"f \| #{20} 9"/)
   })
 
+  it('announce without --wait, then task <id> --wait follows it to the end; on a finished task it exits at once', async () => {
+    const announced = await runSwarmNode(['announce', 'Analyze later', '--skill', 'analytics:advanced', '--skill', 'viz:intermediate', '--input', input, '--data-dir', dataDir('desk')])
+    assert.equal(announced.code, 0, announced.stderr)
+    const id = announced.stdout.trim()
+    assert.match(id, /^[A-Za-z0-9_-]{22}$/, 'without --wait announce prints the task id')
+
+    const followed = await runSwarmNode(['task', id, '--wait', '--data-dir', dataDir('desk')])
+    assert.equal(followed.code, 0, `stdout: ${followed.stdout}\nstderr: ${followed.stderr}`)
+    assert.match(followed.stdout, new RegExp(`^task ${id}$`, 'm'))
+    assert.match(followed.stdout, /^group formed\s+in \d+ms: /m)
+    assert.match(followed.stdout, /^member result\s+analyst analytics done in/m)
+    assert.match(followed.stdout, /^member result\s+painter viz done in/m)
+    assert.match(followed.stdout, /^completed\s+in /m)
+    assert.match(followed.stdout, / {4}"mean": 3.875,/)
+
+    // Finished: the events are replayed up to the final one and the command ends (a hang would
+    // be exit 5 from --timeout).
+    const again = await runSwarmNode(['task', id, '--wait', '--json', '--timeout', '10s', '--data-dir', dataDir('desk')])
+    assert.equal(again.code, 0, again.stderr)
+    const events = jsonLines(again.stdout) as unknown as LifecycleLine[]
+    assert.ok(events.every(e => e.taskId === id), 'every line is an event of the task')
+    assert.equal(events.at(-1)?.type, 'completed')
+    assert.deepEqual(events.at(-1)?.outcome?.output?.analytics, { count: 8, mean: 3.875, min: 1, max: 9 })
+
+    const unknown = await runSwarmNode(['task', 'no-such-task-id-000000', '--wait', '--data-dir', dataDir('desk')])
+    assert.equal(unknown.code, 1)
+    assert.match(unknown.stderr, /no task no-such-task-id-000000 on this node/)
+    const noWait = await runSwarmNode(['task', id, '--timeout', '5s', '--data-dir', dataDir('desk')])
+    assert.equal(noWait.code, 2)
+    assert.match(noWait.stderr, /--timeout is how long --wait waits: add --wait/)
+  })
+
   it('a task nobody can do is refused at once: exit 4 with a message that says why', async () => {
     const result = await runSwarmNode(['announce', 'Paint a fresco', '--skill', 'fresco:expert', '--wait', '--data-dir', dataDir('desk')])
     assert.equal(result.code, 4, result.stderr)
@@ -230,6 +262,13 @@ describe('swarm-node announce: a task done by a working group of separately star
     assert.equal(listed.status, 'COMPLETE')
     assert.equal(listed.description, 'Analyze')
     assert.deepEqual(listed.skills.map(s => s.name), ['analytics', 'viz'])
+
+    // A task of the previous run: its stored final event, and the exit code it means, at once.
+    const waited = await runSwarmNode(['task', taskId, '--wait', '--json', '--timeout', '10s', '--data-dir', dataDir('desk')])
+    assert.equal(waited.code, 0, waited.stderr)
+    const final = jsonLines(waited.stdout) as unknown as LifecycleLine[]
+    assert.deepEqual(final.map(e => e.type), ['completed'])
+    assert.equal(final[0]?.outcome?.status, 'COMPLETE')
 
     const completed = await runSwarmNode(['tasks', '--status', 'complete', '--data-dir', dataDir('desk')])
     assert.equal(completed.code, 0, completed.stderr)

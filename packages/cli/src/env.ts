@@ -20,10 +20,11 @@ import { CliError, EXIT } from './exit-codes.js'
  *   SWARM_MDNS       true or false                        (--no-mdns when false)
  *   SWARM_DHT        off, client or server                (--dht)
  *   SWARM_LOG_LEVEL  log level                            (--log-level)
+ *   SWARM_KEY_FILE   a private swarm's key file          (--swarm-key)
  *   SWARM_PEER_KEY   base64 of a peer.key file: a fixed identity (no flag)
  * SWARM_DATA_DIR (the data directory) is read by the node's configuration itself.
  */
-export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_PEER_KEY'] as const
+export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_KEY_FILE', 'SWARM_PEER_KEY'] as const
 
 const text = z.string().trim().min(1)
 const list = (separator: string): z.ZodType<string[], string> => z.string().transform(s => s.split(separator).map(x => x.trim()).filter(x => x !== ''))
@@ -42,6 +43,7 @@ const EnvSchema = z.object({
   SWARM_MDNS: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
   SWARM_DHT: z.enum(['off', 'client', 'server', 'true', 'false']).optional(),
   SWARM_LOG_LEVEL: text.optional(),
+  SWARM_KEY_FILE: text.optional(),
   SWARM_PEER_KEY: text.optional()
 })
 
@@ -60,10 +62,15 @@ export interface EnvSettings {
   mdns?: boolean
   dht?: 'client' | 'server' | false
   logLevel?: string
+  swarmKey?: string
   peerKey?: string
 }
 
-/** Reads and validates the SWARM_* variables; a bad value ends the command with EXIT.USAGE. */
+/**
+ * Reads and validates the SWARM_* variables; a bad value ends the command with EXIT.USAGE.
+ * SWARM_PEER_KEY (a private key) is removed from `env` once read: nothing the process starts
+ * later, and no code that reads the environment, sees it again.
+ */
 export function settingsFromEnv (env: Record<string, string | undefined>): EnvSettings {
   const present: Record<string, string> = {}
   for (const name of ENV_VARS) {
@@ -89,7 +96,9 @@ export function settingsFromEnv (env: Record<string, string | undefined>): EnvSe
   if (e.SWARM_MDNS !== undefined) out.mdns = ['true', '1', 'yes'].includes(e.SWARM_MDNS)
   if (e.SWARM_DHT !== undefined) out.dht = e.SWARM_DHT === 'off' || e.SWARM_DHT === 'false' ? false : e.SWARM_DHT === 'true' ? 'server' : e.SWARM_DHT
   if (e.SWARM_LOG_LEVEL !== undefined) out.logLevel = e.SWARM_LOG_LEVEL
+  if (e.SWARM_KEY_FILE !== undefined) out.swarmKey = e.SWARM_KEY_FILE
   if (e.SWARM_PEER_KEY !== undefined) out.peerKey = e.SWARM_PEER_KEY
+  Reflect.deleteProperty(env, 'SWARM_PEER_KEY')
   return out
 }
 
@@ -109,7 +118,7 @@ export function withEnv<F extends EnvFillable> (flags: F, env: EnvSettings): F {
     const value = env[key]
     if (out[key] === undefined && value !== undefined) (out as EnvFillable)[key] = value as EnvFillable[K]
   }
-  for (const key of ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel'] as const) fill(key)
+  for (const key of ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel', 'swarmKey'] as const) fill(key)
   if (out.dht === undefined && env.dht !== undefined) out.dht = env.dht === false ? 'off' : env.dht
   if (env.mdns === false) out.mdns = false
   return out

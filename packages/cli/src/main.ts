@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander'
 import { SOFTWARE } from '@swarm/node'
 import { ApiError } from './api-client.js'
+import { registerAccess } from './commands/access.js'
 import { registerAnnounce } from './commands/announce.js'
 import { registerDashboard } from './commands/dashboard.js'
 import { registerGroup } from './commands/group.js'
@@ -37,7 +38,8 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerTasks,
   registerDashboard,
   registerGroup,
-  registerSim
+  registerSim,
+  registerAccess
 ]
 
 /** Builds the command tree; each action stores its exit code in `result`. */

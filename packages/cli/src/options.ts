@@ -29,11 +29,17 @@ export function addApiOptions (cmd: Command): Command {
     .option('--json', 'print JSON instead of text')
 }
 
-/** `-c, --config` and `--data-dir` of a node run in the foreground. */
+/**
+ * `-c, --config`, `--data-dir` and the access flags (`--swarm-key`, `--allow`, `--deny`) of a node
+ * run in the foreground.
+ */
 export function addNodeSetupOptions (cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'config file (YAML or JSON); flags override it')
     .option('--data-dir <dir>', 'where the key, token, database and log live (default: $SWARM_DATA_DIR or ~/.swarm)')
+    .option('--swarm-key <file>', 'a private swarm: only nodes with this pre-shared key file connect (make one with swarm-node keygen --swarm-key <file>)')
+    .option('--allow <peer id>', 'only these peers may connect, repeatable (default: anyone)', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--deny <peer id>', 'refuse this peer, repeatable (see also swarm-node block)', (value: string, previous: string[] = []) => [...previous, value])
 }
 
 /** `--log-level`, `--log-file`, `--json` and `-q` of a node run in the foreground; `who` writes the log. */

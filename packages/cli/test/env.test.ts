@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { resolve } from 'node:path'
 import { describe, it } from 'vitest'
 import { settingsFromEnv, withEnv } from '../src/env.js'
 import { registryOverrides } from '../src/commands/registry.js'
@@ -31,6 +32,21 @@ describe('settings from the environment', () => {
       dht: 'client',
       peerKey: 'CAESQ'
     })
+  })
+
+  it('reads the swarm key file from SWARM_KEY_FILE; --swarm-key, --allow and --deny become settings', () => {
+    assert.equal(settingsFromEnv({ SWARM_KEY_FILE: '/etc/swarm.key' }).swarmKey, '/etc/swarm.key')
+    const overrides = startOverrides({ mdns: true, swarmKey: 'swarm.key', allow: ['12D3KooWa'], deny: ['12D3KooWb'] })
+    assert.equal(overrides.swarmKey, resolve('swarm.key'))
+    assert.deepEqual(overrides.allow, ['12D3KooWa'])
+    assert.deepEqual(overrides.deny, ['12D3KooWb'])
+    assertUsage(() => startOverrides({ mdns: true, swarmKey: ' ' }), /--swarm-key/)
+  })
+
+  it('removes SWARM_PEER_KEY from the environment once read', () => {
+    const env: Record<string, string | undefined> = { SWARM_PEER_KEY: 'CAESQ', SWARM_NAME: 'a' }
+    assert.equal(settingsFromEnv(env).peerKey, 'CAESQ')
+    assert.deepEqual(env, { SWARM_NAME: 'a' })
   })
 
   it('treats empty variables as unset', () => {

@@ -16,13 +16,15 @@ describe('command registration', () => {
     const program = buildProgram(capture(), { code: 0 })
     assert.deepEqual(program.commands.map(c => c.name()), [
       'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel',
-      'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'sim'
+      'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'sim',
+      'keygen', 'block', 'unblock', 'access'
     ])
   })
 
   it('every command that talks to a running node has the API options; the foreground ones their setup and output options', () => {
     const program = buildProgram(capture(), { code: 0 })
-    const foreground = ['start', 'registry', 'sim']
+    // Foreground commands, and keygen, which only writes a file.
+    const foreground = ['start', 'registry', 'sim', 'keygen']
     for (const cmd of program.commands) {
       if (foreground.includes(cmd.name())) continue
       for (const flag of API_OPTIONS) assert.ok(longFlags(cmd).includes(flag), `${cmd.name()} has ${flag}`)
@@ -31,7 +33,7 @@ describe('command registration', () => {
       const cmd = program.commands.find(c => c.name() === name)
       assert.ok(cmd)
       const flags = longFlags(cmd)
-      assert.deepEqual(flags.slice(0, 2), ['--config', '--data-dir'], name)
+      assert.deepEqual(flags.slice(0, 5), ['--config', '--data-dir', '--swarm-key', '--allow', '--deny'], name)
       assert.deepEqual(flags.slice(-4), ['--log-level', '--log-file', '--json', '--quiet'], name)
     }
   })
@@ -56,7 +58,7 @@ describe('command registration', () => {
 
   it('the shared option helpers declare the same options wherever they are used', () => {
     assert.deepEqual(longFlags(addApiOptions(new Command('a'))), API_OPTIONS)
-    assert.deepEqual(longFlags(addNodeSetupOptions(new Command('b'))), ['--config', '--data-dir'])
+    assert.deepEqual(longFlags(addNodeSetupOptions(new Command('b'))), ['--config', '--data-dir', '--swarm-key', '--allow', '--deny'])
     const output = addNodeOutputOptions(new Command('c'), 'registry')
     assert.deepEqual(longFlags(output), ['--log-level', '--log-file', '--json', '--quiet'])
     assert.match(output.options.find(o => o.long === '--log-file')?.description ?? '', /where the registry writes/)

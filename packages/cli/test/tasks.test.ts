@@ -216,6 +216,14 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
       asked.push(url)
       if (url.startsWith('/v1/tasks?') && url.includes('role=member')) return send(200, { tasks: [memberSummary(Date.now())] })
       if (url === '/v1/tasks/worked-1' || url === '/v1/tasks/worked-1?role=member') return send(200, MEMBER_DETAIL)
+      if (url.startsWith('/v1/tasks?') && decodeURIComponent(url).includes('status=QUEUED')) {
+        return send(200, {
+          tasks: [
+            { taskId: 'waits', status: 'QUEUED', description: 'Chart', skills: [{ name: 'viz', minLevel: 'novice', count: 1 }], createdAt: Date.now() - 3000, updatedAt: Date.now(), durationMs: 3000, reason: 'waiting for a free agent: every capable agent is busy (2 agents with "viz" known)', attempts: 1, maxAttempts: 1, members: [] },
+            { taskId: 'done', status: 'COMPLETE', description: 'Analyze', skills: [{ name: 'analytics', minLevel: 'advanced', count: 1 }], createdAt: Date.now() - 5000, updatedAt: Date.now(), finishedAt: Date.now() - 4000, durationMs: 1000, attempts: 1, maxAttempts: 3, members: [] }
+          ]
+        })
+      }
       if (url.startsWith('/v1/tasks?') || url === '/v1/tasks') {
         return send(200, { tasks: [{ taskId: 'done', status: 'COMPLETE', description: 'Analyze', skills: [{ name: 'analytics', minLevel: 'advanced', count: 1 }], createdAt: Date.now() - 5000, updatedAt: Date.now(), finishedAt: Date.now() - 4000, durationMs: 1000, attempts: 1, maxAttempts: 3, members: [] }] })
       }
@@ -315,6 +323,13 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
     assert.equal((await run('tasks', '--status', 'nope')).code, EXIT.USAGE)
     assert.equal((await run('tasks', '--limit', '0')).code, EXIT.USAGE)
     assert.equal((await run('tasks', '--status', 'complete,failed', '--limit', '5')).code, EXIT.OK)
+  })
+
+  it('tasks shows why a queued task waits, in a WHY column', async () => {
+    const { code, out } = await run('tasks', '--status', 'queued,complete')
+    assert.equal(code, EXIT.OK, out.errors.join('\n'))
+    assert.match(out.lines[0] ?? '', /^ID\s+STATUS\s+DESCRIPTION\s+SKILLS\s+AGE\s+DURATION\s+WHY\n/)
+    assert.match(out.lines[0] ?? '', /waits\s+QUEUED\s+Chart\s+viz:novice\s+3\.\ds ago\s+3\.\ds…\s+waiting for a free agent: every capable agent is busy \(2 agents with "viz" known\)\n/)
   })
 
   it('tasks --role member lists the tasks worked on with their announcer; task <id> shows the member\'s timings and parts', async () => {

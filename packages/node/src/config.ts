@@ -18,7 +18,14 @@ export const ExecHandlerSchema = z.object({
   args: z.array(z.string()).default([]),
   /** Working directory; relative to the config file. */
   cwd: z.string().optional(),
+  /** Variables set for the program (on top of those passed through). */
   env: z.record(z.string(), z.string()).default({}),
+  /**
+   * Variables of the node's environment passed through to the program, besides the basic ones
+   * (PATH, HOME, LANG…: see executor/program-env.ts). Nothing else of the node's environment
+   * reaches a handler, never the node's key.
+   */
+  passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).max(64).default([]),
   timeoutMs: z.number().int().positive().default(60_000)
 }).strict()
 
@@ -37,6 +44,13 @@ export const ModuleHandlerSchema = z.object({
   export: z.string().default('default'),
   timeoutMs: z.number().int().positive().default(60_000)
 }).strict()
+
+
+/** Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost). */
+function isLoopbackHost (host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '')
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)
+}
 
 /** Handlers built into the node, for demos, tests and simulations. */
 export const BuiltinHandlerSchema = z.object({
@@ -88,6 +102,15 @@ export const NodeConfigSchema = z.object({
   announce: z.array(z.string().startsWith('/')).default([]),
   /** Multiaddrs (with /p2p/<peer id>) of peers to join through. */
   bootstrap: z.array(z.string().startsWith('/')).default([]),
+  /**
+   * A private swarm: the path of a pre-shared key file (`swarm-node keygen --swarm-key <file>`).
+   * Only nodes with the same key can connect to this one (and it to them).
+   */
+  swarmKey: z.string().min(1).optional(),
+  /** Peer ids allowed to connect (empty: anyone with the network's key, if any). */
+  allow: z.array(z.string().min(1)).max(10_000).default([]),
+  /** Peer ids refused (besides those blocked at run time with `swarm-node block`). */
+  deny: z.array(z.string().min(1)).max(10_000).default([]),
   /** Discover peers on the local network by multicast DNS. */
   mdns: z.boolean().default(true),
   /**
@@ -113,8 +136,16 @@ export const NodeConfigSchema = z.object({
     enabled: z.boolean().default(true),
     host: z.string().default('127.0.0.1'),
     /** 0 picks a free port. */
-    port: z.number().int().min(0).max(65535).default(7400)
-  }).strict().prefault({}),
+    port: z.number().int().min(0).max(65535).default(7400),
+    /**
+     * Allow a host other than a loopback address: the API then answers other machines (each
+     * request still needs the token). Off by default, so that a mistyped host does not expose it.
+     */
+    public: z.boolean().default(false)
+  }).strict().refine(api => api.public || isLoopbackHost(api.host), {
+    message: 'the control API listens on loopback addresses only (127.0.0.1, ::1, localhost) unless api.public is true: anyone who can reach it and has the token controls the node',
+    path: ['host']
+  }).prefault({}),
   /** Prometheus metrics (libp2p's and the swarm's), served at GET /metrics of the control API. */
   metrics: z.object({
     /** Default: on when the control API is on (nothing could read them otherwise). */
@@ -200,10 +231,23 @@ export const NodeConfigSchema = z.object({
     memberResultShare: z.number().gt(0).max(1).default(0.8),
     /** Longest time a group has to verify a result (never past the task's deadline). */
     verifyTimeoutMs: z.number().int().positive().default(10_000),
+    /**
+     * A task whose capable agents are all busy waits in the announcer's queue (QUEUED): it is
+     * asked again when an agent frees a slot, and at the latest after this long, doubling with
+     * every re-ask up to queueRetryMaxMs.
+     */
+    queueRetryBaseMs: z.number().int().min(10).max(600_000).default(1_000),
+    /** Longest wait between two re-asks of a queued task (see queueRetryBaseMs). */
+    queueRetryMaxMs: z.number().int().min(10).max(3_600_000).default(10_000),
     /** Finished tasks an announcer keeps in memory for late readers (older ones are only in the store). */
     retainFinished: z.number().int().min(1).max(1_000_000).default(1_000),
     /** How long past the bid window a bidder holds its reservation waiting for an invite. */
     leaseGraceMs: z.number().int().positive().default(5_000),
+    /**
+     * Graceful drain: how long a stopping node (`swarm-node stop`, SIGTERM) waits for its running
+     * parts to be handed off to backups before it aborts their handlers. 0: no drain.
+     */
+    drainTimeoutMs: z.number().int().nonnegative().max(600_000).default(5_000),
     /** Announcements a bidder remembers to drop duplicates (a task announced on two skill topics). */
     dedupeSize: z.number().int().positive().max(1_000_000).default(20_000)
   }).strict().prefault({}),
@@ -284,6 +328,7 @@ function resolveRelativePaths (config: Record<string, unknown>, base: string): R
   const abs = (p: unknown): unknown => (typeof p === 'string' && !isAbsolute(p) ? resolve(base, p) : p)
   if (typeof out.dataDir === 'string') out.dataDir = abs(out.dataDir)
   if (typeof out.logFile === 'string' && out.logFile !== '-') out.logFile = abs(out.logFile)
+  if (typeof out.swarmKey === 'string') out.swarmKey = abs(out.swarmKey)
   if (Array.isArray(out.skills)) {
     out.skills = out.skills.map((skill: unknown) => {
       if (typeof skill !== 'object' || skill === null) return skill

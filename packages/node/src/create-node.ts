@@ -1,3 +1,5 @@
+import { PeerAccess } from './net/access.js'
+import { readSwarmKey } from './net/private-network.js'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { readApiInfo } from './api/control-api.js'
@@ -76,16 +78,18 @@ async function assemble (config: NodeConfig, paths: DataDirPaths, lock: DataDirL
   const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(paths.privateKey)
   const apiToken = loadOrCreateToken(paths.apiToken)
   const blocked = new Set<string>()
+  const access = new PeerAccess({ allow: config.allow, deny: config.deny, ...(config.storage === 'memory' ? {} : { file: paths.blocked }) }, logger.child('access'))
+  const swarmKey = config.swarmKey !== undefined ? readSwarmKey(config.swarmKey) : undefined
   const store = SwarmStore.open(config.storage === 'memory' ? ':memory:' : paths.database)
   const metrics = metricsEnabled(config) ? new NodeMetrics({ process: config.metrics.process }) : undefined
   let libp2p: SwarmLibp2p
   try {
-    libp2p = await buildLibp2p({ privateKey, config, blocked, logger, ...(metrics !== undefined ? { metricsRegistry: metrics.registry } : {}) })
+    libp2p = await buildLibp2p({ privateKey, config, blocked, logger, permits: peer => access.permits(peer), ...(swarmKey !== undefined ? { swarmKey } : {}), ...(metrics !== undefined ? { metricsRegistry: metrics.registry } : {}) })
   } catch (err) {
     store.close()
     throw err
   }
-  const node = new SwarmNode({ config, paths, libp2p, logger, apiToken, store, clock: systemClock, blocked, lock, ...(metrics !== undefined ? { metrics } : {}) })
+  const node = new SwarmNode({ config, paths, libp2p, logger, apiToken, store, clock: systemClock, blocked, access, lock, ...(metrics !== undefined ? { metrics } : {}) })
   if (options.start !== false) await node.start()
   return node
 }

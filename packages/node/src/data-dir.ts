@@ -17,6 +17,8 @@ export interface DataDirPaths {
   database: string
   /** JSON-lines log. */
   log: string
+  /** Peers blocked at run time (`swarm-node block`), kept across restarts. */
+  blocked: string
 }
 
 export function dataDirPaths (root: string): DataDirPaths {
@@ -27,7 +29,8 @@ export function dataDirPaths (root: string): DataDirPaths {
     apiInfo: join(root, 'api.json'),
     lock: join(root, 'node.lock'),
     database: join(root, 'swarm.db'),
-    log: join(root, 'node.log')
+    log: join(root, 'node.log'),
+    blocked: join(root, 'blocked.json')
   }
 }
 

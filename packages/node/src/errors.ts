@@ -22,6 +22,8 @@ export type SwarmErrorCode =
   | 'VOTE_REJECTED'
   | 'ESCALATION_NOT_FOUND'
   | 'ESCALATION_STATE'
+  /** A peer is refused: another swarm key, or not on this node's allow list / on its deny list. */
+  | 'ACCESS_DENIED'
 
 /**
  * An error with a stable code and a message that tells the user what to do about it.

@@ -23,6 +23,7 @@ import type { Bidder } from './negotiation/bidder/index.js'
 import type { SkillRegistry } from './negotiation/skill-registry.js'
 import type { TaskHandle } from './negotiation/task-handle.js'
 import type { TaskSpecInput } from './negotiation/task-spec.js'
+import type { AccessView, PeerAccess } from './net/access.js'
 import type { DirectMessenger } from './net/direct.js'
 import type { GossipRouter } from './net/gossip.js'
 import type { SwarmLibp2p } from './net/libp2p.js'
@@ -46,6 +47,8 @@ export interface SwarmNodeParts {
   clock: Clock
   /** Peers refused by the connection gater (see blockPeers), shared with it. */
   blocked: Set<string>
+  /** The allow and deny lists and the run-time blocks the connection gater asks (see block). */
+  access: PeerAccess
   /** The data directory's lock, released when the node stops (or fails to start). */
   lock?: DataDirLock
   metrics?: NodeMetrics
@@ -80,6 +83,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   readonly #services: NodeServices
   readonly #clock: Clock
   readonly #blocked: Set<string>
+  readonly #access: PeerAccess
   readonly #lock: DataDirLock | undefined
   readonly #apiToken: string
   readonly #lifecycle: Lifecycle
@@ -100,6 +104,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     this.#clock = clock
     this.startedAt = clock.now()
     this.#blocked = parts.blocked
+    this.#access = parts.access
     this.#lock = parts.lock
     this.#apiToken = parts.apiToken
     const s = wireServices({ config, name: this.name, startedAt: this.startedAt, libp2p, store: parts.store, logger, clock, events: this, running: () => this.#running, ...(parts.metrics !== undefined ? { metrics: parts.metrics } : {}) })
@@ -122,7 +127,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   }
 
   /**
-   * The start and stop order of every part, in one place. The announcer stops first (its cancel
+   * The start and stop order of every part, in one place. The graceful drain runs first (the
+   * bidder hands its running parts to backups while everything is up), then the announcer stops (its cancel
    * notices need the messenger, and followers of the event stream see them), the group service
    * after libp2p (it stores the blackboards of live groups), the store last of all (in stop()).
    */
@@ -131,7 +137,6 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     const dispatch = s.direct.dispatch.bind(s.direct)
     const parts = {
       libp2p: { start: async () => { await this.libp2p.start(); this.#running = true }, stop: async () => { await this.libp2p.stop() } },
-      ledger: { start: () => { s.ledger.closeInterrupted() } },
       groups: s.groups,
       dialPolicy: s.dialPolicy,
       catchUp: s.catchUp,
@@ -140,6 +145,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       gossip: { stop: () => { s.gossip.stop() } },
       messenger: { start: async () => { await s.messenger.start(dispatch) }, stop: async () => { await s.messenger.stop() } },
       inputMessenger: { start: async () => { await s.inputMessenger.start(dispatch) }, stop: async () => { await s.inputMessenger.stop() } },
+      // Graceful drain: running parts go to backups before anything stops (start: nothing).
+      drain: { stop: async () => { await s.bidder.drain(this.config.negotiation.drainTimeoutMs) } },
       bidder: s.bidder,
       announcer: s.announcer,
       rejoin: s.rejoin,
@@ -147,8 +154,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     }
     const named = (names: Array<keyof typeof parts>): Array<{ name: string, part: (typeof parts)[keyof typeof parts] }> => names.map(name => ({ name, part: parts[name] }))
     return new Lifecycle(
-      named(['libp2p', 'ledger', 'groups', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'announcer', 'rejoin', 'api']),
-      named(['announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups', 'ledger']),
+      named(['libp2p', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'api', 'drain']),
+      named(['drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups']),
       this.log
     )
   }
@@ -254,6 +261,32 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     await Promise.allSettled(this.libp2p.getConnections()
       .filter(c => this.#blocked.has(c.remotePeer.toString()))
       .map(async c => { await c.close().catch(() => { c.abort(new Error('blocked')) }) }))
+  }
+
+  /** Who may connect: the allow and deny lists of the config and the peers blocked at run time. */
+  access (): AccessView {
+    return this.#access.view()
+  }
+
+  /**
+   * Blocks a peer from now on, also after a restart (`swarm-node block`): its connections are
+   * closed and it can neither connect nor be dialled. Throws CONFIG_INVALID for a bad peer id.
+   */
+  async block (peerId: string, reason?: string): Promise<AccessView> {
+    if (peerId === this.peerId.toString()) throw new SwarmError('CONFIG_INVALID', 'a node cannot block itself', { peerId })
+    if (this.#access.block(peerId, this.#clock.now(), reason)) {
+      this.log.warn('peer blocked', { peerId, ...(reason !== undefined ? { reason } : {}) })
+      await Promise.allSettled(this.libp2p.getConnections()
+        .filter(c => c.remotePeer.toString() === peerId)
+        .map(async c => { await c.close().catch(() => { c.abort(new Error('blocked')) }) }))
+    }
+    return this.#access.view()
+  }
+
+  /** Lifts a block made with {@link block} (a peer on the config's deny list stays refused). */
+  unblock (peerId: string): AccessView {
+    if (this.#access.unblock(peerId)) this.log.info('peer unblocked', { peerId })
+    return this.#access.view()
   }
 
   /**

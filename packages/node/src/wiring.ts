@@ -274,16 +274,19 @@ function wireAnnouncer (shared: Shared, { directory, reachability }: Discovery, 
     clock,
     logger: log.child('announcer'),
     reputation: deps.reputation,
-    ledger: { save: task => { ledger.saveAnnounced(task) }, saveCheckpoint: (taskId, checkpoint) => { ledger.saveCheckpoint('announcer', taskId, checkpoint) }, audit: ledger.auditor('announcer') },
+    ledger: { save: task => { ledger.saveAnnounced(task) }, unfinished: () => ledger.unfinished(), abandon: (task, reason) => { ledger.closeInterrupted([task], reason) }, saveCheckpoint: (taskId, checkpoint) => { ledger.saveCheckpoint('announcer', taskId, checkpoint) }, audit: ledger.auditor('announcer') },
     events: shared.sink,
     directory: {
       capablePeers: (skill, minLevel) => directory.agents.find({ skill, minLevel }).filter(a => a.skill.hasHandler && !a.self).map(a => a.peerId),
-      addrsOf: peerId => directory.agents.get(peerId)?.card.addrs ?? []
+      addrsOf: peerId => directory.agents.get(peerId)?.card.addrs ?? [],
+      capacityOf: peerId => directory.agents.get(peerId)?.card.capacity,
+      onCapacityFreed: listener => directory.onCapacityFreed(listener)
     },
     connectedPeers: () => new Set(libp2p.getConnections().map(c => c.remotePeer.toString())),
     addrs: () => libp2p.getMultiaddrs().map(ma => ma.toString()),
     ensureReachable: async required => { await reachability.ensure(required) },
     localBidder: body => { bidder.hear(body, self) },
+    selfCapable: (skill, minLevel) => config.capacity > 0 && shared.skills.canDo(skill, minLevel),
     groups: {
       formed: info => { groups.join({ ...info, announcer: self.toString(), role: 'announcer' }) },
       membersChanged: (groupId, members) => { groups.membersChanged(groupId, members) },

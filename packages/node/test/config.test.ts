@@ -53,7 +53,7 @@ describe('parseConfig', () => {
   it('fills in the defaults', () => {
     const config = parseConfig({ dataDir: '/var/lib/swarm' })
     assert.deepEqual(config.listen, ['/ip4/0.0.0.0/tcp/4001'])
-    assert.deepEqual(config.api, { enabled: true, host: '127.0.0.1', port: 7400 })
+    assert.deepEqual(config.api, { enabled: true, host: '127.0.0.1', port: 7400, public: false })
     assert.equal(config.mdns, true)
     assert.equal(config.dht, false)
     assert.equal(config.capacity, 4)
@@ -88,7 +88,7 @@ describe('parseConfig', () => {
 
   it('keeps the given values of a nested object and defaults the others', () => {
     const config = parseConfig({ api: { port: 0 }, capacity: 0, mdns: false })
-    assert.deepEqual(config.api, { enabled: true, host: '127.0.0.1', port: 0 })
+    assert.deepEqual(config.api, { enabled: true, host: '127.0.0.1', port: 0, public: false })
     assert.equal(config.capacity, 0)
     assert.equal(config.mdns, false)
   })
@@ -101,6 +101,14 @@ describe('parseConfig', () => {
   it('names the path of a bad api port', () => {
     assertSwarmError(() => parseConfig({ api: { port: 70_000 } }), 'CONFIG_INVALID', /api\.port/)
     assertSwarmError(() => parseConfig({ api: { port: 'abc' } }), 'CONFIG_INVALID', /api\.port/)
+  })
+
+  it('keeps the control API on loopback unless it is made public explicitly', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) assert.equal(parseConfig({ api: { host } }).api.host, host)
+    for (const host of ['0.0.0.0', '192.168.1.5', '::', 'example.org']) {
+      assertSwarmError(() => parseConfig({ api: { host } }), 'CONFIG_INVALID', /api\.host: .*loopback.*api\.public/)
+    }
+    assert.equal(parseConfig({ api: { host: '0.0.0.0', public: true } }).api.public, true)
   })
 
   it('rejects an unknown top-level key', () => {
@@ -132,7 +140,7 @@ describe('parseConfig', () => {
 describe('handler schemas', () => {
   it('accepts an exec handler and fills in its defaults', () => {
     const handler = HandlerConfigSchema.parse({ kind: 'exec', command: 'python3' })
-    assert.deepEqual(handler, { kind: 'exec', command: 'python3', args: [], env: {}, timeoutMs: 60_000 })
+    assert.deepEqual(handler, { kind: 'exec', command: 'python3', args: [], env: {}, passEnv: [], timeoutMs: 60_000 })
   })
 
   it('accepts an http handler and fills in its defaults', () => {
@@ -175,7 +183,7 @@ describe('handler schemas', () => {
 
   it('keeps a valid handler of a skill', () => {
     const config = parseConfig({ skills: [{ name: 'a', level: 'novice', handler: { kind: 'exec', command: 'wc', args: ['-l'] } }] })
-    assert.deepEqual(config.skills[0]?.handler, { kind: 'exec', command: 'wc', args: ['-l'], env: {}, timeoutMs: 60_000 })
+    assert.deepEqual(config.skills[0]?.handler, { kind: 'exec', command: 'wc', args: ['-l'], env: {}, passEnv: [], timeoutMs: 60_000 })
   })
 })
 
@@ -323,7 +331,7 @@ describe('loadConfig', () => {
     const config = loadConfig(path, { capacity: 8, api: { port: 0 }, skills: [{ name: 'analytics', level: 'expert' }] })
     assert.equal(config.network, 'lab')
     assert.equal(config.capacity, 8)
-    assert.deepEqual(config.api, { enabled: true, host: '127.0.0.1', port: 0 })
+    assert.deepEqual(config.api, { enabled: true, host: '127.0.0.1', port: 0, public: false })
     assert.equal(config.dataDir, join(dir, 'load', 'data'))
     assert.equal(config.mdns, true)
     assert.deepEqual(config.skills.map(s => [s.name, s.level, s.handler?.kind]), [['analytics', 'expert', 'module'], ['viz', 'advanced', undefined]])

@@ -104,7 +104,8 @@ describe('ensureDataDir', () => {
       apiInfo: join(root, 'api.json'),
       lock: join(root, 'node.lock'),
       database: join(root, 'swarm.db'),
-      log: join(root, 'node.log')
+      log: join(root, 'node.log'),
+      blocked: join(root, 'blocked.json')
     })
   })
 

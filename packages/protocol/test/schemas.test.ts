@@ -151,7 +151,8 @@ const INVALID_CASES: InvalidCase[] = [
   { name: 'missing reason', type: 'TASK_CANCEL', mutate: b => { delete b.reason }, path: 'body.reason' },
   // HANDOFF
   { name: 'bad from peer id', type: 'HANDOFF', mutate: b => { b.from = 'peer-a' }, path: 'body.from' },
-  { name: 'missing to', type: 'HANDOFF', mutate: b => { delete b.to }, path: 'body.to' },
+  { name: 'bad to peer id', type: 'HANDOFF', mutate: b => { b.to = 'peer-b' }, path: 'body.to' },
+  { name: 'missing reason', type: 'HANDOFF', mutate: b => { delete b.reason }, path: 'body.reason' },
   // DISSOLVE
   { name: 'unknown reason', type: 'DISSOLVE', mutate: b => { b.reason = 'bored' }, path: 'body.reason' },
   // INPUT_REQUEST / INPUT_RESPONSE
@@ -285,6 +286,11 @@ describe('valid edge values', () => {
     const cid = 'bafzaajaiaejcb6jpwqmzm3mjjpx5qoulxnjxlmhwmq7bx3aw7oqxiqrmmjjvhb4'
     const formed = createMessage('GROUP_FORMED', { taskId: TASK_ID, attempt: 1, groupId: GROUP_ID, members: [{ peerId: cid, skills: ['a'] }, { peerId: 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N', skills: ['b'] }] })
     assert.equal(formed.body.members.length, 2)
+  })
+
+  it('accepts a HANDOFF without `to` (a member asking its announcer to pick the backup)', () => {
+    const handoff = createMessage('HANDOFF', { taskId: TASK_ID, groupId: GROUP_ID, skill: 'analytics', from: PEER_A, reason: 'shutting down' })
+    assert.equal(handoff.body.to, undefined)
   })
 
   it('accepts every level, priority, dissolve reason and vote choice', () => {

@@ -7,12 +7,11 @@ import { CliError, EXIT } from '../exit-codes.js'
 import { collect, parseDuration, parseFlag, wholeNumber } from '../flags.js'
 import { addApiOptions } from '../options.js'
 import { formatMs } from '../output.js'
-import { PeerNames, TaskEventSchema, describeEvent, exitCodeOf, printOutput } from './task-format.js'
+import { WAIT_MARGIN_MS, followTask } from './follow.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
 import type { CommandContext } from '../options.js'
 import type { Command } from 'commander'
-import type { TaskEvent } from './task-format.js'
 import type { TaskSpecInput } from '@swarm/node'
 
 export interface AnnounceFlags extends ApiFlags {
@@ -31,8 +30,6 @@ export interface AnnounceFlags extends ApiFlags {
 }
 
 const DEFAULT_DEADLINE_MS = 60_000
-/** How much longer than the deadline `--wait` waits by default. */
-const WAIT_MARGIN_MS = 10_000
 
 /** `name[:level[:count]]` of `announce --skill`. */
 export function parseSkillRequirement (value: string): { name: string, minLevel: z.infer<typeof LevelSchema>, count: number } {
@@ -49,7 +46,7 @@ export function parseSkillRequirement (value: string): { name: string, minLevel:
 }
 
 /** A duration flag checked against a range, with a message in the units the user typed. */
-function durationFlag (flag: string, raw: string, min: number, max: number): number {
+export function durationFlag (flag: string, raw: string, min: number, max: number): number {
   const ms = parseDuration(flag, raw)
   if (ms < min || ms > max) throw new CliError(EXIT.USAGE, `invalid ${flag} "${raw}": must be between ${formatMs(min)} and ${formatMs(max)}`)
   return ms
@@ -162,53 +159,6 @@ async function announceCommand (description: string, flags: AnnounceFlags, out: 
     return EXIT.OK
   }
   return await followTask(client, taskId, { json: flags.json === true, timeoutMs }, out)
-}
-
-/** Follows `/v1/tasks/:id/events` until the final event; returns the exit code it means. */
-async function followTask (client: ApiClient, taskId: string, options: { json: boolean, timeoutMs: number }, out: Output): Promise<number> {
-  const names = new PeerNames(client)
-  if (!options.json) {
-    await names.refresh()
-    out.line(`task ${taskId}`)
-  }
-  const abort = new AbortController()
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    abort.abort()
-  }, options.timeoutMs)
-  try {
-    const stream = client.events(`/v1/tasks/${encodeURIComponent(taskId)}/events`, abort.signal)
-    while (true) {
-      let next: IteratorResult<{ event: string, data: unknown }>
-      try {
-        next = await stream.next()
-      } catch (err) {
-        if (err instanceof CliError || err instanceof ApiError) throw err
-        throw new CliError(EXIT.UNREACHABLE, `lost the connection to the node while following task ${taskId} (${(err as Error).message}): see "swarm-node task ${taskId}" once it is back`)
-      }
-      if (next.done === true) break
-      const parsed = TaskEventSchema.safeParse(next.value.data)
-      if (!parsed.success) continue
-      const event: TaskEvent = parsed.data
-      if (options.json) {
-        out.json(next.value.data)
-      } else {
-        for (const line of await describeEvent(event, names)) out.line(line)
-      }
-      const code = exitCodeOf(event)
-      if (code !== undefined) {
-        if (!options.json && event.type === 'completed' && event.outcome !== undefined) printOutput(event.outcome.output, out)
-        return code
-      }
-    }
-  } finally {
-    clearTimeout(timer)
-  }
-  if (timedOut) {
-    throw new CliError(EXIT.TIMEOUT, `gave up waiting for task ${taskId} after ${formatMs(options.timeoutMs)}; it goes on: see "swarm-node task ${taskId}" (or wait longer with --timeout)`)
-  }
-  throw new CliError(EXIT.UNREACHABLE, `the node closed the event stream of task ${taskId} before the task ended (did it stop?): see "swarm-node task ${taskId}"`)
 }
 
 /** Registers `swarm-node announce`. */

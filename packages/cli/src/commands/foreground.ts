@@ -24,6 +24,9 @@ export interface NodeProcessFlags {
   logFile?: string
   json?: boolean
   quiet?: boolean
+  swarmKey?: string
+  allow?: string[]
+  deny?: string[]
 }
 
 /** The value of --dht (or SWARM_DHT): alone it means server, as it always did. */
@@ -46,6 +49,12 @@ export function nodeProcessOverrides (flags: NodeProcessFlags): Record<string, u
   if (flags.name !== undefined) overrides.name = flags.name
   if (flags.apiPort !== undefined) overrides.api = { port: parseFlag('--api-port', flags.apiPort, PortSchema) }
   if (flags.logLevel !== undefined) overrides.logLevel = flags.logLevel
+  if (flags.swarmKey !== undefined) {
+    if (flags.swarmKey.trim() === '') throw new CliError(EXIT.USAGE, 'invalid --swarm-key "": give the path of a swarm key file (swarm-node keygen --swarm-key <file> makes one)')
+    overrides.swarmKey = resolve(flags.swarmKey)
+  }
+  if (flags.allow !== undefined && flags.allow.length > 0) overrides.allow = flags.allow
+  if (flags.deny !== undefined && flags.deny.length > 0) overrides.deny = flags.deny
   if (flags.logFile !== undefined) {
     if (flags.logFile.trim() === '') throw new CliError(EXIT.USAGE, 'invalid --log-file "": give a file path, or - for standard error')
     overrides.logFile = flags.logFile === '-' ? '-' : resolve(flags.logFile)

@@ -5,6 +5,8 @@ import { CliError, EXIT } from '../exit-codes.js'
 import { parseFlag, wholeNumber } from '../flags.js'
 import { addApiOptions } from '../options.js'
 import { formatMs, table } from '../output.js'
+import { durationFlag } from './announce.js'
+import { WAIT_MARGIN_MS, followTask } from './follow.js'
 import { MemberRecordSchema, OutcomeSchema, PeerNames, memberLines, printOutput } from './task-format.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
@@ -124,13 +126,16 @@ async function tasksCommand (flags: TaskListFlags, out: Output): Promise<number>
     ])))
     return EXIT.OK
   }
-  out.line(table(['ID', 'STATUS', 'DESCRIPTION', 'SKILLS', 'AGE', 'DURATION'], tasks.map(t => [
+  // A task waiting in the queue says why (every capable agent busy): a WHY column then.
+  const why = tasks.some(t => t.status === 'QUEUED')
+  out.line(table(['ID', 'STATUS', 'DESCRIPTION', 'SKILLS', 'AGE', 'DURATION', ...(why ? ['WHY'] : [])], tasks.map(t => [
     t.taskId,
     t.status,
     cut(t.description.replace(/\s+/g, ' '), 40),
     skillsText(t.skills),
     `${formatMs(Math.max(0, now - t.createdAt))} ago`,
-    t.finishedAt === undefined ? `${formatMs(t.durationMs)}…` : formatMs(t.durationMs)
+    t.finishedAt === undefined ? `${formatMs(t.durationMs)}…` : formatMs(t.durationMs),
+    ...(why ? [cut(t.reason ?? '', 100)] : [])
   ])))
   return EXIT.OK
 }
@@ -168,8 +173,46 @@ function printAnnouncedOutcome (task: z.infer<typeof TaskDetailSchema>['task'], 
   }
 }
 
+/** The flags of `swarm-node task <id>`. */
+interface TaskFlags extends ApiFlags {
+  json?: boolean
+  role?: string
+  wait?: boolean
+  timeout?: string
+}
+
+/** The deadline of an announced task (creation + its spec's `deadlineMs`), when its spec says. */
+function deadlineOf (task: z.infer<typeof TaskDetailSchema>['task']): number | undefined {
+  const spec = z.object({ deadlineMs: z.number() }).loose().safeParse(task.spec)
+  return spec.success ? task.createdAt + spec.data.deadlineMs : undefined
+}
+
+/**
+ * `swarm-node task <id> --wait`: re-attaches to a task this node announced and follows it until
+ * it ends, like `announce --wait` (same lines, same exit codes). A task already final prints its
+ * final event and exits at once. Default timeout: the time left to its deadline + 10 s.
+ */
+async function waitForTask (taskId: string, flags: TaskFlags, out: Output): Promise<number> {
+  if (flags.role !== undefined && roleParam(flags.role) !== 'announcer') {
+    throw new CliError(EXIT.USAGE, '--wait follows a task this node announced: use it without --role member, on the announcer')
+  }
+  const explicit = flags.timeout === undefined ? undefined : durationFlag('--timeout', flags.timeout, 1, 7 * 24 * 3600 * 1000 + WAIT_MARGIN_MS)
+  const client = new ApiClient(resolveApiTarget(flags))
+  // Without a role the node answers with its announcer row, else its member row.
+  const { task } = await client.get(`/v1/tasks/${encodeURIComponent(taskId)}`, TaskDetailSchema)
+  if (task.role !== 'announcer') {
+    const announcer = task.summary.announcer
+    throw new CliError(EXIT.FAILURE, `this node worked on task ${task.taskId} as a group member, it did not announce it: run "swarm-node task ${task.taskId} --wait" on its announcer${announcer === undefined ? '' : ` (${announcer})`}`)
+  }
+  const deadline = deadlineOf(task)
+  const timeoutMs = explicit ?? Math.max(0, (deadline ?? Date.now()) - Date.now()) + WAIT_MARGIN_MS
+  return await followTask(client, task.taskId, { json: flags.json === true, timeoutMs }, out)
+}
+
 /** `swarm-node task <id>`: one task's state, group, timings, result and audit trail. */
-async function taskCommand (taskId: string, flags: ApiFlags & { json?: boolean, role?: string }, out: Output): Promise<number> {
+async function taskCommand (taskId: string, flags: TaskFlags, out: Output): Promise<number> {
+  if (flags.wait === true) return await waitForTask(taskId, flags, out)
+  if (flags.timeout !== undefined) throw new CliError(EXIT.USAGE, '--timeout is how long --wait waits: add --wait')
   const role = roleParam(flags.role)
   const client = new ApiClient(resolveApiTarget(flags))
   const detail = await client.get(`/v1/tasks/${encodeURIComponent(taskId)}${role === undefined ? '' : `?role=${role}`}`, TaskDetailSchema)
@@ -221,15 +264,25 @@ async function cancelCommand (taskId: string, flags: ApiFlags & { json?: boolean
 export function registerTasks (program: Command, ctx: CommandContext): void {
   addApiOptions(program.command('tasks').description('list the tasks this node announced (or worked on as a member: --role member), newest first'))
     .option('--role <role>', 'announcer (default: tasks this node announced) or member (tasks it worked on in a group)')
-    .option('--status <status>', 'only tasks in this status (comma-separated for several), e.g. COMPLETE or FAILED,REJECTED')
+    .option('--status <status>', 'only tasks in this status (comma-separated for several), e.g. COMPLETE, QUEUED or FAILED,REJECTED')
     .option('--limit <n>', 'at most this many (default: 100)')
     .action(async (flags: TaskListFlags) => { await ctx.run(async () => await tasksCommand(flags, ctx.out)) })
 
   addApiOptions(program.command('task')
-    .description('show one task: state, group, timings, result and audit trail')
+    .description('show one task: state, group, timings, result and audit trail; with --wait, follow a task this node announced until it ends')
     .argument('<id>', 'task id'))
     .option('--role <role>', 'announcer or member: which side of the task when this node has both (default: announcer, else member)')
-    .action(async (id: string, flags: ApiFlags & { json?: boolean, role?: string }) => { await ctx.run(async () => await taskCommand(id, flags, ctx.out)) })
+    .option('--wait', 'follow the task (offers, group, progress, results; from its start) until it ends, like announce --wait; the exit code says how it ended')
+    .option('--timeout <duration>', 'with --wait, give up waiting after this long (exit 5; default: the time left to its deadline + 10s)')
+    .addHelpText('after', `
+With --wait the exit code is 0 when the task completed, 4 when it was rejected, 1 when it failed
+or was cancelled, 5 on --timeout; a task that already ended prints its final state and exits at
+once. --wait follows tasks this node announced (run it on the announcer).
+
+Examples:
+  swarm-node task <id>                      # state, group, timings, result, audit trail
+  swarm-node task <id> --wait --json        # one JSON object per event until the task ends`)
+    .action(async (id: string, flags: TaskFlags) => { await ctx.run(async () => await taskCommand(id, flags, ctx.out)) })
 
   addApiOptions(program.command('cancel')
     .description('cancel a task this node announced')

@@ -58,6 +58,7 @@ export class ControlApi implements Startable {
     if (!api.enabled) return
     this.#server = new ControlApiServer({ host: api.host, port: api.port, token, routes: nodeRoutes(this.#node), logger: this.#log })
     const url = await this.#server.start()
+    if (api.public) this.#log.warn('the control API is public: other machines can reach it (every request needs the token)', { url, host: api.host })
     const info: ApiInfo = { url, peerId: this.#node.peerId.toString(), pid: process.pid }
     writeFileSync(infoFile, JSON.stringify(info) + '\n', { mode: 0o600 })
     this.#written = info

@@ -14,6 +14,7 @@ import type { TaskHandle } from '../negotiation/task-handle.js'
 import type { TaskSpecInput } from '../negotiation/task-spec.js'
 import type { AuditEntry, StoredTask, TaskRole } from '../store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from '../types.js'
+import type { AccessView } from '../net/access.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** The working-group operations the routes offer: those of the node's group service. */
@@ -73,4 +74,10 @@ export interface NodeApi {
   liveTask: (taskId: string) => LiveTask | undefined
   /** Listens to every event the node emits; returns the function that stops listening. */
   onAny: (listener: (event: keyof SwarmNodeEvents & string, payload: unknown) => void) => () => void
+  /** Who may connect: the allow and deny lists, and the peers blocked at run time. */
+  access: () => AccessView
+  /** Blocks a peer (kept across restarts) and hangs up on it. */
+  block: (peerId: string, reason?: string) => Promise<AccessView>
+  /** Lifts a run-time block. */
+  unblock: (peerId: string) => AccessView
 }

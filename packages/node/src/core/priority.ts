@@ -1,6 +1,7 @@
 /**
- * Effective priority of a task: its base priority, raised by deadline pressure and by age, so that
- * urgent work goes first and low-priority work is not starved. Pure; time is a parameter.
+ * Effective priority of a task: its base priority, raised by deadline pressure, by age and by the
+ * tasks that depend on it, so that urgent work goes first and low-priority work is not starved.
+ * Pure; time is a parameter.
  */
 import type { Priority } from '@swarm/protocol'
 
@@ -24,6 +25,8 @@ export interface PriorityInput {
   deadline?: number
   /** When the task was created (epoch ms). */
   createdAt: number
+  /** Tasks waiting for this one (a workflow sets it; 0 when absent). */
+  dependents?: number
 }
 
 /** A task to rank against others. */
@@ -43,6 +46,10 @@ export interface PriorityOptions {
   deadlineHorizonMs?: number
   /** Deadline boost at (and past) the deadline (default 2). */
   maxDeadlineBoost?: number
+  /** Boost per task that depends on this one (default 0.5). */
+  dependentStep?: number
+  /** Largest boost from dependents (default 2). */
+  maxDependentsBoost?: number
 }
 
 /** Defaults of {@link PriorityOptions}. */
@@ -51,7 +58,9 @@ export const DEFAULT_PRIORITY_OPTIONS: Readonly<Required<PriorityOptions>> = Obj
   agingStep: 0.5,
   maxAgingBoost: 2,
   deadlineHorizonMs: 60_000,
-  maxDeadlineBoost: 2
+  maxDeadlineBoost: 2,
+  dependentStep: 0.5,
+  maxDependentsBoost: 2
 })
 
 /**
@@ -73,15 +82,23 @@ export function agingBoost (createdAt: number, now: number, intervalMs: number, 
   return Math.min(maxBoost, Math.floor(waited / intervalMs) * step)
 }
 
+/** Dependents: `step` for each task waiting for this one, at most `maxBoost` (0 for none or a bad count). */
+export function dependentsBoost (dependents: number | undefined, step: number, maxBoost: number): number {
+  if (dependents === undefined || !(dependents > 0)) return 0
+  return Math.min(maxBoost, Math.floor(dependents) * step)
+}
+
 /**
- * Base priority + deadline pressure + aging. With the defaults a low task that waited two minutes
- * (1 + 2) outranks a fresh normal one (2), and a task at its deadline gains 2.
+ * Base priority + deadline pressure + aging + dependents. With the defaults a low task that
+ * waited two minutes (1 + 2) outranks a fresh normal one (2), a task at its deadline gains 2,
+ * and a task two others wait for gains 1.
  */
 export function effectivePriority (task: PriorityInput, now: number, options: PriorityOptions = {}): number {
   const o = { ...DEFAULT_PRIORITY_OPTIONS, ...options }
   return basePriority(task.priority) +
     deadlineBoost(task.deadline, now, o.deadlineHorizonMs, o.maxDeadlineBoost) +
-    agingBoost(task.createdAt, now, o.agingIntervalMs, o.agingStep, o.maxAgingBoost)
+    agingBoost(task.createdAt, now, o.agingIntervalMs, o.agingStep, o.maxAgingBoost) +
+    dependentsBoost(task.dependents, o.dependentStep, o.maxDependentsBoost)
 }
 
 /**

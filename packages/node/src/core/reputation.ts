@@ -14,6 +14,9 @@ export const NEWCOMER_REPUTATION = 0.4
 /** Observations at which first-hand results weigh as much as the peer's claimed success rate. */
 const DEFAULT_OBSERVATION_PRIOR = 2
 
+/** Successes a peer is credited with before anything is observed, in {@link observedReliability}. */
+const DEFAULT_RELIABILITY_PRIOR = 2
+
 /** What this node saw of a peer's work: outcomes recorded, and how many of them were successes. */
 export interface Observations {
   successes: number
@@ -44,4 +47,21 @@ export function blendSuccessRate (claimed: number, observed: Observations | unde
   const rate = Math.min(1, Math.max(0, observed.successes / observed.total))
   const weight = observed.total / (observed.total + Math.max(0, prior))
   return weight * rate + (1 - weight) * claim
+}
+
+/**
+ * How far this node trusts a peer to deliver, 0..1, from what it saw of the peer's work only:
+ * `(successes + prior) / (total + prior)`, so 1 while it never saw the peer fail (nothing observed
+ * included), 2/3 after one failure or no-show with the default prior, and back towards 1 as
+ * successes accumulate. Nothing a peer claims enters it: it scales the whole score of an offer
+ * (see scoring.ts), so that a peer that took work and did not deliver ranks below peers that
+ * delivered or were never seen, whatever it claims of its level, speed, capacity or success.
+ */
+export function observedReliability (observed: Observations | undefined, prior: number = DEFAULT_RELIABILITY_PRIOR): number {
+  if (observed === undefined || !(observed.total > 0)) return 1
+  const total = observed.total
+  const successes = Math.min(total, Math.max(0, Number.isNaN(observed.successes) ? 0 : observed.successes))
+  const credit = Math.max(0, prior)
+  if (total + credit <= 0) return 1
+  return Math.min(1, Math.max(0, (successes + credit) / (total + credit)))
 }

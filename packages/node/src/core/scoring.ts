@@ -4,7 +4,7 @@
  */
 import type { Level, RequiredSkill } from '@swarm/protocol'
 import { LEVELS, levelRank } from '@swarm/protocol'
-import { NEUTRAL_REPUTATION, blendSuccessRate } from './reputation.js'
+import { NEUTRAL_REPUTATION, blendSuccessRate, observedReliability } from './reputation.js'
 import type { Observations } from './reputation.js'
 
 /** One skill of a candidate, as advertised in its offer. */
@@ -31,7 +31,8 @@ export interface Candidate {
   estimateMs?: number
   /**
    * What the announcer itself saw of the peer's work; it outweighs the claimed `successRate` of
-   * the skills the more outcomes it holds (see {@link blendSuccessRate}).
+   * the skills the more outcomes it holds (see {@link blendSuccessRate}), and its failures and
+   * no-shows scale the whole score down (see {@link observedReliability}).
    */
   observed?: Observations
 }
@@ -137,15 +138,19 @@ export function combineComponents (components: ScoreComponents, weights: ScoreWe
 /**
  * The candidate's components for a required skill, taken from its best-scoring qualifying entry
  * for that skill (a candidate normally lists a skill once); undefined when it lacks the skill or
- * has it only below `required.minLevel`.
+ * has it only below `required.minLevel`. `score` is the weighted mean of the components times
+ * `reliability`, the share of the work this node saw the candidate deliver
+ * ({@link observedReliability}; 1 without failures): first-hand failures weigh on the whole score,
+ * so claimed level, speed and capacity cannot buy back a no-show.
  */
 export function scoreComponentsForSkill (
   candidate: Candidate,
   required: RequiredSkill,
   weights: ScoreWeights = DEFAULT_SCORE_WEIGHTS,
   speedReferenceMs: number = DEFAULT_SPEED_REFERENCE_MS
-): { components: ScoreComponents, score: number } | undefined {
-  let best: { components: ScoreComponents, score: number } | undefined
+): { components: ScoreComponents, reliability: number, score: number } | undefined {
+  let best: { components: ScoreComponents, reliability: number, score: number } | undefined
+  const reliability = observedReliability(candidate.observed)
   for (const skill of candidate.skills) {
     if (skill.name !== required.name) continue
     const level = levelComponent(skill.level, required.minLevel)
@@ -157,8 +162,8 @@ export function scoreComponentsForSkill (
       speed: speedComponent(skill.avgCompletionMs, speedReferenceMs),
       reputation: clamp01(candidate.reputation ?? DEFAULT_REPUTATION)
     }
-    const score = combineComponents(components, weights)
-    if (best === undefined || score > best.score) best = { components, score }
+    const score = clamp01(combineComponents(components, weights) * reliability)
+    if (best === undefined || score > best.score) best = { components, reliability, score }
   }
   return best
 }
@@ -166,8 +171,9 @@ export function scoreComponentsForSkill (
 /**
  * How well `candidate` fits `required`, 0..1 (higher is better): the weighted mean of level
  * (rewarding levels above the minimum), success rate, availability (free capacity fraction), speed
- * (average completion time against `speedReferenceMs`) and reputation. Undefined when the candidate
- * lacks the skill or its level is below `required.minLevel`.
+ * (average completion time against `speedReferenceMs`) and reputation, scaled by the reliability
+ * this node observed (see {@link scoreComponentsForSkill}). Undefined when the candidate lacks the
+ * skill or its level is below `required.minLevel`.
  */
 export function scoreCandidateForSkill (
   candidate: Candidate,

@@ -3,13 +3,15 @@
  * {@link InvalidTransitionError}. Pure; every event carries its time.
  *
  * PENDING → ANNOUNCED → ASSIGNED → RUNNING → COMPLETE (→ VERIFIED when verification is on);
- * side exits REJECTED, FAILED ⇄ RETRY (bounded), CANCELLED, ESCALATED.
+ * side exits REJECTED, FAILED ⇄ RETRY (bounded), CANCELLED, ESCALATED. ANNOUNCED ⇄ QUEUED while
+ * every capable agent is busy: the task waits (same attempt) and is asked again when capacity
+ * frees; REJECTED is only for a task nobody can ever do.
  */
 import type { GroupMember, Json } from '@swarm/protocol'
 
 /** Every status a task can be in. */
 export const TASK_STATUSES = [
-  'PENDING', 'ANNOUNCED', 'ASSIGNED', 'RUNNING', 'COMPLETE', 'VERIFIED',
+  'PENDING', 'ANNOUNCED', 'QUEUED', 'ASSIGNED', 'RUNNING', 'COMPLETE', 'VERIFIED',
   'REJECTED', 'FAILED', 'RETRY', 'CANCELLED', 'ESCALATED'
 ] as const
 
@@ -70,6 +72,10 @@ export interface TaskState {
 export type TaskEvent =
   | { type: 'announce', at: number, attempt: number }
   | { type: 'bidding-closed-empty', at: number, reason: string }
+  /** No group could form, but capable agents exist (busy): the task waits for capacity. */
+  | { type: 'queue', at: number, reason: string }
+  /** Capacity may have freed: the queued task is asked again (same attempt, a fresh bid window). */
+  | { type: 'reask', at: number }
   | { type: 'group-formed', at: number, groupId: string, members: GroupMember[] }
   | { type: 'started', at: number }
   | { type: 'member-result', at: number, peerId: string, skill: string, result: MemberResult }
@@ -221,6 +227,12 @@ export function reduceTask (state: TaskState, event: TaskEvent): TaskState {
     case 'bidding-closed-empty':
       if (status !== 'ANNOUNCED') throw invalid()
       return transition(state, event, 'REJECTED', {}, event.reason)
+    case 'queue':
+      if (status !== 'ANNOUNCED') throw invalid()
+      return transition(state, event, 'QUEUED', {}, event.reason)
+    case 'reask':
+      if (status !== 'QUEUED') throw invalid()
+      return transition(state, event, 'ANNOUNCED')
     case 'group-formed': {
       if (status !== 'ANNOUNCED') throw invalid()
       if (event.members.length === 0 || event.members.some(m => m.skills.length === 0)) throw invalid('a group needs members with skills')

@@ -61,6 +61,8 @@ export class DirectoryService implements Startable {
   #joinTimer?: TimerHandle
   /** When recent cards arrived on the agents topic (the last RECENT_JOIN_WINDOW_MS). */
   #cardsHeardAt: number[] = []
+  /** Told when another agent frees a slot (see onCapacityFreed). */
+  readonly #capacityListeners = new Set<(peerId: string) => void>()
 
   constructor (components: DirectoryServiceComponents, init: DirectoryServiceInit) {
     this.#c = components
@@ -289,6 +291,30 @@ export class DirectoryService implements Startable {
     }
   }
 
+  /**
+   * Subscribes to other agents freeing a slot: their card or heartbeat reports a load lower
+   * than before and below their capacity (an announcer asks its queued tasks again then).
+   * Returns the unsubscribe function.
+   */
+  onCapacityFreed (listener: (peerId: string) => void): () => void {
+    this.#capacityListeners.add(listener)
+    return () => { this.#capacityListeners.delete(listener) }
+  }
+
+  /** Tells the capacity listeners when `peerId`'s load went down from `before` and a slot is free. */
+  #loadChanged (peerId: string, before: number | undefined): void {
+    const record = this.agents.get(peerId)
+    if (record === undefined || record.self || before === undefined) return
+    if (record.load >= before || record.load >= record.card.capacity) return
+    for (const listener of this.#capacityListeners) {
+      try {
+        listener(peerId)
+      } catch (err) {
+        this.#c.logger.warn('capacity listener failed', { peerId, err })
+      }
+    }
+  }
+
   readonly #onGossip = (delivery: GossipDelivery): void => {
     const peerId = delivery.from.toString()
     if (peerId === this.#init.self) return
@@ -297,9 +323,13 @@ export class DirectoryService implements Startable {
     if (message.type === 'AGENT_CARD') {
       this.#cardsHeardAt.push(now)
       if (this.#cardsHeardAt.length > MAX_CARD_ARRIVALS) this.#cardsHeardAt = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS)
+      const before = this.agents.get(peerId)?.load
       this.acceptFirstHand(peerId, message.body, now)
+      this.#loadChanged(peerId, before)
     } else if (message.type === 'HEARTBEAT') {
+      const before = this.agents.get(peerId)?.load
       this.agents.touch(peerId, message.body.load, now)
+      this.#loadChanged(peerId, before)
     }
   }
 }

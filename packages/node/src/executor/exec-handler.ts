@@ -7,14 +7,15 @@ import { LIMITS } from '@swarm/protocol'
 import type { Json } from '@swarm/protocol'
 import { ExecHandlerSchema } from '../config.js'
 import type { Logger } from '../logger.js'
+import { programEnv } from './program-env.js'
 import { abortError } from './abort.js'
 import { killLeftovers, quote, signalTree, spawnError, spawnProgram, trackGroup, untrackGroup } from './exec-process.js'
 import { LineSplitter, readStderrLine, StdoutBuffer, Tail } from './exec-streams.js'
 import { parseHandlerConfig } from './handler-config.js'
 import type { ExecHandlerConfig } from './handler-config.js'
 import { parseJsonOutput } from './output.js'
-import { HandlerError } from './types.js'
-import type { HandlerContext, SkillHandler } from './types.js'
+import { HandlerError, HandlerHandoff } from './types.js'
+import type { HandlerContext, HandoffRequest, SkillHandler } from './types.js'
 
 /** Delay between SIGTERM and SIGKILL when a program is stopped. */
 const KILL_GRACE_MS = 2_000
@@ -46,8 +47,11 @@ export interface ExecHandlerOptions {
  * - reads its stdout as the JSON result (HANDLER_BAD_OUTPUT when empty, not JSON, or larger
  *   than LIMITS.maxResultBytes — the program is stopped as soon as it prints too much);
  * - reads its stderr line by line: `progress <fraction 0..1 or N%> [message]` calls
- *   ctx.progress, `checkpoint <json>` calls ctx.saveCheckpoint, other lines are logged at
- *   debug level and the last few KiB go into the message of a failed run;
+ *   ctx.progress, `checkpoint <json>` calls ctx.saveCheckpoint, `handoff {"reason": "…",
+ *   "state": …}` hands the part off (ctx.handoff: the program is stopped, if it did not exit by
+ *   itself, and the run ends with that handoff whatever its exit; a malformed handoff line is
+ *   logged and ignored), other lines are logged at debug level and the last few KiB go into the
+ *   message of a failed run;
  * - fails with HANDLER_EXIT (naming the exit code or signal, with the end of stderr) when it
  *   exits non-zero, HANDLER_NOT_FOUND when the program or working directory does not exist;
  * - on `config.timeoutMs` (HANDLER_TIMEOUT) or when ctx.signal aborts (its reason's code, else
@@ -68,24 +72,22 @@ type ParsedExecConfig = ReturnType<typeof ExecHandlerSchema.parse>
 async function runProgram (config: ParsedExecConfig, killGraceMs: number, input: Json, ctx: HandlerContext): Promise<Json> {
   if (ctx.signal.aborted) throw abortError(ctx.signal)
   const { command, args, cwd } = config
-  const child = spawnProgram({ command, args, cwd, env: programEnv(config, ctx) })
+  const child = spawnProgram({ command, args, cwd, env: taskEnv(config, ctx) })
   return await new Promise<Json>((resolve, reject) => {
     new ProgramRun(child, config, killGraceMs, ctx, { resolve, reject }).watch()
     feedStdin(child, input, ctx.log)
   })
 }
 
-/** The program's environment: this process's, the configured one, and the task's SWARM_* variables. */
-function programEnv (config: ParsedExecConfig, ctx: HandlerContext): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...config.env,
+/** The program's environment (program-env.ts: an allow-list of the node's), with the task's SWARM_* variables. */
+function taskEnv (config: ParsedExecConfig, ctx: HandlerContext): NodeJS.ProcessEnv {
+  const env = programEnv(process.env, config.passEnv, config.env, {
     SWARM_TASK_ID: ctx.taskId,
     SWARM_GROUP_ID: ctx.groupId,
     SWARM_SKILL: ctx.skill,
     SWARM_ATTEMPT: String(ctx.attempt),
     SWARM_DEADLINE: String(ctx.deadline)
-  }
+  })
   if (ctx.checkpoint !== undefined) {
     const text = JSON.stringify(ctx.checkpoint)
     if (text.length <= MAX_ENV_CHECKPOINT_CHARS) env.SWARM_CHECKPOINT = text
@@ -120,6 +122,7 @@ class ProgramRun {
   readonly #stderr: LineSplitter
   readonly #timeout: NodeJS.Timeout
   #failedToStart: HandlerError | undefined
+  #handoff: HandlerHandoff | undefined
   #stopError: HandlerError | undefined
   #exit: { code: number | null, signal: NodeJS.Signals | null } | undefined
   #finished = false
@@ -133,7 +136,7 @@ class ProgramRun {
     private readonly ctx: HandlerContext,
     private readonly settle: Settle
   ) {
-    this.#stderr = new LineSplitter(line => { readStderrLine(line, ctx, this.#tail) })
+    this.#stderr = new LineSplitter(line => { readStderrLine(line, ctx, this.#tail, request => { this.#onHandoff(request) }) })
     this.#timeout = setTimeout(() => {
       this.#stop(new HandlerError('HANDLER_TIMEOUT', `${quote(config.command)} timed out after ${config.timeoutMs} ms`))
     }, config.timeoutMs)
@@ -175,6 +178,18 @@ class ProgramRun {
     this.#stop(this.#oversizedError())
   }
 
+  /** A `handoff` line: the run ends with it (the first one wins) and the program is stopped. */
+  #onHandoff (request: HandoffRequest): void {
+    if (this.#handoff !== undefined || this.#finished) return
+    try {
+      if (this.ctx.handoff !== undefined) this.ctx.handoff(request.reason, request.state)
+      this.#handoff = new HandlerHandoff(request)
+    } catch (err) {
+      this.#handoff = err instanceof HandlerHandoff ? err : new HandlerHandoff(request)
+    }
+    this.#stop(new HandlerError('HANDLER_ABORTED', `${quote(this.config.command)} handed its part off`))
+  }
+
   /** Stops the program (SIGTERM, then SIGKILL after the grace delay); the first reason wins. */
   #stop (err: HandlerError): void {
     if (this.#stopError !== undefined || this.#finished) return
@@ -211,6 +226,7 @@ class ProgramRun {
   #outcome (): Json {
     const name = quote(this.config.command)
     if (this.#failedToStart !== undefined) throw this.#failedToStart
+    if (this.#handoff !== undefined) throw this.#handoff
     if (this.#stopError !== undefined) throw this.#stopError
     if (this.#stdout.oversized) throw this.#oversizedError()
     const stderrText = this.#tail.text()

@@ -1,17 +1,26 @@
 /**
  * The stream side of the `exec` handler: stdout collected up to the size of a result, stderr cut
- * into lines and read as the progress/checkpoint line protocol, and the end of stderr kept for
- * the message of a failed run.
+ * into lines and read as the progress/checkpoint/handoff line protocol, and the end of stderr
+ * kept for the message of a failed run.
  */
 import { StringDecoder } from 'node:string_decoder'
+import { z } from 'zod'
+import { JsonSchema } from '@swarm/protocol'
 import type { Json } from '@swarm/protocol'
-import type { HandlerContext } from './types.js'
+import type { HandlerContext, HandoffRequest } from './types.js'
 
 /** Longest stderr line; longer runs without a newline are cut into lines of this size. */
 const MAX_STDERR_LINE_CHARS = 16 * 1024
 
 const PROGRESS_LINE = /^progress\s+(\S+)(?:\s+(.*))?$/
 const CHECKPOINT_LINE = /^checkpoint\s+(.+)$/
+const HANDOFF_LINE = /^handoff\s+(.+)$/
+
+/** The JSON of a `handoff` line: why, and the state the next member resumes from. */
+const HandoffLineSchema = z.object({
+  reason: z.string().trim().min(1),
+  state: JsonSchema.optional()
+}).strict()
 
 /** Stdout of a program, kept in memory up to `maxBytes`; past that it is dropped as oversized. */
 export class StdoutBuffer {
@@ -135,14 +144,41 @@ function saveCheckpoint (line: string, ctx: HandlerContext): boolean {
 }
 
 /**
- * Reads one stderr line of the line protocol: `progress <fraction 0..1 or N%> [message]` and
- * `checkpoint <json>` go to the context; any other non-blank line (a malformed protocol line
- * included) is logged at debug level and kept in `tail`.
+ * The request of a `handoff {"reason":…,"state":…}` line: undefined when `line` is not one, null
+ * when it is one whose JSON is not valid (logged; the line is then ignored).
  */
-export function readStderrLine (raw: string, ctx: HandlerContext, tail: Tail): void {
+export function parseHandoffLine (line: string, ctx: Pick<HandlerContext, 'log'>): HandoffRequest | null | undefined {
+  const handoff = HANDOFF_LINE.exec(line)
+  if (handoff === null) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(handoff[1] ?? '')
+  } catch (err) {
+    ctx.log.warn('bad handoff line on stderr: not JSON', { err })
+    return null
+  }
+  const parsed = HandoffLineSchema.safeParse(value)
+  if (!parsed.success) {
+    ctx.log.warn('bad handoff line on stderr', { issues: parsed.error.issues.map(i => `${i.path.join('.') || '(root)'}: ${i.message}`) })
+    return null
+  }
+  return { reason: parsed.data.reason, ...(parsed.data.state !== undefined ? { state: parsed.data.state } : {}) }
+}
+
+/**
+ * Reads one stderr line of the line protocol: `progress <fraction 0..1 or N%> [message]` and
+ * `checkpoint <json>` go to the context, a valid `handoff <json>` to `onHandoff`; any other
+ * non-blank line (a malformed protocol line included) is logged at debug level and kept in `tail`.
+ */
+export function readStderrLine (raw: string, ctx: HandlerContext, tail: Tail, onHandoff?: (request: HandoffRequest) => void): void {
   const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
   if (reportProgress(line, ctx)) return
   if (saveCheckpoint(line, ctx)) return
+  const handoff = parseHandoffLine(line, ctx)
+  if (handoff != null && onHandoff !== undefined) {
+    onHandoff(handoff)
+    return
+  }
   if (line.trim() === '') return
   ctx.log.debug('handler stderr', { line })
   tail.push(line)

@@ -7,11 +7,14 @@ import type { Json } from '@swarm/protocol'
 import { MAX_TIMER_MS } from '../ports/clock.js'
 import { abortError } from './abort.js'
 import { snippet, toJsonOutput } from './output.js'
-import { HandlerError, isHandlerErrorCode } from './types.js'
-import type { HandlerContext, HandlerErrorCode, HandlerOutcome, SkillHandler } from './types.js'
+import { HANDED_OFF, HandlerError, HandlerHandoff, isHandlerErrorCode } from './types.js'
+import type { HandlerContext, HandlerErrorCode, HandlerOutcome, HandoffRequest, SkillHandler } from './types.js'
 
-/** The context given to {@link runHandler}: `signal`, when given, is an outer cancellation. */
-export type RunHandlerContext = Omit<HandlerContext, 'signal'> & { signal?: AbortSignal }
+/**
+ * The context given to {@link runHandler}: `signal`, when given, is an outer cancellation;
+ * `handoff` is runHandler's own (a handoff becomes the outcome).
+ */
+export type RunHandlerContext = Omit<HandlerContext, 'signal' | 'handoff'> & { signal?: AbortSignal }
 
 /** Tuning of {@link runHandler}. */
 export interface RunHandlerOptions {
@@ -50,6 +53,17 @@ function failure (err: HandlerError, durationMs: number): HandlerOutcome {
   return { ok: false, error: { code, message }, durationMs }
 }
 
+/** The handoff outcome of a run whose handler called `ctx.handoff`. */
+function handedOff (request: HandoffRequest, durationMs: number): HandlerOutcome {
+  return { ok: false, error: { code: HANDED_OFF, message: `handed off: ${request.reason}` }, handoff: request, durationMs }
+}
+
+/** A handoff request as it may travel: the reason cut to a short text, never empty. */
+function handoffRequest (reason: unknown, state: Json | undefined): HandoffRequest {
+  const text = typeof reason === 'string' && reason.trim() !== '' ? reason.trim() : 'handed off'
+  return { reason: text.slice(0, LIMITS.maxShortTextChars), ...(state !== undefined ? { state } : {}) }
+}
+
 function clampFraction (fraction: number): number {
   if (Number.isNaN(fraction)) return 0
   return Math.min(1, Math.max(0, fraction))
@@ -67,7 +81,9 @@ type Settled = { ok: true, value: unknown } | { ok: false, err: unknown }
  * Progress fractions are clamped to 0..1, progress messages cut to LIMITS.maxShortTextChars,
  * errors thrown by `ctx.progress` / `ctx.saveCheckpoint` are logged, not passed to the handler,
  * and calls after the outcome are ignored. The handler's signal is also aborted once the
- * outcome is known, so that leftover work stops. Callers pass the smaller of the handler's
+ * outcome is known, so that leftover work stops. `ctx.handoff(reason, state)` throws a
+ * {@link HandlerHandoff} and the outcome is then a handoff (see {@link isHandoff}) however the
+ * handler ends, unless a timeout or an abort came first. Callers pass the smaller of the handler's
  * configured timeout and the time left until the task's deadline.
  */
 export async function runHandler (handler: SkillHandler, input: Json, ctx: RunHandlerContext, timeoutMs: number, options: RunHandlerOptions = {}): Promise<HandlerOutcome> {
@@ -94,6 +110,7 @@ export async function runHandler (handler: SkillHandler, input: Json, ctx: RunHa
     ? setTimeout(() => { stop(new HandlerError('HANDLER_TIMEOUT', `handler timed out after ${timeoutMs} ms`)) }, Math.max(0, timeoutMs))
     : undefined
 
+  let handoff: HandoffRequest | undefined
   const { signal: _outer, ...rest } = ctx
   const handlerCtx: HandlerContext = {
     ...rest,
@@ -113,6 +130,11 @@ export async function runHandler (handler: SkillHandler, input: Json, ctx: RunHa
       } catch (err) {
         ctx.log.warn('checkpoint callback failed', { err })
       }
+    },
+    handoff: (reason, state) => {
+      // The first request stands; the throw ends the handler's run.
+      if (!over && stopReason === undefined) handoff ??= handoffRequest(reason, state)
+      throw new HandlerHandoff(handoff ?? handoffRequest(reason, state))
     }
   }
 
@@ -137,6 +159,7 @@ export async function runHandler (handler: SkillHandler, input: Json, ctx: RunHa
       if (late) ctx.log.warn('handler did not stop within the grace period after being stopped', { graceMs: grace, code: reason.code })
       return failure(reason, elapsed())
     }
+    if (handoff !== undefined) return handedOff(handoff, elapsed())
     if (!first.ok) return failure(toHandlerError(first.err), elapsed())
     try {
       return { ok: true, output: toJsonOutput(first.value), durationMs: elapsed() }

@@ -31,6 +31,15 @@ export interface HandlerContext extends Partial<HandlerGroupApi> {
   progress(fraction: number, message?: string): void
   /** Records state a replacement member could resume from. */
   saveCheckpoint(state: Json): void
+  /**
+   * Passes this member's part to another capable agent, which resumes from `state` (else from
+   * the last saved checkpoint): the announcer picks the backup and records `reason` ("needs a
+   * specialist", "overloaded", …). Ends the handler's run: it throws a {@link HandlerHandoff}
+   * (let it propagate), and whatever the handler does afterwards is ignored. Present whenever
+   * the node runs the handler ({@link runHandler}); optional for callers that build a context
+   * by hand.
+   */
+  handoff?: (reason: string, state?: Json) => never
   log: Logger
   // Working-group functions (inherited, optional: present when the handler runs in this node's
   // process as a member of a group — module and builtin handlers): postFinding, postHypothesis,
@@ -48,24 +57,63 @@ export const HANDLER_ERROR_CODES = [
   'HANDLER_BAD_OUTPUT',
   'HANDLER_HTTP',
   'HANDLER_ABORTED',
-  'HANDLER_NOT_FOUND'
+  'HANDLER_NOT_FOUND',
+  'HANDLER_HANDOFF_REFUSED'
 ] as const
 
 /**
  * Why a handler failed: it threw (CRASHED), ran out of time (TIMEOUT), exited non-zero (EXIT),
  * produced something that is not acceptable JSON (BAD_OUTPUT), got a non-2xx or no answer from
- * its URL (HTTP), was stopped (ABORTED), or its program, module or export does not exist
- * (NOT_FOUND).
+ * its URL (HTTP), was stopped (ABORTED), its program, module or export does not exist
+ * (NOT_FOUND), or it asked to hand its part off and the announcer could not (HANDOFF_REFUSED:
+ * no backup, or no answer).
  */
 export type HandlerErrorCode = (typeof HANDLER_ERROR_CODES)[number]
+
+/** What a handler asks for when it hands its part off: why, and the state to resume from. */
+export interface HandoffRequest {
+  reason: string
+  state?: Json
+  /** The member that took the part over, once the announcer named it (set by the member side). */
+  to?: string
+}
+
+/** The `error.code` of a {@link HandlerOutcome} that is a handoff (not a failure of the work). */
+export const HANDED_OFF = 'HANDLER_HANDED_OFF'
 
 /**
  * The result of one handler run, as reported to the announcer. Never thrown. A part whose input
  * could not be fetched by reference never ran: it fails with INPUT_FETCH_FAILED (a wire code).
+ * A handler that called `ctx.handoff` ends with the third variant: not ok, `handoff` set, and an
+ * `error` (code {@link HANDED_OFF}) so that code reading any not-ok outcome still works; use
+ * {@link isHandoff} to tell it apart.
  */
 export type HandlerOutcome =
   | { ok: true, output: Json, durationMs: number }
   | { ok: false, error: { code: HandlerErrorCode | Extract<DirectErrorCode, 'INPUT_FETCH_FAILED'>, message: string }, durationMs: number }
+  | { ok: false, error: { code: typeof HANDED_OFF, message: string }, handoff: HandoffRequest, durationMs: number }
+
+/** The handoff variant of {@link HandlerOutcome}. */
+export type HandoffOutcome = Extract<HandlerOutcome, { handoff: HandoffRequest }>
+
+/** Whether `outcome` is a handoff (the handler passed its part on) rather than a result or a failure. */
+export function isHandoff (outcome: HandlerOutcome): outcome is HandoffOutcome {
+  return 'handoff' in outcome
+}
+
+/**
+ * Thrown by `ctx.handoff` to end the handler's run; {@link runHandler} turns it into a handoff
+ * outcome. Handlers should not catch it (if they do, the handoff still stands).
+ */
+export class HandlerHandoff extends Error {
+  readonly request: HandoffRequest
+
+  constructor (request: HandoffRequest) {
+    super(`handed off: ${request.reason}`)
+    this.name = 'HandlerHandoff'
+    this.request = request
+  }
+}
 
 /** A handler failure with a stable code. Handlers may throw it to pick the code themselves. */
 export class HandlerError extends Error {

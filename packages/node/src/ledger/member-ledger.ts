@@ -29,6 +29,8 @@ export interface MemberPartRecord {
   durationMs: number
   finishedAt: number
   error?: { code: string, message: string }
+  /** The part was handed to a backup (why, and to whom when known) instead of finished here. */
+  handedOff?: { reason: string, to?: string }
 }
 
 /**
@@ -49,6 +51,7 @@ export interface MemberRecord {
   finishedAt?: number
   /** Started → finished (or accepted → let go). */
   durationMs?: number
+  /** `cancelled` too when a part was handed to a backup (the reason says so; the part has `handedOff`). */
   outcome?: 'ok' | 'error' | 'cancelled'
   reason?: string
   parts: MemberPartRecord[]
@@ -141,7 +144,7 @@ export class MemberLedger implements MemberHistory {
   partFinished (info: MemberPartOutcome): void {
     const active = this.#active.get(info.taskId)
     if (active === undefined) return
-    const part: MemberPartRecord = { skill: info.skill, ok: info.ok, durationMs: info.durationMs, finishedAt: info.at, ...(info.error !== undefined ? { error: info.error } : {}) }
+    const part: MemberPartRecord = { skill: info.skill, ok: info.ok, durationMs: info.durationMs, finishedAt: info.at, ...(info.error !== undefined ? { error: info.error } : {}), ...(info.handedOff !== undefined ? { handedOff: info.handedOff } : {}) }
     active.record.parts.push(part)
     active.state.results[info.skill] = { [this.#init.self]: { ok: info.ok, durationMs: info.durationMs, ...(info.error !== undefined ? { error: info.error } : {}) } }
     active.state.updatedAt = info.at
@@ -151,11 +154,15 @@ export class MemberLedger implements MemberHistory {
   finished (info: { taskId: string, at: number }): void {
     const active = this.#active.get(info.taskId)
     if (active === undefined) return
-    const failed = active.record.parts.find(p => !p.ok)
-    if (active.releasedFor !== undefined) {
+    const failed = active.record.parts.find(p => !p.ok && p.handedOff === undefined)
+    const handedOff = active.record.parts.find(p => p.handedOff !== undefined)
+    if (active.releasedFor !== undefined && handedOff === undefined) {
       this.#end(info.taskId, active, 'cancelled', active.releasedFor, info.at)
     } else if (failed !== undefined) {
       this.#end(info.taskId, active, 'error', `${failed.skill}: ${failed.error?.code ?? 'FAILED'} ${failed.error?.message ?? ''}`.trim(), info.at)
+    } else if (handedOff?.handedOff !== undefined) {
+      const { reason, to } = handedOff.handedOff
+      this.#end(info.taskId, active, 'cancelled', `${handedOff.skill}: handed off${to !== undefined ? ` to ${to}` : ''} (${reason})`, info.at)
     } else {
       this.#end(info.taskId, active, 'ok', undefined, info.at)
     }

@@ -5,11 +5,12 @@ import { guardedWrite } from './guarded.js'
 import type { Logger } from '../logger.js'
 import type { Clock } from '../ports/clock.js'
 import type { ReputationOutcome, ReputationPort } from '../ports/ledger.js'
+import type { ReputationRecord } from '../store/types.js'
 
 /** What the reputation book needs of the store. */
 export interface ReputationStore {
-  getReputation: (peerId: string) => number | undefined
-  saveReputation: (peerId: string, score: number) => void
+  getReputation: (peerId: string) => ReputationRecord | undefined
+  saveReputation: (record: ReputationRecord) => void
 }
 
 /** Settings of the reputation book (the resolved `reputation` block of the node config). */
@@ -27,8 +28,9 @@ interface Entry {
 /**
  * The reputation this node holds for other agents, from what it observed of their work: read
  * through from the store once per peer, updated by the pure `updateReputation`, written back.
- * Scores fade toward neutral (`decayReputation`); a peer never observed gets the newcomer prior.
- * The store keeps the score only, so a score read from it starts decaying from the read.
+ * Scores fade toward neutral (`decayReputation`) from the time they were set; a peer never
+ * observed gets the newcomer prior. The outcomes observed (successes of how many) are kept with
+ * the score, so a restart forgets neither.
  */
 export class ReputationBook implements ReputationPort {
   readonly #store: ReputationStore
@@ -54,13 +56,18 @@ export class ReputationBook implements ReputationPort {
 
   record (peerId: string, outcome: ReputationOutcome): void {
     const next = updateReputation(this.of(peerId), outcome)
-    this.#cache.set(peerId, { score: next, at: this.#clock.now() })
+    const at = this.#clock.now()
+    this.#cache.set(peerId, { score: next, at })
     const seen = this.observed(peerId)
-    this.#observed.set(peerId, { successes: seen.successes + (outcome === 'success' ? 1 : 0), total: seen.total + 1 })
-    guardedWrite(this.#log, 'reputation', { peerId }, () => { this.#store.saveReputation(peerId, next) })
+    const observed = { successes: seen.successes + (outcome === 'success' ? 1 : 0), total: seen.total + 1 }
+    this.#observed.set(peerId, observed)
+    guardedWrite(this.#log, 'reputation', { peerId }, () => {
+      this.#store.saveReputation({ peerId, score: next, updatedAt: at, successes: observed.successes, outcomes: observed.total })
+    })
   }
 
   observed (peerId: string): Observations {
+    this.#entry(peerId)
     return this.#observed.get(peerId) ?? { successes: 0, total: 0 }
   }
 
@@ -68,14 +75,15 @@ export class ReputationBook implements ReputationPort {
   #entry (peerId: string): Entry | null {
     let entry = this.#cache.get(peerId)
     if (entry === undefined) {
-      const score = this.#read(peerId)
-      entry = score === undefined ? null : { score, at: this.#clock.now() }
+      const stored = this.#read(peerId)
+      entry = stored === undefined ? null : { score: stored.score, at: Math.min(stored.updatedAt ?? this.#clock.now(), this.#clock.now()) }
+      if (stored !== undefined && !this.#observed.has(peerId)) this.#observed.set(peerId, { successes: stored.successes, total: stored.outcomes })
       this.#cache.set(peerId, entry)
     }
     return entry
   }
 
-  #read (peerId: string): number | undefined {
+  #read (peerId: string): ReputationRecord | undefined {
     try {
       return this.#store.getReputation(peerId)
     } catch (err) {

@@ -1,4 +1,5 @@
 import { guardedWrite } from './guarded.js'
+import { isFinal } from '../core/task-machine.js'
 import type { TaskState } from '../core/task-machine.js'
 import type { Logger } from '../logger.js'
 import type { TaskOutcome } from '../negotiation/task-handle.js'
@@ -29,8 +30,11 @@ export interface TaskLedgerInit {
   self: string
 }
 
-/** Statuses of a task this node announced that are not final. */
-const UNFINISHED = ['PENDING', 'ANNOUNCED', 'ASSIGNED', 'RUNNING', 'RETRY']
+/** Statuses of a task this node announced that are not final (COMPLETE awaits its verification). */
+const UNFINISHED = ['PENDING', 'ANNOUNCED', 'QUEUED', 'ASSIGNED', 'RUNNING', 'COMPLETE', 'RETRY']
+
+/** Most unfinished tasks a restarted announcer resumes (the newest ones). */
+const MAX_RESUMED = 10_000
 
 function attemptInDetail (detail: Json | undefined): number | undefined {
   return typeof detail === 'object' && detail !== null && !Array.isArray(detail) && typeof detail.attempt === 'number' ? detail.attempt : undefined
@@ -77,9 +81,9 @@ export class TaskLedger {
     return (taskId, action, detail) => { this.audit(role, taskId, action, detail) }
   }
 
-  /** Persists a task this node announced: its spec, state and (when final) outcome. */
-  saveAnnounced (task: { spec: TaskSpec, state: TaskState, outcome?: TaskOutcome }): void {
-    const { spec, state, outcome } = task
+  /** Persists a task this node announced: its spec, state, (when final) outcome and resume data. */
+  saveAnnounced (task: { spec: TaskSpec, state: TaskState, outcome?: TaskOutcome, resume?: unknown }): void {
+    const { spec, state, outcome, resume } = task
     guardedWrite(this.#c.logger, 'task', { taskId: state.taskId }, () => {
       this.#c.store.saveTask({
         taskId: state.taskId,
@@ -90,6 +94,7 @@ export class TaskLedger {
         createdAt: state.createdAt,
         updatedAt: state.updatedAt,
         ...(outcome !== undefined ? { result: asJson(outcome) } : {}),
+        ...(resume !== undefined && outcome === undefined ? { resume: asJson(resume) } : {}),
         ...(state.groupId !== undefined ? { groupId: state.groupId } : {})
       })
     }, 'error')
@@ -101,13 +106,26 @@ export class TaskLedger {
   }
 
   /**
-   * Closes the tasks an earlier run announced and left unfinished: their announcer (this node's
-   * previous process) is gone, so they are CANCELLED with the reason in their history and audit
-   * trail. Returns their ids.
+   * The tasks an earlier run of this node announced and left unfinished (it was killed, or its
+   * machine went down), oldest first, for the announcer to resume. A store that cannot be read
+   * gives none (logged).
    */
-  closeInterrupted (): string[] {
-    const open = this.#c.store.listTasks({ role: 'announcer', status: UNFINISHED, limit: 10_000 })
-    const reason = 'the announcer restarted before the task finished'
+  unfinished (): StoredTask[] {
+    try {
+      return this.#c.store.listTasks({ role: 'announcer', status: UNFINISHED, limit: MAX_RESUMED })
+        .filter(t => !isFinal(t.state.status, t.state.verify)).reverse()
+    } catch (err) {
+      this.#c.logger.error('unfinished tasks not read: they are not resumed', { err })
+      return []
+    }
+  }
+
+  /**
+   * Closes tasks an earlier run announced and left unfinished that cannot be resumed (their
+   * stored spec is unreadable, say): they are CANCELLED with the reason in their history and
+   * audit trail.
+   */
+  closeInterrupted (open: StoredTask[], reason: string): void {
     for (const task of open) {
       const now = this.#c.clock.now()
       const state: TaskState = {
@@ -122,6 +140,5 @@ export class TaskLedger {
       }, 'error')
       this.audit('announcer', task.taskId, `state:${task.state.status}->CANCELLED`, { reason }, task.state.attempt)
     }
-    return open.map(t => t.taskId)
   }
 }

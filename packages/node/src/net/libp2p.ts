@@ -16,6 +16,7 @@ import { SwarmError } from '../errors.js'
 import { nodeLibp2pMetrics } from '../metrics/libp2p-metrics.js'
 import { libp2pLogger } from './libp2p-logger.js'
 import { fastMessageId } from './message-id.js'
+import { privateNetwork } from './private-network.js'
 import type { NodeConfig } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -49,6 +50,10 @@ export interface BuildLibp2pOptions {
   metricsRegistry?: Registry
   /** The node's log: libp2p's own lines go there at debug (see net/libp2p-logger.ts). */
   logger: Logger
+  /** A private swarm's pre-shared key (net/private-network.ts): only nodes with it connect. */
+  swarmKey?: Uint8Array
+  /** Whether a peer may connect at all (allow and deny lists, net/access.ts). */
+  permits?: (peerId: string) => boolean
 }
 
 function checkAddrs (kind: string, addrs: string[]): void {
@@ -119,7 +124,8 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       peerDiscovery,
-      connectionGater: gaterFor(options.blocked),
+      connectionGater: gaterFor(options.blocked, options.permits),
+      ...(options.swarmKey !== undefined ? { connectionProtector: privateNetwork(options.swarmKey, options.logger.child('private-network')) } : {}),
       ...(options.metricsRegistry !== undefined ? { metrics: nodeLibp2pMetrics({ registry: options.metricsRegistry }) } : {}),
       connectionMonitor: {
         pingInterval: config.connections.pingIntervalMs,
@@ -149,10 +155,16 @@ function isCircuitAddr (addr: string): boolean {
   return addr.split('/').includes('p2p-circuit')
 }
 
-/** A connection gater that refuses the peers in `blocked` in both directions. */
-function gaterFor (blocked: ReadonlySet<string> | undefined): Libp2pOptions['connectionGater'] {
-  if (blocked === undefined) return undefined
-  const deny = (peer: { toString: () => string }): boolean => blocked.has(peer.toString())
+/**
+ * A connection gater that refuses, in both directions, the peers in `blocked` (cut off at run
+ * time, e.g. a simulated partition) and those `permits` refuses (allow and deny lists).
+ */
+function gaterFor (blocked: ReadonlySet<string> | undefined, permits: ((peerId: string) => boolean) | undefined): Libp2pOptions['connectionGater'] {
+  if (blocked === undefined && permits === undefined) return undefined
+  const deny = (peer: { toString: () => string }): boolean => {
+    const id = peer.toString()
+    return blocked?.has(id) === true || (permits !== undefined && !permits(id))
+  }
   return {
     denyDialPeer: deny,
     denyInboundEncryptedConnection: deny,

@@ -1,21 +1,30 @@
 /**
- * A cheap id of a raw gossip message (before its signature is checked), so that gossipsub
- * drops duplicates without verifying their signatures again. FNV-1a over sender, sequence
- * number and data.
+ * The fast id of a raw gossip message (before its signature is checked), so that gossipsub drops
+ * duplicates without verifying their signatures again. Because it is checked before the
+ * signature, it must not be forgeable: with a plain hash, a peer could send junk that collides
+ * with a message it expects and have the real one dropped as a duplicate. So it is an
+ * HMAC-SHA-256 under a key drawn at random for each process (nobody else knows it), over the
+ * topic, sender, sequence number and data, cut to 128 bits.
  */
-export function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8Array, topic: string }): string {
-  let h1 = 0x811c9dc5
-  let h2 = 0x01000193 ^ (msg.data?.byteLength ?? 0)
-  const mix = (bytes: Uint8Array | undefined): void => {
-    if (bytes === undefined) return
-    for (let i = 0; i < bytes.byteLength; i++) {
-      const b = bytes[i] as number
-      h1 = Math.imul(h1 ^ b, 0x01000193)
-      h2 = Math.imul(h2 ^ b, 0x5bd1e995) ^ (h2 >>> 15)
-    }
-  }
-  mix(msg.from)
-  mix(msg.seqno)
-  mix(msg.data)
-  return (h1 >>> 0).toString(36) + '.' + (h2 >>> 0).toString(36) + '.' + (msg.data?.byteLength ?? 0).toString(36)
+import { createHmac, randomBytes } from 'node:crypto'
+
+/** The key of this process's fast message ids. */
+const PROCESS_KEY = randomBytes(32)
+
+/** A length-prefixed field, so that moving bytes between fields changes the id. */
+function field (h: ReturnType<typeof createHmac>, bytes: Uint8Array | undefined): void {
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(bytes?.byteLength ?? 0xffffffff)
+  h.update(length)
+  if (bytes !== undefined) h.update(bytes)
+}
+
+/** The keyed id of a raw message (`key` defaults to this process's; tests pass their own). */
+export function fastMessageId (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8Array, topic: string }, key: Uint8Array = PROCESS_KEY): string {
+  const h = createHmac('sha256', key)
+  field(h, Buffer.from(msg.topic, 'utf8'))
+  field(h, msg.from)
+  field(h, msg.seqno)
+  field(h, msg.data)
+  return h.digest().subarray(0, 16).toString('base64url')
 }

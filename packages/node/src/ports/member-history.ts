@@ -21,6 +21,8 @@ export interface MemberPartOutcome {
   ok: boolean
   durationMs: number
   error?: { code: string, message: string }
+  /** Set when the part was not finished here but handed to a backup (`to`, when the announcer named it). */
+  handedOff?: { reason: string, to?: string }
   at: number
 }
 

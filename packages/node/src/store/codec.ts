@@ -138,6 +138,8 @@ export function decodeTask (file: string, row: Row): StoredTask {
   if (assigned !== undefined) task.skills = assigned
   const checkpoint = optionalJson(source, row, 'checkpoint')
   if (checkpoint !== undefined) task.checkpoint = checkpoint
+  const resume = optionalJson(source, row, 'resume')
+  if (resume !== undefined) task.resume = resume
   return task
 }
 
@@ -175,10 +177,13 @@ export function decodeSkillStatsRecord (file: string, row: Row): SkillStatsRecor
 /** A reputations row. */
 export function decodeReputation (file: string, row: Row): ReputationRecord {
   const source = { file, table: 'reputations' }
-  return { peerId: text(source, row, 'peer_id'), score: num(source, row, 'score') }
+  const updatedAt = row.updated_at === null || row.updated_at === undefined ? undefined : num(source, row, 'updated_at')
+  return {
+    peerId: text(source, row, 'peer_id'),
+    score: num(source, row, 'score'),
+    ...(updatedAt !== undefined ? { updatedAt } : {}),
+    successes: num(source, row, 'successes'),
+    outcomes: num(source, row, 'outcomes')
+  }
 }
 
-/** The reputation score of a reputations row. */
-export function decodeScore (file: string, row: Row): number {
-  return num({ file, table: 'reputations' }, row, 'score')
-}

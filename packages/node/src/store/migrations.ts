@@ -108,6 +108,20 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       ) STRICT;
       CREATE INDEX escalations_by_created ON escalations (created_at DESC, escalation_id DESC);
     `
+  },
+  {
+    version: 3,
+    description: 'tasks: what an announcer needs to resume a task after a restart',
+    sql: 'ALTER TABLE tasks ADD COLUMN resume TEXT;'
+  },
+  {
+    version: 4,
+    description: 'reputations: when the score was set, and the outcomes observed',
+    sql: `
+      ALTER TABLE reputations ADD COLUMN updated_at INTEGER;
+      ALTER TABLE reputations ADD COLUMN successes INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE reputations ADD COLUMN outcomes INTEGER NOT NULL DEFAULT 0;
+    `
   }
 ])
 

@@ -11,7 +11,7 @@ import { SwarmError } from '../errors.js'
 import type { SkillStats } from '../core/skill-stats.js'
 import { migrate, SchemaTooNewError, schemaVersion } from './migrations.js'
 import {
-  decodeAudit, decodeReputation, decodeScore, decodeSkillStats, decodeSkillStatsRecord, decodeTask,
+  decodeAudit, decodeReputation, decodeSkillStats, decodeSkillStatsRecord, decodeTask,
   jsonText, optionalJsonText
 } from './codec.js'
 import type { Row } from './codec.js'
@@ -28,16 +28,16 @@ const BUSY_TIMEOUT_MS = 5000
 /** The path that opens a private in-memory database. */
 const MEMORY_PATH = ':memory:'
 
-const TASK_COLUMNS = 'task_id, role, status, spec, state, result, group_id, announcer, skills, checkpoint, created_at, updated_at'
+const TASK_COLUMNS = 'task_id, role, status, spec, state, result, group_id, announcer, skills, checkpoint, resume, created_at, updated_at'
 
 const SQL = {
   saveTask: `
     INSERT INTO tasks (${TASK_COLUMNS})
-    VALUES (:taskId, :role, :status, :spec, :state, :result, :groupId, :announcer, :skills, :checkpoint, :createdAt, :updatedAt)
+    VALUES (:taskId, :role, :status, :spec, :state, :result, :groupId, :announcer, :skills, :checkpoint, :resume, :createdAt, :updatedAt)
     ON CONFLICT (task_id, role) DO UPDATE SET
       status = excluded.status, spec = excluded.spec, state = excluded.state, result = excluded.result,
       group_id = excluded.group_id, announcer = excluded.announcer, skills = excluded.skills,
-      checkpoint = COALESCE(excluded.checkpoint, tasks.checkpoint),
+      checkpoint = COALESCE(excluded.checkpoint, tasks.checkpoint), resume = excluded.resume,
       created_at = excluded.created_at, updated_at = excluded.updated_at`,
   getTaskAnyRole: `SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ?
     ORDER BY CASE role WHEN 'announcer' THEN 0 ELSE 1 END LIMIT 1`,
@@ -50,10 +50,11 @@ const SQL = {
     ON CONFLICT (skill) DO UPDATE SET success_rate = excluded.success_rate,
       avg_completion_ms = excluded.avg_completion_ms, samples = excluded.samples`,
   listSkillStats: 'SELECT skill, success_rate, avg_completion_ms, samples FROM skill_stats ORDER BY skill',
-  getReputation: 'SELECT score FROM reputations WHERE peer_id = ?',
-  saveReputation: `INSERT INTO reputations (peer_id, score) VALUES (?, ?)
-    ON CONFLICT (peer_id) DO UPDATE SET score = excluded.score`,
-  listReputations: 'SELECT peer_id, score FROM reputations ORDER BY peer_id',
+  getReputation: 'SELECT peer_id, score, updated_at, successes, outcomes FROM reputations WHERE peer_id = ?',
+  saveReputation: `INSERT INTO reputations (peer_id, score, updated_at, successes, outcomes) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (peer_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at,
+      successes = excluded.successes, outcomes = excluded.outcomes`,
+  listReputations: 'SELECT peer_id, score, updated_at, successes, outcomes FROM reputations ORDER BY peer_id',
   saveBlackboard: `INSERT INTO blackboards (task_id, group_id, role, state, snapshot, live, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (task_id, group_id) DO UPDATE SET role = excluded.role, state = excluded.state,
@@ -191,6 +192,7 @@ export class SwarmStore {
       announcer: task.announcer ?? null,
       skills: task.skills === undefined ? null : JSON.stringify(task.skills),
       checkpoint: optionalJsonText(task.checkpoint, 'checkpoint'),
+      resume: optionalJsonText(task.resume, 'resume'),
       createdAt: task.createdAt,
       updatedAt: task.updatedAt
     })
@@ -297,16 +299,20 @@ export class SwarmStore {
   }
 
   /** The reputation this node gives `peerId`, if it has one. */
-  getReputation (peerId: string): number | undefined {
+  getReputation (peerId: string): ReputationRecord | undefined {
     const row = this.#statement(SQL.getReputation).get(peerId)
-    return row === undefined ? undefined : decodeScore(this.path, row)
+    return row === undefined ? undefined : decodeReputation(this.path, row)
   }
 
-  /** Stores (replaces) the reputation of `peerId`: a finite number, normally 0..1. */
-  saveReputation (peerId: string, score: number): void {
-    checkText(peerId, 'peerId')
-    if (!Number.isFinite(score)) throw new RangeError(`score must be a finite number, got ${score}`)
-    this.#statement(SQL.saveReputation).run(peerId, score)
+  /** Stores (replaces) the reputation of a peer: a finite score (normally 0..1), when, and the outcomes seen. */
+  saveReputation (record: ReputationRecord): void {
+    checkText(record.peerId, 'peerId')
+    if (!Number.isFinite(record.score)) throw new RangeError(`score must be a finite number, got ${record.score}`)
+    if (record.updatedAt !== undefined) checkTimestamp(record.updatedAt, 'updatedAt')
+    const successes = checkCount(record.successes, 'successes')
+    const outcomes = checkCount(record.outcomes, 'outcomes')
+    if (successes > outcomes) throw new RangeError(`successes (${successes}) cannot exceed outcomes (${outcomes})`)
+    this.#statement(SQL.saveReputation).run(record.peerId, record.score, record.updatedAt ?? null, successes, outcomes)
   }
 
   /** Every stored reputation, by peer id. */

@@ -39,6 +39,11 @@ export interface StoredTask {
   skills?: string[]
   /** Last checkpoint of the work, to resume after a failure. */
   checkpoint?: Json
+  /**
+   * For announcer rows: what the announcer needs to resume the task after a restart that the
+   * state does not hold (parts kept from earlier attempts, peers excluded). Replaced on every save.
+   */
+  resume?: Json
 }
 
 /** Which tasks `SwarmStore.countTasks` counts. */
@@ -91,6 +96,11 @@ export interface SkillStatsRecord extends SkillStats {
 export interface ReputationRecord {
   peerId: string
   score: number
+  /** When the score was set (epoch ms); absent for scores stored before this was kept. */
+  updatedAt?: number
+  /** Outcomes this node observed of the peer's work, and how many were successes. */
+  successes: number
+  outcomes: number
 }
 
 /**

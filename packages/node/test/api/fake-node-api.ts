@@ -10,6 +10,7 @@ import { createTask } from '../../src/core/task-machine.js'
 import { SwarmError } from '../../src/errors.js'
 import { TypedEmitter } from '../../src/events.js'
 import { silentLogger } from '../../src/logger.js'
+import { PeerAccess } from '../../src/net/access.js'
 import { TaskHandle } from '../../src/negotiation/task-handle.js'
 import { TaskSpecSchema } from '../../src/negotiation/task-spec.js'
 import type { GroupApi, LiveTask, NodeApi, TaskListQuery } from '../../src/api/node-api.js'
@@ -18,6 +19,7 @@ import type { SkillQuery } from '../../src/directory/agent-directory.js'
 import type { EscalationRecord } from '../../src/group/escalations.js'
 import type { BlackboardView, ProposeInput, VoteInput } from '../../src/group/inputs.js'
 import type { ProposalView } from '../../src/group/group-session.js'
+import type { AccessView } from '../../src/net/access.js'
 import type { MetricsExposition } from '../../src/metrics/node-metrics.js'
 import type { TaskSpecInput } from '../../src/negotiation/task-spec.js'
 import type { AuditEntry, StoredTask, TaskRole } from '../../src/store/types.js'
@@ -111,6 +113,20 @@ export class FakeNodeApi implements NodeApi {
   statusView = { peerId: PEER, name: 'fake' } as unknown as NodeStatus
   peerList: PeerInfo[] = [{ peerId: PEER, addrs: ['/ip4/127.0.0.1/tcp/4001'], direction: 'outbound', streams: 1 }]
   agentList: AgentView[] = []
+
+  readonly accessLists = new PeerAccess({ allow: [], deny: [] }, silentLogger())
+
+  access (): AccessView { return this.accessLists.view() }
+
+  async block (peerId: string, reason?: string): Promise<AccessView> {
+    this.accessLists.block(peerId, 5_000, reason)
+    return this.accessLists.view()
+  }
+
+  unblock (peerId: string): AccessView {
+    this.accessLists.unblock(peerId)
+    return this.accessLists.view()
+  }
 
   status (): NodeStatus { return this.statusView }
   peers (): PeerInfo[] { return this.peerList }

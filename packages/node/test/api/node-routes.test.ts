@@ -24,6 +24,21 @@ describe('node routes: status, peers, agents, metrics, dashboard', () => {
     assert.deepEqual(peers.json.peers, node.peerList)
   })
 
+  it('GET /v1/access, POST /v1/access/block and /unblock manage the blocked peers, validated', async () => {
+    const empty = await call<{ allow: string[], deny: string[], blocked: unknown[] }>(url, 'GET', '/v1/access')
+    assert.deepEqual(empty.json, { allow: [], deny: [], blocked: [] })
+    const blocked = await call<{ blocked: Array<{ peerId: string, reason?: string }> }>(url, 'POST', '/v1/access/block', { peerId: PEER, reason: 'flooding' })
+    assert.equal(blocked.status, 200)
+    assert.deepEqual(blocked.json.blocked.map(b => [b.peerId, b.reason]), [[PEER, 'flooding']])
+    const bad = await call(url, 'POST', '/v1/access/block', { peerId: 'not-a-peer' })
+    assert.equal(bad.status, 400)
+    assert.match(bad.json.error.message, /not a peer id/)
+    const unknownField = await call(url, 'POST', '/v1/access/block', { peer: PEER })
+    assert.equal(unknownField.status, 400)
+    const lifted = await call<{ blocked: unknown[] }>(url, 'POST', '/v1/access/unblock', { peerId: PEER })
+    assert.deepEqual(lifted.json.blocked, [])
+  })
+
   it('GET /v1/agents passes the skill filter on, validated', async () => {
     const all = await call<{ agents: AgentView[] }>(url, 'GET', '/v1/agents')
     assert.deepEqual(all.json.agents, [AGENT, OTHER])

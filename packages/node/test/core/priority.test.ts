@@ -98,7 +98,7 @@ describe('effectivePriority', () => {
   })
 
   it('has documented defaults', () => {
-    assert.deepEqual({ ...DEFAULT_PRIORITY_OPTIONS }, { agingIntervalMs: 30_000, agingStep: 0.5, maxAgingBoost: 2, deadlineHorizonMs: 60_000, maxDeadlineBoost: 2 })
+    assert.deepEqual({ ...DEFAULT_PRIORITY_OPTIONS }, { agingIntervalMs: 30_000, agingStep: 0.5, maxAgingBoost: 2, deadlineHorizonMs: 60_000, maxDeadlineBoost: 2, dependentStep: 0.5, maxDependentsBoost: 2 })
   })
 })
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { NEUTRAL_REPUTATION, NEWCOMER_REPUTATION, blendSuccessRate, decayReputation } from '../../src/core/reputation.js'
+import { NEUTRAL_REPUTATION, NEWCOMER_REPUTATION, blendSuccessRate, decayReputation, observedReliability } from '../../src/core/reputation.js'
 
 const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-9
 
@@ -42,5 +42,28 @@ describe('blendSuccessRate', () => {
   it('follows observation ever closer as outcomes accumulate', () => {
     const after = (n: number): number => blendSuccessRate(1, { successes: 0, total: n })
     assert.ok(after(1) > after(3) && after(3) > after(30) && after(30) < 0.1)
+  })
+})
+
+describe('observedReliability', () => {
+  it('is 1 while nothing failed: nothing observed, or only successes', () => {
+    assert.equal(observedReliability(undefined), 1)
+    assert.equal(observedReliability({ successes: 0, total: 0 }), 1)
+    assert.equal(observedReliability({ successes: 5, total: 5 }), 1)
+  })
+
+  it('drops with each failure or no-show and earns back with successes', () => {
+    assert.ok(close(observedReliability({ successes: 0, total: 1 }), 2 / 3))
+    assert.ok(close(observedReliability({ successes: 0, total: 2 }), 0.5))
+    assert.ok(close(observedReliability({ successes: 0, total: 1 }, 1), 0.5))
+    const oneFailure = (successes: number): number => observedReliability({ successes, total: successes + 1 })
+    assert.ok(oneFailure(0) < oneFailure(3) && oneFailure(3) < oneFailure(30) && oneFailure(30) < 1)
+  })
+
+  it('stays in 0..1 for inconsistent counts', () => {
+    assert.equal(observedReliability({ successes: 9, total: 3 }), 1)
+    assert.ok(close(observedReliability({ successes: -1, total: 2 }), 0.5))
+    assert.ok(close(observedReliability({ successes: Number.NaN, total: 2 }), 0.5))
+    assert.equal(observedReliability({ successes: 0, total: 4 }, 0), 0)
   })
 })

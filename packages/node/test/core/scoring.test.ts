@@ -266,4 +266,38 @@ describe('first-hand observation over claims', () => {
     const honestScore = scoreCandidateForSkill(honest, req('analytics')) ?? 0
     assert.ok(fakeScore < honestScore, `fake ${fakeScore} should rank below honest ${honestScore}`)
   })
+
+  it('ranks a peer after one no-show below honest agents, whatever it claims, and below its own unobserved self', () => {
+    const claims = { peerId: 'fake', skills: [{ name: 'analytics', level: 'expert' as const, successRate: 1, avgCompletionMs: 1 }], load: 0, capacity: 1024 }
+    const fake = candidate({ ...claims, reputation: updateReputation(NEWCOMER_REPUTATION, 'no-show'), observed: { successes: 0, total: 1 } })
+    const unseen = candidate({ ...claims, reputation: NEWCOMER_REPUTATION })
+    // Honest agents with modest claims: the required level exactly, busy, slow.
+    const modest = candidate({
+      peerId: 'modest',
+      skills: [{ name: 'analytics', level: 'novice', successRate: 1, avgCompletionMs: 10_000 }],
+      load: 3,
+      capacity: 4,
+      reputation: NEWCOMER_REPUTATION
+    })
+    const proven = candidate({
+      peerId: 'proven',
+      skills: [{ name: 'analytics', level: 'intermediate', successRate: 1, avgCompletionMs: 1000 }],
+      load: 1,
+      capacity: 4,
+      reputation: updateReputation(NEWCOMER_REPUTATION, 'success'),
+      observed: { successes: 1, total: 1 }
+    })
+    const score = (c: Candidate): number => scoreCandidateForSkill(c, req('analytics')) ?? Number.NaN
+    assert.ok(score(unseen) > score(proven), 'unobserved, the claims win: that is the fake-expert case')
+    assert.ok(score(fake) < score(modest), `fake ${score(fake)} should rank below modest ${score(modest)}`)
+    assert.ok(score(fake) < score(proven), `fake ${score(fake)} should rank below proven ${score(proven)}`)
+    const parts = scoreComponentsForSkill(fake, req('analytics'))
+    assert.ok(parts !== undefined && parts.reliability < 1 && Math.abs(parts.score - combineComponents(parts.components) * parts.reliability) < 1e-12)
+  })
+
+  it('does not scale the score of a peer it never saw fail', () => {
+    const parts = scoreComponentsForSkill(candidate({ observed: { successes: 4, total: 4 } }), req('analytics'))
+    assert.equal(parts?.reliability, 1)
+    assert.equal(parts?.score, combineComponents(parts?.components ?? { level: 0, successRate: 0, availability: 0, speed: 0, reputation: 0 }))
+  })
 })

@@ -51,6 +51,7 @@ function inStatus (status: TaskStatus): TaskState {
   switch (status) {
     case 'PENDING': return t
     case 'ANNOUNCED': return announced
+    case 'QUEUED': return reduceTask(announced, { type: 'queue', at: 5, reason: 'all busy' })
     case 'ASSIGNED': return assigned
     case 'RUNNING': return running
     case 'COMPLETE': return run(running, allGood(10))
@@ -66,6 +67,8 @@ function inStatus (status: TaskStatus): TaskState {
 const SAMPLE_EVENTS: TaskEvent[] = [
   { type: 'announce', at: 100, attempt: 1 },
   { type: 'bidding-closed-empty', at: 100, reason: 'no offers' },
+  { type: 'queue', at: 100, reason: 'every capable agent is busy' },
+  { type: 'reask', at: 100 },
   { type: 'group-formed', at: 100, groupId: 'group-2', members: MEMBERS },
   { type: 'started', at: 100 },
   { type: 'member-result', at: 100, peerId: A, skill: 'analytics', result: good() },
@@ -78,12 +81,14 @@ const SAMPLE_EVENTS: TaskEvent[] = [
   { type: 'escalate', at: 100, reason: 'human' }
 ]
 
-const ANY_OPEN = { PENDING: 'CANCELLED', ANNOUNCED: 'CANCELLED', ASSIGNED: 'CANCELLED', RUNNING: 'CANCELLED', COMPLETE: 'CANCELLED', RETRY: 'CANCELLED' } as const
+const ANY_OPEN = { PENDING: 'CANCELLED', ANNOUNCED: 'CANCELLED', QUEUED: 'CANCELLED', ASSIGNED: 'CANCELLED', RUNNING: 'CANCELLED', COMPLETE: 'CANCELLED', RETRY: 'CANCELLED' } as const
 
 /** Event type → status before → status after; a missing status means the event is illegal there. */
 const LEGAL: Record<TaskEvent['type'], Partial<Record<TaskStatus, TaskStatus>>> = {
   announce: { PENDING: 'ANNOUNCED' },
   'bidding-closed-empty': { ANNOUNCED: 'REJECTED' },
+  queue: { ANNOUNCED: 'QUEUED' },
+  reask: { QUEUED: 'ANNOUNCED' },
   'group-formed': { ANNOUNCED: 'ASSIGNED' },
   started: { ASSIGNED: 'RUNNING' },
   'member-result': { RUNNING: 'RUNNING' },
@@ -225,6 +230,41 @@ describe('reduceTask: rejection', () => {
     assert.equal(t.status, 'REJECTED')
     assert.equal(t.reason, 'no offer covers skill "viz"')
     assert.deepEqual(t.history.at(-1), { at: 2, from: 'ANNOUNCED', to: 'REJECTED', event: 'bidding-closed-empty', reason: 'no offer covers skill "viz"' })
+  })
+})
+
+describe('reduceTask: the queue', () => {
+  const announced = run(fresh(), [{ type: 'announce', at: 1, attempt: 1 }])
+  const queued = reduceTask(announced, { type: 'queue', at: 2, reason: 'every capable agent is busy' })
+
+  it('ANNOUNCED → QUEUED with the reason, not final', () => {
+    assert.equal(queued.status, 'QUEUED')
+    assert.equal(queued.reason, 'every capable agent is busy')
+    assert.equal(isFinal(queued.status, false), false)
+    assert.deepEqual(queued.history.at(-1), { at: 2, from: 'ANNOUNCED', to: 'QUEUED', event: 'queue', reason: 'every capable agent is busy' })
+  })
+
+  it('QUEUED → ANNOUNCED again on a re-ask, same attempt, and the reason goes', () => {
+    const again = reduceTask(queued, { type: 'reask', at: 3 })
+    assert.equal(again.status, 'ANNOUNCED')
+    assert.equal(again.attempt, 1)
+    assert.equal(again.reason, undefined)
+    // A re-asked task can form its group, or wait again.
+    assert.equal(reduceTask(again, { type: 'group-formed', at: 4, groupId: 'g', members: MEMBERS }).status, 'ASSIGNED')
+    assert.equal(reduceTask(again, { type: 'queue', at: 4, reason: 'still busy' }).status, 'QUEUED')
+  })
+
+  it('QUEUED → FAILED at the deadline, CANCELLED on a cancel', () => {
+    const late = reduceTask(queued, { type: 'deadline', at: 9 })
+    assert.equal(late.status, 'FAILED')
+    assert.equal(late.reason, 'deadline passed')
+    assert.equal(reduceTask(queued, { type: 'cancel', at: 9, reason: 'user' }).status, 'CANCELLED')
+  })
+
+  it('a queued task forms no group and is not rejected before it is asked again', () => {
+    assert.throws(() => reduceTask(queued, { type: 'group-formed', at: 4, groupId: 'g', members: MEMBERS }), /in status QUEUED/)
+    assert.throws(() => reduceTask(queued, { type: 'bidding-closed-empty', at: 4, reason: 'x' }), InvalidTransitionError)
+    assert.throws(() => reduceTask(queued, { type: 'queue', at: 4, reason: 'x' }), InvalidTransitionError)
   })
 })
 

@@ -296,6 +296,26 @@ describe('exec handler', () => {
     assert.equal(output.env.SWARM_CHECKPOINT, undefined)
   })
 
+  it('gives the program an allow-listed environment: never the node\'s key, only the variables its config names', async () => {
+    const saved = { ...process.env }
+    process.env.SWARM_PEER_KEY = 'the-node-private-key'
+    process.env.SWARM_API_TOKEN = 'the-api-token'
+    process.env.FIXTURE_SECRET = 'cloud-credentials'
+    process.env.FIXTURE_PASSED = 'wanted'
+    try {
+      const handler = execHandler({ kind: 'exec', ...node('echo'), passEnv: ['FIXTURE_PASSED', 'SWARM_PEER_KEY'] })
+      const output = await handler({}, handlerContext()) as { env: Record<string, string> }
+      assert.equal(output.env.FIXTURE_PASSED, 'wanted')
+      assert.equal(output.env.FIXTURE_SECRET, undefined)
+      assert.equal(output.env.SWARM_PEER_KEY, undefined, 'the key never reaches a handler, even when named')
+      assert.equal(output.env.SWARM_API_TOKEN, undefined)
+      assert.equal(output.env.SWARM_SKILL, 'summarize')
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) Reflect.deleteProperty(process.env, key)
+      Object.assign(process.env, saved)
+    }
+  })
+
   it('passes a checkpoint to resume from in SWARM_CHECKPOINT', async () => {
     const handler = execHandler({ kind: 'exec', ...node('echo') })
     const output = await handler({}, handlerContext(undefined, { checkpoint: { page: 7 } })) as { env: Record<string, string> }
@@ -581,7 +601,7 @@ describe('createHandler', () => {
     const handlers: Array<[SkillHandler, Json]> = [
       [createHandler({ kind: 'builtin', name: 'echo', delayMs: 0, timeoutMs: 1_000 }), 'e'],
       [createHandler({ kind: 'module', path: MODULE_FIXTURE, export: 'sync', timeoutMs: 1_000 }), ['e', 'sync']],
-      [createHandler({ kind: 'exec', command: process.execPath, args: ['-e', 'process.stdin.pipe(process.stdout)'], env: {}, timeoutMs: 5_000 }), 'e']
+      [createHandler({ kind: 'exec', command: process.execPath, args: ['-e', 'process.stdin.pipe(process.stdout)'], env: {}, passEnv: [], timeoutMs: 5_000 }), 'e']
     ]
     for (const [handler, expected] of handlers) {
       assert.deepEqual(succeeded(await runHandler(handler, 'e', runContext(), 5_000)), expected)

@@ -60,6 +60,20 @@ describe('ReputationBook', () => {
     assert.deepEqual(book.observed('q'), { successes: 0, total: 1 })
   })
 
+  it('keeps the outcomes and the time of the score across a restart (a new book over the same store)', async () => {
+    const book = open()
+    book.record('p', 'success')
+    book.record('p', 'no-show')
+    const score = book.of('p')
+    await vi.advanceTimersByTimeAsync(HOUR)
+    const again = open()
+    assert.deepEqual(again.observed('p'), { successes: 1, total: 2 })
+    // The decay counts from when the score was set, not from the restart.
+    assert.ok(Math.abs(again.of('p') - (NEUTRAL_REPUTATION + (score - NEUTRAL_REPUTATION) / 2)) < 1e-9)
+    again.record('p', 'success')
+    assert.deepEqual(open().observed('p'), { successes: 2, total: 3 })
+  })
+
   it('refuses a half-life that is not positive', () => {
     assert.throws(() => new ReputationBook({ store, logger, clock: systemClock }, { halfLifeMs: 0 }), /halfLifeMs/)
   })

@@ -57,18 +57,30 @@ describe('TaskLedger', () => {
     assert.deepEqual(store.getTask('t1', 'announcer')?.checkpoint, { sum: { done: 2 } })
   })
 
-  it('closes the tasks an earlier run left unfinished, and only those', () => {
+  it('gives back the tasks an earlier run left unfinished (oldest first, with their resume data), and only those', () => {
     const { logger } = memoryLog()
     const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
     const open = createTask({ taskId: 'open', now: 1, maxAttempts: 3, verify: false })
+    const later = createTask({ taskId: 'later', now: 2, maxAttempts: 3, verify: true })
+    const verifying = { ...later, status: 'COMPLETE' as const }
     const done = { ...createTask({ taskId: 'done', now: 1, maxAttempts: 3, verify: false }), status: 'COMPLETE' as const }
-    ledger.saveAnnounced({ spec, state: open })
+    ledger.saveAnnounced({ spec, state: open, resume: { kept: { members: [], results: {} }, excluded: ['p'] } })
+    ledger.saveAnnounced({ spec, state: verifying })
     ledger.saveAnnounced({ spec, state: done })
-    assert.deepEqual(ledger.closeInterrupted(), ['open'])
+    const unfinished = ledger.unfinished()
+    assert.deepEqual(unfinished.map(t => t.taskId), ['open', 'later'])
+    assert.deepEqual(unfinished[0]?.resume, { kept: { members: [], results: {} }, excluded: ['p'] })
+  })
+
+  it('closes unfinished tasks that cannot be resumed, with the reason', () => {
+    const { logger } = memoryLog()
+    const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
+    ledger.saveAnnounced({ spec, state: createTask({ taskId: 'open', now: 1, maxAttempts: 3, verify: false }) })
+    ledger.closeInterrupted(ledger.unfinished(), 'its stored spec cannot be read')
     assert.equal(store.getTask('open', 'announcer')?.status, 'CANCELLED')
-    assert.match(store.getTask('open', 'announcer')?.state.reason ?? '', /restarted/)
-    assert.equal(store.getTask('done', 'announcer')?.status, 'COMPLETE')
+    assert.match(store.getTask('open', 'announcer')?.state.reason ?? '', /cannot be read/)
     assert.deepEqual(store.listAudit({ taskId: 'open' }).map(a => a.action), ['state:PENDING->CANCELLED'])
+    assert.deepEqual(ledger.unfinished(), [])
   })
 })
 

@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'vitest'
 import { silentLogger } from '../../src/logger.js'
-import { BootstrapRejoiner, rejoinDelay } from '../../src/net/rejoin.js'
+import { BootstrapRejoiner, dialFailureHint, rejoinDelay } from '../../src/net/rejoin.js'
 
 const ADDR = '/ip4/10.77.0.1/tcp/4100/p2p/12D3KooWE3wctGQja2Ai2LnQSbdpraq3N6y4TAgNM1PJYW9QTP1E'
+
+describe('dialFailureHint', () => {
+  it('tells a user what a failed bootstrap dial means', () => {
+    assert.match(dialFailureHint(Object.assign(new Error('Message length too long - 13329 > 1024'), { name: 'EncryptionFailedError' })), /private swarm.*same --swarm-key/)
+    assert.match(dialFailureHint(new Error('connect ECONNREFUSED 127.0.0.1:4001')), /nothing listens/)
+    assert.match(dialFailureHint(new Error('The operation was aborted')), /no answer in time/)
+    assert.equal(dialFailureHint(new Error('something else')), 'something else')
+  })
+})
 
 describe('rejoinDelay', () => {
   it('doubles from the base up to the maximum', () => {

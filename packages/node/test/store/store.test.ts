@@ -282,18 +282,19 @@ describe('SwarmStore skill statistics and reputation', () => {
     })
   })
 
-  it('round-trips and replaces reputations', () => {
+  it('round-trips and replaces reputations, with when they were set and the outcomes seen', () => {
     withStore(store => {
       assert.equal(store.getReputation(PEER), undefined)
-      store.saveReputation(PEER, 0.5)
-      store.saveReputation('12D3KooWOtherPeer', 0.25)
-      store.saveReputation(PEER, 0.55)
-      assert.equal(store.getReputation(PEER), 0.55)
+      store.saveReputation({ peerId: PEER, score: 0.5, successes: 0, outcomes: 0 })
+      store.saveReputation({ peerId: '12D3KooWOtherPeer', score: 0.25, updatedAt: 2_000, successes: 1, outcomes: 3 })
+      store.saveReputation({ peerId: PEER, score: 0.55, updatedAt: 5_000, successes: 4, outcomes: 5 })
+      assert.deepEqual(store.getReputation(PEER), { peerId: PEER, score: 0.55, updatedAt: 5_000, successes: 4, outcomes: 5 })
       assert.deepEqual(store.listReputations(), [
-        { peerId: '12D3KooWAnnouncerPeerIdAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', score: 0.55 },
-        { peerId: '12D3KooWOtherPeer', score: 0.25 }
+        { peerId: '12D3KooWAnnouncerPeerIdAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', score: 0.55, updatedAt: 5_000, successes: 4, outcomes: 5 },
+        { peerId: '12D3KooWOtherPeer', score: 0.25, updatedAt: 2_000, successes: 1, outcomes: 3 }
       ])
-      assert.throws(() => { store.saveReputation(PEER, Number.POSITIVE_INFINITY) }, RangeError)
+      assert.throws(() => { store.saveReputation({ peerId: PEER, score: Number.POSITIVE_INFINITY, successes: 0, outcomes: 0 }) }, RangeError)
+      assert.throws(() => { store.saveReputation({ peerId: PEER, score: 0.5, successes: 2, outcomes: 1 }) }, RangeError)
     })
   })
 })
@@ -312,41 +313,41 @@ describe('SwarmStore transactions', () => {
 
   it('rolls back everything when the function throws, and rethrows', () => {
     withStore(store => {
-      store.saveReputation(PEER, 0.5)
+      store.saveReputation({ peerId: PEER, score: 0.5, successes: 0, outcomes: 0 })
       const boom = new Error('boom')
       assert.throws(() => store.transaction(() => {
         store.saveTask(task('task-tx-000002'))
         store.appendAudit({ taskId: 'task-tx-000002', at: 1, actor: PEER, action: 'announce' })
-        store.saveReputation(PEER, 0.9)
+        store.saveReputation({ peerId: PEER, score: 0.9, successes: 0, outcomes: 0 })
         store.transaction(() => { store.saveSkillStats('analytics', { successRate: 1, avgCompletionMs: 1, samples: 1 }) })
         throw boom
       }), boom)
       assert.equal(store.getTask('task-tx-000002'), undefined)
       assert.deepEqual(store.listAudit(), [])
-      assert.equal(store.getReputation(PEER), 0.5)
+      assert.equal(store.getReputation(PEER)?.score, 0.5)
       assert.equal(store.getSkillStats('analytics'), undefined)
       // The store is usable afterwards, with a fresh transaction.
-      store.transaction(() => { store.saveReputation(PEER, 0.6) })
-      assert.equal(store.getReputation(PEER), 0.6)
+      store.transaction(() => { store.saveReputation({ peerId: PEER, score: 0.6, successes: 0, outcomes: 0 }) })
+      assert.equal(store.getReputation(PEER)?.score, 0.6)
     })
   })
 
   it('runs nested calls inside the outer transaction', () => {
     withStore(store => {
       store.transaction(() => {
-        store.transaction(() => { store.saveReputation(PEER, 0.7) })
+        store.transaction(() => { store.saveReputation({ peerId: PEER, score: 0.7, successes: 0, outcomes: 0 }) })
         assert.throws(() => store.transaction(() => { throw new Error('inner') }), /inner/)
-        store.saveReputation('12D3KooWOtherPeer', 0.3)
+        store.saveReputation({ peerId: '12D3KooWOtherPeer', score: 0.3, successes: 0, outcomes: 0 })
       })
-      assert.equal(store.getReputation(PEER), 0.7)
-      assert.equal(store.getReputation('12D3KooWOtherPeer'), 0.3)
+      assert.equal(store.getReputation(PEER)?.score, 0.7)
+      assert.equal(store.getReputation('12D3KooWOtherPeer')?.score, 0.3)
     })
   })
 
   it('refuses an async function and rolls back', () => {
     const store = SwarmStore.open(':memory:')
     try {
-      assert.throws(() => store.transaction(async () => { store.saveReputation(PEER, 0.1) }), /synchronous/)
+      assert.throws(() => store.transaction(async () => { store.saveReputation({ peerId: PEER, score: 0.1, successes: 0, outcomes: 0 }) }), /synchronous/)
       assert.equal(store.getReputation(PEER), undefined)
     } finally {
       store.close()
@@ -365,7 +366,7 @@ describe('SwarmStore files', () => {
       store.appendAudit({ taskId: 'task-restart-01', at: 10, actor: PEER, action: 'announce' })
       store.appendAudit({ taskId: 'task-restart-01', at: 20, actor: PEER, action: 'state:RUNNING->COMPLETE', detail: { result: { ok: true } } })
       store.saveSkillStats('viz', { successRate: 0.8, avgCompletionMs: 900, samples: 5 })
-      store.saveReputation(PEER, 0.65)
+      store.saveReputation({ peerId: PEER, score: 0.65, successes: 0, outcomes: 0 })
     }, path)
     withStore(store => {
       assert.deepEqual(store.getTask('task-restart-01'), saved)
@@ -373,7 +374,7 @@ describe('SwarmStore files', () => {
       assert.deepEqual(store.listTasks().map(t => t.taskId).sort(), ['task-restart-01', 'task-restart-02'])
       assert.deepEqual(store.listAudit({ taskId: 'task-restart-01' }).map(e => e.action), ['announce', 'state:RUNNING->COMPLETE'])
       assert.deepEqual(store.getSkillStats('viz'), { successRate: 0.8, avgCompletionMs: 900, samples: 5 })
-      assert.equal(store.getReputation(PEER), 0.65)
+      assert.equal(store.getReputation(PEER)?.score, 0.65)
       // Sequence numbers continue after a restart.
       assert.equal(store.appendAudit({ at: 30, actor: PEER, action: 'node-started' }), 3)
     }, path)
@@ -402,12 +403,12 @@ describe('SwarmStore files', () => {
     const path = dbPath()
     withStore(store => {
       assert.equal(store.schemaVersion, SCHEMA_VERSION)
-      store.saveReputation(PEER, 0.4)
+      store.saveReputation({ peerId: PEER, score: 0.4, successes: 0, outcomes: 0 })
     }, path)
     for (let i = 0; i < 3; i++) {
       withStore(store => {
         assert.equal(store.schemaVersion, SCHEMA_VERSION)
-        assert.equal(store.getReputation(PEER), 0.4)
+        assert.equal(store.getReputation(PEER)?.score, 0.4)
       }, path)
     }
   })

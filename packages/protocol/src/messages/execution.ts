@@ -51,8 +51,12 @@ export const HandoffBodySchema = z.object({
   skill: SkillNameSchema,
   /** The member whose part moves. */
   from: PeerIdStringSchema,
-  /** The member that takes it over. */
-  to: PeerIdStringSchema,
+  /**
+   * The member that takes it over. Absent in a member's request to its announcer (the member
+   * does not know who; the announcer picks a backup and names it in its ACK's `data.to` and in
+   * its audit trail).
+   */
+  to: PeerIdStringSchema.optional(),
   reason: ShortTextSchema,
   checkpoint: JsonSchema.optional()
 }).strict()

@@ -62,7 +62,12 @@ export const TaskAnnounceBodySchema = z.object({
    * of task id, attempt and peer id over the capable agents each bidder knows) offer. 0: every
    * capable agent offers.
    */
-  offerCap: z.number().int().min(0).max(1000).default(0)
+  offerCap: z.number().int().min(0).max(1000).default(0),
+  /**
+   * Set when a queued task is asked again (1, 2 …; absent on the first ask of an attempt): a
+   * bidder treats a re-ask as a new announcement, not as a copy of one it already heard.
+   */
+  ask: z.number().int().min(1).max(100_000).optional()
 }).strict()
 export type TaskAnnounceBody = z.infer<typeof TaskAnnounceBodySchema>
 

@@ -43,7 +43,7 @@ tbody tr.task:hover, tbody tr.selected { background: color-mix(in srgb, var(--ac
 .badge[data-status="COMPLETE"], .badge[data-status="VERIFIED"], .badge[data-status="idle"], .badge[data-status="self"] { background: var(--ok); }
 .badge[data-status="FAILED"], .badge[data-status="REJECTED"], .badge[data-status="ESCALATED"], .badge[data-status="full"] { background: var(--bad); }
 .badge[data-status="RUNNING"], .badge[data-status="ASSIGNED"], .badge[data-status="busy"] { background: var(--run); }
-.badge[data-status="ANNOUNCED"], .badge[data-status="PENDING"], .badge[data-status="RETRY"], .badge[data-status="quiet"] { background: var(--warn); }
+.badge[data-status="ANNOUNCED"], .badge[data-status="QUEUED"], .badge[data-status="PENDING"], .badge[data-status="RETRY"], .badge[data-status="quiet"] { background: var(--warn); }
 .badge[data-status="approved"], .badge[data-status="supported"], .badge[data-status="resolved"] { background: var(--ok); }
 .badge[data-status="rejected"], .badge[data-status="refuted"], .badge[data-status="high"], .badge[data-status="critical"] { background: var(--bad); }
 .badge[data-status="open"], .badge[data-status="no-quorum"], .badge[data-status="medium"] { background: var(--warn); }

@@ -34,7 +34,10 @@ function sendStoredFinal (api: NodeApi, taskId: string, res: ServerResponse): Ro
   if (found === undefined) throw taskNotFound(taskId)
   const final = finalEventOf(found.task)
   if (final === undefined) {
-    throw new SwarmError('TASK_STATE', `task ${taskId} is ${found.task.status} and this node is not its announcer: follow it on the announcer`, { taskId, status: found.task.status })
+    const why = found.task.role === 'announcer'
+      ? `task ${taskId} is ${found.task.status} but this node no longer follows it (it was announced before the node restarted)`
+      : `task ${taskId} is ${found.task.status} and this node is not its announcer: follow it on the announcer`
+    throw new SwarmError('TASK_STATE', why, { taskId, status: found.task.status })
   }
   const stream = startEventStream(res)
   stream.send(final.type, final)

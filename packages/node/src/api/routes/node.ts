@@ -1,7 +1,9 @@
 /**
- * The node itself: `GET /v1/status`, `/v1/peers`, `/v1/agents` and the Prometheus `/metrics`.
+ * The node itself: `GET /v1/status`, `/v1/peers`, `/v1/agents`, the Prometheus `/metrics`, and
+ * who may connect (`GET /v1/access`, `POST /v1/access/block`, `POST /v1/access/unblock`).
  */
 import { LevelSchema, SkillNameSchema } from '@swarm/protocol'
+import { z } from 'zod'
 import { queryParam } from '../http.js'
 import type { Route } from '../http.js'
 import type { NodeApi } from '../node-api.js'
@@ -28,6 +30,26 @@ export function nodeInfoRoutes (api: NodeApi): Route[] {
         const minLevel = queryParam(query, 'minLevel', LevelSchema.optional())
         return { json: { agents: api.agents(skill === undefined ? undefined : { skill, minLevel }) } }
       }
+    },
+    { method: 'GET', path: '/v1/access', handler: () => ({ json: api.access() }) },
+    {
+      method: 'POST',
+      path: '/v1/access/block',
+      handler: async ({ body }) => {
+        const { peerId, reason } = await body(BlockBodySchema)
+        return { json: await api.block(peerId, reason) }
+      }
+    },
+    {
+      method: 'POST',
+      path: '/v1/access/unblock',
+      handler: async ({ body }) => {
+        const { peerId } = await body(UnblockBodySchema)
+        return { json: api.unblock(peerId) }
+      }
     }
   ]
 }
+
+const UnblockBodySchema = z.object({ peerId: z.string().min(1).max(128) }).strict()
+const BlockBodySchema = UnblockBodySchema.extend({ reason: z.string().min(1).max(256).optional() }).strict()

@@ -22,6 +22,14 @@ export interface AnnouncerFlow {
   retry: (session: Session) => Promise<void>
   /** Bidding ended and the direct offers make no group: ask more agents or widen (rounds.ts). */
   nextRound: (session: Session) => void
+  /** No group formed but capable agents exist, all busy: the task waits in the queue (queue.ts). */
+  queue: (session: Session, reason: string) => void
+  /** A task ended: the agents that worked on it free their slots (queue.ts asks queued tasks again). */
+  ended: (session: Session) => void
+  /** An agent has a free slot (it offered on a queued task): the most urgent queued task it can take is asked again (queue.ts). */
+  capacityFreed: (peerId: string, why: string) => void
+  /** A task restored QUEUED after a restart waits in the queue again (queue.ts; for resume.ts). */
+  adoptQueued: (session: Session) => void
 }
 
 export interface AnnouncerContext extends AnnouncerComponents {
@@ -39,13 +47,19 @@ export interface AnnouncerContext extends AnnouncerComponents {
 
 /** Counters at zero. */
 export function newStats (): AnnouncerStats {
-  return { announced: 0, formed: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, offersReceived: 0, retries: 0, verified: 0, escalated: 0, invalidTransitions: 0 }
+  return { announced: 0, formed: 0, completed: 0, failed: 0, rejected: 0, cancelled: 0, offersReceived: 0, retries: 0, verified: 0, escalated: 0, invalidTransitions: 0, queued: 0, reasked: 0 }
 }
 
-/** Hands a task event to its handle (readers of the task) and to the node's events. */
+/**
+ * Hands a task event to its handle (readers of the task) and to the node's events. A final
+ * event also tells the queue that the task's members free their slots.
+ */
 export function emitEvent (ctx: AnnouncerContext, event: TaskLifecycleEvent): void {
-  ctx.sessions.get(event.taskId)?.handle.push(event)
+  const session = ctx.sessions.get(event.taskId)
+  session?.handle.push(event)
   ctx.events.emit(`task:${event.type}`, event)
+  const final = event.type === 'completed' || event.type === 'failed' || event.type === 'rejected' || event.type === 'cancelled'
+  if (final && session !== undefined) ctx.flow.ended(session)
 }
 
 /**

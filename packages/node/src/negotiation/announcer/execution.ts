@@ -21,12 +21,12 @@ import type { PeerId } from '@libp2p/interface'
 import type { GroupMember, Json, MessageOf } from '@swarm/protocol'
 
 /** Whether the task has a group at work (members may be started or replaced). */
-function working (session: Session): boolean {
+export function working (session: Session): boolean {
   return session.state.status === 'RUNNING' || session.state.status === 'ASSIGNED'
 }
 
 /** Whether `peerId` reported its part of `skill`. */
-function delivered (session: Session, skill: string, peerId: string): boolean {
+export function delivered (session: Session, skill: string, peerId: string): boolean {
   return session.state.results[skill]?.[peerId] !== undefined
 }
 
@@ -80,7 +80,7 @@ export async function startMembers (ctx: AnnouncerContext, session: Session, mem
  * Sends TASK_START to one member (with the checkpoint to resume from, for a backup); once it
  * acknowledged, its heartbeats and its result are watched (liveness.ts).
  */
-async function startMember (ctx: AnnouncerContext, session: Session, peerId: string, skills: string[], checkpoint?: Json): Promise<boolean> {
+export async function startMember (ctx: AnnouncerContext, session: Session, peerId: string, skills: string[], checkpoint?: Json): Promise<boolean> {
   const groupId = session.groupId
   if (groupId === undefined) return false
   try {
@@ -107,7 +107,7 @@ async function startMember (ctx: AnnouncerContext, session: Session, peerId: str
  * Hands the unfinished parts of a member that went away to backups, resuming from the last
  * checkpoint seen on the group topic. Fails the attempt when no backup is left.
  */
-async function replaceMember (ctx: AnnouncerContext, session: Session, peerId: string, reason: string): Promise<void> {
+export async function replaceMember (ctx: AnnouncerContext, session: Session, peerId: string, reason: string): Promise<void> {
   if (session.replacing.has(peerId) || !working(session)) return
   const member = session.state.members.find(m => m.peerId === peerId)
   if (member === undefined) return
@@ -118,8 +118,8 @@ async function replaceMember (ctx: AnnouncerContext, session: Session, peerId: s
     for (const skill of member.skills) {
       if (delivered(session, skill, peerId)) continue
       const result = await replaceSkill(ctx, session, peerId, skill, reason)
-      if (result === 'task-moved-on') return
-      if (result === 'no-backup') {
+      if (result.kind === 'task-moved-on') return
+      if (result.kind === 'no-backup') {
         if (working(session)) apply(ctx, session, { type: 'fail', at: ctx.clock.now(), reason: `member ${peerId} ${reason} and no backup could take over "${skill}"` })
         return
       }
@@ -134,20 +134,27 @@ async function replaceMember (ctx: AnnouncerContext, session: Session, peerId: s
 }
 
 /**
- * Finds a backup for one skill of a member that is gone: the best offer left that accepts the
- * invite and acknowledges its start. A backup that is no longer needed when it accepts (the
- * member delivered after all) is told to cancel.
+ * How {@link replaceSkill} ended: a backup took the part over (`to`; absent when the member
+ * delivered after all and the backup was dropped), no backup was left, or the task moved on.
  */
-async function replaceSkill (ctx: AnnouncerContext, session: Session, peerId: string, skill: string, reason: string): Promise<'replaced' | 'no-backup' | 'task-moved-on'> {
+export type ReplaceResult = { kind: 'replaced', to?: string } | { kind: 'no-backup' } | { kind: 'task-moved-on' }
+
+/**
+ * Finds a backup for one skill of a member that is gone (or hands it off, handoff.ts): the best
+ * offer left that accepts the invite and acknowledges its start, resuming from the skill's last
+ * checkpoint; the move is audited as `action` with the reason. A backup that is no longer needed
+ * when it accepts (the member delivered after all) is told to cancel.
+ */
+export async function replaceSkill (ctx: AnnouncerContext, session: Session, peerId: string, skill: string, reason: string, action: 'member-replaced' | 'member-handoff' = 'member-replaced'): Promise<ReplaceResult> {
   const { taskId } = session.state
   const req = session.body.skills.find(r => r.name === skill)
-  if (req === undefined) return 'no-backup'
+  if (req === undefined) return { kind: 'no-backup' }
   while (true) {
-    if (!working(session)) return 'task-moved-on'
+    if (!working(session)) return { kind: 'task-moved-on' }
     const next = replacementFor(req, { members: session.state.members }, candidatesOf(session), [...session.excluded])
-    if (next === undefined) return 'no-backup'
+    if (next === undefined) return { kind: 'no-backup' }
     const groupId = session.groupId
-    if (groupId === undefined) return 'task-moved-on'
+    if (groupId === undefined) return { kind: 'task-moved-on' }
     // The backup offered earlier; it may or may not still hold a reservation.
     const invited = await invite(ctx, session, groupId, next, [skill])
     if (!invited.ok) {
@@ -161,12 +168,12 @@ async function replaceSkill (ctx: AnnouncerContext, session: Session, peerId: st
     if (!stillNeeded || !apply(ctx, session, { type: 'member-replaced', at: ctx.clock.now(), skill, from: peerId, to: next })) {
       notify(ctx, next, createMessage('TASK_CANCEL', { taskId, reason: 'the member delivered; the backup is not needed' }))
       ctx.ledger.audit(taskId, 'replacement-dropped', { skill, from: peerId, to: next })
-      return 'replaced'
+      return { kind: 'replaced' }
     }
     ctx.groups.membersChanged(groupId, session.state.members)
-    ctx.ledger.audit(taskId, 'member-replaced', { skill, from: peerId, to: next, reason })
+    ctx.ledger.audit(taskId, action, { skill, from: peerId, to: next, reason })
     emitEvent(ctx, { type: 'member-replaced', taskId, at: ctx.clock.now(), skill, from: peerId, to: next, reason })
-    if (await startMember(ctx, session, next, [skill], session.checkpoints.get(skill))) return 'replaced'
+    if (await startMember(ctx, session, next, [skill], session.checkpoints.get(skill))) return { kind: 'replaced', to: next }
     session.excluded.add(next)
   }
 }

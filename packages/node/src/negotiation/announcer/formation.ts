@@ -127,6 +127,18 @@ function refused (ctx: AnnouncerContext, f: Forming, peerId: string, noShow: boo
   if (noShow) ctx.reputation.record(peerId, 'no-show')
 }
 
+/**
+ * Follows the group topic of the session's group (members and this node may post there; a
+ * member that replaces another later may too). Returns the ids of the members at the start.
+ */
+export function joinGroupTopic (ctx: AnnouncerContext, session: Session, members: GroupMember[]): Set<string> {
+  const memberIds = new Set(members.map(m => m.peerId))
+  memberIds.add(ctx.selfId)
+  if (session.groupTopic === undefined) return memberIds
+  ctx.gossip.subscribe(session.groupTopic, 'group', d => { onGroupGossip(ctx, d) }, (_m, signer) => memberIds.has(signer.toString()) || session.state.members.some(m => m.peerId === signer.toString()))
+  return memberIds
+}
+
 /** Tells the members that accepted that the group will not be. */
 function cancelAccepted (ctx: AnnouncerContext, f: Forming, reason: string): void {
   for (const peerId of f.accepted.keys()) {
@@ -145,9 +157,7 @@ async function groupFormed (ctx: AnnouncerContext, f: Forming): Promise<void> {
   const members = membersOf(f.accepted)
   session.groupId = groupId
   session.groupTopic = topics.group(ctx.network, groupId)
-  const memberIds = new Set(members.map(m => m.peerId))
-  memberIds.add(ctx.selfId)
-  ctx.gossip.subscribe(session.groupTopic, 'group', d => { onGroupGossip(ctx, d) }, (_m, signer) => memberIds.has(signer.toString()) || session.state.members.some(m => m.peerId === signer.toString()))
+  const memberIds = joinGroupTopic(ctx, session, members)
   session.formedAt = ctx.clock.now()
   session.formationMs = session.formedAt - session.announcedAt
   ctx.stats.formed++

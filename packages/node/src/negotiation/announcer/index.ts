@@ -18,12 +18,16 @@ import { TaskHandle } from '../task-handle.js'
 import { STOP_NOTICE_WAIT_MS } from './constants.js'
 import { newStats } from './context.js'
 import { onProgress, peerGone } from './execution.js'
+import { onHandoff } from './handoff.js'
 import { apply } from './lifecycle.js'
 import { onOffer } from './offers.js'
+import { AnnouncerQueue } from './queue.js'
 import { firstAnnouncement, nextRound, publishAnnouncement, retry } from './rounds.js'
+import { restoreSessions, resumeSessions } from './resume.js'
 import { TaskSessions, newSession, requiredOf } from './session.js'
 import { onDeadline, onResult, verify } from './verification.js'
 import type { AnnouncerContext } from './context.js'
+import type { Session } from './session.js'
 import type { AnnouncerComponents, AnnouncerInit, AnnouncerStats } from './types.js'
 import type { TaskState } from '../../core/task-machine.js'
 import type { TimerHandle } from '../../ports/clock.js'
@@ -48,6 +52,11 @@ export class Announcer implements Startable {
   readonly #onOffer: DirectHandler<MessageOf<'SKILL_OFFER'>>
   readonly #onResult: DirectHandler<MessageOf<'TASK_COMPLETE'>>
   readonly #onUpdate: DirectHandler<MessageOf<'TASK_UPDATE'>>
+  /** Tasks waiting for a busy agent (queue.ts), and the unsubscribe of the directory's capacity hook. */
+  readonly #queue: AnnouncerQueue
+  readonly #offCapacity: () => void
+  /** Tasks restored at start, resumed once the node is up. */
+  #restored: Session[] = []
 
   constructor (components: AnnouncerComponents, init: AnnouncerInit) {
     const ctx: AnnouncerContext = {
@@ -62,9 +71,16 @@ export class Announcer implements Startable {
       flow: {
         verify: async session => { await verify(ctx, session) },
         retry: async session => { await retry(ctx, session) },
-        nextRound: session => { nextRound(ctx, session) }
+        nextRound: session => { nextRound(ctx, session) },
+        queue: (session, reason) => { queue.enqueue(session, reason) },
+        ended: session => { queue.ended(session) },
+        capacityFreed: (peerId, why) => { queue.capacityFreed(peerId, why) },
+        adoptQueued: session => { queue.adopt(session) }
       }
     }
+    const queue = new AnnouncerQueue(ctx)
+    this.#queue = queue
+    this.#offCapacity = components.directory.onCapacityFreed?.(peerId => { queue.capacityFreed(peerId, 'its card shows a free slot') }) ?? (() => {})
     this.#ctx = ctx
     this.#onOffer = (message, from) => onOffer(ctx, message, from)
     this.#onResult = (message, from) => onResult(ctx, message, from)
@@ -75,6 +91,7 @@ export class Announcer implements Startable {
     components.direct.handle('SKILL_OFFER', this.#onOffer)
     components.direct.handle('TASK_COMPLETE', this.#onResult)
     components.direct.handle('TASK_UPDATE', this.#onUpdate)
+    components.direct.handle('HANDOFF', async (message, from) => await onHandoff(ctx, message, from))
   }
 
   /** Counters of what this announcer did. */
@@ -82,8 +99,25 @@ export class Announcer implements Startable {
     return this.#ctx.stats
   }
 
-  /** Nothing to open: direct handlers are registered at construction, group topics per task. */
-  start (): void {}
+  /**
+   * Takes up the tasks an earlier run of this node left unfinished (resume.ts), before the node
+   * answers anyone: a member's result that arrives at once finds its task. Direct handlers are
+   * registered at construction, group topics per task.
+   */
+  start (): void {
+    this.#restored = restoreSessions(this.#ctx, taskId => this.#handle(taskId))
+  }
+
+  /** Once the node is up: the restored tasks go on from where they were. */
+  afterStart (): void {
+    const restored = this.#restored
+    this.#restored = []
+    if (restored.length > 0) void resumeSessions(this.#ctx, restored)
+  }
+
+  #handle (taskId: string): TaskHandle {
+    return new TaskHandle(taskId, async reason => { await this.cancel(taskId, reason) })
+  }
 
   /**
    * Cancels the tasks that are not final (their members are told to stop) and waits up to
@@ -92,6 +126,8 @@ export class Announcer implements Startable {
    */
   async stop (noticeWaitMs = STOP_NOTICE_WAIT_MS): Promise<void> {
     const ctx = this.#ctx
+    this.#offCapacity()
+    this.#queue.stop()
     ctx.sessions.stop()
     for (const session of ctx.sessions.values()) {
       if (!isFinal(session.state.status, session.state.verify)) {
@@ -139,7 +175,7 @@ export class Announcer implements Startable {
     // Fail early (before anyone hears it) if the announcement would not fit on gossip.
     encodeMessage(createMessage('TASK_ANNOUNCE', body), LIMITS.maxGossipMessageBytes)
 
-    const handle = new TaskHandle(taskId, async reason => { await this.cancel(taskId, reason) })
+    const handle = this.#handle(taskId)
     const state = createTask({ taskId, maxAttempts: spec.maxAttempts, verify: spec.verify !== 'none', now })
     const session = newSession({ spec, state, handle, body, now })
     ctx.sessions.add(session)

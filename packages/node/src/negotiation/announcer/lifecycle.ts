@@ -8,11 +8,16 @@ import { InvalidTransitionError, isFinal, reduceTask, retryDelayMs } from '../..
 import { MAX_ATTEMPTED_RESOLUTIONS } from './constants.js'
 import { emitEvent, notify } from './context.js'
 import { outcomeOf } from './outcome.js'
-import { keepDeliveredParts } from './session.js'
+import { keepDeliveredParts, resumeDataOf } from './session.js'
 import type { AnnouncerContext } from './context.js'
 import type { Session } from './session.js'
 import type { TaskEvent } from '../../core/task-machine.js'
 import type { TaskOutcome } from '../task-handle.js'
+
+/** What a restart needs of the session besides its state (see resume.ts). */
+function resumeOf (ctx: AnnouncerContext, session: Session): ReturnType<typeof resumeDataOf> {
+  return resumeDataOf(session, peer => ctx.directory.addrsOf(peer), LIMITS.maxAddrs)
+}
 
 /** Why a group dissolves, as DISSOLVE says. */
 type DissolveReason = 'completed' | 'verified' | 'failed' | 'cancelled' | 'deadline'
@@ -40,7 +45,7 @@ export function apply (ctx: AnnouncerContext, session: Session, event: TaskEvent
   }
   const final = isFinal(after.status, after.verify)
   const outcome = final ? outcomeOf(session, ctx.clock.now()) : undefined
-  ctx.ledger.save({ spec: session.spec, state: after, ...(outcome !== undefined ? { outcome } : {}) })
+  ctx.ledger.save({ spec: session.spec, state: after, ...(outcome !== undefined ? { outcome } : { resume: resumeOf(ctx, session) }) })
   if (before.status !== after.status) onStatus(ctx, session, outcome)
   return true
 }
@@ -121,7 +126,11 @@ function scheduleRetry (ctx: AnnouncerContext, session: Session, at: number): vo
   const { state } = session
   penaliseFailures(ctx, session)
   keepDeliveredParts(session)
-  if (session.kept.members.length > 0) ctx.ledger.audit(state.taskId, 'parts-kept', { skills: Object.keys(session.kept.results) })
+  if (session.kept.members.length > 0) {
+    ctx.ledger.audit(state.taskId, 'parts-kept', { skills: Object.keys(session.kept.results) })
+    // Stored at once: a restart during the backoff must not run the kept parts again.
+    ctx.ledger.save({ spec: session.spec, state, resume: resumeOf(ctx, session) })
+  }
   cancelMembers(ctx, session, 'retrying')
   releaseBidders(ctx, session, 'retrying')
   dissolve(ctx, session, 'failed')

@@ -2,7 +2,7 @@
  * Offers and the bid window: taking offers, closing bidding early once the skills are covered
  * well enough (or at the end of the window), and selecting the group that is invited.
  */
-import { createMessage } from '@swarm/protocol'
+import { createMessage, levelRank } from '@swarm/protocol'
 import { coveredWell, selectGroup } from '../../core/selection.js'
 import { SELECTION_BACKUPS_PER_SKILL } from './constants.js'
 import { emitEvent } from './context.js'
@@ -30,6 +30,12 @@ export function onOffer (ctx: AnnouncerContext, message: MessageOf<'SKILL_OFFER'
   const session = ctx.sessions.get(offer.taskId)
   const refuse = (code: DirectErrorCode, text: string): SwarmMessage => createMessage('ERROR', { ref: message.id, code, message: text })
   if (session === undefined) return refuse('UNKNOWN_TASK', 'no such task here')
+  if (session.state.status === 'QUEUED' && offer.attempt === session.state.attempt) {
+    // A busy agent freed a slot and offers on an earlier ask: refused (it releases its
+    // reservation), and the most urgent queued task it can take is asked again at once.
+    ctx.flow.capacityFreed(from.toString(), 'it offered on a queued task')
+    return refuse('BIDDING_CLOSED', 'the task is queued: it is asked again')
+  }
   if (session.state.status !== 'ANNOUNCED' || !session.biddingOpen || offer.attempt !== session.state.attempt) {
     return refuse('BIDDING_CLOSED', 'bidding on this task is closed')
   }
@@ -109,12 +115,44 @@ export function closeBidding (ctx: AnnouncerContext, session: Session, early: bo
   void formGroup(ctx, session, selection.members)
 }
 
-/** No group: a first attempt is rejected, a later one fails (the task machine decides on a retry). */
+/**
+ * No group. When the agents this node knows could make one but are busy, the task waits in the
+ * queue; otherwise (nobody can ever do it) a first attempt is rejected and a later one fails
+ * (the task machine decides on a retry).
+ */
 function selectionFailed (ctx: AnnouncerContext, session: Session, selection: GroupNotSelected, offers: number): void {
   const reason = offers === 0
     ? `no capable agent offered within the bid window (${session.body.bidWindowMs} ms)`
     : selection.reason
   ctx.ledger.audit(session.state.taskId, 'selection-failed', { reason, missing: selection.missing.map(m => ({ skill: m.skill, needed: m.needed, available: m.available })) })
+  const busy = busyCapableAgents(ctx, session, selection)
+  if (busy !== undefined) {
+    ctx.flow.queue(session, `waiting for a free agent: ${busy} (${reason})`)
+    return
+  }
   if (session.state.attempt === 1) apply(ctx, session, { type: 'bidding-closed-empty', at: ctx.clock.now(), reason })
   else apply(ctx, session, { type: 'fail', at: ctx.clock.now(), reason })
+}
+
+/**
+ * Whether the task can wait for capacity: every skill that lacks members has at least as many
+ * capable agents as it needs among those this node knows (the directory, this bidding's
+ * offers, this node itself), agents that advertise no capacity left out. Returns why it waits
+ * (`every capable agent is busy (1 agent with "sum" known)`), or undefined when some skill has
+ * too few to ever make the group, or the group size limit was the problem.
+ */
+function busyCapableAgents (ctx: AnnouncerContext, session: Session, selection: GroupNotSelected): string | undefined {
+  if (selection.missing.length === 0) return undefined
+  const parts: string[] = []
+  for (const missing of selection.missing) {
+    const minLevel = session.body.skills.find(r => r.name === missing.skill)?.minLevel ?? 'novice'
+    const able = new Set(ctx.directory.capablePeers(missing.skill, minLevel).filter(p => (ctx.directory.capacityOf?.(p) ?? 1) > 0))
+    for (const { candidate } of session.offers.values()) {
+      if (candidate.capacity > 0 && candidate.skills.some(s => s.name === missing.skill && levelRank(s.level) >= levelRank(minLevel))) able.add(candidate.peerId)
+    }
+    if (ctx.selfCapable?.(missing.skill, minLevel) === true) able.add(ctx.selfId)
+    if (able.size < missing.needed) return undefined
+    parts.push(`${able.size} agent${able.size === 1 ? '' : 's'} with "${missing.skill}"`)
+  }
+  return `every capable agent is busy (${parts.join(', ')} known)`
 }

@@ -16,6 +16,27 @@ export interface KeptParts {
   results: TaskState['results']
 }
 
+/** What a restarted announcer needs of a session besides its state (stored with the task). */
+export interface ResumeData {
+  kept: KeptParts
+  excluded: string[]
+  /** Known addresses of the current members: a restarted node's directory starts empty. */
+  addrs: Record<string, string[]>
+}
+
+/**
+ * The data of a session that its state does not hold, as it is stored with the task, with the
+ * members' addresses (at most `maxAddrs` each) as `addrsOf` knows them.
+ */
+export function resumeDataOf (session: Session, addrsOf: (peerId: string) => string[], maxAddrs: number): ResumeData {
+  const addrs: Record<string, string[]> = {}
+  for (const m of session.state.members) {
+    const known = addrsOf(m.peerId).slice(0, maxAddrs)
+    if (known.length > 0) addrs[m.peerId] = known
+  }
+  return { kept: session.kept, excluded: [...session.excluded], addrs }
+}
+
 /** Everything the announcer holds about one task it announced. */
 export interface Session {
   spec: TaskSpec
@@ -54,8 +75,16 @@ export interface Session {
   /** Agents asked directly in this attempt, and in how many rounds. */
   asked: Set<string>
   directRounds: number
+  /** Addresses of the members, as stored before a restart (resume.ts). */
+  memberAddrs?: Record<string, string[]>
   /** The timer that ends the current round's bid window (a new round replaces it). */
   roundTimer?: TimerHandle
+  /** Since when the task waits in the queue (while QUEUED; see queue.ts). */
+  queuedSince?: number
+  /** How many times the task was asked again from the queue (the `ask` of its announcements). */
+  reasks?: number
+  /** Tasks waiting for this one (a workflow sets it): raises its place in the queue. 0 when absent. */
+  dependents?: number
 }
 
 /** The required skills of a spec, as announced. */

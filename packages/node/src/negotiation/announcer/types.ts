@@ -12,6 +12,8 @@ import type { AuditFn, ReputationPort } from '../../ports/ledger.js'
 import type { DirectRegistry, MessengerPort } from '../../ports/messenger.js'
 import type { TaskLifecycleEvent, TaskOutcome } from '../task-handle.js'
 import type { TaskSpec } from '../task-spec.js'
+import type { ResumeData } from './session.js'
+import type { StoredTask } from '../../store/types.js'
 import type { PeerId } from '@libp2p/interface'
 import type { GroupMember, Json, Level, RequiredSkill, TaskAnnounceBody, VerifyPolicy } from '@swarm/protocol'
 
@@ -37,12 +39,24 @@ export interface AnnouncedTask {
   spec: TaskSpec
   state: TaskState
   outcome?: TaskOutcome
+  /** What a restarted announcer needs besides the state (while the task is not final). */
+  resume?: ResumeData
 }
+
+/**
+ * A task an earlier run of this node announced and left unfinished, as the store holds it (its
+ * `resume` column: what the state does not hold, see resume.ts; `checkpoint`: skill → checkpoint).
+ */
+export type UnfinishedTask = StoredTask
 
 /** Where the announcer records its tasks and its decisions. */
 export interface AnnouncerLedger {
-  /** Persists a task's state and, when final, its outcome. Never throws. */
+  /** Persists a task's state, what a restart needs to resume it and, when final, its outcome. Never throws. */
   save: (task: AnnouncedTask) => void
+  /** The tasks an earlier run left unfinished, oldest first (to resume them). Never throws. */
+  unfinished: () => UnfinishedTask[]
+  /** Cancels a stored unfinished task that cannot be resumed, with the reason. Never throws. */
+  abandon: (task: UnfinishedTask, reason: string) => void
   /** Persists the last checkpoint of each skill of a task (skill → checkpoint), for a resume. Never throws. */
   saveCheckpoint: (taskId: string, checkpoint: Json) => void
   /** The audit trail, bound to the announcer role. */
@@ -55,6 +69,16 @@ export interface AnnouncerDirectory {
   capablePeers: (skill: string, minLevel: Level) => string[]
   /** Known addresses of an agent, to reach it directly. */
   addrsOf: (peerId: string) => string[]
+  /**
+   * The capacity an agent advertises in its card, when known: an agent with none can never take
+   * a task, so a task only it could do is rejected rather than queued.
+   */
+  capacityOf?: (peerId: string) => number | undefined
+  /**
+   * Subscribes to agents that free a slot (their card or heartbeat shows a load below their
+   * capacity, lower than before); returns the unsubscribe function. Queued tasks are asked again then.
+   */
+  onCapacityFreed?: (listener: (peerId: string) => void) => () => void
 }
 
 /** The events of the tasks this node announced, named as the node emits them (`task:<type>`). */
@@ -79,6 +103,8 @@ export interface AnnouncerComponents {
   ensureReachable: (skills: RequiredSkill[]) => Promise<void>
   /** Hands an announcement to this node's own bidder (gossip does not deliver to the sender). */
   localBidder: (body: TaskAnnounceBody) => void
+  /** Whether this node's own bidder can do a skill at a level (it counts as a capable agent for the queue). */
+  selfCapable?: (skill: string, minLevel: Level) => boolean
   /** The working-group layer (verification, escalations, blackboards). */
   groups: AnnouncerGroupHooks
 }
@@ -95,11 +121,12 @@ export interface AnnouncerComponents {
  * - memberResultShare: the fraction of the time left at its start a member has to deliver.
  * - verifyTimeoutMs: longest time the group has to verify a result (never past the deadline).
  * - retainFinished: finished tasks kept in memory (older ones are only in the store).
+ * - queueRetryBaseMs, queueRetryMaxMs: the backoff of re-asks of a queued task (see queue.ts).
  */
 export type AnnouncerSettings = Pick<NodeConfig['negotiation'],
 'earlyCloseMinScore' | 'earlyCloseBackupsPerSkill' | 'earlyCloseGraceFraction' | 'offerCap' |
 'inviteTimeoutMs' | 'memberGraceMs' | 'memberHeartbeatMs' | 'memberMissedHeartbeats' | 'memberResultShare' |
-'verifyTimeoutMs' | 'retainFinished'>
+'verifyTimeoutMs' | 'retainFinished' | 'queueRetryBaseMs' | 'queueRetryMaxMs'>
 
 export interface AnnouncerInit {
   network: string
@@ -121,4 +148,7 @@ export interface AnnouncerStats {
   verified: number
   escalated: number
   invalidTransitions: number
+  /** Times a task went into the queue (every capable agent busy), and was asked again from it. */
+  queued: number
+  reasked: number
 }

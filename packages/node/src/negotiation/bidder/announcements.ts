@@ -52,7 +52,7 @@ export class Announcements {
   hear (body: TaskAnnounceBody, announcer: PeerId): void {
     const state = this.#state
     if (state.stopped) return
-    const key = `${body.taskId}#${body.attempt}`
+    const key = announcementKey(body)
     // The same copy again (both skill topics, or direct and topic): once is enough. A widened
     // round repeats the announcement with another offer cap: heard again unless we already hold
     // something for the task (e.g. we declined the direct copy for lack of capacity).
@@ -84,7 +84,7 @@ export class Announcements {
     const body = message.body
     const decline = (code: DirectErrorCode, text: string): SwarmMessage => createMessage('ERROR', { ref: message.id, code, message: text })
     if (state.stopped) return decline('STOPPING', 'this node is stopping')
-    const key = `${body.taskId}#${body.attempt}`
+    const key = announcementKey(body)
     if (this.#seen.has(key) && !state.offered.has(body.taskId)) return decline('DUPLICATE', 'already heard this announcement')
     this.#remember(key)
     state.stats.announcementsHeard++
@@ -94,7 +94,16 @@ export class Announcements {
     if (now > body.deadline) return decline('TOO_LATE', 'the deadline has passed')
     const a: Announcement = { body, announcer: from, receivedAt: now, covered }
     const reservation = this.#offers.reserve(a, now)
-    if (!reservation.reserved) return decline('NO_CAPACITY', reservation.reason)
+    if (!reservation.reserved) {
+      // Busy: the announcer hears so at once (it queues the task while every capable agent is
+      // busy), and the announcement waits here like one heard on gossip: if a slot frees
+      // within the bid window, the offer goes out then.
+      if (state.capacity.capacity > 0 && !state.assigned.has(body.taskId)) {
+        state.waiting.set(body.taskId, a)
+        this.#offers.armLeaseTimer()
+      }
+      return decline('NO_CAPACITY', reservation.reason)
+    }
     this.#offers.armLeaseTimer()
     this.#c.onLoad(state.load(now))
     return this.#offers.offer(a, reservation.leaseExpiresAt)
@@ -162,6 +171,14 @@ export class Announcements {
       if (known !== undefined && known.announcer.equals(from)) this.#state.release(message.body.taskId, message.body.reason)
     }
   }
+}
+
+/**
+ * What identifies one announcement for deduplication: task and attempt, and the re-ask of a
+ * queued task (a re-ask is a new announcement, not a copy of the first).
+ */
+function announcementKey (body: TaskAnnounceBody): string {
+  return body.ask === undefined ? `${body.taskId}#${body.attempt}` : `${body.taskId}#${body.attempt}#ask${body.ask}`
 }
 
 /**

@@ -47,6 +47,8 @@ export class Assignments {
       this.#c.audit(taskId, 'invite-declined', { groupId, reason })
       return createMessage('GROUP_REJECT', { taskId, groupId, reason })
     }
+    // Stopping (graceful drain): a backup part taken now would only be aborted.
+    if (state.stopped) return decline('this node is stopping')
     const former = state.formerOffers.get(taskId)
     const a = state.fromAnnouncer(taskId, from) ?? (former !== undefined && former.announcer.equals(from) && clock.now() < former.body.deadline ? former : undefined)
     if (a === undefined) return decline('no offer of ours for this task from this announcer')

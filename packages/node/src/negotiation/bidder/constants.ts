@@ -24,7 +24,16 @@ export const PROGRESS_MIN_INTERVAL_MS = 200
 /** Longest progress message sent to the group. */
 export const PROGRESS_MESSAGE_MAX_CHARS = 256
 
-/** Deliveries of one result at most, waiting 250 ms × 2^attempt between them. */
-export const RESULT_ATTEMPTS = 4
+/**
+ * A result that is not delivered is sent again after 250 ms × 2^attempt, at most
+ * RESULT_RETRY_MAX_MS apart, until the deadline (see deliver.ts).
+ */
 export const RESULT_RETRY_BASE_MS = 250
+export const RESULT_RETRY_MAX_MS = 5_000
 export const RESULT_TIMEOUT_MS = 10_000
+
+/**
+ * Heartbeats in a row the announcer did not take before a member records it as lost (audit
+ * `announcer-lost`, then `announcer-back` when it answers again).
+ */
+export const ANNOUNCER_LOST_AFTER_BEATS = 3

@@ -34,6 +34,35 @@ export interface HeartbeatOptions {
   groupId: string
   skills: string[]
   intervalMs: number
+  /**
+   * Beats in a row the announcer did not take before it counts as lost (its process is down or
+   * stopped); `onAnnouncer` hears when it is lost and when it answers again. The member goes on
+   * working meanwhile (an announcer that restarts resumes the task), and its part ends at the
+   * deadline as always.
+   */
+  lostAfter?: number
+  onAnnouncer?: (change: { lost: true, missed: number } | { lost: false, afterMs: number }) => void
+}
+
+/** Counts the beats the announcer did not take, and tells when it is lost and when it is back. */
+function announcerWatch (clock: Clock, options: HeartbeatOptions): { answered: () => void, missed: () => void } {
+  const { lostAfter = 0, onAnnouncer } = options
+  let missed = 0
+  let lostAt: number | undefined
+  return {
+    answered: () => {
+      missed = 0
+      if (lostAt === undefined) return
+      onAnnouncer?.({ lost: false, afterMs: clock.now() - lostAt })
+      lostAt = undefined
+    },
+    missed: () => {
+      missed++
+      if (lostAfter <= 0 || lostAt !== undefined || missed < lostAfter) return
+      lostAt = clock.now()
+      onAnnouncer?.({ lost: true, missed })
+    }
+  }
 }
 
 /**
@@ -46,11 +75,12 @@ export function startHeartbeats (options: HeartbeatOptions): Heartbeats {
   const progress = new Map(options.skills.map(skill => [skill, 0]))
   let timer: TimerHandle | undefined
   let stopped = false
+  const watch = announcerWatch(clock, options)
   const beat = (): void => {
     if (stopped) return
     for (const [skill, fraction] of progress) {
       messenger.request(announcer, createMessage('TASK_UPDATE', { taskId, groupId, skill, progress: fraction, message: HEARTBEAT_MESSAGE }), { timeoutMs: intervalMs })
-        .catch(() => { /* the next beat follows; missing several is the announcer's signal */ })
+        .then(() => { watch.answered() }, () => { watch.missed() })
     }
     timer = clock.setTimeout(beat, intervalMs)
   }

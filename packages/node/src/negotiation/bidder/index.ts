@@ -27,6 +27,7 @@ export class Bidder implements Startable {
   readonly #announcements: Announcements
   readonly #assignments: Assignments
   readonly #offers: Offers
+  readonly #work: Work
 
   constructor (components: BidderComponents, init: BidderInit) {
     this.#state = new BidderState(init.capacity, components.clock, {
@@ -37,7 +38,8 @@ export class Bidder implements Startable {
     this.stats = this.#state.stats
     const offers = new Offers(this.#state, components, init)
     this.#announcements = new Announcements(this.#state, offers, components, init)
-    this.#assignments = new Assignments(this.#state, new Work(this.#state, components, init), components, init)
+    this.#work = new Work(this.#state, components, init)
+    this.#assignments = new Assignments(this.#state, this.#work, components, init)
     this.#offers = offers
     const { direct } = components
     direct.handle('TASK_ANNOUNCE', (message, from) => this.#announcements.hearDirect(message, from))
@@ -49,6 +51,21 @@ export class Bidder implements Startable {
 
   start (): void {
     this.#announcements.start()
+  }
+
+  /**
+   * Graceful drain, before stop(): hands every running part of a task announced by another
+   * node to a backup through its announcer ("shutting down", from the part's last checkpoint)
+   * and stops its handler; a part whose handoff is refused fails, so that its announcer retries.
+   * Parts of tasks this node announced are left to stop() (the announcer cancels them). From
+   * the call on, the bidder offers on nothing and declines invites. Resolves when those parts
+   * ended, or after `timeoutMs`.
+   */
+  async drain (timeoutMs: number): Promise<void> {
+    // Stopping from here on: no new offers, and no invites accepted (a backup that would only
+    // be aborted a moment later).
+    this.#state.stopped = true
+    await this.#work.drain(timeoutMs)
   }
 
   stop (): void {

@@ -23,6 +23,8 @@ export interface BidderEvents {
   'work:progress': { taskId: string, skill: string, progress: number, message?: string }
   'work:finished': { taskId: string, groupId: string, skill: string, ok: boolean, durationMs: number, error?: { code: string, message: string } }
   'work:released': { taskId: string, reason: string }
+  /** A part moved to a backup (its handler called ctx.handoff, or the node drained); `work:finished` follows with error code HANDLER_HANDED_OFF. */
+  'work:handed-off': { taskId: string, groupId: string, skill: string, reason: string, to?: string }
 }
 
 /** How the bidder tells the group layer about the groups this node works in. */

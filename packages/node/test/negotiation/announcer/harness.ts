@@ -15,6 +15,7 @@ import { FakeGossip } from '../../fakes/fake-gossip.js'
 import { ANY_PEER, FakeDirectRegistry, FakeMessenger, ack } from '../../fakes/fake-messenger.js'
 import { RecordingEvents, fakePeerIds } from '../../fakes/fake-events.js'
 import type { AnnouncedTask, AnnouncerEvents, AnnouncerGroupHooks, AnnouncerSettings, GroupOutcome } from '../../../src/negotiation/announcer/index.js'
+import type { UnfinishedTask } from '../../../src/negotiation/announcer/types.js'
 import type { ReputationOutcome, ReputationPort } from '../../../src/ports/ledger.js'
 import type { FakeReply } from '../../fakes/fake-messenger.js'
 import type { PeerId } from '@libp2p/interface'
@@ -95,6 +96,10 @@ export interface Harness {
   groups: FakeGroups
   audits: Array<{ taskId: string, action: string, detail?: Json }>
   saved: AnnouncedTask[]
+  /** Tasks the store holds from an earlier run, given to the announcer when it starts. */
+  stored: UnfinishedTask[]
+  /** Stored tasks the announcer gave up on, with why. */
+  abandoned: Array<{ taskId: string, reason: string }>
   /** Checkpoints persisted through the ledger port, in order. */
   checkpointsSaved: Array<{ taskId: string, checkpoint: Json }>
   /** skill → peer ids the directory knows (capable agents). */
@@ -146,6 +151,8 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
   const groups = new FakeGroups()
   const audits: Harness['audits'] = []
   const saved: AnnouncedTask[] = []
+  const stored: UnfinishedTask[] = []
+  const abandoned: Harness['abandoned'] = []
   const checkpointsSaved: Harness['checkpointsSaved'] = []
   const capable = new Map<string, string[]>()
   const connected = new Set<string>()
@@ -157,7 +164,13 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
     clock: systemClock,
     logger: silentLogger(),
     reputation,
-    ledger: { save: task => { saved.push(task) }, saveCheckpoint: (taskId, checkpoint) => { checkpointsSaved.push({ taskId, checkpoint }) }, audit: (taskId, action, detail) => { audits.push({ taskId, action, ...(detail !== undefined ? { detail } : {}) }) } },
+    ledger: {
+      save: task => { saved.push(task) },
+      unfinished: () => stored,
+      abandon: (task, reason) => { abandoned.push({ taskId: task.taskId, reason }) },
+      saveCheckpoint: (taskId, checkpoint) => { checkpointsSaved.push({ taskId, checkpoint }) },
+      audit: (taskId, action, detail) => { audits.push({ taskId, action, ...(detail !== undefined ? { detail } : {}) }) }
+    },
     events,
     directory: { capablePeers: skill => capable.get(skill) ?? [], addrsOf: () => [] },
     connectedPeers: () => connected,
@@ -167,7 +180,7 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
     groups
   }, { network: NETWORK, self, negotiation: settings })
   const h: Harness = {
-    announcer, self, gossip, messenger, direct, events, reputation, groups, audits, saved, checkpointsSaved, capable, connected, local, settings,
+    announcer, self, gossip, messenger, direct, events, reputation, groups, audits, saved, stored, abandoned, checkpointsSaved, capable, connected, local, settings,
     actions: () => audits.map(a => a.action),
     offer: async (peer, taskId, agent, attempt = 1) => await direct.call(offerOf(taskId, attempt, agent), peer),
     result: async (peer, taskId, skill, result) => await direct.call(createMessage('TASK_COMPLETE', { taskId, groupId: h.groupOf(taskId), skill, ok: result.ok, durationMs: 5, ...(result.output !== undefined ? { output: result.output } : {}) }), peer),
