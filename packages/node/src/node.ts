@@ -137,6 +137,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     const dispatch = s.direct.dispatch.bind(s.direct)
     const parts = {
       libp2p: { start: async () => { await this.libp2p.start(); this.#running = true }, stop: async () => { await this.libp2p.stop() } },
+      ledger: { start: () => { s.ledger.closeInterruptedWork() } },
       groups: s.groups,
       dialPolicy: s.dialPolicy,
       catchUp: s.catchUp,
@@ -154,8 +155,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     }
     const named = (names: Array<keyof typeof parts>): Array<{ name: string, part: (typeof parts)[keyof typeof parts] }> => names.map(name => ({ name, part: parts[name] }))
     return new Lifecycle(
-      named(['libp2p', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'api', 'drain']),
-      named(['drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups']),
+      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'api', 'drain']),
+      named(['drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups', 'ledger']),
       this.log
     )
   }

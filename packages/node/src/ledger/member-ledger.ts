@@ -223,3 +223,36 @@ export class MemberLedger implements MemberHistory {
     })
   }
 }
+
+/** Statuses of a member row whose work was still going on. */
+const MEMBER_UNFINISHED = ['ASSIGNED', 'RUNNING']
+
+/**
+ * Closes the member rows an earlier run of this node left open (it was killed or crashed while
+ * it held the parts): their handlers died with it, so they end CANCELLED with the reason, and
+ * `swarm-node tasks --role member` does not show them running forever. Returns their task ids.
+ */
+export function closeInterruptedWork (store: { listTasks: (filter: { role?: 'member', status?: string[], limit?: number }) => StoredTask[], saveTask: (task: StoredTask) => void }, logger: Logger, now: number): string[] {
+  const reason = 'this node stopped before its parts finished (it was killed or crashed)'
+  let open: StoredTask[]
+  try {
+    open = store.listTasks({ role: 'member', status: MEMBER_UNFINISHED, limit: 10_000 })
+  } catch (err) {
+    logger.error('member rows left open by an earlier run not read', { err })
+    return []
+  }
+  for (const task of open) {
+    const spec = typeof task.spec === 'object' && task.spec !== null && !Array.isArray(task.spec) ? task.spec : {}
+    const state: TaskState = {
+      ...task.state,
+      status: 'CANCELLED',
+      reason,
+      updatedAt: now,
+      history: [...task.state.history, { at: now, from: task.state.status, to: 'CANCELLED', event: 'cancel', reason }]
+    }
+    guardedWrite(logger, 'member task', { taskId: task.taskId }, () => {
+      store.saveTask({ ...task, spec: { ...spec, outcome: 'cancelled', reason, finishedAt: now }, state, status: 'CANCELLED', updatedAt: now })
+    })
+  }
+  return open.map(t => t.taskId)
+}

@@ -1,4 +1,5 @@
 import { guardedWrite } from './guarded.js'
+import { closeInterruptedWork } from './member-ledger.js'
 import { isFinal } from '../core/task-machine.js'
 import type { TaskState } from '../core/task-machine.js'
 import type { Logger } from '../logger.js'
@@ -118,6 +119,12 @@ export class TaskLedger {
       this.#c.logger.error('unfinished tasks not read: they are not resumed', { err })
       return []
     }
+  }
+
+  /** Closes the member rows an earlier run left open (member-ledger.ts closeInterruptedWork). */
+  closeInterruptedWork (): void {
+    const closed = closeInterruptedWork(this.#c.store, this.#c.logger, this.#c.clock.now())
+    if (closed.length > 0) this.#c.logger.warn('parts left running by an earlier run of this node are closed as cancelled', { tasks: closed.length })
   }
 
   /**

@@ -72,6 +72,22 @@ describe('TaskLedger', () => {
     assert.deepEqual(unfinished[0]?.resume, { kept: { members: [], results: {} }, excluded: ['p'] })
   })
 
+  it('closes the member rows an earlier run left running, and only those', () => {
+    const { logger } = memoryLog()
+    const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
+    const row = (taskId: string, status: 'RUNNING' | 'COMPLETE'): void => {
+      store.saveTask({ taskId, role: 'member', spec: { description: 'd', parts: [] }, state: { ...createTask({ taskId, now: 1, maxAttempts: 1, verify: false }), status }, status, createdAt: 1, updatedAt: 1 })
+    }
+    row('was-running', 'RUNNING')
+    row('was-done', 'COMPLETE')
+    ledger.closeInterruptedWork()
+    const closed = store.getTask('was-running', 'member')
+    assert.equal(closed?.status, 'CANCELLED')
+    assert.match(closed?.state.reason ?? '', /killed or crashed/)
+    assert.equal((closed?.spec as { outcome?: string }).outcome, 'cancelled')
+    assert.equal(store.getTask('was-done', 'member')?.status, 'COMPLETE')
+  })
+
   it('closes unfinished tasks that cannot be resumed, with the reason', () => {
     const { logger } = memoryLog()
     const ledger = new TaskLedger({ store, logger, clock: systemClock, attemptOf: () => undefined }, { self: 'me' })
