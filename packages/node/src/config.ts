@@ -217,11 +217,11 @@ export const NodeConfigSchema = z.object({
     /** How long a member may be unreachable before its part goes to a backup. */
     memberGraceMs: z.number().int().nonnegative().default(1_500),
     /** How often a working member tells the announcer it is alive (a heartbeat with its progress). */
-    memberHeartbeatMs: z.number().int().positive().default(2_000),
+    memberHeartbeatMs: z.number().int().positive().default(1_500),
     /**
      * Heartbeats a member may miss before the announcer hands its part to a backup: a stopped
      * process or a peer that went silent without closing its connection is replaced after
-     * memberHeartbeatMs × memberMissedHeartbeats (6 s by default).
+     * memberHeartbeatMs × memberMissedHeartbeats (4.5 s by default).
      */
     memberMissedHeartbeats: z.number().int().min(1).max(100).default(3),
     /**

@@ -72,11 +72,43 @@ function compareWaiting (a: WaitingClaim, b: WaitingClaim): number {
   return a.order - b.order
 }
 
+/** The whole table, as it is stored for a restart of the announcer (see {@link ClaimQueue.restore}). */
+export interface ClaimTable {
+  revision: number
+  order: number
+  resources: ResourceClaims[]
+}
+
 /** The claims of one group, kept by its announcer. */
 export class ClaimQueue {
   readonly #resources = new Map<string, ResourceClaims>()
   #order = 0
   #revision = 0
+
+  /** The table as it stands (leases as granted, even those ended: `expire` hands them over). */
+  snapshot (): ClaimTable {
+    return {
+      revision: this.#revision,
+      order: this.#order,
+      resources: [...this.#resources.values()].map(r => ({ resourceId: r.resourceId, ...(r.holder !== undefined ? { holder: { ...r.holder } } : {}), queue: r.queue.map(w => ({ ...w })) }))
+    }
+  }
+
+  /**
+   * The table of an announcer that restarted, from its last snapshot: holders keep their
+   * leases (until they end), waiting claimants their places, so that nobody who was granted a
+   * resource before the restart finds it granted to another after it. The revision goes on
+   * past the stored one, so that members take the new answers as newer.
+   */
+  static restore (table: ClaimTable): ClaimQueue {
+    const queue = new ClaimQueue()
+    for (const r of table.resources) {
+      queue.#resources.set(r.resourceId, { resourceId: r.resourceId, ...(r.holder !== undefined ? { holder: { ...r.holder } } : {}), queue: r.queue.map(w => ({ ...w })).sort(compareWaiting) })
+    }
+    queue.#order = table.order
+    queue.#revision = table.revision + 1
+    return queue
+  }
 
   /** Counts the changes of the table: an answer with a higher revision is newer. */
   get revision (): number {

@@ -142,12 +142,21 @@ export class Claims {
     this.#granted(live, grants)
   }
 
-  /** This node left the group: its claims state and timer go. */
-  forget (groupId: string): void {
+  /** This node is the announcer of a group: its claims table, the stored one after a restart. */
+  adopt (live: Live): void {
+    this.#state(live)
+  }
+
+  /**
+   * This node left the group: its claims state and timer go, and the stored table with them
+   * unless `keepStored` (the node stops with the group still live: a restart resumes it).
+   */
+  forget (groupId: string, keepStored = false): void {
     const g = this.#groups.get(groupId)
     if (g === undefined) return
     this.#ctx.clock.clearTimeout(g.timer)
     this.#groups.delete(groupId)
+    if (g.queue !== undefined && !keepStored) this.#ctx.persistence.deleteClaims(groupId)
   }
 
   /** Writes a shared value with the next version; the newer version wins everywhere. */
@@ -236,10 +245,15 @@ export class Claims {
     }
   }
 
-  /** Arms the timer for the next lease end, when the resource goes to the next in line. */
+  /**
+   * After every change of the table: stores it (an announcer that restarts must not grant a
+   * resource someone holds), and arms the timer for the next lease end, when the resource goes
+   * to the next in line.
+   */
   #arm (live: Live): void {
     const g = this.#groups.get(live.session.groupId)
     if (g?.queue === undefined) return
+    this.#ctx.persistence.saveClaims(live, g.queue.snapshot())
     const clock = this.#ctx.clock
     clock.clearTimeout(g.timer)
     g.timer = undefined
@@ -272,8 +286,19 @@ export class Claims {
     const id = live.session.groupId
     let g = this.#groups.get(id)
     if (g === undefined) {
-      g = live.session.announcer === this.#ctx.self ? { queue: new ClaimQueue(), known: new Map() } : { known: new Map() }
+      if (live.session.announcer !== this.#ctx.self) {
+        g = { known: new Map() }
+        this.#groups.set(id, g)
+        return g
+      }
+      // An announcer that restarted takes up the table it kept (resume.ts rejoins the group).
+      const stored = this.#ctx.persistence.loadClaims(id)
+      g = { queue: stored !== undefined ? ClaimQueue.restore(stored) : new ClaimQueue(), known: new Map() }
       this.#groups.set(id, g)
+      if (stored !== undefined) {
+        this.#ctx.audit(live.session.taskId, 'claims-restored', { resources: stored.resources.length })
+        this.#arm(live)
+      }
     }
     return g
   }

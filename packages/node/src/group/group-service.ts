@@ -145,7 +145,7 @@ export class GroupService implements Startable {
     this.#groups.stopped = true
     for (const live of this.#groups.values()) {
       clearTimers(this.#ctx.clock, live)
-      this.#claims.forget(live.session.groupId)
+      this.#claims.forget(live.session.groupId, true)
       this.#persistence.saveBlackboard(live, true)
     }
   }
@@ -171,6 +171,7 @@ export class GroupService implements Startable {
     this.stats.groupsJoined++
     this.#blackboards.watch(live)
     this.#gossip.subscribe(topic, 'group', live.handler, (message, signer) => this.#authorization.authorize(live, message, signer))
+    if (info.role === 'announcer') this.#claims.adopt(live)
     this.#ctx.log.debug('joined group', { taskId: info.taskId, groupId: info.groupId, role: info.role })
     if (info.role === 'member' && info.announcer !== this.#ctx.self) this.#blackboards.catchUp(live)
   }

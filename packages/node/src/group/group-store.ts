@@ -3,6 +3,7 @@
  * subset of {@link SwarmStore} it uses, so that unit tests hand it an in-memory fake.
  */
 import type { StoredBlackboard, StoredEscalation, StoredProposal } from '../store/types.js'
+import type { Json } from '@swarm/protocol'
 
 export interface GroupStore {
   /** False once the node closed the store (late writes of a stopping node are skipped). */
@@ -18,4 +19,8 @@ export interface GroupStore {
   getEscalation: (escalationId: string) => StoredEscalation | undefined
   /** Escalations, newest first. */
   listEscalations: (filter?: { status?: 'open' | 'resolved', taskId?: string, limit?: number }) => StoredEscalation[]
+  /** The claims table of a group this node is the announcer of (claims.ts), kept for a restart. */
+  saveClaims: (groupId: string, taskId: string, state: Json, updatedAt: number) => void
+  getClaims: (groupId: string) => Json | undefined
+  deleteClaims: (groupId: string) => void
 }

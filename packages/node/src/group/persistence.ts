@@ -3,7 +3,9 @@
  * it ends), proposals with their votes, and escalations. A write never throws into the group:
  * a closed store (a node stopping) skips it, a failed one is logged.
  */
+import { z } from 'zod'
 import { BLACKBOARD_SAVE_DEBOUNCE_MS } from './constants.js'
+import type { ClaimTable } from './claim-queue.js'
 import type { BlackboardSnapshot } from './blackboard.js'
 import type { EscalationRecord } from './escalations.js'
 import type { GroupStore } from './group-store.js'
@@ -13,6 +15,19 @@ import type { Logger } from '../logger.js'
 import type { Clock } from '../ports/clock.js'
 import type { StoredEscalation, StoredProposal } from '../store/types.js'
 import type { Json } from '@swarm/protocol'
+
+const HoldingSchema = z.object({ holder: z.string(), priority: z.number(), grantedAt: z.number(), leaseEndsAt: z.number() })
+
+/** A stored claims table (claim-queue.ts ClaimTable). */
+const ClaimTableSchema = z.object({
+  revision: z.number().int().nonnegative(),
+  order: z.number().int().nonnegative(),
+  resources: z.array(z.object({
+    resourceId: z.string(),
+    holder: HoldingSchema.optional(),
+    queue: z.array(z.object({ claimant: z.string(), priority: z.number(), leaseMs: z.number().positive(), queuedAt: z.number(), order: z.number() }))
+  }))
+})
 
 export class GroupPersistence {
   readonly #store: GroupStore
@@ -34,6 +49,32 @@ export class GroupPersistence {
     } catch (err) {
       this.#log.warn(`${what} not saved`, { ...fields, err })
     }
+  }
+
+  /** Stores the claims table of a group this node is the announcer of (for a restart). */
+  saveClaims (live: Live, table: ClaimTable): void {
+    const { taskId, groupId } = live.session
+    this.persist('claims', { taskId, groupId }, () => { this.#store.saveClaims(groupId, taskId, table as unknown as Json, this.#clock.now()) })
+  }
+
+  /** The claims table stored for a group (by this node's previous run), if it is readable. */
+  loadClaims (groupId: string): ClaimTable | undefined {
+    try {
+      if (!this.#store.isOpen) return undefined
+      const stored = this.#store.getClaims(groupId)
+      if (stored === undefined) return undefined
+      const parsed = ClaimTableSchema.safeParse(stored)
+      if (parsed.success) return parsed.data
+      this.#log.warn('stored claims not readable: the group starts with no claims', { groupId, issue: parsed.error.issues[0]?.message })
+    } catch (err) {
+      this.#log.warn('stored claims not read', { groupId, err })
+    }
+    return undefined
+  }
+
+  /** Forgets the stored claims of a group (it dissolved). */
+  deleteClaims (groupId: string): void {
+    this.persist('claims', { groupId }, () => { this.#store.deleteClaims(groupId) })
   }
 
   /** Stores the blackboard soon: changes in a burst become one write. */

@@ -187,3 +187,8 @@ export function decodeReputation (file: string, row: Row): ReputationRecord {
   }
 }
 
+
+/** The state column of a claims row. */
+export function decodeClaimsState (file: string, row: Row): Json {
+  return json({ file, table: 'claims' }, row, 'state')
+}

@@ -122,6 +122,18 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       ALTER TABLE reputations ADD COLUMN successes INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE reputations ADD COLUMN outcomes INTEGER NOT NULL DEFAULT 0;
     `
+  },
+  {
+    version: 5,
+    description: 'claims: the table of resource claims of each group this node is the announcer of',
+    sql: `
+      CREATE TABLE claims (
+        group_id   TEXT    PRIMARY KEY,
+        task_id    TEXT    NOT NULL,
+        state      TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `
   }
 ])
 

@@ -11,7 +11,7 @@ import { SwarmError } from '../errors.js'
 import type { SkillStats } from '../core/skill-stats.js'
 import { migrate, SchemaTooNewError, schemaVersion } from './migrations.js'
 import {
-  decodeAudit, decodeReputation, decodeSkillStats, decodeSkillStatsRecord, decodeTask,
+  decodeAudit, decodeClaimsState, decodeReputation, decodeSkillStats, decodeSkillStatsRecord, decodeTask,
   jsonText, optionalJsonText
 } from './codec.js'
 import type { Row } from './codec.js'
@@ -72,7 +72,11 @@ const SQL = {
     ON CONFLICT (escalation_id) DO UPDATE SET record = excluded.record, status = excluded.status,
       updated_at = excluded.updated_at`,
   getEscalation: `SELECT escalation_id, task_id, group_id, record, status, created_at, updated_at
-    FROM escalations WHERE escalation_id = ?`
+    FROM escalations WHERE escalation_id = ?`,
+  saveClaims: `INSERT INTO claims (group_id, task_id, state, updated_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+  getClaims: 'SELECT state FROM claims WHERE group_id = ?',
+  deleteClaims: 'DELETE FROM claims WHERE group_id = ?'
 } as const
 
 /**
@@ -372,6 +376,25 @@ export class SwarmStore {
     checkTimestamp(e.createdAt, 'createdAt')
     checkTimestamp(e.updatedAt, 'updatedAt')
     this.#statement(SQL.saveEscalation).run(e.escalationId, e.taskId, e.groupId ?? null, jsonText(e.record, 'record'), e.status, e.createdAt, e.updatedAt)
+  }
+
+  /** Stores (replaces) the claims table of a group this node is the announcer of. */
+  saveClaims (groupId: string, taskId: string, state: Json, updatedAt: number): void {
+    checkText(groupId, 'groupId')
+    checkText(taskId, 'taskId')
+    checkTimestamp(updatedAt, 'updatedAt')
+    this.#statement(SQL.saveClaims).run(groupId, taskId, jsonText(state, 'state'), updatedAt)
+  }
+
+  /** The stored claims table of a group, if any. */
+  getClaims (groupId: string): Json | undefined {
+    const row = this.#statement(SQL.getClaims).get(groupId)
+    return row === undefined ? undefined : decodeClaimsState(this.path, row)
+  }
+
+  /** Forgets the claims table of a group (it dissolved). */
+  deleteClaims (groupId: string): void {
+    this.#statement(SQL.deleteClaims).run(groupId)
   }
 
   getEscalation (escalationId: string): StoredEscalation | undefined {

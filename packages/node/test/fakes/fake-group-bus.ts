@@ -100,6 +100,13 @@ export class FakeGroupBus {
     return node
   }
 
+  /** The node of `peer` comes back as a new process: fresh ports (no topics, no handlers). */
+  restart (peer: PeerId): FakeGroupNode {
+    const node = new BusNode(this, peer)
+    this.#nodes.set(peer.toString(), node)
+    return node
+  }
+
   /** Gossip messages of one type seen on the bus. */
   ofType<T extends SwarmMessage['type']>(type: T): Array<Extract<SwarmMessage, { type: T }>> {
     return this.log.map(m => m.message).filter((m): m is Extract<SwarmMessage, { type: T }> => m.type === type)

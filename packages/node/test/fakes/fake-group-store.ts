@@ -5,6 +5,7 @@
  */
 import type { GroupStore } from '../../src/group/group-store.js'
 import type { StoredBlackboard, StoredEscalation, StoredProposal } from '../../src/store/types.js'
+import type { Json } from '@swarm/protocol'
 
 function copy<T> (value: T): T {
   return structuredClone(value)
@@ -17,6 +18,24 @@ export class FakeGroupStore implements GroupStore {
   readonly escalationRows = new Map<string, StoredEscalation>()
   /** Every write, in order: `blackboard:<taskId>`, `proposal:<id>:<status>`, `escalation:<id>:<status>`. */
   readonly writes: string[] = []
+
+  readonly claimRows = new Map<string, { taskId: string, state: Json, updatedAt: number }>()
+
+  saveClaims (groupId: string, taskId: string, state: Json, updatedAt: number): void {
+    this.#requireOpen()
+    this.claimRows.set(groupId, { taskId, state: copy(state), updatedAt })
+  }
+
+  getClaims (groupId: string): Json | undefined {
+    this.#requireOpen()
+    const row = this.claimRows.get(groupId)
+    return row === undefined ? undefined : copy(row.state)
+  }
+
+  deleteClaims (groupId: string): void {
+    this.#requireOpen()
+    this.claimRows.delete(groupId)
+  }
 
   #requireOpen (): void {
     if (!this.isOpen) throw new Error('the store is closed')

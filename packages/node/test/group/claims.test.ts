@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
 import { groupPeers } from '../fakes/fake-group-bus.js'
 import type { FakeGroupBus } from '../fakes/fake-group-bus.js'
-import { GROUP_ID, TASK_ID, TOPIC, eventsOf, membersOf, settle, startGroup, stopGroup } from './group-harness.js'
+import { GROUP_ID, TASK_ID, TOPIC, eventsOf, groupNodes, membersOf, settle, startGroup, stopGroup } from './group-harness.js'
 import type { GroupNode } from './group-harness.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -72,6 +72,26 @@ describe('GroupService: claims and versioned data', () => {
     const released = await b.service.claim(TASK_ID, 'printer', 0)
     assert.deepEqual([released.granted, released.holder, released.refused], [false, undefined, undefined])
     assert.equal(announcer.service.claimStatus(TASK_ID, 'printer').holder, undefined)
+  })
+
+  it('an announcer that restarts keeps the claims: a resource held before is not granted to another after', async () => {
+    assert.equal((await b.service.claim(TASK_ID, 'printer', 60_000)).granted, true)
+    assert.equal((await c.service.claim(TASK_ID, 'printer', 60_000)).granted, false)
+    assert.ok(announcer.store.claimRows.has(GROUP_ID), 'the table is stored')
+    // The announcer's process dies (no stop); a new one over the same store rejoins the group.
+    const [again] = groupNodes(bus, [announcer.peer], [announcer.store])
+    assert.ok(again !== undefined)
+    all.push(again)
+    again.service.join({ taskId: TASK_ID, groupId: GROUP_ID, announcer: again.id, members: membersOf([b, c]), role: 'announcer' })
+    assert.ok(again.audits.some(a => a.action === 'claims-restored'))
+    const retried = await c.service.claim(TASK_ID, 'printer', 60_000)
+    assert.equal(retried.granted, false, 'still held by the member it was granted to')
+    assert.equal(retried.holder, b.id)
+    assert.equal(again.service.claimStatus(TASK_ID, 'printer').holder, b.id)
+    // The holder releases it: the one waiting gets it, from the restarted announcer.
+    await b.service.claim(TASK_ID, 'printer', 0)
+    await settle()
+    assert.equal(c.service.claimStatus(TASK_ID, 'printer').granted, true)
   })
 
   it('a member that leaves the group loses what it held to the next claimant', async () => {

@@ -37,11 +37,14 @@ export function eventsOf<K extends keyof GroupEvents> (node: GroupNode, event: K
   return node.events.filter(e => e.event === event).map(e => e.payload as GroupEvents[K])
 }
 
-/** A group service for each peer, all on `bus`. */
-export function groupNodes (bus: FakeGroupBus, peers: PeerId[]): GroupNode[] {
-  return peers.map(peer => {
-    const ports = bus.node(peer)
-    const store = new FakeGroupStore()
+/**
+ * A group service for each peer, all on `bus`; with `stores`, restarted nodes: new processes
+ * (fresh ports) over the stores their previous runs left.
+ */
+export function groupNodes (bus: FakeGroupBus, peers: PeerId[], stores: FakeGroupStore[] = []): GroupNode[] {
+  return peers.map((peer, i) => {
+    const ports = stores[i] !== undefined ? bus.restart(peer) : bus.node(peer)
+    const store = stores[i] ?? new FakeGroupStore()
     const events: GroupNode['events'] = []
     const audits: GroupNode['audits'] = []
     const service = new GroupService({
