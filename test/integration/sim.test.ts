@@ -2,7 +2,8 @@
  * The simulator with real peers (worker threads, TCP on 127.0.0.1): a 30-peer run where every
  * announced task is accounted for, and a 20-peer run where a fifth of the peers are killed while
  * their tasks run, and those tasks still end in a final state (redone by a backup or a retry,
- * or failed), never lost.
+ * or failed), never lost; and a 12-peer run where one peer is frozen (stopped, not killed) while
+ * it works, and a backup takes its part over.
  */
 import assert from 'node:assert/strict'
 import { beforeAll, describe, it } from 'vitest'
@@ -145,5 +146,57 @@ describe('sim: 20 peers, a fifth of them killed while their tasks run', { timeou
     // lands (backup replacement itself is covered deterministically by negotiation-churn); the
     // report's count covers at least the replacements of the tasks hit.
     assert.ok(churn.memberReplacements >= churn.hit.reduce((n, h) => n + h.replaced, 0))
+  })
+})
+
+describe('sim: 12 peers, one of them frozen while it works', { timeout: 120_000 }, () => {
+  let report: SimReport
+
+  beforeAll(async () => {
+    const started = Date.now()
+    // Every peer has both skills, work of 4 to 6 s, and the freeze lands at 90 % of the 3 s of
+    // arrivals, while the frozen peer's parts run. A member is replaced only by a backup, an
+    // offer beyond the group's: bidding closes early without backups once a quarter of the bid
+    // window passed, so a 4 s window leaves a loaded host 1 s to bring in second offers. The
+    // frozen peer is never thawed: the coordinator must thaw it to stop at the end, and must
+    // not hang on it before.
+    report = await runSimulation(parseScenario({
+      name: 'ci-freeze-12',
+      peers: 12,
+      workers: 1,
+      capacity: 4,
+      skills: { names: ['analytics', 'viz'], perPeer: 2, levels: { expert: 1 } },
+      work: { minMs: 4000, maxMs: 6000 },
+      tasks: { count: 24, rate: 8, skillsPerTask: 1, bidWindowMs: 4000, deadlineMs: 20_000 },
+      freeze: { fraction: 0.08, at: 0.9 },
+      seed: 5
+    }))
+    print(report, Date.now() - started)
+    console.log(`  tasks hit by the freeze: ${JSON.stringify(report.freeze?.hit)}`)
+  })
+
+  it('froze one peer in a thread of its own, and loses no task', () => {
+    assert.equal(report.freeze?.frozen, 1)
+    assert.equal(report.freeze?.thawed, 0)
+    assert.equal(report.machine.workers, 2)
+    assert.equal(report.tasks.announced, 24)
+    assertAccounted(report)
+  })
+
+  it('replaces the frozen member by a backup and reports the time from the freeze to the replacement', () => {
+    const freeze = report.freeze
+    assert.ok(freeze !== undefined)
+    assert.ok(freeze.tasksHit >= 1, 'the frozen peer was in no running task: the scenario missed its point')
+    assert.equal(freeze.hitCompleted + freeze.hitNotCompleted, freeze.tasksHit)
+    assert.ok(freeze.replacements >= 1, `no frozen member was replaced: ${JSON.stringify(freeze.hit)}`)
+    const s = freeze.freezeToReplacementMs
+    assert.equal(s.n, freeze.replacements)
+    assert.ok(Number.isFinite(s.p50) && s.p50 > 0 && s.p50 <= s.p95 && s.p95 <= s.max, JSON.stringify(s))
+    assert.ok(freeze.hitCompleted >= 1, `no task of the frozen peer completed: ${JSON.stringify(freeze.hit)}`)
+    assert.match(renderTable(report), /freeze → replacement \(ms\)\s+p50 \d+/)
+  })
+
+  it('completes the tasks', () => {
+    assert.ok(report.tasks.successRate >= 0.9, `success rate ${report.tasks.successRate}: ${JSON.stringify(report.failures)}`)
   })
 })

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { FROZEN_CALL_TIMEOUT_MS, Freezer } from './freezer.js'
 import { loopbackBytes } from './loopback.js'
 import { planSimulation } from './plan.js'
 import { buildReport } from './report.js'
@@ -31,6 +32,13 @@ export interface RunOptions {
   progressEveryMs?: number
 }
 
+/**
+ * The handler of a liar: it accepts the part and never delivers (it sleeps an hour, until the
+ * task is cancelled or its deadline passes), while its node keeps beating.
+ */
+const LIAR_HANDLER = { kind: 'builtin' as const, name: 'sleep' as const, delayMs: 3_600_000, timeoutMs: 3_600_000 }
+const SIMULATE_HANDLER = { kind: 'builtin' as const, name: 'simulate' as const }
+
 /** The node configuration of one simulated peer, tuned for many peers on one host. */
 export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bootstrap: string[]): NodeConfigInput {
   return {
@@ -46,11 +54,13 @@ export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bo
     metrics: { enabled: false },
     logLevel: 'silent',
     capacity: scenario.capacity,
+    // A killed peer crashes: stopping it must not hand its parts off (graceful drain).
+    negotiation: { drainTimeoutMs: 0 },
     bootstrap,
     connections: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 2_000, maxConnections: 200, dialTimeoutMs: 20_000, pingIntervalMs: 300_000 },
     gossip: { ipColocationThreshold: 1_000_000, D: scenario.node.gossipD, Dlo: scenario.node.gossipDlo, Dhi: scenario.node.gossipDhi },
     directory: { heartbeatMs: scenario.node.heartbeatMs, ttlMs: scenario.node.heartbeatMs * 3, swarmHeartbeatsPerSecond: scenario.node.swarmHeartbeatsPerSecond, joinFloodsPerSecond: scenario.node.joinFloodsPerSecond },
-    skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: { kind: 'builtin' as const, name: 'simulate' as const } }))
+    skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: peer.liar ? LIAR_HANDLER : SIMULATE_HANDLER }))
   }
 }
 
@@ -123,7 +133,6 @@ export async function runSimulation (scenario: Scenario, options: RunOptions = {
 class SimulationRun {
   readonly #scenario: Scenario
   readonly #options: RunOptions
-  readonly #workers: number
   readonly #plan: SimulationPlan
   /** Data directories of the peers; removed at the end. */
   readonly #root: string
@@ -141,6 +150,7 @@ class SimulationRun {
   readonly #peersAlive: RawRun['peersAlive'] = []
   readonly #health: SimReport['health'] = []
   readonly #kills: Array<{ peerId: string, at: number }> = []
+  readonly #freezer = new Freezer()
   #restarts = 0
   #phase: SimProgress['phase'] = 'starting'
   #loadStartedAt = 0
@@ -150,13 +160,13 @@ class SimulationRun {
   constructor (scenario: Scenario, options: RunOptions) {
     this.#scenario = scenario
     this.#options = options
-    this.#workers = Math.max(1, Math.min(scenario.workers ?? defaultWorkers(scenario.peers, availableParallelism()), scenario.peers))
-    this.#plan = planSimulation(scenario, this.#workers)
+    const workers = Math.max(1, Math.min(scenario.workers ?? defaultWorkers(scenario.peers, availableParallelism()), scenario.peers))
+    this.#plan = planSimulation(scenario, workers)
     this.#root = mkdtempSync(join(tmpdir(), 'swarm-sim-'))
     this.#startedAt = Date.now()
     this.#cpuStart = process.cpuUsage()
     this.#deadline = this.#startedAt + scenario.durationLimitS * 1000
-    this.#links = Array.from({ length: this.#workers }, (_, i) => new WorkerLink(i, event => { this.#onEvent(event) }))
+    this.#links = Array.from({ length: this.#plan.workers }, (_, i) => new WorkerLink(i, event => { this.#onEvent(event) }))
   }
 
   /** The phases in order; the report of what they measured. */
@@ -177,6 +187,7 @@ class SimulationRun {
   /** Stops the timers, ends the worker threads and removes the peers' data, whatever happened before. */
   async dispose (): Promise<void> {
     this.#stopSampling()
+    this.#freezer.thawAll()
     await Promise.allSettled(this.#links.map(async l => await l.worker.terminate()))
     rmSync(this.#root, { recursive: true, force: true })
   }
@@ -187,14 +198,32 @@ class SimulationRun {
     else if (event.type === 'error') process.stderr.write(`simulator worker error: ${event.error}\n`)
   }
 
-  /** Sends every worker thread `command` and waits for all their answers. */
+  /**
+   * Sends one worker thread a command and waits for its answer. A frozen thread is not asked
+   * (undefined), and a thread that was frozen (thawed since) gets FROZEN_CALL_TIMEOUT_MS to
+   * answer (undefined when it did not): the coordinator never hangs on a frozen thread.
+   */
+  async #call<T extends WorkerEvent['type']> (w: number, command: WorkerCommand, reply: T): Promise<Extract<WorkerEvent, { type: T }> | undefined> {
+    if (this.#freezer.isFrozen(w)) return undefined
+    const link = this.#links[w] as WorkerLink
+    if (!this.#freezer.wasFrozen(w)) return await link.call(command, reply)
+    try {
+      return await link.call(command, reply, FROZEN_CALL_TIMEOUT_MS)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Sends every worker thread `command` and waits for all their answers (frozen threads left out). */
   async #callAll<T extends WorkerEvent['type']> (command: WorkerCommand, reply: T): Promise<Array<Extract<WorkerEvent, { type: T }>>> {
-    return await Promise.all(this.#links.map(async l => await l.call(command, reply)))
+    const answers = await Promise.all(this.#links.map(async (_, w) => await this.#call(w, command, reply)))
+    return answers.filter(a => a !== undefined)
   }
 
   /** Sends each worker thread holding some of `items` the command for its share, all at once; their answers. */
   async #callEach<I, T extends WorkerEvent['type']> (items: Array<{ worker: number, item: I }>, command: (mine: I[]) => WorkerCommand, reply: T): Promise<Array<Extract<WorkerEvent, { type: T }>>> {
-    return await Promise.all([...groupByWorker(items).entries()].map(async ([w, mine]) => await (this.#links[w] as WorkerLink).call(command(mine), reply)))
+    const answers = await Promise.all([...groupByWorker(items).entries()].map(async ([w, mine]) => await this.#call(w, command(mine), reply)))
+    return answers.filter(a => a !== undefined)
   }
 
   #progress (): SimProgress {
@@ -345,7 +374,8 @@ class SimulationRun {
       if (Date.now() > this.#deadline) break
       const announcer = this.#plan.peers[task.announcer] as PeerPlan
       this.#announced.add(task.index)
-      ;(this.#links[announcer.worker] as WorkerLink).send({ type: 'announce', task, spec })
+      if (this.#freezer.isFrozen(announcer.worker)) this.#refused.push({ index: task.index, error: 'the announcer is frozen', at: Date.now() })
+      else (this.#links[announcer.worker] as WorkerLink).send({ type: 'announce', task, spec })
     }
   }
 
@@ -365,8 +395,11 @@ class SimulationRun {
       if (wait > 0) await sleep(wait)
       if (Date.now() > this.#deadline) return
       const peers = event.peers.map(i => this.#plan.peers[i] as PeerPlan)
+      const worker = peers[0]?.worker ?? 0
       if (event.kind === 'kill') await this.#kill(peers)
       else if (event.kind === 'restart') await this.#restart(peers)
+      else if (event.kind === 'freeze') await this.#freezer.freeze(worker, this.#links[worker] as WorkerLink, i => this.#peerIdOf(i)).catch(() => {})
+      else if (event.kind === 'thaw') this.#freezer.thaw(worker)
       else await this.#partitionOrHeal(event)
       this.#markAlive()
     }
@@ -386,12 +419,16 @@ class SimulationRun {
     for (const r of results) for (const p of r.peers) { this.#addrs.set(p.index, p.addr); this.#alive.add(p.index); this.#restarts++ }
   }
 
-  /** A partition: the event's peers and all others block each other. A heal: every peer unblocks all. */
+  /**
+   * A partition: the event's peers and all others block each other. A heal: every peer unblocks
+   * all. Frozen threads are left out (the other side still blocks their peers).
+   */
   async #partitionOrHeal (event: ChaosEvent): Promise<void> {
     const cut = new Set(event.peers)
     const inside = event.peers.map(i => this.#peerIdOf(i))
     const outside = this.#plan.peers.filter(p => !cut.has(p.index)).map(p => this.#peerIdOf(p.index))
     await Promise.all(this.#links.map(async (link, w) => {
+      if (this.#freezer.isFrozen(w)) return
       const mine = this.#plan.peers.filter(p => p.worker === w)
       const cmds: Array<Promise<unknown>> = []
       const insideHere = mine.filter(p => cut.has(p.index)).map(p => p.index)
@@ -408,6 +445,9 @@ class SimulationRun {
 
   /** Reads the peers' final counters and the memory, stops every peer, and builds the report. */
   async #stopAndReport (startup: StartupFacts, load: LoadFacts): Promise<SimReport> {
+    // Peers frozen for good thaw now, to answer and stop (a thread that does not answer in time is terminated by dispose).
+    const freezes = this.#freezer.records
+    this.#freezer.thawAll()
     const finalStats = await this.#callAll({ type: 'stats' }, 'stats')
     const mem = process.memoryUsage()
     await this.#callAll({ type: 'stop' }, 'stopped')
@@ -418,7 +458,7 @@ class SimulationRun {
     return buildReport({
       scenario: this.#scenario,
       plan: this.#plan,
-      machine: machineOf(this.#workers),
+      machine: machineOf(this.#plan.workers),
       startedAt: this.#startedAt,
       loadStartedAt: this.#loadStartedAt,
       loadEndedAt: load.loadEndedAt,
@@ -426,6 +466,7 @@ class SimulationRun {
       startupMs: startup.startupMs,
       settle: startup.settle,
       kills: this.#kills,
+      freezes,
       restarts: this.#restarts,
       records: [...this.#records.values()].sort((a, b) => a.index - b.index),
       refused: this.#refused,

@@ -55,6 +55,22 @@ function fmt (n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-'
 }
 
+/** Table rows of the frozen peers and the liars, when the run had some. */
+function faultRows (r: SimReport): Array<[string, string]> {
+  const rows: Array<[string, string]> = []
+  const f = r.freeze
+  if (f !== undefined) {
+    rows.push(['freeze', `${f.frozen} peers frozen, ${f.thawed} thawed; ${f.tasksHit} tasks had a frozen member: ${f.hitCompleted} completed, ${f.hitNotCompleted} did not`])
+    rows.push(['freeze → replacement (ms)', `${f.replacements} replaced: p50 ${fmt(f.freezeToReplacementMs.p50)} · p95 ${fmt(f.freezeToReplacementMs.p95)} · max ${fmt(f.freezeToReplacementMs.max)}`])
+  }
+  const l = r.liars
+  if (l !== undefined) {
+    rows.push(['liars', `${l.liars} peers never deliver; ${l.tasksWithLiar} tasks had one as a member, ${l.withLiarCompleted} of them completed`])
+    rows.push(['tasks won by a liar', l.buckets.map(b => `${fmt((b.fromMs) / 1000)}–${fmt(b.toMs / 1000)} s: ${fmt(b.share * 100)} %`).join(' · ')])
+  }
+  return rows
+}
+
 /** A self-contained HTML page of the report: tables and four plots, no network needed. */
 export function renderHtml (report: SimReport): string {
   const r = report
@@ -69,6 +85,7 @@ export function renderHtml (report: SimReport): string {
     ['traffic per task', `${fmt(r.traffic.messagesPerTask, 1)} messages, ${r.traffic.loopbackBytesPerTask !== undefined ? fmt(r.traffic.loopbackBytesPerTask / 1024, 1) + ' KiB on the wire' : 'wire bytes not measured'}`],
     ['memory', `${fmt(r.memory.rssMiB)} MiB RSS, ${fmt(r.memory.perPeerMiB, 2)} MiB per peer${r.memory.heapPerPeerMiB !== undefined ? ` (${fmt(r.memory.heapPerPeerMiB, 2)} MiB of JS heap and buffers)` : ''}`],
     ['CPU', `${fmt(r.cpu.userS, 1)} s user, ${fmt(r.cpu.systemS, 1)} s system, ${fmt(r.cpu.coresUsed, 2)} cores on average`],
+    ...faultRows(r),
     ['machine', `${r.machine.cpus} cores (${esc(r.machine.cpuModel)}), ${r.machine.memGiB} GiB, Node ${r.machine.node}`]
   ]
   const failures = Object.entries(r.failures).sort((a, b) => b[1] - a[1])

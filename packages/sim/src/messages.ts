@@ -12,6 +12,11 @@ export type WorkerCommand =
   | { type: 'stats' }
   | { type: 'health' }
   | { type: 'stop' }
+  /**
+   * Blocks the worker thread's event loop (its peers answer nothing, their connections stay
+   * open) until the coordinator sets `signal`'s first Int32 to non-zero and notifies it.
+   */
+  | { type: 'freeze', signal: SharedArrayBuffer }
 
 /** How one task ended, as its announcer saw it. */
 export interface TaskRecord {
@@ -28,7 +33,7 @@ export interface TaskRecord {
   /** Every peer that was in a group of the task at some point (all attempts, replaced members too). */
   everMembers?: string[]
   /** Members replaced while the task ran (a backup took over their part). */
-  replaced?: Array<{ skill: string, from: string, to: string }>
+  replaced?: Array<{ skill: string, from: string, to: string, at: number, reason?: string }>
   announcedAt: number
   finishedAt: number
 }
@@ -63,4 +68,7 @@ export type WorkerEvent =
   /** eventLoopLagMs: the longest the worker thread's event loop was stuck since its last health report. */
   | { type: 'health', connections: number, pendingStreams: number, agentsKnownMin: number, agentsKnownTotal: number, eventLoopLagMs: number }
   | { type: 'stopped' }
+  /** Sent just before the worker thread blocks; `thawed` when it runs again. */
+  | { type: 'frozen', peers: number[], at: number }
+  | { type: 'thawed', peers: number[] }
   | { type: 'error', error: string }

@@ -15,6 +15,10 @@ export interface PeerPlan {
   churns: boolean
   /** Whether it is on the cut-off side of the partition. */
   partitioned: boolean
+  /** Whether it is frozen during the run (its worker thread holds frozen peers only). */
+  frozen: boolean
+  /** Whether its handler accepts work and never delivers. */
+  liar: boolean
 }
 
 /** One task of the workload. */
@@ -31,7 +35,8 @@ export interface TaskPlan {
 
 export interface ChaosEvent {
   at: number
-  kind: 'kill' | 'restart' | 'partition' | 'heal'
+  kind: 'kill' | 'restart' | 'partition' | 'heal' | 'freeze' | 'thaw'
+  /** The peers concerned; a freeze or thaw concerns every peer of one worker thread. */
   peers: number[]
 }
 
@@ -41,12 +46,22 @@ export interface SimulationPlan {
   chaos: ChaosEvent[]
   /** Time from the first to the last arrival. */
   arrivalPeriodMs: number
+  /** Worker threads in all: the ordinary ones, then those holding the frozen peers. */
   workers: number
+  /** Indices of the worker threads that hold the frozen peers (none without freeze). */
+  freezeWorkers: number[]
 }
+
+/** Seed of the second random stream (frozen peers, liars): adding them leaves the rest of a plan as it was. */
+const ROLES_SEED_SALT = 0x5f3759df
+/** Seed of the third random stream (the announcers, when tasks.announcerCount picks some). */
+const ANNOUNCERS_SEED_SALT = 0x2545f491
 
 /**
  * The whole run decided up front from the scenario and its seed: peers and their skills, the
- * task arrivals, and the churn and partition events. Pure: the same scenario gives the same plan.
+ * task arrivals, and the churn, partition and freeze events. Pure: the same scenario gives the
+ * same plan. `workers` threads hold the ordinary peers; frozen peers get threads of their own
+ * after those (freezing a thread freezes every peer in it).
  */
 export function planSimulation (scenario: Scenario, workers: number): SimulationPlan {
   const random = createRandom(scenario.seed)
@@ -55,7 +70,7 @@ export function planSimulation (scenario: Scenario, workers: number): Simulation
   for (let i = 0; i < scenario.peers; i++) {
     const skills = random.sample(names, scenario.skills.perPeer).map(name => ({ name, level: random.weighted<Level>(scenario.skills.levels) }))
     const bootstrap = i === 0 ? [] : [...new Set(Array.from({ length: Math.min(i, scenario.node.bootstrapPeers) }, () => random.int(0, i - 1)))]
-    peers.push({ index: i, name: `peer-${i}`, skills, worker: i % workers, bootstrap, churns: false, partitioned: false })
+    peers.push({ index: i, name: `peer-${i}`, skills, worker: i % workers, bootstrap, churns: false, partitioned: false, frozen: false, liar: false })
   }
 
   // Peer 0 is the seed everyone can reach: it never churns and stays on the main side.
@@ -64,10 +79,11 @@ export function planSimulation (scenario: Scenario, workers: number): Simulation
   for (const k of killed) (peers[k] as PeerPlan).churns = true
   const cut = random.sample(others, Math.round(scenario.partition.fraction * scenario.peers))
   for (const c of cut) (peers[c] as PeerPlan).partitioned = true
+  const freezeWorkers = pickRoles(scenario, peers, workers)
 
   const count = scenario.tasks.count
   const arrivalPeriodMs = scenario.tasks.burst ? 0 : Math.round(((count - 1) / scenario.tasks.rate) * 1000)
-  const announcers = peers.filter(p => scenario.tasks.announcers === 'any' || (!p.churns && !p.partitioned)).map(p => p.index)
+  const announcers = announcersOf(scenario, peers)
   const tasks: TaskPlan[] = []
   for (let t = 0; t < count; t++) {
     const chosen = random.sample(names, scenario.tasks.skillsPerTask)
@@ -94,6 +110,51 @@ export function planSimulation (scenario: Scenario, workers: number): Simulation
     chaos.push({ at, kind: 'partition', peers: cut })
     chaos.push({ at: at + scenario.partition.durationMs, kind: 'heal', peers: cut })
   }
+  chaos.push(...freezeEvents(scenario, peers, freezeWorkers, arrivalPeriodMs))
   chaos.sort((a, b) => a.at - b.at)
-  return { peers, tasks, chaos, arrivalPeriodMs, workers }
+  return { peers, tasks, chaos, arrivalPeriodMs, workers: workers + freezeWorkers.length, freezeWorkers }
+}
+
+/**
+ * Picks the frozen peers and the liars (from a random stream of their own, among the peers that
+ * neither churn nor get cut off, never peer 0), and moves the frozen ones to worker threads
+ * `workers`, `workers + 1`, … round-robin; those threads' indices.
+ */
+function pickRoles (scenario: Scenario, peers: PeerPlan[], workers: number): number[] {
+  const random = createRandom((scenario.seed ^ ROLES_SEED_SALT) >>> 0)
+  const pool = peers.slice(1).filter(p => !p.churns && !p.partitioned).map(p => p.index)
+  const frozen = random.sample(pool, Math.round(scenario.freeze.fraction * scenario.peers)).sort((a, b) => a - b)
+  const frozenSet = new Set(frozen)
+  const liars = random.sample(pool.filter(i => !frozenSet.has(i)), Math.round(scenario.liars.fraction * scenario.peers))
+  for (const l of liars) (peers[l] as PeerPlan).liar = true
+  const threads = Math.min(frozen.length, scenario.freeze.workers)
+  frozen.forEach((f, i) => {
+    const peer = peers[f] as PeerPlan
+    peer.frozen = true
+    peer.worker = workers + (i % threads)
+  })
+  return Array.from({ length: threads }, (_, i) => workers + i)
+}
+
+/**
+ * The peers that announce: any peer, or those that never churn, get cut off, freeze or lie
+ * ('stable'); tasks.announcerCount of them (picked from a random stream of their own) when set.
+ */
+function announcersOf (scenario: Scenario, peers: PeerPlan[]): number[] {
+  const all = peers.filter(p => scenario.tasks.announcers === 'any' || (!p.churns && !p.partitioned && !p.frozen && !p.liar)).map(p => p.index)
+  const count = scenario.tasks.announcerCount
+  if (count === undefined || count >= all.length) return all
+  return createRandom((scenario.seed ^ ANNOUNCERS_SEED_SALT) >>> 0).sample(all, count).sort((a, b) => a - b)
+}
+
+/** One freeze per freeze thread, from freeze.at of the arrival period, spread over spreadMs; their thaws after durationMs. */
+function freezeEvents (scenario: Scenario, peers: PeerPlan[], freezeWorkers: number[], arrivalPeriodMs: number): ChaosEvent[] {
+  const { at, spreadMs, durationMs } = scenario.freeze
+  const start = Math.round(at * arrivalPeriodMs)
+  return freezeWorkers.flatMap((w, i) => {
+    const when = start + Math.round((i / freezeWorkers.length) * spreadMs)
+    const mine = peers.filter(p => p.worker === w).map(p => p.index)
+    const freeze: ChaosEvent = { at: when, kind: 'freeze', peers: mine }
+    return durationMs > 0 ? [freeze, { at: when + durationMs, kind: 'thaw', peers: mine }] : [freeze]
+  })
 }

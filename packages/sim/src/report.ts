@@ -1,4 +1,7 @@
+import { freezeSection, liarsSection } from './faults-report.js'
 import { cdf, gini, summarize, timeSeries } from './metrics.js'
+import type { FreezeSection, LiarsSection } from './faults-report.js'
+import type { FreezeRecord } from './freezer.js'
 import type { Summary } from './metrics.js'
 import type { PeerStats, TaskRecord } from './messages.js'
 import type { SimulationPlan } from './plan.js'
@@ -84,6 +87,10 @@ export interface SimReport {
     /** The tasks hit, with how each ended. */
     hit: Array<{ index: number, status: string, attempts: number, killedMembers: string[], replaced: number }>
   }
+  /** Frozen peers (scenario freeze): the tasks they held and the time to their replacement. */
+  freeze?: FreezeSection
+  /** Liars (scenario liars): the share of tasks they won over the run. */
+  liars?: LiarsSection
 }
 
 export interface RawRun {
@@ -98,6 +105,8 @@ export interface RawRun {
   settle?: SimReport['settle']
   /** Peers killed during the run (peer id, epoch ms). */
   kills?: Array<{ peerId: string, at: number }>
+  /** Peers frozen during the run (peer id, epoch ms of the freeze and of the thaw). */
+  freezes?: FreezeRecord[]
   restarts?: number
   records: TaskRecord[]
   refused: Array<{ index: number, error: string, at: number }>
@@ -147,8 +156,16 @@ export function buildReport (raw: RawRun): SimReport {
     latencyCdf: { formation: cdf(formationTimes(completed)), completion: cdf(completionTimes(completed)) },
     failures: failuresOf(raw, lost),
     ...(raw.settle !== undefined ? { settle: raw.settle } : {}),
-    churn: churnOf(raw)
+    churn: churnOf(raw),
+    ...faultsOf(raw)
   }
+}
+
+/** The freeze and liars sections, each when the run had such peers. */
+function faultsOf (raw: RawRun): Pick<SimReport, 'freeze' | 'liars'> {
+  const freeze = freezeSection(raw.records, raw.freezes ?? [])
+  const liars = liarsSection(raw.plan, raw.peerStats, raw.records, raw.loadStartedAt, raw.loadEndedAt)
+  return { ...(freeze !== undefined ? { freeze } : {}), ...(liars !== undefined ? { liars } : {}) }
 }
 
 /** The spans rates are taken over. */

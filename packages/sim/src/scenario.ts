@@ -47,7 +47,9 @@ export const ScenarioSchema = z.object({
     deadlineMs: z.number().int().min(100).default(30_000),
     maxAttempts: z.number().int().min(1).max(10).default(3),
     /** Which peers announce: any alive peer, or only peers that never churn. */
-    announcers: z.enum(['any', 'stable']).default('stable')
+    announcers: z.enum(['any', 'stable']).default('stable'),
+    /** Announce from this many of those peers only (picked by the seed); default: all of them. Fewer announcers learn the others' reputation faster. */
+    announcerCount: z.number().int().min(1).max(2000).optional()
   }).strict().prefault({}),
   churn: z.object({
     /** Fraction of peers killed. */
@@ -64,6 +66,30 @@ export const ScenarioSchema = z.object({
     fraction: FractionSchema.default(0),
     at: FractionSchema.default(0.3),
     durationMs: z.number().int().nonnegative().default(5000)
+  }).strict().prefault({}),
+  /**
+   * Peers stopped, not killed (what SIGSTOP does to a process): their connections stay open but
+   * they answer nothing. They run in worker threads of their own, whose event loop is blocked.
+   */
+  freeze: z.object({
+    /** Fraction of peers frozen. */
+    fraction: FractionSchema.default(0),
+    /** When the freezes start, as a fraction of the arrival period. */
+    at: FractionSchema.default(0.3),
+    /** Freezes are spread over this many milliseconds (one worker thread freezes at a time). */
+    spreadMs: z.number().int().nonnegative().default(2000),
+    /** Thaw the frozen peers after this many milliseconds (0: never; they are thawed to stop at the end). */
+    durationMs: z.number().int().nonnegative().default(0),
+    /** Worker threads holding the frozen peers (each freezes all its peers at once); at most one per frozen peer. */
+    workers: z.number().int().min(1).max(16).default(4)
+  }).strict().prefault({}),
+  /**
+   * Peers that accept work and never deliver: their handler hangs until the task is cancelled,
+   * while the node itself stays alive (it keeps bidding and sending heartbeats).
+   */
+  liars: z.object({
+    /** Fraction of peers that lie. */
+    fraction: FractionSchema.default(0)
   }).strict().prefault({}),
   /** Seed of the workload and of every random choice of the simulator. */
   seed: z.number().int().nonnegative().default(1),
@@ -109,6 +135,13 @@ export function parseScenario (input: unknown, source = 'scenario'): Scenario {
     throw new SwarmError('CONFIG_INVALID', `invalid ${source}:\n  ${issues.join('\n  ')}`, { issues })
   }
   const s = parsed.data
+  // Frozen peers and liars are picked among the peers that neither churn nor get cut off.
+  const count = (fraction: number): number => Math.round(fraction * s.peers)
+  const picked = count(s.freeze.fraction) + count(s.liars.fraction)
+  const room = s.peers - 1 - count(s.churn.fraction) - count(s.partition.fraction)
+  if (picked > 0 && picked > room) {
+    throw new SwarmError('CONFIG_INVALID', `invalid ${source}: freeze.fraction and liars.fraction pick ${picked} peers, but only ${Math.max(0, room)} are left besides the seed peer and the churned and cut-off ones`)
+  }
   if (s.work.maxMs < s.work.minMs) throw new SwarmError('CONFIG_INVALID', `invalid ${source}: work.maxMs must be at least work.minMs`)
   if (s.skills.perPeer > s.skills.names.length) throw new SwarmError('CONFIG_INVALID', `invalid ${source}: skills.perPeer (${s.skills.perPeer}) is more than the ${s.skills.names.length} skill names`)
   if (s.tasks.skillsPerTask > s.skills.names.length) throw new SwarmError('CONFIG_INVALID', `invalid ${source}: tasks.skillsPerTask (${s.tasks.skillsPerTask}) is more than the ${s.skills.names.length} skill names`)

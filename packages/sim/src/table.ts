@@ -35,6 +35,16 @@ export function renderTable (r: SimReport): string {
     row('event-loop stalls', `longest ${ms(Math.max(...r.health.map(h => h.eventLoopLagMs)))} ms; ${stalls} of ${r.health.length} seconds had one of ${STALL_MS} ms or more; connections ${r.health[0]?.connections ?? 0} → ${r.health.at(-1)?.connections ?? 0}`)
   }
   if (r.churn.killed > 0) row('churn', `${r.churn.killed} peers killed, ${r.churn.restarted} restarted; ${r.churn.tasksHit} tasks had a killed member: ${r.churn.hitCompleted} completed, ${r.churn.hitNotCompleted} did not; ${r.churn.memberReplacements} members replaced`)
+  if (r.freeze !== undefined) {
+    const f = r.freeze
+    row('freeze', `${f.frozen} peers frozen, ${f.thawed} thawed; ${f.tasksHit} tasks had a frozen member: ${f.hitCompleted} completed, ${f.hitNotCompleted} did not; ${f.replacements} frozen members replaced`)
+    row('freeze → replacement (ms)', `p50 ${ms(f.freezeToReplacementMs.p50)}  p95 ${ms(f.freezeToReplacementMs.p95)}  max ${ms(f.freezeToReplacementMs.max)}`)
+  }
+  if (r.liars !== undefined) {
+    const l = r.liars
+    row('liars', `${l.liars} peers never deliver; ${l.tasksWithLiar} tasks had one as a member: ${l.withLiarCompleted} completed; ${l.replacements} liar members replaced`)
+    row('tasks won by a liar', `${l.buckets.map(b => `${Math.round(b.share * 100)}%`).join(' ')} (by tenth of the load)`)
+  }
   if (r.settle !== undefined) row('directory at start', `every node knew ${r.settle.agentsKnownMin} agents or more of ${r.scenario.peers} (mean ${r.settle.agentsKnownMean.toFixed(1)}), settled in ${(r.settle.ms / 1000).toFixed(1)} s`)
   row('time', `startup ${(r.durations.startupMs / 1000).toFixed(1)} s, load ${(r.durations.loadMs / 1000).toFixed(1)} s, drain ${(r.durations.drainMs / 1000).toFixed(1)} s`)
   const failures = Object.entries(r.failures).sort((a, b) => b[1] - a[1])

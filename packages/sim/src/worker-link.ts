@@ -3,6 +3,7 @@
  * that expects an answer waits for the worker's event of that type (one such call at a time).
  */
 import { Worker } from 'node:worker_threads'
+import { SwarmError } from '@swarm/node'
 import type { WorkerCommand, WorkerEvent } from './messages.js'
 
 /**
@@ -33,12 +34,24 @@ export class WorkerLink {
     this.worker.postMessage(command)
   }
 
-  /** Sends a command and resolves with the worker's answer of type `reply`; one at a time. */
-  async call<T extends WorkerEvent['type']>(command: WorkerCommand, reply: T): Promise<Extract<WorkerEvent, { type: T }>> {
-    const run = async (): Promise<Extract<WorkerEvent, { type: T }>> => await new Promise(resolve => {
+  /**
+   * Sends a command and resolves with the worker's answer of type `reply`; one at a time. With
+   * `timeoutMs`, rejects with SwarmError TIMEOUT when no answer came in time (a frozen thread);
+   * a late answer is then swallowed, so that it does not answer the next call.
+   */
+  async call<T extends WorkerEvent['type']>(command: WorkerCommand, reply: T, timeoutMs?: number): Promise<Extract<WorkerEvent, { type: T }>> {
+    const run = async (): Promise<Extract<WorkerEvent, { type: T }>> => await new Promise((resolve, reject) => {
       const list = this.#waiters.get(reply) ?? []
-      list.push(event => { resolve(event as Extract<WorkerEvent, { type: T }>) })
+      let timer: NodeJS.Timeout | undefined
+      let answer = (event: WorkerEvent): void => { resolve(event as Extract<WorkerEvent, { type: T }>) }
+      list.push(event => { clearTimeout(timer); answer(event) })
       this.#waiters.set(reply, list)
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          answer = () => {}
+          reject(new SwarmError('TIMEOUT', `simulator worker ${this.worker.threadId} sent no "${reply}" answer to "${command.type}" within ${timeoutMs} ms`))
+        }, timeoutMs)
+      }
       this.send(command)
     })
     const result = this.#chain.then(run, run)

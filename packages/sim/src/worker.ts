@@ -54,11 +54,11 @@ async function announce (command: Extract<WorkerCommand, { type: 'announce' }>):
     })
     // Follow the task's events for who was in its groups and who was replaced (churn accounting).
     const everMembers = new Set<string>()
-    const replaced: Array<{ skill: string, from: string, to: string }> = []
+    const replaced: NonNullable<TaskRecord['replaced']> = []
     for await (const event of handle.events()) {
       if (event.type === 'formed') for (const m of event.members) everMembers.add(m.peerId)
       else if (event.type === 'member-replaced') {
-        replaced.push({ skill: event.skill, from: event.from, to: event.to })
+        replaced.push({ skill: event.skill, from: event.from, to: event.to, at: event.at, reason: event.reason })
         everMembers.add(event.from)
         everMembers.add(event.to)
       }
@@ -118,6 +118,21 @@ async function startPeers (peers: Extract<WorkerCommand, { type: 'start' }>['pee
   return started
 }
 
+/**
+ * Blocks this thread until the coordinator thaws it: no timer, no socket, no message is served
+ * (what SIGSTOP does to a process), while the kernel keeps the TCP connections open. The lag
+ * meter starts afresh afterwards: the freeze is no stall of the swarm's own making.
+ */
+function freeze (signal: SharedArrayBuffer): void {
+  const peers = [...nodes.keys()]
+  send({ type: 'frozen', peers, at: Date.now() })
+  const flag = new Int32Array(signal)
+  while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0)
+  worstLagMs = 0
+  lagTick = performance.now()
+  send({ type: 'thawed', peers })
+}
+
 async function handle (command: WorkerCommand): Promise<void> {
   switch (command.type) {
     case 'start':
@@ -164,6 +179,9 @@ async function handle (command: WorkerCommand): Promise<void> {
       send({ type: 'health', connections, pendingStreams, agentsKnownMin: Number.isFinite(agentsKnownMin) ? agentsKnownMin : 0, agentsKnownTotal, eventLoopLagMs })
       break
     }
+    case 'freeze':
+      freeze(command.signal)
+      break
     case 'stop':
       await Promise.allSettled([...nodes.values()].map(async node => { await node.stop() }))
       send({ type: 'stopped' })

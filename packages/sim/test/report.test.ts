@@ -52,7 +52,7 @@ function rawRun (overrides: Partial<RawRun> = {}): RawRun {
     endedAt: LOAD + 12_000,
     startupMs: 10_000,
     records: [
-      record(0, { members: [A, B], everMembers: [A, B, C], replaced: [{ skill: 'viz', from: C, to: B }], formationMs: 20, totalMs: 100, announcedAt: LOAD + 1000, finishedAt: LOAD + 1100 }),
+      record(0, { members: [A, B], everMembers: [A, B, C], replaced: [{ skill: 'viz', from: C, to: B, at: LOAD + 1080 }], formationMs: 20, totalMs: 100, announcedAt: LOAD + 1000, finishedAt: LOAD + 1100 }),
       record(1, { members: [A], formationMs: 40, totalMs: 200, attempts: 2, announcedAt: LOAD + 2300, finishedAt: LOAD + 8_000 }),
       record(2, { status: 'FAILED', ok: false, reason: `member ${B} failed "viz" (HANDLER: boom 3)`, attempts: 3, members: [C, B] }),
       record(3, { status: 'REJECTED', ok: false, reason: 'no capable agent offered within the bid window (300 ms)' }),

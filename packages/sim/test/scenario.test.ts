@@ -152,7 +152,7 @@ describe('parseScenario: checks across fields', () => {
 describe('presets', () => {
   it('ships the presets the issue asks for', () => {
     const names = presetNames()
-    for (const name of ['baseline-100', 'burst-100', 'churn-100', 'partition-100', 'scale-500', 'scale-1000']) {
+    for (const name of ['baseline-100', 'burst-100', 'churn-100', 'partition-100', 'scale-500', 'scale-1000', 'freeze-100', 'liars-100']) {
       assert.ok(names.includes(name), `missing preset ${name} (have ${names.join(', ')})`)
     }
   })

@@ -28,6 +28,11 @@ export interface SimFlags {
   partition?: string
   partitionDuration?: string
   partitionAt?: string
+  freeze?: string
+  freezeAt?: string
+  freezeDuration?: string
+  liars?: string
+  announcers?: string
   skills?: string
   skillsPerPeer?: string
   levels?: string
@@ -85,6 +90,7 @@ export function simOverrides (f: SimFlags): Record<string, unknown> {
   const tasks: Record<string, unknown> = {}
   const churn: Record<string, unknown> = {}
   const partition: Record<string, unknown> = {}
+  const freeze: Record<string, unknown> = {}
   const skills: Record<string, unknown> = {}
   const work: Record<string, unknown> = {}
   if (f.peers !== undefined) o.peers = parseFlag('--peers', f.peers, CountFlag)
@@ -105,6 +111,11 @@ export function simOverrides (f: SimFlags): Record<string, unknown> {
   if (f.partition !== undefined) partition.fraction = parseFlag('--partition', f.partition, FractionFlag)
   if (f.partitionDuration !== undefined) partition.durationMs = parseDuration('--partition-duration', f.partitionDuration)
   if (f.partitionAt !== undefined) partition.at = parseFlag('--partition-at', f.partitionAt, FractionFlag)
+  if (f.freeze !== undefined) freeze.fraction = parseFlag('--freeze', f.freeze, FractionFlag)
+  if (f.freezeAt !== undefined) freeze.at = parseFlag('--freeze-at', f.freezeAt, FractionFlag)
+  if (f.freezeDuration !== undefined) freeze.durationMs = parseDuration('--freeze-duration', f.freezeDuration)
+  if (f.liars !== undefined) o.liars = { fraction: parseFlag('--liars', f.liars, FractionFlag) }
+  if (f.announcers !== undefined) tasks.announcerCount = parseFlag('--announcers', f.announcers, CountFlag)
   if (f.skills !== undefined) skills.names = parseFlag('--skills', f.skills, SkillNamesFlag)
   if (f.skillsPerPeer !== undefined) skills.perPeer = parseFlag('--skills-per-peer', f.skillsPerPeer, CountFlag)
   if (f.levels !== undefined) skills.levels = parseLevels(f.levels)
@@ -117,6 +128,7 @@ export function simOverrides (f: SimFlags): Record<string, unknown> {
   if (Object.keys(tasks).length > 0) o.tasks = tasks
   if (Object.keys(churn).length > 0) o.churn = churn
   if (Object.keys(partition).length > 0) o.partition = partition
+  if (Object.keys(freeze).length > 0) o.freeze = freeze
   return o
 }
 
@@ -205,6 +217,11 @@ export function registerSim (program: Command, ctx: CommandContext): void {
     .option('--partition <fraction>', 'fraction of peers cut off from the rest for a while')
     .option('--partition-at <fraction>', 'when the partition starts, as a fraction of the arrival period (default 0.3)')
     .option('--partition-duration <duration>', 'how long the partition lasts (default 5s)')
+    .option('--freeze <fraction>', 'fraction of peers frozen (stopped, not killed: connections open, no answers) during the run')
+    .option('--freeze-at <fraction>', 'when the freezes start, as a fraction of the arrival period (default 0.3)')
+    .option('--freeze-duration <duration>', 'thaw the frozen peers after this long (default: never)')
+    .option('--liars <fraction>', 'fraction of peers that accept work and never deliver')
+    .option('--announcers <n>', 'announce from this many peers only (default: every stable peer)')
     .option('--workers <n>', 'worker threads (default: one per core)')
     .option('--seed <n>', 'seed of the workload (default 1)')
     .option('--duration-limit <duration>', 'stop after this long whatever is left (default 10m)')
@@ -216,6 +233,8 @@ export function registerSim (program: Command, ctx: CommandContext): void {
 Examples:
   swarm-node sim --peers 100 --tasks 1000
   swarm-node sim --scenario churn-100
+  swarm-node sim --scenario freeze-100
+  swarm-node sim --scenario liars-100
   swarm-node sim --scenario scale-500 --out report.json --html report.html
 Exit code 0 when every announced task ended in a final state, 1 when some were lost.`)
     .action(async (flags: SimFlags) => { await ctx.run(async () => await simCommand(flags, ctx.out)) })
