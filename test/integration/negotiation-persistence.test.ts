@@ -1,6 +1,7 @@
 /**
  * An announcer keeps its tasks, results and audit trail in its data directory: after a restart
- * it lists them; tasks it left unfinished (stopped, or killed) come back CANCELLED with the reason.
+ * it lists them; a task it stopped gracefully is CANCELLED with the reason, one it left behind
+ * when it was killed is resumed.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -105,7 +106,7 @@ describe('an announcer restarted with the same data directory, over TCP with 4 n
     await stop(second)
   })
 
-  it('closes a task left behind by a killed announcer as CANCELLED when it restarts', async () => {
+  it('resumes a task left behind by a killed announcer when it restarts: the same group goes on', async () => {
     const dataDir = join(dir.path, 'killed')
     const hub = byName(swarm, 'hub')
     const slowpoke = byName(swarm, 'slowpoke')
@@ -130,14 +131,18 @@ describe('an announcer restarted with the same data directory, over TCP with 4 n
     assert.ok(!lines.some(l => l.event === 'cancelled'))
 
     const restarted = await announcer(dataDir)
+    // Restored as the node started (resume.ts): the task is live again, its group at work.
+    const live = restarted.liveTask(taskId)
+    assert.ok(live !== undefined, 'the restarted announcer follows the task again')
     const stored = restarted.task(taskId)
     assert.ok(stored, 'the task is in the store')
-    assert.equal(stored.task.status, 'CANCELLED')
-    assert.equal(stored.task.state.reason, 'the announcer restarted before the task finished')
+    assert.equal(stored.task.status, 'RUNNING')
     assert.deepEqual(restarted.tasks().map(t => t.taskId), [taskId])
     const actions = stored.audit.map(e => e.action)
     assert.ok(actions.includes('group-formed'))
-    assert.equal(actions.at(-1), 'state:RUNNING->CANCELLED')
+    assert.ok(actions.includes('task-resumed'), actions.join(', '))
+    assert.ok(!actions.some(a => a.endsWith('->CANCELLED')), 'nothing was cancelled by the restart')
+    await restarted.cancel(taskId, 'test over')
     await stop(restarted)
   })
 })

@@ -127,7 +127,9 @@ describe('Announcer liveness of members', () => {
     await h.offer(member, taskId, strong('sum'))
     await vi.advanceTimersByTimeAsync(BID_WINDOW_MS + 1)
     assert.deepEqual(membersOf(taskId), [member.toString()])
-    for (let i = 0; i < 4; i++) {
+    // It beats past the time its result was due (memberResultShare of the deadline).
+    const dueMs = h.settings.memberResultShare * deadlineMs
+    for (let t = 0; t <= dueMs; t += h.settings.memberHeartbeatMs) {
       await vi.advanceTimersByTimeAsync(h.settings.memberHeartbeatMs)
       await beat(member, taskId)
     }
