@@ -96,9 +96,11 @@ export class Announcements {
     const reservation = this.#offers.reserve(a, now)
     if (!reservation.reserved) {
       // Busy: the announcer hears so at once (it queues the task while every capable agent is
-      // busy), and the announcement waits here like one heard on gossip: if a slot frees
-      // within the bid window, the offer goes out then.
-      if (state.capacity.capacity > 0 && !state.assigned.has(body.taskId)) {
+      // busy, and asks again as capacity frees). A re-ask of a queued task waits here like one
+      // heard on gossip: if a slot frees within its bid window, the offer goes out then. A
+      // first ask does not: its bidding mostly closes within milliseconds on other offers, and
+      // a late offer would only cost a refusal and a cancel on the wire.
+      if (body.ask !== undefined && state.capacity.capacity > 0 && !state.assigned.has(body.taskId)) {
         state.waiting.set(body.taskId, a)
         this.#offers.armLeaseTimer()
       }

@@ -35,12 +35,15 @@ describe('a busy bidder', () => {
     assert.deepEqual(work.runs, ['task-busy'])
   }
 
-  it('answers a direct announcement NO_CAPACITY, and offers on it once its slot frees within the bid window', async () => {
+  it('answers a direct re-ask NO_CAPACITY, and offers on it once its slot frees within the bid window', async () => {
     await occupy()
-    const reply = await h.call(createMessage('TASK_ANNOUNCE', h.announcement('task-next', { bidWindowMs: 5_000 })))
+    const first = await h.call(createMessage('TASK_ANNOUNCE', h.announcement('task-first', { bidWindowMs: 5_000 })))
+    assert.equal(first.type === 'ERROR' ? first.body.code : first.type, 'NO_CAPACITY')
+    const reply = await h.call(createMessage('TASK_ANNOUNCE', h.announcement('task-next', { bidWindowMs: 5_000, ask: 1 })))
     assert.equal(reply.type === 'ERROR' ? reply.body.code : reply.type, 'NO_CAPACITY')
     assert.deepEqual(h.offeredTasks(), ['task-busy'])
-    // The running task is called off: its slot frees, and the waiting announcement is offered on.
+    // The running task is called off: its slot frees, and the waiting re-ask is offered on (the
+    // first ask is not: its announcer queues it and asks again).
     assert.equal((await h.call(createMessage('TASK_CANCEL', { taskId: 'task-busy', groupId: 'group-busy', reason: 'done elsewhere' }))).type, 'ACK')
     await vi.advanceTimersByTimeAsync(10)
     assert.deepEqual(h.offeredTasks(), ['task-busy', 'task-next'])
@@ -48,7 +51,7 @@ describe('a busy bidder', () => {
 
   it('does not offer on a declined direct announcement after its bid window', async () => {
     await occupy()
-    await h.call(createMessage('TASK_ANNOUNCE', h.announcement('task-late', { bidWindowMs: 200 })))
+    await h.call(createMessage('TASK_ANNOUNCE', h.announcement('task-late', { bidWindowMs: 200, ask: 1 })))
     await vi.advanceTimersByTimeAsync(500)
     await h.call(createMessage('TASK_CANCEL', { taskId: 'task-busy', groupId: 'group-busy', reason: 'done elsewhere' }))
     await vi.advanceTimersByTimeAsync(10)
