@@ -4,13 +4,22 @@
  * directory, never offered work), with the reason in both logs.
  */
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, watch, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { NodeProcess, REPO_ROOT, jsonLines, runSwarmNode } from '../helpers/cli.js'
 import { tempDir } from '../helpers/nodes.js'
+import { until } from '../helpers/wait.js'
 
 const COMMON = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--no-mdns']
+
+/** Resolves once the log file has a line matching `pattern` (watching the file as it grows). */
+async function logSays (file: string, pattern: RegExp): Promise<void> {
+  await until(() => pattern.test(readFileSync(file, 'utf8')), changed => {
+    const watcher = watch(file, changed)
+    return () => { watcher.close() }
+  }, 20_000, `${file} to match ${String(pattern)}`)
+}
 
 describe('swarm-node: a private swarm', () => {
   const dir = tempDir('swarm-e2e-private-')
@@ -59,7 +68,7 @@ describe('swarm-node: a private swarm', () => {
     assert.equal((JSON.parse(status.stdout) as { connections: number }).connections, 0, 'the outsider has no connection')
 
     // Both sides say why, in their logs.
-    assert.match(readFileSync(join(dataDir('worker'), 'node.log'), 'utf8'), /connection with [^"]* refused: [^"]*--swarm-key/)
-    assert.match(readFileSync(join(dataDir('outsider'), 'node.log'), 'utf8'), /cannot reach the bootstrap peer [^"]*: the encryption handshake failed[^"]*--swarm-key/)
+    await logSays(join(dataDir('worker'), 'node.log'), /connection with [^"]* refused: [^"]*--swarm-key/)
+    await logSays(join(dataDir('outsider'), 'node.log'), /cannot reach the bootstrap peer [^"]*: the encryption handshake failed[^"]*--swarm-key/)
   }, 60_000)
 })
