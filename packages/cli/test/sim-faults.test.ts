@@ -4,6 +4,7 @@
  */
 import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
+import { resolve } from 'node:path'
 import { loadScenario } from '@swarm/sim'
 import { simOverrides } from '../src/commands/sim.js'
 import { assertUsage } from './helpers.js'
@@ -15,6 +16,13 @@ describe('simOverrides: freeze, liars, announcers', () => {
       liars: { fraction: 0.2 },
       tasks: { announcerCount: 5 }
     })
+  })
+
+  it('gives every peer the swarm key of --swarm-key (a private swarm), keeping the preset\'s node settings', () => {
+    const s = loadScenario('freeze-100', simOverrides({ swarmKey: 'swarm.key' }))
+    assert.equal(s.node.swarmKey, resolve('swarm.key'))
+    assert.equal(s.node.startBatch, loadScenario('freeze-100').node.startBatch)
+    assertUsage(() => simOverrides({ swarmKey: ' ' }), /--swarm-key/)
   })
 
   it('overrides a preset field by field', () => {

@@ -60,7 +60,8 @@ export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bo
     connections: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 2_000, maxConnections: 200, dialTimeoutMs: 20_000, pingIntervalMs: 300_000 },
     gossip: { ipColocationThreshold: 1_000_000, D: scenario.node.gossipD, Dlo: scenario.node.gossipDlo, Dhi: scenario.node.gossipDhi },
     directory: { heartbeatMs: scenario.node.heartbeatMs, ttlMs: scenario.node.heartbeatMs * 3, swarmHeartbeatsPerSecond: scenario.node.swarmHeartbeatsPerSecond, joinFloodsPerSecond: scenario.node.joinFloodsPerSecond },
-    skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: peer.liar ? LIAR_HANDLER : SIMULATE_HANDLER }))
+    skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: peer.liar ? LIAR_HANDLER : SIMULATE_HANDLER })),
+    ...(scenario.node.swarmKey !== undefined ? { swarmKey: scenario.node.swarmKey } : {})
   }
 }
 

@@ -112,7 +112,9 @@ export const ScenarioSchema = z.object({
     joinFloodsPerSecond: z.number().nonnegative().max(10_000).default(1),
     gossipD: z.number().int().min(1).max(32).default(6),
     gossipDlo: z.number().int().min(1).max(32).default(4),
-    gossipDhi: z.number().int().min(1).max(64).default(12)
+    gossipDhi: z.number().int().min(1).max(64).default(12),
+    /** A private swarm: every peer starts with this swarm key file (swarm-node keygen --swarm-key). */
+    swarmKey: z.string().min(1).optional()
   }).strict().prefault({})
 }).strict()
 

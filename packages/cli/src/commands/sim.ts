@@ -41,6 +41,7 @@ export interface SimFlags {
   failureRate?: string
   maxAttempts?: string
   workers?: string
+  swarmKey?: string
   seed?: string
   durationLimit?: string
   json?: boolean
@@ -129,6 +130,10 @@ export function simOverrides (f: SimFlags): Record<string, unknown> {
   if (Object.keys(churn).length > 0) o.churn = churn
   if (Object.keys(partition).length > 0) o.partition = partition
   if (Object.keys(freeze).length > 0) o.freeze = freeze
+  if (f.swarmKey !== undefined) {
+    if (f.swarmKey.trim() === '') throw new CliError(EXIT.USAGE, 'invalid --swarm-key "": give the path of a swarm key file (swarm-node keygen --swarm-key <file> makes one)')
+    o.node = { swarmKey: resolve(f.swarmKey) }
+  }
   return o
 }
 
@@ -223,6 +228,7 @@ export function registerSim (program: Command, ctx: CommandContext): void {
     .option('--liars <fraction>', 'fraction of peers that accept work and never deliver')
     .option('--announcers <n>', 'announce from this many peers only (default: every stable peer)')
     .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--swarm-key <file>', 'a private swarm: every peer starts with this swarm key file')
     .option('--seed <n>', 'seed of the workload (default 1)')
     .option('--duration-limit <duration>', 'stop after this long whatever is left (default 10m)')
     .option('--out <file>', 'write the JSON report here (default sim-results/<name>-<time>.json)')
