@@ -7,33 +7,14 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { CLI_BIN, NodeProcess, REPO_ROOT, runSwarmNode } from '../helpers/cli.js'
-import { tempDir } from '../helpers/nodes.js'
+import { freePort, tempDir } from '../helpers/nodes.js'
 import { withTimeout } from '../helpers/wait.js'
 
 const COMMON = ['--api-port', '0', '--no-mdns']
-
-/**
- * A TCP port free on 127.0.0.1 now, below the kernel's ephemeral range (32768 and up), so that no
- * outgoing connection of another test takes it while the announcer is down: it must come back on
- * the same address.
- */
-async function freePort (): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000)
-    const free = await new Promise<boolean>(resolve => {
-      const server = createServer()
-      server.once('error', () => { resolve(false) })
-      server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
-    })
-    if (free) return port
-  }
-  throw new Error('no free port in 20000-29999')
-}
 
 /** `--exec` for the hold fixture: runs until the input's release file exists. */
 function holdExec (skill: string): string {

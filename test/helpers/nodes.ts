@@ -1,3 +1,4 @@
+import { createServer } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -80,4 +81,22 @@ export async function allAgentsKnown (nodes: SwarmNode[], timeoutMs = 15_000): P
       `${node.name} to learn all ${nodes.length} agents`
     )
   }))
+}
+
+/**
+ * A TCP port free on 127.0.0.1 now, below the kernel's ephemeral range (32768 and up), so that no
+ * outgoing connection of another test takes it while a node using it is down (a node that must
+ * come back on the same address).
+ */
+export async function freePort (): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000)
+    const free = await new Promise<boolean>(resolve => {
+      const server = createServer()
+      server.once('error', () => { resolve(false) })
+      server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
+    })
+    if (free) return port
+  }
+  throw new Error('no free port in 20000-29999')
 }

@@ -6,32 +6,13 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { NodeProcess, runSwarmNode } from '../helpers/cli.js'
 import { builtinSkill } from '../helpers/negotiation.js'
-import { startSwarm } from '../helpers/nodes.js'
+import { freePort, startSwarm } from '../helpers/nodes.js'
 import { withTimeout } from '../helpers/wait.js'
 import type { TestSwarm } from '../helpers/nodes.js'
 import type { SwarmNode } from '@swarm/node'
-
-/**
- * A TCP port free on 127.0.0.1 now, below the kernel's ephemeral range (32768 and up), so that no
- * outgoing connection of another test takes it while the announcer is down: it must come back on
- * the same address.
- */
-async function freePort (): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000)
-    const free = await new Promise<boolean>(resolve => {
-      const server = createServer()
-      server.once('error', () => { resolve(false) })
-      server.listen(port, '127.0.0.1', () => { server.close(() => { resolve(true) }) })
-    })
-    if (free) return port
-  }
-  throw new Error('no free port in 20000-29999')
-}
 
 /** Resolves with the first event of `type` for `taskId` on a node. */
 async function workEvent (node: SwarmNode, type: 'work:started' | 'work:finished', taskId: () => string): Promise<{ ok?: boolean }> {

@@ -171,7 +171,8 @@ export class GroupService implements Startable {
     this.stats.groupsJoined++
     this.#blackboards.watch(live)
     this.#gossip.subscribe(topic, 'group', live.handler, (message, signer) => this.#authorization.authorize(live, message, signer))
-    if (info.role === 'announcer') this.#claims.adopt(live)
+    // Only a resumed group can have a stored claims table: a new one starts empty, with no read.
+    if (info.role === 'announcer' && info.resumed === true) this.#claims.adopt(live)
     this.#ctx.log.debug('joined group', { taskId: info.taskId, groupId: info.groupId, role: info.role })
     if (info.role === 'member' && info.announcer !== this.#ctx.self) this.#blackboards.catchUp(live)
   }

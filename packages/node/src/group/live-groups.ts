@@ -24,6 +24,8 @@ export interface JoinInfo {
   announcer: string
   members: GroupMember[]
   role: GroupRole
+  /** The announcer takes up a group of an earlier run of this node (its stored claims with it). */
+  resumed?: boolean
 }
 
 /** One group this node is in. */

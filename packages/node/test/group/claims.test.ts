@@ -82,7 +82,7 @@ describe('GroupService: claims and versioned data', () => {
     const [again] = groupNodes(bus, [announcer.peer], [announcer.store])
     assert.ok(again !== undefined)
     all.push(again)
-    again.service.join({ taskId: TASK_ID, groupId: GROUP_ID, announcer: again.id, members: membersOf([b, c]), role: 'announcer' })
+    again.service.join({ taskId: TASK_ID, groupId: GROUP_ID, announcer: again.id, members: membersOf([b, c]), role: 'announcer', resumed: true })
     assert.ok(again.audits.some(a => a.action === 'claims-restored'))
     const retried = await c.service.claim(TASK_ID, 'printer', 60_000)
     assert.equal(retried.granted, false, 'still held by the member it was granted to')

@@ -3,15 +3,9 @@ import assert from 'node:assert/strict'
 import { createTask } from '../../src/core/task-machine.js'
 import { TaskLedger } from '../../src/ledger/task-ledger.js'
 import { SwarmStore } from '../../src/store/store.js'
-import { createLogger } from '../../src/logger.js'
 import { systemClock } from '../../src/ports/clock.js'
 import { TaskSpecSchema } from '../../src/negotiation/task-spec.js'
-import type { Logger } from '../../src/logger.js'
-
-function memoryLog (): { logger: Logger, lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = []
-  return { lines, logger: createLogger({ level: 'debug', sinks: [{ write: line => { lines.push(JSON.parse(line) as Record<string, unknown>) } }] }) }
-}
+import { memoryLog } from '../fakes/memory-log.js'
 
 const spec = TaskSpecSchema.parse({ description: 'Analyze', skills: [{ name: 'analytics' }] })
 

@@ -9,14 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PeerAccess } from '../../src/net/access.js'
-import { createLogger, silentLogger } from '../../src/logger.js'
+import { silentLogger } from '../../src/logger.js'
 import { fakePeerIds } from '../fakes/fake-events.js'
-import type { Logger } from '../../src/logger.js'
-
-function memoryLog (): { logger: Logger, lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = []
-  return { lines, logger: createLogger({ level: 'debug', sinks: [{ write: line => { lines.push(JSON.parse(line) as Record<string, unknown>) } }] }) }
-}
+import { memoryLog } from '../fakes/memory-log.js'
 
 describe('PeerAccess', () => {
   let dir: string

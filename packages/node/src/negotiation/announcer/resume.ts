@@ -152,7 +152,7 @@ async function resumeOne (ctx: AnnouncerContext, session: Session): Promise<void
   }
   if (session.groupId === undefined) return
   joinGroupTopic(ctx, session, state.members)
-  ctx.groups.formed({ taskId: state.taskId, groupId: session.groupId, members: state.members })
+  ctx.groups.formed({ taskId: state.taskId, groupId: session.groupId, members: state.members, resumed: true })
   if (state.status === 'ASSIGNED') {
     await startMembers(ctx, session, state.members)
   } else if (state.status === 'RUNNING') {

@@ -22,8 +22,8 @@ export type GroupOutcome = 'approved' | 'rejected' | 'no-quorum'
 
 /** How the announcer tells the group layer about its groups, and asks it for decisions. */
 export interface AnnouncerGroupHooks {
-  /** A group formed: this node (the announcer) is in it. */
-  formed: (info: { taskId: string, groupId: string, members: GroupMember[] }) => void
+  /** A group formed, or (`resumed`) one of an earlier run is taken up again: this node (the announcer) is in it. */
+  formed: (info: { taskId: string, groupId: string, members: GroupMember[], resumed?: boolean }) => void
   /** A member was replaced. */
   membersChanged: (groupId: string, members: GroupMember[]) => void
   /** The group dissolves (before DISSOLVE goes out). */
