@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { SwarmError } from './errors.js'
 import { LOG_LEVELS } from './logger.js'
+import { LimitsConfigSchema } from './config-limits.js'
 
 // ---------------------------------------------------------------------------
 // Skill handlers
@@ -264,6 +265,8 @@ export const NodeConfigSchema = z.object({
     /** Peers whose penalties are kept; beyond that, the one charged longest ago is forgotten. */
     maxPeers: z.number().int().positive().max(1_000_000).default(10_000)
   }).strict().prefault({}),
+  /** What one peer can make this node spend: see config-limits.ts. */
+  limits: LimitsConfigSchema.prefault({}),
   reputation: z.object({
     /**
      * Time for the distance of a peer's reputation to neutral (0.5) to halve without new
