@@ -30,14 +30,22 @@ export function parseSkillFilter (value: string): { skill: string, minLevel?: z.
   return minLevel?.success === true ? { skill: skill.data, minLevel: minLevel.data } : { skill: skill.data }
 }
 
-/** "500ms", "30s", "2m", "1h" or a plain number of milliseconds. */
+/** Longest duration a flag may give: the longest delay of a timer (about 24.8 days). */
+const MAX_DURATION_MS = 2_147_483_647
+
+/**
+ * "500ms", "30s", "2m", "1h" or a plain number of milliseconds, at most MAX_DURATION_MS (a
+ * longer one would overflow the timer it sets, which then fires at once).
+ */
 export function parseDuration (flag: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim())
   if (match === null) throw new CliError(EXIT.USAGE, `invalid ${flag} "${value}": use a duration such as 500ms, 30s, 2m or 1h`)
   const n = Number(match[1])
   const unit = match[2] ?? 'ms'
   const factor = unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : unit === 's' ? 1000 : 1
-  return Math.round(n * factor)
+  const ms = Math.round(n * factor)
+  if (!(ms <= MAX_DURATION_MS)) throw new CliError(EXIT.USAGE, `invalid ${flag} "${value}": at most 596h (about 24 days)`)
+  return ms
 }
 
 /** A whole number typed as a flag value ("3"), from `min` to `max`. */

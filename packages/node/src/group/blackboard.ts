@@ -244,6 +244,17 @@ export class Blackboard {
    */
   applyUpdate (update: Uint8Array, origin?: unknown): void {
     decodeChecked(update)
+    // Yjs integrates an update struct by struct: one that fails halfway leaves the document
+    // corrupt (every later encoding of it throws). So it is tried on a copy of the state first.
+    const probe = new Y.Doc()
+    try {
+      Y.applyUpdate(probe, Y.encodeStateAsUpdate(this.doc))
+      Y.applyUpdate(probe, update)
+    } catch (err) {
+      throw new BlackboardError('INVALID_UPDATE', `the update could not be applied: ${errorMessage(err)}`, { cause: err })
+    } finally {
+      probe.destroy()
+    }
     try {
       Y.applyUpdate(this.doc, update, origin)
     } catch (err) {

@@ -204,7 +204,8 @@ export class Claims {
       ? queue.release(resourceId, claimant, now)
       : queue.claim(resourceId, { claimant, priority, leaseMs }, now)
     this.#auditDecision(live, resourceId, claimant, decision)
-    this.#granted(live, grants)
+    // A refused release changed nothing: the table is not stored again.
+    if (decision.status !== 'refused') this.#granted(live, grants)
     if (decision.status === 'granted' && claimant === this.#ctx.self) this.#emitGranted(live, resourceId, decision.holding.leaseEndsAt)
     return this.#answer(live, resourceId, decision.status, claimant)
   }
