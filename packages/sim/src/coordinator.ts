@@ -3,14 +3,17 @@ import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { FROZEN_CALL_TIMEOUT_MS, Freezer } from './freezer.js'
 import { loopbackBytes } from './loopback.js'
+import { peerConfig } from './peer-config.js'
 import { planSimulation } from './plan.js'
+import { sumCounters } from './adversaries-report.js'
 import { buildReport } from './report.js'
 import { WorkerLink, groupByWorker } from './worker-link.js'
 import type { PeerStats, TaskRecord, WorkerCommand, WorkerEvent } from './messages.js'
+import type { AdversaryFacts } from './adversaries-report.js'
+import type { AdversarySpec } from './scenario.js'
 import type { ChaosEvent, PeerPlan, SimulationPlan } from './plan.js'
 import type { RawRun, SimReport } from './report.js'
 import type { Scenario } from './scenario.js'
-import type { NodeConfigInput } from '@swarm/node'
 
 /** What the simulator reports while it runs. */
 export interface SimProgress {
@@ -24,45 +27,14 @@ export interface SimProgress {
   inFlight: number
   total: number
   elapsedMs: number
+  /** With adversaries.compareClean, which of the two runs this is: without the adversaries, then with them. */
+  run?: 'clean' | 'attacked'
 }
 
 export interface RunOptions {
   onProgress?: (progress: SimProgress) => void
   /** How often onProgress is called while tasks run. */
   progressEveryMs?: number
-}
-
-/**
- * The handler of a liar: it accepts the part and never delivers (it sleeps an hour, until the
- * task is cancelled or its deadline passes), while its node keeps beating.
- */
-const LIAR_HANDLER = { kind: 'builtin' as const, name: 'sleep' as const, delayMs: 3_600_000, timeoutMs: 3_600_000 }
-const SIMULATE_HANDLER = { kind: 'builtin' as const, name: 'simulate' as const }
-
-/** The node configuration of one simulated peer, tuned for many peers on one host. */
-export function peerConfig (scenario: Scenario, peer: PeerPlan, root: string, bootstrap: string[]): NodeConfigInput {
-  return {
-    name: peer.name,
-    dataDir: join(root, peer.name),
-    storage: 'memory',
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    mdns: false,
-    // Cheap peers: no circuit relay transport and no DHT (the default) in simulations.
-    relay: { client: false },
-    api: { enabled: false },
-    // Prometheus metrics cost memory and CPU per peer; the simulator measures on its own.
-    metrics: { enabled: false },
-    logLevel: 'silent',
-    capacity: scenario.capacity,
-    // A killed peer crashes: stopping it must not hand its parts off (graceful drain).
-    negotiation: { drainTimeoutMs: 0 },
-    bootstrap,
-    connections: { inboundConnectionThreshold: 100_000, maxIncomingPendingConnections: 2_000, maxConnections: 200, dialTimeoutMs: 20_000, pingIntervalMs: 300_000 },
-    gossip: { ipColocationThreshold: 1_000_000, D: scenario.node.gossipD, Dlo: scenario.node.gossipDlo, Dhi: scenario.node.gossipDhi },
-    directory: { heartbeatMs: scenario.node.heartbeatMs, ttlMs: scenario.node.heartbeatMs * 3, swarmHeartbeatsPerSecond: scenario.node.swarmHeartbeatsPerSecond, joinFloodsPerSecond: scenario.node.joinFloodsPerSecond },
-    skills: peer.skills.map(s => ({ name: s.name, level: s.level, handler: peer.liar ? LIAR_HANDLER : SIMULATE_HANDLER })),
-    ...(scenario.node.swarmKey !== undefined ? { swarmKey: scenario.node.swarmKey } : {})
-  }
 }
 
 /**
@@ -117,7 +89,21 @@ interface LoadFacts {
  * and partitions; returns the report. Every announced task is accounted for.
  */
 export async function runSimulation (scenario: Scenario, options: RunOptions = {}): Promise<SimReport> {
-  const run = new SimulationRun(scenario, options)
+  const adversaries = scenario.adversaries
+  if (adversaries === undefined || adversaries.fraction === 0 || !adversaries.compareClean) return await runOnce(scenario, options, 'attacked')
+  // The same plan twice: without the adversaries (not started), then with them.
+  const tagged = (run: 'clean' | 'attacked'): RunOptions => ({ ...options, onProgress: p => { options.onProgress?.({ ...p, run }) } })
+  const clean = await runOnce(scenario, tagged('clean'), 'clean')
+  const attacked = await runOnce(scenario, tagged('attacked'), 'attacked')
+  if (attacked.adversaries !== undefined && clean.adversaries !== undefined) attacked.adversaries.clean = clean.adversaries.attacked
+  return attacked
+}
+
+/** Which peers a run starts: all of them, or all but the adversaries (the clean run of a comparison). */
+type RunMode = 'clean' | 'attacked'
+
+async function runOnce (scenario: Scenario, options: RunOptions, mode: RunMode): Promise<SimReport> {
+  const run = new SimulationRun(scenario, options, mode)
   try {
     return await run.execute()
   } finally {
@@ -152,15 +138,19 @@ class SimulationRun {
   readonly #health: SimReport['health'] = []
   readonly #kills: Array<{ peerId: string, at: number }> = []
   readonly #freezer = new Freezer()
+  readonly #mode: RunMode
   #restarts = 0
+  /** When the attacks were started (epoch ms; 0: not yet, or a run without adversaries). */
+  #attacksStartedAt = 0
   #phase: SimProgress['phase'] = 'starting'
   #loadStartedAt = 0
   #progressTimer: NodeJS.Timeout | undefined
   #healthTimer: NodeJS.Timeout | undefined
 
-  constructor (scenario: Scenario, options: RunOptions) {
+  constructor (scenario: Scenario, options: RunOptions, mode: RunMode) {
     this.#scenario = scenario
     this.#options = options
+    this.#mode = mode
     const workers = Math.max(1, Math.min(scenario.workers ?? defaultWorkers(scenario.peers, availableParallelism()), scenario.peers))
     this.#plan = planSimulation(scenario, workers)
     this.#root = mkdtempSync(join(tmpdir(), 'swarm-sim-'))
@@ -179,6 +169,7 @@ class SimulationRun {
     this.#phase = 'settling'
     this.#report()
     const settle = await this.#settle()
+    await this.#watchAttackers()
     const background = await this.#backgroundLoopback()
     const startup: StartupFacts = { baseline, settle, background, startupMs: Date.now() - this.#startedAt }
     const load = await this.#runLoad()
@@ -257,12 +248,13 @@ class SimulationRun {
    * earlier batches (dial pacing: a batch never dials itself).
    */
   async #startPeers (): Promise<void> {
-    const { peers } = this.#plan
+    // The clean run of a comparison starts every peer but the adversaries.
+    const peers = this.#plan.peers.filter(p => this.#mode === 'attacked' || p.adversary === undefined)
     const { startBatch, startPauseMs } = this.#scenario.node
     const batches: PeerPlan[][] = [peers.slice(0, 1)]
     for (let i = 1; i < peers.length; i += startBatch) batches.push(peers.slice(i, i + startBatch))
     for (const batch of batches) {
-      const items = batch.map(peer => ({ worker: peer.worker, item: { index: peer.index, config: peerConfig(this.#scenario, peer, this.#root, this.#bootstrapOf(peer)) } }))
+      const items = batch.map(peer => ({ worker: peer.worker, item: { index: peer.index, config: peerConfig(this.#scenario, peer, this.#root, this.#bootstrapOf(peer)), ...this.#adversaryOf(peer) } }))
       const results = await this.#callEach(items, mine => ({ type: 'start', peers: mine }), 'started')
       for (const r of results) for (const p of r.peers) { this.#addrs.set(p.index, `${p.addr}`); this.#alive.add(p.index) }
       this.#report()
@@ -285,7 +277,8 @@ class SimulationRun {
    * plus 100 ms per peer (80 s for 500 peers: their cards cross a busy host), or node.settleLimitS.
    */
   async #settle (): Promise<StartupFacts['settle']> {
-    const { peers, node } = this.#scenario
+    const { node } = this.#scenario
+    const peers = this.#addrs.size
     const settleStarted = Date.now()
     const settleUntil = settleStarted + (node.settleLimitS !== undefined ? node.settleLimitS * 1000 : 30_000 + 100 * peers)
     let lastKey = ''
@@ -332,11 +325,13 @@ class SimulationRun {
     const start = loopbackBytes()
     await this.#startSampling()
     const chaosDone = this.#playChaos()
+    const attacksStarted = this.#startAttacks()
     await this.#announceTasks()
     const loadEndedAt = Date.now()
     this.#phase = 'draining'
     await this.#drain()
     await chaosDone
+    await attacksStarted
     const loadCpu = process.cpuUsage(loadCpuStart)
     this.#stopSampling()
     this.#markAlive()
@@ -444,12 +439,59 @@ class SimulationRun {
     }))
   }
 
+  /** What a worker needs to run `peer` as an attacker, in a run with the adversaries. */
+  #adversaryOf (peer: PeerPlan): { adversary?: AdversarySpec } {
+    const settings = this.#scenario.adversaries
+    if (this.#mode === 'clean' || peer.adversary === undefined || settings === undefined) return {}
+    return { adversary: { kind: peer.adversary, settings, skills: this.#scenario.skills.names } }
+  }
+
+  /** The started adversaries of this run. */
+  #attackers (): PeerPlan[] {
+    return this.#mode === 'clean' ? [] : this.#plan.peers.filter(p => p.adversary !== undefined && this.#addrs.has(p.index))
+  }
+
+  /** Has every worker thread sample its honest peers' gossipsub score of the attackers. */
+  async #watchAttackers (): Promise<void> {
+    const settings = this.#scenario.adversaries
+    const attackers = this.#attackers().map(p => this.#peerIdOf(p.index))
+    if (settings === undefined || attackers.length === 0) return
+    await Promise.all(this.#links.map(async link => { link.send({ type: 'watch', attackers, everyMs: settings.scoreSampleMs }) }))
+  }
+
+  /** Starts the attacks at adversaries.at of the arrival period (the threads holding attackers). */
+  async #startAttacks (): Promise<void> {
+    const settings = this.#scenario.adversaries
+    const attackers = this.#attackers()
+    if (settings === undefined || attackers.length === 0) return
+    const wait = this.#loadStartedAt + Math.round(settings.at * this.#plan.arrivalPeriodMs) - Date.now()
+    if (wait > 0) await sleep(wait)
+    if (Date.now() > this.#deadline) return
+    this.#attacksStartedAt = Date.now()
+    await this.#callEach(attackers.map(p => ({ worker: p.worker, item: p.index })), () => ({ type: 'attack' }), 'attacking')
+  }
+
+  /** Stops the attacks and gathers what the threads counted of them (a scenario with adversaries). */
+  async #collectAdversaries (): Promise<AdversaryFacts | undefined> {
+    if (this.#scenario.adversaries === undefined) return undefined
+    const answers = await this.#callAll({ type: 'adversary-stats' }, 'adversary-stats')
+    const threshold = answers.find(a => a.graylistThreshold !== undefined)?.graylistThreshold
+    return {
+      ...(this.#attacksStartedAt > 0 ? { attacksStartedAt: this.#attacksStartedAt } : {}),
+      attackers: answers.flatMap(a => a.attackers),
+      scores: answers.flatMap(a => a.scores),
+      ...(threshold !== undefined ? { graylistThreshold: threshold } : {}),
+      honest: sumCounters(answers.map(a => a.honest))
+    }
+  }
+
   /** Reads the peers' final counters and the memory, stops every peer, and builds the report. */
   async #stopAndReport (startup: StartupFacts, load: LoadFacts): Promise<SimReport> {
     // Peers frozen for good thaw now, to answer and stop (a thread that does not answer in time is terminated by dispose).
     const freezes = this.#freezer.records
     this.#freezer.thawAll()
     const finalStats = await this.#callAll({ type: 'stats' }, 'stats')
+    const adversaries = await this.#collectAdversaries()
     const mem = process.memoryUsage()
     await this.#callAll({ type: 'stop' }, 'stopped')
     const cpu = process.cpuUsage(this.#cpuStart)
@@ -479,6 +521,7 @@ class SimulationRun {
       health: this.#health,
       rss: { baseline: startup.baseline.rss, loaded: mem.rss, heapUsed: mem.heapUsed, workersBaseline: startup.baseline.workers, workersLoaded: workerMemory(finalStats) },
       cpu: { user: cpu.user, system: cpu.system },
+      ...(adversaries !== undefined ? { adversaries } : {}),
       ...(bytes0 !== undefined && bytes1 !== undefined && background !== undefined ? { loopback: { bytes: bytes1 - bytes0, backgroundPerSecond: background } } : {})
     })
   }

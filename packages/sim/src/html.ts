@@ -1,3 +1,4 @@
+import { adversaryRows } from './adversaries-report.js'
 import type { SimReport } from './report.js'
 
 interface Series { points: Array<{ x: number, y: number }>, color: string, label: string }
@@ -68,6 +69,7 @@ function faultRows (r: SimReport): Array<[string, string]> {
     rows.push(['liars', `${l.liars} peers never deliver; ${l.tasksWithLiar} tasks had one as a member, ${l.withLiarCompleted} of them completed`])
     rows.push(['tasks won by a liar', l.buckets.map(b => `${fmt((b.fromMs) / 1000)}–${fmt(b.toMs / 1000)} s: ${fmt(b.share * 100)} %`).join(' · ')])
   }
+  if (r.adversaries !== undefined) rows.push(...adversaryRows(r.adversaries).map(([k, v]): [string, string] => [k, esc(v)]))
   return rows
 }
 

@@ -1,5 +1,5 @@
 import { createRandom } from './rng.js'
-import type { Scenario } from './scenario.js'
+import type { AdversaryKind, Scenario } from './scenario.js'
 import type { Level, RequiredSkill } from '@swarm/protocol'
 
 /** One simulated peer. */
@@ -19,6 +19,8 @@ export interface PeerPlan {
   frozen: boolean
   /** Whether its handler accepts work and never delivers. */
   liar: boolean
+  /** Set on a malicious peer (scenario adversaries): what it does once the attacks start. */
+  adversary?: AdversaryKind
 }
 
 /** One task of the workload. */
@@ -56,6 +58,8 @@ export interface SimulationPlan {
 const ROLES_SEED_SALT = 0x5f3759df
 /** Seed of the third random stream (the announcers, when tasks.announcerCount picks some). */
 const ANNOUNCERS_SEED_SALT = 0x2545f491
+/** Seed of the fourth random stream (the adversaries): adding them leaves the rest of a plan as it was. */
+const ADVERSARIES_SEED_SALT = 0x1b873593
 
 /**
  * The whole run decided up front from the scenario and its seed: peers and their skills, the
@@ -127,6 +131,7 @@ function pickRoles (scenario: Scenario, peers: PeerPlan[], workers: number): num
   const frozenSet = new Set(frozen)
   const liars = random.sample(pool.filter(i => !frozenSet.has(i)), Math.round(scenario.liars.fraction * scenario.peers))
   for (const l of liars) (peers[l] as PeerPlan).liar = true
+  pickAdversaries(scenario, peers, pool.filter(i => !frozenSet.has(i) && !(peers[i] as PeerPlan).liar))
   const threads = Math.min(frozen.length, scenario.freeze.workers)
   frozen.forEach((f, i) => {
     const peer = peers[f] as PeerPlan
@@ -137,11 +142,24 @@ function pickRoles (scenario: Scenario, peers: PeerPlan[], workers: number): num
 }
 
 /**
- * The peers that announce: any peer, or those that never churn, get cut off, freeze or lie
- * ('stable'); tasks.announcerCount of them (picked from a random stream of their own) when set.
+ * Picks the adversaries among `pool` (from a random stream of their own) and gives them their
+ * kinds in turn, in the order of their indices.
+ */
+function pickAdversaries (scenario: Scenario, peers: PeerPlan[], pool: number[]): void {
+  const a = scenario.adversaries
+  if (a === undefined) return
+  const random = createRandom((scenario.seed ^ ADVERSARIES_SEED_SALT) >>> 0)
+  const picked = random.sample(pool, Math.round(a.fraction * scenario.peers)).sort((x, y) => x - y)
+  picked.forEach((index, i) => { (peers[index] as PeerPlan).adversary = a.kinds[i % a.kinds.length] })
+}
+
+/**
+ * The peers that announce: any honest peer, or those that never churn, get cut off, freeze or
+ * lie ('stable'); tasks.announcerCount of them (picked from a random stream of their own) when
+ * set. Adversaries never announce the workload's tasks.
  */
 function announcersOf (scenario: Scenario, peers: PeerPlan[]): number[] {
-  const all = peers.filter(p => scenario.tasks.announcers === 'any' || (!p.churns && !p.partitioned && !p.frozen && !p.liar)).map(p => p.index)
+  const all = peers.filter(p => p.adversary === undefined && (scenario.tasks.announcers === 'any' || (!p.churns && !p.partitioned && !p.frozen && !p.liar))).map(p => p.index)
   const count = scenario.tasks.announcerCount
   if (count === undefined || count >= all.length) return all
   return createRandom((scenario.seed ^ ANNOUNCERS_SEED_SALT) >>> 0).sample(all, count).sort((a, b) => a - b)

@@ -1,5 +1,7 @@
+import { adversariesSection, honestOutcome } from './adversaries-report.js'
 import { freezeSection, liarsSection } from './faults-report.js'
 import { cdf, gini, summarize, timeSeries } from './metrics.js'
+import type { AdversariesSection, AdversaryFacts } from './adversaries-report.js'
 import type { FreezeSection, LiarsSection } from './faults-report.js'
 import type { FreezeRecord } from './freezer.js'
 import type { Summary } from './metrics.js'
@@ -91,6 +93,8 @@ export interface SimReport {
   freeze?: FreezeSection
   /** Liars (scenario liars): the share of tasks they won over the run. */
   liars?: LiarsSection
+  /** Malicious peers (scenario adversaries): the honest tasks beside a clean run, and each attacker's fate. */
+  adversaries?: AdversariesSection
 }
 
 export interface RawRun {
@@ -122,6 +126,8 @@ export interface RawRun {
   /** CPU microseconds used from the start of the load to the end of the drain. */
   loadCpu?: { user: number, system: number }
   loopback?: { bytes: number, backgroundPerSecond: number }
+  /** What the workers reported of the adversaries (a run with them). */
+  adversaries?: AdversaryFacts
 }
 
 function reasonKey (text: string): string {
@@ -134,7 +140,7 @@ export function buildReport (raw: RawRun): SimReport {
   const completed = raw.records.filter(r => r.ok)
   const spans = spansOf(raw)
   const lost = lostCount(raw)
-  return {
+  const report: SimReport = {
     scenario: raw.scenario,
     machine: raw.machine,
     startedAt: new Date(raw.startedAt).toISOString(),
@@ -159,6 +165,8 @@ export function buildReport (raw: RawRun): SimReport {
     churn: churnOf(raw),
     ...faultsOf(raw)
   }
+  if (raw.adversaries !== undefined) report.adversaries = adversariesSection(raw.adversaries, raw.plan, raw.records, raw.loadStartedAt, honestOutcome(report, raw.adversaries.honest))
+  return report
 }
 
 /** The freeze and liars sections, each when the run had such peers. */

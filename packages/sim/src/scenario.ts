@@ -8,6 +8,52 @@ import { z } from 'zod'
 
 const FractionSchema = z.number().min(0).max(1)
 
+/** The kinds of malicious peers (see adversary.ts). */
+export const ADVERSARY_KINDS = ['flood', 'liar', 'sybil', 'lockout'] as const
+export type AdversaryKind = (typeof ADVERSARY_KINDS)[number]
+
+const RateSchema = z.number().nonnegative().max(10_000)
+
+const AdversariesSchema = z.object({
+  /** Fraction of the peers that are malicious (never peer 0). */
+  fraction: FractionSchema.default(0.1),
+  /** Their kinds: the malicious peers are split among them in turn. */
+  kinds: z.array(z.enum(ADVERSARY_KINDS)).min(1).max(ADVERSARY_KINDS.length).default([...ADVERSARY_KINDS]).refine(k => new Set(k).size === k.length, 'name each kind once'),
+  /** Run the same scenario without the adversaries first, and report both. */
+  compareClean: z.boolean().default(true),
+  /** When the attacks start, as a fraction of the arrival period (0: with the load). */
+  at: FractionSchema.default(0),
+  /**
+   * Turn the honest peers' Prometheus metrics on (in both runs) to read what they limited
+   * (swarm_limited_total) and the penalties they charged; costs some memory and CPU per peer.
+   */
+  countLimited: z.boolean().default(true),
+  /** How often the honest peers' gossipsub score of each attacker is read. */
+  scoreSampleMs: z.number().int().min(50).max(60_000).default(500),
+  flood: z.object({
+    /** Undecodable or wrong-channel messages a second, on the skill and agents topics. */
+    invalidPerSecond: RateSchema.default(20),
+    /** Valid-looking TASK_ANNOUNCEs a second on the skill topics (tasks nobody will run). */
+    announcesPerSecond: RateSchema.default(20),
+    /** Bid window of those announcements. */
+    bidWindowMs: z.number().int().min(0).max(60_000).default(5000)
+  }).strict().prefault({}),
+  sybil: z.object({
+    /** Agent cards a second, each signed by a fresh key, on the agents topic. */
+    cardsPerSecond: RateSchema.default(50),
+    /** Fresh identities in all, per sybil peer. */
+    identities: z.number().int().min(1).max(100_000).default(2000)
+  }).strict().prefault({}),
+  lockout: z.object({
+    /** Direct TASK_ANNOUNCEs a second, to the capable agents in turn. */
+    announcesPerSecond: RateSchema.default(20),
+    /** Bid window they ask for: the bidder reserves a slot for about that long. */
+    bidWindowMs: z.number().int().min(0).max(60_000).default(60_000)
+  }).strict().prefault({})
+}).strict()
+
+export type AdversariesScenario = z.infer<typeof AdversariesSchema>
+
 /** A simulation: who the peers are, what work arrives, and what goes wrong. */
 export const ScenarioSchema = z.object({
   name: z.string().min(1).max(128).default('custom'),
@@ -91,6 +137,14 @@ export const ScenarioSchema = z.object({
     /** Fraction of peers that lie. */
     fraction: FractionSchema.default(0)
   }).strict().prefault({}),
+  /**
+   * Malicious peers (docs/operations.md, "Adversaries"): `fraction` of the peers, split among
+   * `kinds` in turn. They are real swarm nodes whose gossip and streams the simulator drives by
+   * hand once the load starts. With `compareClean`, the run is made twice: first without them
+   * (the same plan, the adversaries not started), then with them, and the report sets the two
+   * side by side.
+   */
+  adversaries: AdversariesSchema.optional(),
   /** Seed of the workload and of every random choice of the simulator. */
   seed: z.number().int().nonnegative().default(1),
   /** The run stops after this long, whatever is left (tasks still open count as lost). */
@@ -121,6 +175,30 @@ export const ScenarioSchema = z.object({
 export type Scenario = z.infer<typeof ScenarioSchema>
 export type ScenarioInput = z.input<typeof ScenarioSchema>
 
+/**
+ * Reads the `--adversaries` option: `<fraction>[:<kind>,<kind>…]`, e.g. `0.1:flood,liar,sybil,lockout`
+ * (every kind when none is named). Returns the scenario's `adversaries` block (fraction and
+ * kinds); throws SwarmError CONFIG_INVALID naming what is wrong.
+ */
+export function parseAdversariesOption (value: string): { fraction: number, kinds: AdversaryKind[] } {
+  const bad = (why: string): SwarmError => new SwarmError('CONFIG_INVALID', `invalid --adversaries "${value}": ${why}; use <fraction>:<kinds>, e.g. 0.1:${ADVERSARY_KINDS.join(',')}`)
+  const [fractionText = '', kindsText, ...rest] = value.trim().split(':')
+  if (rest.length > 0) throw bad('one ":" at most')
+  const fraction = fractionText.trim() === '' ? NaN : Number(fractionText)
+  if (!(fraction >= 0 && fraction <= 1)) throw bad('the fraction must be a number from 0 to 1')
+  if (kindsText === undefined) return { fraction, kinds: [...ADVERSARY_KINDS] }
+  const names = kindsText.split(',').map(k => k.trim()).filter(k => k !== '')
+  if (names.length === 0) throw bad('name at least one kind')
+  const kinds: AdversaryKind[] = []
+  for (const name of names) {
+    const kind = ADVERSARY_KINDS.find(k => k === name)
+    if (kind === undefined) throw bad(`unknown kind "${name}" (the kinds are ${ADVERSARY_KINDS.join(', ')})`)
+    if (kinds.includes(kind)) throw bad(`"${name}" is named twice`)
+    kinds.push(kind)
+  }
+  return { fraction, kinds }
+}
+
 /** Folder of the scenario presets shipped with the package. */
 export const PRESETS_DIR = fileURLToPath(new URL('../../presets/', import.meta.url))
 
@@ -137,12 +215,12 @@ export function parseScenario (input: unknown, source = 'scenario'): Scenario {
     throw new SwarmError('CONFIG_INVALID', `invalid ${source}:\n  ${issues.join('\n  ')}`, { issues })
   }
   const s = parsed.data
-  // Frozen peers and liars are picked among the peers that neither churn nor get cut off.
+  // Frozen peers, liars and adversaries are picked among the peers that neither churn nor get cut off.
   const count = (fraction: number): number => Math.round(fraction * s.peers)
-  const picked = count(s.freeze.fraction) + count(s.liars.fraction)
+  const picked = count(s.freeze.fraction) + count(s.liars.fraction) + count(s.adversaries?.fraction ?? 0)
   const room = s.peers - 1 - count(s.churn.fraction) - count(s.partition.fraction)
   if (picked > 0 && picked > room) {
-    throw new SwarmError('CONFIG_INVALID', `invalid ${source}: freeze.fraction and liars.fraction pick ${picked} peers, but only ${Math.max(0, room)} are left besides the seed peer and the churned and cut-off ones`)
+    throw new SwarmError('CONFIG_INVALID', `invalid ${source}: freeze.fraction and liars.fraction${s.adversaries !== undefined ? ' and adversaries.fraction' : ''} pick ${picked} peers, but only ${Math.max(0, room)} are left besides the seed peer and the churned and cut-off ones`)
   }
   if (s.work.maxMs < s.work.minMs) throw new SwarmError('CONFIG_INVALID', `invalid ${source}: work.maxMs must be at least work.minMs`)
   if (s.skills.perPeer > s.skills.names.length) throw new SwarmError('CONFIG_INVALID', `invalid ${source}: skills.perPeer (${s.skills.perPeer}) is more than the ${s.skills.names.length} skill names`)
@@ -179,4 +257,12 @@ export function readScenario (fileOrPreset: string): Record<string, unknown> {
 export function loadScenario (fileOrPreset: string | undefined, overrides: Record<string, unknown> = {}): Scenario {
   const base = fileOrPreset === undefined ? {} : readScenario(fileOrPreset)
   return parseScenario(mergeConfig(base, overrides), fileOrPreset === undefined ? 'scenario' : `scenario ${fileOrPreset}`)
+}
+
+/** What a worker needs to run one attacker. */
+export interface AdversarySpec {
+  kind: AdversaryKind
+  settings: AdversariesScenario
+  /** The skill names of the swarm (the topics attacked). */
+  skills: string[]
 }

@@ -1,3 +1,4 @@
+import { adversaryRows } from './adversaries-report.js'
 import type { SimReport, TrafficByType } from './report.js'
 
 function ms (n: number): string {
@@ -45,6 +46,7 @@ export function renderTable (r: SimReport): string {
     row('liars', `${l.liars} peers never deliver; ${l.tasksWithLiar} tasks had one as a member: ${l.withLiarCompleted} completed; ${l.replacements} liar members replaced`)
     row('tasks won by a liar', `${l.buckets.map(b => `${Math.round(b.share * 100)}%`).join(' ')} (by tenth of the load)`)
   }
+  if (r.adversaries !== undefined) for (const [k, v] of adversaryRows(r.adversaries)) row(k, v)
   if (r.settle !== undefined) row('directory at start', `every node knew ${r.settle.agentsKnownMin} agents or more of ${r.scenario.peers} (mean ${r.settle.agentsKnownMean.toFixed(1)}), settled in ${(r.settle.ms / 1000).toFixed(1)} s`)
   row('time', `startup ${(r.durations.startupMs / 1000).toFixed(1)} s, load ${(r.durations.loadMs / 1000).toFixed(1)} s, drain ${(r.durations.drainMs / 1000).toFixed(1)} s`)
   const failures = Object.entries(r.failures).sort((a, b) => b[1] - a[1])

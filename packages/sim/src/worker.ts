@@ -4,6 +4,8 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { createSwarmNode } from '@swarm/node'
+import { AdversaryRoster } from './adversary-worker.js'
+import type { AdversarySpec } from './scenario.js'
 import type { TaskRecord, WorkerCommand, WorkerEvent, PeerStats } from './messages.js'
 import type { NodeConfigInput, SwarmNode } from '@swarm/node'
 
@@ -13,6 +15,8 @@ const port = parentPort
 const nodes = new Map<number, SwarmNode>()
 const dead = new Set<number>()
 const tasksRun = new Map<number, number>()
+/** The malicious peers of this thread (scenario adversaries) and the honest peers' view of them. */
+const adversaries = new AdversaryRoster()
 /** The longest delay of a 100 ms timer since the last health report: how long the thread's event loop was stuck. */
 let worstLagMs = 0
 let lagTick = performance.now()
@@ -26,10 +30,11 @@ function send (event: WorkerEvent): void {
   port.postMessage(event)
 }
 
-async function startPeer (index: number, config: NodeConfigInput): Promise<{ index: number, peerId: string, addr: string }> {
+async function startPeer (index: number, config: NodeConfigInput, adversary?: AdversarySpec): Promise<{ index: number, peerId: string, addr: string }> {
   const node = await createSwarmNode(config)
   nodes.set(index, node)
   dead.delete(index)
+  if (adversary !== undefined) adversaries.add(index, node, adversary)
   node.on('work:started', () => { tasksRun.set(index, (tasksRun.get(index) ?? 0) + 1) })
   const addr = node.addrs.find(a => a.includes('/tcp/')) ?? node.addrs[0] ?? ''
   return { index, peerId: node.peerId.toString(), addr }
@@ -110,7 +115,7 @@ async function startPeers (peers: Extract<WorkerCommand, { type: 'start' }>['pee
   const started = []
   for (const peer of peers) {
     try {
-      started.push(await startPeer(peer.index, peer.config))
+      started.push(await startPeer(peer.index, peer.config, peer.adversary))
     } catch (err) {
       send({ type: 'start-failed', index: peer.index, error: (err as Error).message })
     }
@@ -182,7 +187,17 @@ async function handle (command: WorkerCommand): Promise<void> {
     case 'freeze':
       freeze(command.signal)
       break
+    case 'watch':
+      adversaries.watch(nodes, dead, command.attackers, command.everyMs)
+      break
+    case 'attack':
+      send({ type: 'attacking', attackers: adversaries.attack() })
+      break
+    case 'adversary-stats':
+      send(await adversaries.collect(nodes))
+      break
     case 'stop':
+      adversaries.stop()
       await Promise.allSettled([...nodes.values()].map(async node => { await node.stop() }))
       send({ type: 'stopped' })
       break

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { peerConfig } from '../src/coordinator.js'
+import { peerConfig } from '../src/peer-config.js'
 import { planSimulation } from '../src/plan.js'
 import { parseScenario } from '../src/scenario.js'
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { isSwarmError } from '@swarm/node'
-import { loadScenario, presetNames, renderHtml, renderTable, runSimulation } from '@swarm/sim'
+import { loadScenario, parseAdversariesOption, presetNames, renderHtml, renderTable, runSimulation } from '@swarm/sim'
 import { z } from 'zod'
 import { CliError, EXIT } from '../exit-codes.js'
 import { LevelSchema, SkillNameSchema } from '@swarm/protocol'
@@ -32,6 +32,9 @@ export interface SimFlags {
   freezeAt?: string
   freezeDuration?: string
   liars?: string
+  adversaries?: string
+  /** false with --no-compare-clean. */
+  compareClean?: boolean
   announcers?: string
   skills?: string
   skillsPerPeer?: string
@@ -85,6 +88,16 @@ function parseWork (value: string): { minMs: number, maxMs: number } {
   return { minMs, maxMs }
 }
 
+/** `--adversaries 0.1:flood,liar` → the scenario's adversaries fraction and kinds. */
+function adversariesFlag (value: string): Record<string, unknown> {
+  try {
+    return parseAdversariesOption(value)
+  } catch (err) {
+    if (isSwarmError(err)) throw new CliError(EXIT.USAGE, err.message)
+    throw err
+  }
+}
+
 /** Turns the flags into scenario overrides; only flags that were given override the scenario. */
 export function simOverrides (f: SimFlags): Record<string, unknown> {
   const o: Record<string, unknown> = {}
@@ -116,6 +129,9 @@ export function simOverrides (f: SimFlags): Record<string, unknown> {
   if (f.freezeAt !== undefined) freeze.at = parseFlag('--freeze-at', f.freezeAt, FractionFlag)
   if (f.freezeDuration !== undefined) freeze.durationMs = parseDuration('--freeze-duration', f.freezeDuration)
   if (f.liars !== undefined) o.liars = { fraction: parseFlag('--liars', f.liars, FractionFlag) }
+  const adversaries: Record<string, unknown> = f.adversaries !== undefined ? adversariesFlag(f.adversaries) : {}
+  if (f.compareClean === false) adversaries.compareClean = false
+  if (Object.keys(adversaries).length > 0) o.adversaries = adversaries
   if (f.announcers !== undefined) tasks.announcerCount = parseFlag('--announcers', f.announcers, CountFlag)
   if (f.skills !== undefined) skills.names = parseFlag('--skills', f.skills, SkillNamesFlag)
   if (f.skillsPerPeer !== undefined) skills.perPeer = parseFlag('--skills-per-peer', f.skillsPerPeer, CountFlag)
@@ -141,7 +157,8 @@ function bar (p: SimProgress): string {
   const width = 24
   const done = p.completed + p.failed
   const filled = p.total === 0 ? 0 : Math.round((done / p.total) * width)
-  const head = p.phase === 'starting' ? `starting peers ${p.peersStarted}/${p.peers}` : p.phase === 'settling' ? `settling ${p.peersStarted} peers` : p.phase
+  const run = p.run === undefined ? '' : `${p.run} run: `
+  const head = run + (p.phase === 'starting' ? `starting peers ${p.peersStarted}/${p.peers}` : p.phase === 'settling' ? `settling ${p.peersStarted} peers` : p.phase)
   return `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${p.total} done ${p.completed} failed ${p.failed} in flight ${p.inFlight}  peers ${p.peersAlive}/${p.peers}  ${head}  ${Math.round(p.elapsedMs / 1000)}s`
 }
 
@@ -226,6 +243,8 @@ export function registerSim (program: Command, ctx: CommandContext): void {
     .option('--freeze-at <fraction>', 'when the freezes start, as a fraction of the arrival period (default 0.3)')
     .option('--freeze-duration <duration>', 'thaw the frozen peers after this long (default: never)')
     .option('--liars <fraction>', 'fraction of peers that accept work and never deliver')
+    .option('--adversaries <fraction:kinds>', 'fraction of malicious peers and their kinds, e.g. 0.1:flood,liar,sybil,lockout (all kinds when none is named); the scenario runs clean first, then with them')
+    .option('--no-compare-clean', 'with adversaries: skip the clean run of the same seed')
     .option('--announcers <n>', 'announce from this many peers only (default: every stable peer)')
     .option('--workers <n>', 'worker threads (default: one per core)')
     .option('--swarm-key <file>', 'a private swarm: every peer starts with this swarm key file')
@@ -241,6 +260,8 @@ Examples:
   swarm-node sim --scenario churn-100
   swarm-node sim --scenario freeze-100
   swarm-node sim --scenario liars-100
+  swarm-node sim --scenario adversaries-100
+  swarm-node sim --peers 20 --tasks 100 --adversaries 0.2:flood,sybil
   swarm-node sim --scenario scale-500 --out report.json --html report.html
 Exit code 0 when every announced task ended in a final state, 1 when some were lost.`)
     .action(async (flags: SimFlags) => { await ctx.run(async () => await simCommand(flags, ctx.out)) })
