@@ -14,6 +14,7 @@ import { registerRegistry } from './commands/registry.js'
 import { registerSim } from './commands/sim.js'
 import { registerStart } from './commands/start.js'
 import { registerTasks } from './commands/tasks.js'
+import { registerVerify } from './commands/verify.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { consoleOutput } from './output.js'
 import type { CommandContext, RegisterCommands } from './options.js'
@@ -39,7 +40,8 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerDashboard,
   registerGroup,
   registerSim,
-  registerAccess
+  registerAccess,
+  registerVerify
 ]
 
 /** Builds the command tree; each action stores its exit code in `result`. */

@@ -17,7 +17,7 @@ describe('command registration', () => {
     assert.deepEqual(program.commands.map(c => c.name()), [
       'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel',
       'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'sim',
-      'keygen', 'block', 'unblock', 'access'
+      'keygen', 'block', 'unblock', 'access', 'verify'
     ])
   })
 

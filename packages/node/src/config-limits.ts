@@ -43,9 +43,15 @@ export const LimitsConfigSchema = z.object({
     proposals: RateSchema.prefault({ perSecond: 1, burst: 10 })
   }).strict().prefault({}),
   /** Agents not known before that one delivering peer may introduce per minute (gossip of cards, catch-up answers). */
-  newIdentitiesPerPeerPerMinute: z.number().int().min(1).max(1_000_000).default(200),
+  newIdentitiesPerPeerPerMinute: z.number().int().min(1).max(1_000_000).default(1_000),
   /** Agents the directory keeps at most (beyond: new ones are refused until old ones expire). */
   maxDirectoryAgents: z.number().int().min(10).max(10_000_000).default(20_000),
+  /**
+   * How far the directory's size may stretch the silence limit: at most this many times
+   * directory.ttlMs (the heartbeat interval at most a third of that), however many agents the
+   * directory holds. Agents an attacker makes up cannot make the swarm slow to forget the dead.
+   */
+  maxSilenceFactor: z.number().min(1).max(1_000).default(8),
   /** Largest escalation context kept (encoded JSON bytes); a larger one is refused. */
   maxEscalationContextBytes: z.number().int().min(256).max(1024 * 1024).default(16 * 1024)
 }).strict()

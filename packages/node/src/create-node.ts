@@ -10,7 +10,9 @@ import { loadOrCreatePrivateKey, loadOrCreateToken } from './identity.js'
 import { acquireDataDirLock } from './lock.js'
 import { createLogger, fileSink, stderrSink } from './logger.js'
 import { NodeMetrics } from './metrics/node-metrics.js'
+import { keySigner } from './net/key-signer.js'
 import { buildLibp2p } from './net/libp2p.js'
+import { PeerPenalties } from './net/penalties.js'
 import { SwarmNode } from './node.js'
 import { systemClock } from './ports/clock.js'
 import { SwarmStore } from './store/store.js'
@@ -82,14 +84,16 @@ async function assemble (config: NodeConfig, paths: DataDirPaths, lock: DataDirL
   const swarmKey = config.swarmKey !== undefined ? readSwarmKey(config.swarmKey) : undefined
   const store = SwarmStore.open(config.storage === 'memory' ? ':memory:' : paths.database)
   const metrics = metricsEnabled(config) ? new NodeMetrics({ process: config.metrics.process }) : undefined
+  // The penalty book comes before libp2p: gossipsub's peer score reads it (net/gossip-score.ts).
+  const penalties = new PeerPenalties({ clock: systemClock }, config.penalties)
   let libp2p: SwarmLibp2p
   try {
-    libp2p = await buildLibp2p({ privateKey, config, blocked, logger, permits: peer => access.permits(peer), ...(swarmKey !== undefined ? { swarmKey } : {}), ...(metrics !== undefined ? { metricsRegistry: metrics.registry } : {}) })
+    libp2p = await buildLibp2p({ privateKey, config, blocked, logger, permits: peer => access.permits(peer), penaltyScore: peer => penalties.score(peer), ...(swarmKey !== undefined ? { swarmKey } : {}), ...(metrics !== undefined ? { metricsRegistry: metrics.registry } : {}) })
   } catch (err) {
     store.close()
     throw err
   }
-  const node = new SwarmNode({ config, paths, libp2p, logger, apiToken, store, clock: systemClock, blocked, access, lock, ...(metrics !== undefined ? { metrics } : {}) })
+  const node = new SwarmNode({ config, paths, libp2p, logger, apiToken, store, clock: systemClock, blocked, access, penalties, signer: keySigner(privateKey), lock, ...(metrics !== undefined ? { metrics } : {}) })
   if (options.start !== false) await node.start()
   return node
 }

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os'
 import { ControlApi } from './api/control-api.js'
 import { agentView } from './directory/view.js'
+import { verifyStored } from './ledger/verify-report.js'
+import { SCORE_THRESHOLDS, gossipScores } from './net/gossip-score.js'
 import { peerInfos } from './net/peer-info.js'
 import { TypedEmitter } from './events.js'
 import { GroupHandle } from './group/group-handle.js'
@@ -26,12 +28,15 @@ import type { TaskSpecInput } from './negotiation/task-spec.js'
 import type { AccessView, PeerAccess } from './net/access.js'
 import type { DirectMessenger } from './net/direct.js'
 import type { GossipRouter } from './net/gossip.js'
+import type { PeerPenalties } from './net/penalties.js'
 import type { SwarmLibp2p } from './net/libp2p.js'
 import type { Clock } from './ports/clock.js'
+import type { SignerPort } from './ports/signer.js'
 import type { SwarmStore } from './store/store.js'
 import type { AuditEntry, StoredTask, TaskRole } from './store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from './types.js'
 import type { NodeServices } from './wiring.js'
+import type { VerifyReport } from './ledger/verify-report.js'
 import type { PeerId } from '@libp2p/interface'
 
 export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView } from './types.js'
@@ -49,6 +54,10 @@ export interface SwarmNodeParts {
   blocked: Set<string>
   /** The allow and deny lists and the run-time blocks the connection gater asks (see block). */
   access: PeerAccess
+  /** The book of misbehaving peers, built before libp2p: gossipsub's peer score reads it. */
+  penalties: PeerPenalties
+  /** Signs with this node's private key, checks others' signatures (votes, offers). */
+  signer: SignerPort
   /** The data directory's lock, released when the node stops (or fails to start). */
   lock?: DataDirLock
   metrics?: NodeMetrics
@@ -107,7 +116,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     this.#access = parts.access
     this.#lock = parts.lock
     this.#apiToken = parts.apiToken
-    const s = wireServices({ config, name: this.name, startedAt: this.startedAt, libp2p, store: parts.store, logger, clock, events: this, running: () => this.#running, ...(parts.metrics !== undefined ? { metrics: parts.metrics } : {}) })
+    const s = wireServices({ config, name: this.name, startedAt: this.startedAt, libp2p, store: parts.store, logger, clock, penalties: parts.penalties, signer: parts.signer, events: this, running: () => this.#running, ...(parts.metrics !== undefined ? { metrics: parts.metrics } : {}) })
     this.#services = s
     this.gossip = s.gossip
     this.directory = s.directory
@@ -213,8 +222,14 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     }
   }
 
+  /** Connected peers, each with gossipsub's score of it and our penalty score (net/gossip-score.ts). */
   peers (): PeerInfo[] {
-    return peerInfos(this.libp2p.getConnections())
+    const gossipScore = gossipScores(this.libp2p.services.pubsub)
+    const penalties = this.#services.penalties
+    return peerInfos(this.libp2p.getConnections()).map(peer => {
+      const score = gossipScore(peer.peerId)
+      return { ...peer, score, graylisted: score < SCORE_THRESHOLDS.graylistThreshold, penalty: penalties.score(peer.peerId) }
+    })
   }
 
   /** Known agents (this one included), or those with a skill at a minimum level. */
@@ -288,6 +303,11 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   unblock (peerId: string): AccessView {
     if (this.#access.unblock(peerId)) this.log.info('peer unblocked', { peerId })
     return this.#access.view()
+  }
+
+  /** Checks the stored award of a task, or the vote certificate of a proposal (`swarm-node verify`). */
+  async verify (id: string): Promise<VerifyReport | undefined> {
+    return await verifyStored({ awards: this.#services.awards, proposals: this.store }, id)
   }
 
   /**

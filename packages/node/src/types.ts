@@ -50,6 +50,12 @@ export interface PeerInfo {
   direction: 'inbound' | 'outbound'
   streams: number
   rttMs?: number
+  /** Gossipsub's score of the peer (below −80 it is graylisted: docs/operations.md, "Peer scoring"). */
+  score?: number
+  /** Whether the score is below the graylist threshold: everything the peer gossips is dropped unread. */
+  graylisted?: boolean
+  /** Our penalty book's score of the peer (0: never charged; it halves every penalties.halfLifeMs). */
+  penalty?: number
 }
 
 export interface AgentView {

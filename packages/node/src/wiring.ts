@@ -3,14 +3,17 @@
  * gossipsub, libp2p streams and connections, the SQLite store, the system clock) and connects
  * their hooks. Nothing here decides anything; the services and the pure core do.
  */
-import { LIMITS, protocolIds, topics } from '@swarm/protocol'
+import { LIMITS, maxRequestBytes, protocolIds, topics } from '@swarm/protocol'
 import { SOFTWARE } from './version.js'
 import { directoryCatchUp } from './directory/catch-up.js'
 import { directoryService } from './directory/directory-service.js'
 import { buildAgentCard } from './directory/card.js'
+import { RateLimiter } from './core/token-bucket.js'
 import { createHandler } from './executor/create-handler.js'
 import { groupService } from './group/group-service.js'
+import { AwardBook } from './ledger/award-book.js'
 import { guardedWrite } from './ledger/guarded.js'
+import { KnownAnnouncers } from './ledger/known-announcers.js'
 import { ReputationBook } from './ledger/reputation-book.js'
 import { MemberLedger } from './ledger/member-ledger.js'
 import { TaskLedger } from './ledger/task-ledger.js'
@@ -22,15 +25,17 @@ import { DialPolicy } from './net/dial-policy.js'
 import { DirectMessenger } from './net/direct.js'
 import { DirectRouter } from './net/direct-router.js'
 import { GossipRouter } from './net/gossip.js'
+import { SCORE_THRESHOLDS, gossipScores } from './net/gossip-score.js'
 import { Libp2pEvents } from './net/libp2p-events.js'
-import { PeerPenalties } from './net/penalties.js'
 import { Reachability } from './net/reachability.js'
 import { BootstrapRejoiner } from './net/rejoin.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from './metrics/node-metrics.js'
 import type { SwarmLibp2p } from './net/libp2p.js'
+import type { PeerPenalties } from './net/penalties.js'
 import type { Clock } from './ports/clock.js'
+import type { SignerPort } from './ports/signer.js'
 import type { ConnectionsPort } from './ports/connections.js'
 import type { EventSink } from './ports/events.js'
 import type { SwarmStore } from './store/store.js'
@@ -64,6 +69,10 @@ export interface WiringInput {
   store: SwarmStore
   logger: Logger
   clock: Clock
+  /** The book of misbehaving peers (built before libp2p, whose gossipsub score reads it). */
+  penalties: PeerPenalties
+  /** Signs with this node's private key, checks others' signatures (votes, offers). */
+  signer: SignerPort
   /** Where every service's events go: the node's emitter. */
   events: EventSink<SwarmNodeEvents>
   metrics?: NodeMetrics
@@ -90,6 +99,8 @@ export interface NodeServices {
   reachability: Reachability
   rejoin: BootstrapRejoiner
   libp2pEvents: Libp2pEvents
+  /** The awards of the tasks this node announced or offered on (`swarm-node verify`). */
+  awards: AwardBook
   /** Tasks running plus capacity reserved, as the bidder last reported it. */
   load: () => number
 }
@@ -104,12 +115,11 @@ function connectionsOf (libp2p: SwarmLibp2p): ConnectionsPort {
 
 /** The messengers, the router and the penalty book: what every other service talks through. */
 function wireTransport (input: WiringInput): Transport {
-  const { config, libp2p, logger: log, clock } = input
-  const penalties = new PeerPenalties({ clock }, config.penalties)
+  const { config, libp2p, logger: log, clock, penalties } = input
   const onPenalty = (peer: PeerId, penalty: Penalty): void => { penalties.record(peer, penalty) }
   const gossip = new GossipRouter(libp2p.services.pubsub, { logger: log.child('gossip'), clock, onReject: (verdict, from) => { penalties.record(from, verdict) } })
   const messenger = new DirectMessenger({ libp2p, logger: log.child('direct'), protocol: protocolIds.direct(config.network), channel: 'direct', maxBytes: LIMITS.maxStreamMessageBytes, defaultTimeoutMs: DIRECT_TIMEOUT_MS, maxStreams: DIRECT_STREAMS, onPenalty })
-  const inputMessenger = new DirectMessenger({ libp2p, logger: log.child('input'), protocol: protocolIds.input(config.network), channel: 'input', maxBytes: LIMITS.maxFetchedInputBytes + 64 * 1024, defaultTimeoutMs: INPUT_FETCH_TIMEOUT_MS, maxStreams: INPUT_STREAMS, onPenalty })
+  const inputMessenger = new DirectMessenger({ libp2p, logger: log.child('input'), protocol: protocolIds.input(config.network), channel: 'input', maxBytes: LIMITS.maxFetchedInputBytes + 64 * 1024, maxRequestBytes: maxRequestBytes('INPUT_REQUEST', LIMITS.maxStreamMessageBytes), defaultTimeoutMs: INPUT_FETCH_TIMEOUT_MS, maxStreams: INPUT_STREAMS, onPenalty })
   return { gossip, messenger, inputMessenger, direct: new DirectRouter(), penalties }
 }
 
@@ -165,7 +175,7 @@ function wireDiscovery (shared: Shared): Discovery {
     meshDegree: config.gossip.D,
     meshDegreeLow: config.gossip.Dlo
   })
-  const directory = directoryService({ ...config.directory, network: config.network, self: self.toString() })({
+  const directory = directoryService({ ...config.directory, network: config.network, self: self.toString(), limits: config.limits })({
     gossip,
     clock,
     logger: log.child('directory'),
@@ -185,7 +195,7 @@ function wireDiscovery (shared: Shared): Discovery {
       }
     }
   })
-  const catchUp = directoryCatchUp()({ messenger, direct, clock, directory, peers: () => libp2p.getPeers(), logger: log.child('directory') })
+  const catchUp = directoryCatchUp()({ messenger, direct, clock, directory, peers: () => libp2p.getPeers(), logger: log.child('directory'), requestRate: config.limits.rates.directoryRequests })
   const reachability = new Reachability({
     gossip,
     messenger,
@@ -203,7 +213,7 @@ function wireDiscovery (shared: Shared): Discovery {
 }
 
 /** The ledger, the working groups and both sides of negotiation. */
-function wireWork (shared: Shared, discovery: Discovery): Pick<NodeServices, 'ledger' | 'reputation' | 'groups' | 'bidder' | 'announcer'> {
+function wireWork (shared: Shared, discovery: Discovery): Pick<NodeServices, 'ledger' | 'reputation' | 'groups' | 'bidder' | 'announcer' | 'awards'> {
   const { input, transport: { gossip, messenger, direct } } = shared
   const { config, libp2p, store, clock, logger: log } = input
   const self = libp2p.peerId
@@ -215,7 +225,7 @@ function wireWork (shared: Shared, discovery: Discovery): Pick<NodeServices, 'le
     clock,
     attemptOf: (role, taskId) => role === 'announcer' ? late.announcer?.state(taskId)?.attempt : late.bidder?.attemptOf(taskId)
   }, { self: self.toString() })
-  const groups = groupService({ self, network: config.network, resyncMs: config.groups.resyncMs })({
+  const groups = groupService({ self, network: config.network, resyncMs: config.groups.resyncMs, limits: config.limits })({
     gossip,
     messenger,
     direct,
@@ -223,19 +233,25 @@ function wireWork (shared: Shared, discovery: Discovery): Pick<NodeServices, 'le
     clock,
     logger: log.child('groups'),
     events: shared.sink,
-    audit: (taskId, action, detail) => { ledger.audit(late.announcer?.state(taskId) !== undefined ? 'announcer' : 'member', taskId, action, detail) }
+    audit: (taskId, action, detail) => { ledger.audit(late.announcer?.state(taskId) !== undefined ? 'announcer' : 'member', taskId, action, detail) },
+    signer: input.signer,
+    penalties: (peer, penalty) => { shared.transport.penalties.record(peer, penalty) }
   })
   const reputation = new ReputationBook({ store, logger: log, clock }, config.reputation)
-  const bidder = late.bidder = wireBidder(shared, discovery, ledger, groups)
-  const announcer = late.announcer = wireAnnouncer(shared, discovery, { ledger, reputation, groups, bidder })
+  const awards = new AwardBook({ store, logger: log.child('ledger'), now: () => clock.now() }, { self: self.toString() })
+  const bidder = late.bidder = wireBidder(shared, discovery, ledger, groups, reputation, awards)
+  const announcer = late.announcer = wireAnnouncer(shared, discovery, { ledger, reputation, groups, bidder, awards })
   direct.handle('INPUT_REQUEST', serveTaskInput((taskId, from) => announcer.inputFor(taskId, from)))
-  return { ledger, reputation, groups, bidder, announcer }
+  return { ledger, reputation, groups, bidder, announcer, awards }
 }
 
-function wireBidder (shared: Shared, { directory }: Discovery, ledger: TaskLedger, groups: GroupService): Bidder {
+function wireBidder (shared: Shared, { directory }: Discovery, ledger: TaskLedger, groups: GroupService, reputation: ReputationBook, awards: AwardBook): Bidder {
   const { input, transport: { gossip, messenger, direct, inputMessenger }, skills } = shared
   const { config, libp2p, store, clock, logger: log } = input
-  return bidderService({ self: libp2p.peerId, network: config.network, capacity: config.capacity, leaseGraceMs: config.negotiation.leaseGraceMs, dedupeSize: config.negotiation.dedupeSize, memberHeartbeatMs: config.negotiation.memberHeartbeatMs })({
+  // The announcers this node worked for well (its member rows) and the peers that worked well for it.
+  const known = new KnownAnnouncers({ store, reputation, logger: log.child('bidder') })
+  const memberStore = { saveTask: (task: Parameters<SwarmStore['saveTask']>[0]) => { store.saveTask(task); known.saved(task) } }
+  return bidderService({ self: libp2p.peerId, network: config.network, capacity: config.capacity, leaseGraceMs: config.negotiation.leaseGraceMs, dedupeSize: config.negotiation.dedupeSize, memberHeartbeatMs: config.negotiation.memberHeartbeatMs, limits: config.limits })({
     skills,
     gossip,
     messenger,
@@ -244,7 +260,10 @@ function wireBidder (shared: Shared, { directory }: Discovery, ledger: TaskLedge
     fetchInput: async (announcer, taskId, taskInput) => await fetchTaskInput(inputMessenger, announcer, taskId, taskInput),
     logger: log.child('bidder'),
     audit: ledger.auditor('member'),
-    history: new MemberLedger({ store, logger: log.child('ledger') }, { self: libp2p.peerId.toString(), maxOffers: MEMBER_OFFERS_KEPT }),
+    signer: input.signer,
+    awards,
+    history: new MemberLedger({ store: memberStore, logger: log.child('ledger') }, { self: libp2p.peerId.toString(), maxOffers: MEMBER_OFFERS_KEPT }),
+    announcerKnown: peerId => known.knows(peerId),
     events: shared.sink,
     onLoad: value => { shared.load.value = value },
     onOutcome: (skill, outcome) => {
@@ -256,13 +275,14 @@ function wireBidder (shared: Shared, { directory }: Discovery, ledger: TaskLedge
     groups: {
       joined: info => { groups.join({ ...info, role: 'member' }) },
       left: topic => { groups.leaveTopic(topic) },
+      membersChanged: (groupId, members) => { groups.membersChanged(groupId, members) },
       result: (groupId, skill, ok) => { groups.ownResult(groupId, skill, ok) },
       handlerContext: (taskId, groupId) => groups.handlerApi(taskId, groupId)
     }
   })
 }
 
-function wireAnnouncer (shared: Shared, { directory, reachability }: Discovery, deps: { ledger: TaskLedger, reputation: ReputationBook, groups: GroupService, bidder: Bidder }): Announcer {
+function wireAnnouncer (shared: Shared, { directory, reachability }: Discovery, deps: { ledger: TaskLedger, reputation: ReputationBook, groups: GroupService, bidder: Bidder, awards: AwardBook }): Announcer {
   const { input, transport: { gossip, messenger, direct } } = shared
   const { config, libp2p, clock, logger: log } = input
   const { ledger, groups, bidder } = deps
@@ -274,6 +294,8 @@ function wireAnnouncer (shared: Shared, { directory, reachability }: Discovery, 
     clock,
     logger: log.child('announcer'),
     reputation: deps.reputation,
+    signer: input.signer,
+    awards: deps.awards,
     ledger: { save: task => { ledger.saveAnnounced(task) }, unfinished: () => ledger.unfinished(), abandon: (task, reason) => { ledger.closeInterrupted([task], reason) }, saveCheckpoint: (taskId, checkpoint) => { ledger.saveCheckpoint('announcer', taskId, checkpoint) }, audit: ledger.auditor('announcer') },
     events: shared.sink,
     directory: {
@@ -286,6 +308,7 @@ function wireAnnouncer (shared: Shared, { directory, reachability }: Discovery, 
     addrs: () => libp2p.getMultiaddrs().map(ma => ma.toString()),
     ensureReachable: async required => { await reachability.ensure(required) },
     localBidder: body => { bidder.hear(body, self) },
+    offerLimiter: new RateLimiter(config.limits.rates.offers),
     selfCapable: (skill, minLevel) => config.capacity > 0 && shared.skills.canDo(skill, minLevel),
     groups: {
       formed: info => { groups.join({ ...info, announcer: self.toString(), role: 'announcer' }) },
@@ -336,6 +359,12 @@ function attachMetrics (input: WiringInput & { metrics?: NodeMetrics }, s: NodeS
     },
     tasksInFlight: () => s.announcer.active(),
     votes: () => ({ accepted: s.groups.stats.votesAccepted, rejected: s.groups.stats.votesRejected }),
-    penalties: () => s.penalties.stats()
+    penalties: () => s.penalties.stats(),
+    limited: () => ({ ...s.directory.limited, 'directory-request': s.catchUp.limited, ...s.groups.limited(), ...s.bidder.limited, ...s.announcer.limited() }),
+    peerScores: () => {
+      const score = gossipScores(libp2p.services.pubsub)
+      const scores = libp2p.getPeers().map(peer => ({ peerId: peer.toString(), score: score(peer.toString()) }))
+      return { scores, graylistThreshold: SCORE_THRESHOLDS.graylistThreshold }
+    }
   }, { peerId: libp2p.peerId.toString(), name: input.name, network: config.network, version: SOFTWARE.version })
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { heartbeatInterval, shouldFloodJoin, silenceLimit } from '../src/directory/pacing.js'
+import { heartbeatInterval, maxHeartbeatInterval, shouldFloodJoin, silenceLimit } from '../src/directory/pacing.js'
 
 describe('heartbeat pacing', () => {
   it('keeps the configured interval in a small swarm', () => {
@@ -20,6 +20,15 @@ describe('heartbeat pacing', () => {
   it('falls back to the configured interval without a rate, and counts at least one agent', () => {
     assert.equal(heartbeatInterval(1000, 15_000, 0), 15_000)
     assert.equal(heartbeatInterval(0, 100, 1), 1_000)
+  })
+
+  it('stretches the interval at most to its cap, so that the silence limit stays within maxSilenceFactor times the configured one', () => {
+    const cap = maxHeartbeatInterval(45_000, 8)
+    assert.equal(cap, 120_000)
+    assert.equal(heartbeatInterval(2_000, 15_000, 10, cap), 120_000, '2,000 agents would ask for 200 s')
+    assert.equal(silenceLimit(heartbeatInterval(20_000, 15_000, 10, cap), 45_000), 8 * 45_000)
+    assert.equal(heartbeatInterval(500, 15_000, 10, cap), 50_000, 'below the cap: as before')
+    assert.equal(heartbeatInterval(10, 15_000, 10, 1_000), 15_000, 'never below the configured interval')
   })
 
   it('forgets an agent only after three of its heartbeats, and never before the configured limit', () => {

@@ -13,6 +13,11 @@ export interface DecodeOptions {
   maxBytes?: number
   /** Refuse message types that do not belong on this channel. */
   channel?: Channel
+  /**
+   * The limit of each message type (e.g. {@link maxRequestBytes}): a message longer than its
+   * type's is refused as OVERSIZED once its type is read, before its schema is checked.
+   */
+  maxBytesOf?: (type: string) => number
 }
 
 export interface CreateMessageOptions {
@@ -123,6 +128,11 @@ export function decodeMessage (data: Uint8Array, options: DecodeOptions = {}): S
   const version = (raw as { v?: unknown }).v
   if (typeof version !== 'number' || !SUPPORTED_VERSIONS.includes(version)) {
     throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version ${String(version)} is not supported (this node speaks ${SUPPORTED_VERSIONS.join(', ')})`)
+  }
+  const type = (raw as { type?: unknown }).type
+  const typeLimit = options.maxBytesOf !== undefined && typeof type === 'string' ? options.maxBytesOf(type) : maxBytes
+  if (data.byteLength > typeLimit) {
+    throw new ProtocolError('OVERSIZED', `${String(type)} message is ${data.byteLength} bytes, the limit of its type is ${typeLimit}`)
   }
   const parsed = SwarmMessageSchema.safeParse(raw)
   if (!parsed.success) {

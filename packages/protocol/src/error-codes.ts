@@ -16,6 +16,8 @@ export const DIRECT_ERROR_CODES = [
   'STOPPING',
   'INTERNAL',
   'UNEXPECTED',
+  // Any request, when the requester sends more of its kind than this node takes (docs/operations.md, "Limits").
+  'RATE_LIMITED',
   // A direct TASK_ANNOUNCE declined by the bidder.
   'NOT_CAPABLE',
   'NO_CAPACITY',
@@ -25,6 +27,8 @@ export const DIRECT_ERROR_CODES = [
   'BIDDING_CLOSED',
   'UNKNOWN_TASK',
   'NO_MATCH',
+  // A SKILL_OFFER whose signature does not verify (see "Signed offers and awards").
+  'BAD_SIGNATURE',
   // A TASK_START for a group the member did not accept.
   'NOT_ASSIGNED',
   // Group requests (GROUP_SYNC_REQUEST, ESCALATE) and results from a peer outside the group.

@@ -6,8 +6,10 @@
  */
 export * from './version.js'
 export * from './limits.js'
+export * from './request-limits.js'
 export * from './names.js'
 export * from './errors.js'
 export * from './error-codes.js'
 export * from './schemas.js'
 export * from './codec.js'
+export * from './canonical.js'

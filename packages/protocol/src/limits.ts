@@ -31,3 +31,4 @@ export const LIMITS = {
    */
   maxJsonDepth: 64
 } as const
+

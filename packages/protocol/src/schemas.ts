@@ -8,8 +8,8 @@ import { IdSchema, TimestampSchema } from './messages/scalars.js'
 import { AgentCardBodySchema, DirectoryRequestBodySchema, DirectoryResponseBodySchema, HeartbeatBodySchema } from './messages/directory.js'
 import { DissolveBodySchema, HandoffBodySchema, InputRequestBodySchema, InputResponseBodySchema, TaskCancelBodySchema, TaskCompleteBodySchema, TaskStartBodySchema, TaskUpdateBodySchema } from './messages/execution.js'
 import { AckBodySchema, BroadcastBodySchema, ErrorBodySchema } from './messages/generic.js'
-import { BlackboardUpdateBodySchema, ClaimAnswerBodySchema, ClaimReleaseBodySchema, ClaimRequestBodySchema, DataWriteBodySchema, EscalateBodySchema, EscalationBodySchema, GroupSyncRequestBodySchema, GroupSyncResponseBodySchema, ProposalBodySchema, ProposalDecidedBodySchema, VoteBodySchema } from './messages/group.js'
-import { GroupAcceptBodySchema, GroupFormedBodySchema, GroupInviteBodySchema, GroupRejectBodySchema, SkillOfferBodySchema, TaskAnnounceBodySchema } from './messages/negotiation.js'
+import { BlackboardUpdateBodySchema, ClaimAnswerBodySchema, ClaimReleaseBodySchema, ClaimRequestBodySchema, DataWriteBodySchema, EscalateBodySchema, EscalationBodySchema, GroupKeyBodySchema, GroupSyncRequestBodySchema, GroupSyncResponseBodySchema, ProposalBodySchema, ProposalDecidedBodySchema, SealedBodySchema, VoteBodySchema } from './messages/group.js'
+import { GroupAcceptBodySchema, GroupFormedBodySchema, GroupInviteBodySchema, GroupRejectBodySchema, OfferReleaseBodySchema, SkillOfferBodySchema, TaskAnnounceBodySchema } from './messages/negotiation.js'
 
 export * from './messages/scalars.js'
 export * from './messages/directory.js'
@@ -32,6 +32,7 @@ export const BODY_SCHEMAS = {
   GROUP_ACCEPT: GroupAcceptBodySchema,
   GROUP_REJECT: GroupRejectBodySchema,
   GROUP_FORMED: GroupFormedBodySchema,
+  OFFER_RELEASE: OfferReleaseBodySchema,
   TASK_START: TaskStartBodySchema,
   TASK_UPDATE: TaskUpdateBodySchema,
   TASK_COMPLETE: TaskCompleteBodySchema,
@@ -54,6 +55,8 @@ export const BODY_SCHEMAS = {
   CLAIM_RELEASE: ClaimReleaseBodySchema,
   CLAIM_ANSWER: ClaimAnswerBodySchema,
   DATA_WRITE: DataWriteBodySchema,
+  SEALED: SealedBodySchema,
+  GROUP_KEY: GroupKeyBodySchema,
   ACK: AckBodySchema,
   ERROR: ErrorBodySchema,
   BROADCAST: BroadcastBodySchema
@@ -87,6 +90,7 @@ export const SwarmMessageSchema = z.discriminatedUnion('type', [
   envelope('GROUP_ACCEPT'),
   envelope('GROUP_REJECT'),
   envelope('GROUP_FORMED'),
+  envelope('OFFER_RELEASE'),
   envelope('TASK_START'),
   envelope('TASK_UPDATE'),
   envelope('TASK_COMPLETE'),
@@ -109,6 +113,8 @@ export const SwarmMessageSchema = z.discriminatedUnion('type', [
   envelope('CLAIM_RELEASE'),
   envelope('CLAIM_ANSWER'),
   envelope('DATA_WRITE'),
+  envelope('SEALED'),
+  envelope('GROUP_KEY'),
   envelope('ACK'),
   envelope('ERROR'),
   envelope('BROADCAST')
@@ -124,8 +130,8 @@ export type BodyInput<T extends MessageType> = z.input<(typeof BODY_SCHEMAS)[T]>
 export const CHANNEL_MESSAGE_TYPES = {
   agents: ['AGENT_CARD', 'HEARTBEAT'],
   skill: ['TASK_ANNOUNCE', 'TASK_CANCEL'],
-  group: ['TASK_UPDATE', 'HEARTBEAT', 'PROPOSAL', 'VOTE', 'PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'DATA_WRITE', 'DISSOLVE', 'BROADCAST', 'HANDOFF'],
-  direct: ['TASK_ANNOUNCE', 'SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'DIRECTORY_REQUEST', 'DIRECTORY_RESPONSE', 'GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE', 'CLAIM_REQUEST', 'CLAIM_RELEASE', 'CLAIM_ANSWER', 'ACK', 'ERROR'],
+  group: ['TASK_UPDATE', 'HEARTBEAT', 'PROPOSAL', 'VOTE', 'PROPOSAL_DECIDED', 'BLACKBOARD_UPDATE', 'ESCALATION', 'DATA_WRITE', 'DISSOLVE', 'BROADCAST', 'HANDOFF', 'SEALED'],
+  direct: ['TASK_ANNOUNCE', 'SKILL_OFFER', 'GROUP_INVITE', 'GROUP_ACCEPT', 'GROUP_REJECT', 'GROUP_FORMED', 'OFFER_RELEASE', 'TASK_START', 'TASK_COMPLETE', 'TASK_CANCEL', 'TASK_UPDATE', 'HANDOFF', 'DISSOLVE', 'DIRECTORY_REQUEST', 'DIRECTORY_RESPONSE', 'GROUP_SYNC_REQUEST', 'GROUP_SYNC_RESPONSE', 'ESCALATE', 'CLAIM_REQUEST', 'CLAIM_RELEASE', 'CLAIM_ANSWER', 'GROUP_KEY', 'ACK', 'ERROR'],
   input: ['INPUT_REQUEST', 'INPUT_RESPONSE', 'ERROR']
 } as const satisfies Record<string, readonly MessageType[]>
 export type Channel = keyof typeof CHANNEL_MESSAGE_TYPES

@@ -6,8 +6,27 @@ const PEER_B = 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N'
 export const TASK_ID = 'task-0001-abcdef'
 export const GROUP_ID = 'group_0001_ABCDEF'
 const PROPOSAL_ID = 'proposal-0001'
+/** A vote signature's shape (64 bytes, base64url): not a valid signature of anything. */
+const SIG = 'A'.repeat(86)
 export const MESSAGE_ID = 'msg-00000001'
 export const NOW = 1_750_000_000_000
+
+/** An award (see docs/protocol.md, "Signed offers and awards"): two offers, both chosen. */
+const AWARD = {
+  v: 1 as const,
+  taskId: TASK_ID,
+  attempt: 1,
+  announcer: PEER_B,
+  rule: { skills: [{ name: 'analytics' }, { name: 'viz' }], maxGroupSize: 2, weights: { level: 0.25, successRate: 0.3, availability: 0.2, speed: 0.1, reputation: 0.15 }, speedReferenceMs: 10_000, excluded: [] },
+  offers: [
+    { peerId: PEER_A, digest: 'B'.repeat(43), skills: [{ name: 'analytics', level: 'expert' as const, successRate: 0.97, avgCompletionMs: 1200 }], load: 0, capacity: 4, estimateMs: 1200, reputation: 0.5, observed: { successes: 0, total: 0 } },
+    { peerId: PEER_B, digest: 'C'.repeat(43), skills: [{ name: 'viz', level: 'novice' as const, successRate: 1, avgCompletionMs: 100 }], load: 1, capacity: 2, estimateMs: 100, reputation: 0.5, observed: { successes: 0, total: 0 } }
+  ],
+  omitted: 0,
+  selected: [{ peerId: PEER_A, skills: ['analytics'] }, { peerId: PEER_B, skills: ['viz'] }],
+  replacements: [],
+  members: [{ peerId: PEER_A, skills: ['analytics'] }, { peerId: PEER_B, skills: ['viz'] }]
+}
 
 /** A valid body of every message type, as a sender writes it (defaults left out where allowed). */
 export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
@@ -58,7 +77,8 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
     estimateMs: 1500,
     load: 1,
     capacity: 4,
-    leaseExpiresAt: NOW + 5000
+    leaseExpiresAt: NOW + 5000,
+    signature: SIG
   },
   GROUP_INVITE: { taskId: TASK_ID, attempt: 1, groupId: GROUP_ID, skills: ['analytics'], answerBy: NOW + 1000 },
   GROUP_ACCEPT: { taskId: TASK_ID, groupId: GROUP_ID },
@@ -67,8 +87,10 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
     taskId: TASK_ID,
     attempt: 1,
     groupId: GROUP_ID,
-    members: [{ peerId: PEER_A, skills: ['analytics'] }, { peerId: PEER_B, skills: ['viz'] }]
+    members: [{ peerId: PEER_A, skills: ['analytics'] }, { peerId: PEER_B, skills: ['viz'] }],
+    award: AWARD
   },
+  OFFER_RELEASE: { taskId: TASK_ID, attempt: 1, award: AWARD },
   TASK_START: {
     taskId: TASK_ID,
     groupId: GROUP_ID,
@@ -120,7 +142,7 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
     voters: [PEER_A, PEER_B],
     deadline: NOW + 10_000
   },
-  VOTE: { proposalId: PROPOSAL_ID, groupId: GROUP_ID, choice: 'yes', confidence: 0.9, reason: 'looks right' },
+  VOTE: { proposalId: PROPOSAL_ID, groupId: GROUP_ID, choice: 'yes', confidence: 0.9, reason: 'looks right', sig: SIG },
   PROPOSAL_DECIDED: {
     proposalId: PROPOSAL_ID,
     taskId: TASK_ID,
@@ -133,7 +155,7 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
     participation: 1,
     weightedConfidence: 0.85,
     decidedAt: NOW + 500,
-    votes: [{ voter: PEER_A, choice: 'yes', confidence: 0.9, at: NOW + 400 }, { voter: PEER_B, choice: 'yes', confidence: 0.8, at: NOW + 500 }]
+    votes: [{ voter: PEER_A, choice: 'yes', confidence: 0.9, at: NOW + 400, sig: SIG }, { voter: PEER_B, choice: 'yes', confidence: 0.8, at: NOW + 500, sig: SIG }]
   },
   BLACKBOARD_UPDATE: { taskId: TASK_ID, groupId: GROUP_ID, update: 'AQKr9tOjBQAnAQhmaW5kaW5ncw==' },
   GROUP_SYNC_REQUEST: { taskId: TASK_ID, groupId: GROUP_ID, stateVector: 'AA==' },
@@ -153,6 +175,8 @@ export const VALID_BODIES: { [T in MessageType]: BodyInput<T> } = {
   CLAIM_RELEASE: { taskId: TASK_ID, groupId: GROUP_ID, resourceId: 'gpu-0' },
   CLAIM_ANSWER: { taskId: TASK_ID, groupId: GROUP_ID, resourceId: 'gpu-0', status: 'queued', holder: PEER_A, leaseEndsAt: NOW + 5_000, position: 1, revision: 3 },
   DATA_WRITE: { taskId: TASK_ID, groupId: GROUP_ID, key: 'plan', version: 3, value: { steps: 2 } },
+  SEALED: { groupId: GROUP_ID, epoch: 1, nonce: 'A'.repeat(16), data: 'B'.repeat(40) },
+  GROUP_KEY: { taskId: TASK_ID, groupId: GROUP_ID, epoch: 2, key: 'K'.repeat(43), members: [{ peerId: PEER_A, skills: ['analytics'] }] },
   ACK: { ref: MESSAGE_ID },
   ERROR: { ref: MESSAGE_ID, code: 'NO_CAPACITY', message: 'no free capacity' },
   BROADCAST: { text: 'hello swarm', data: { n: 1 } }

@@ -136,6 +136,10 @@ const INVALID_CASES: InvalidCase[] = [
   { name: 'member peer id that is not a peer id', type: 'GROUP_FORMED', mutate: b => { itemOf(b, 'members', 0).peerId = 'not-a-peer-id' }, path: 'body.members.0.peerId' },
   { name: 'member peer id with a character outside base58', type: 'GROUP_FORMED', mutate: b => { itemOf(b, 'members', 1).peerId = `${PEER_A.slice(0, -1)}0` }, path: 'body.members.1.peerId' },
   { name: 'more members than maxGroupSize', type: 'GROUP_FORMED', mutate: b => { b.members = Array.from({ length: LIMITS.maxGroupSize + 1 }, () => ({ peerId: PEER_A, skills: ['analytics'] })) }, path: 'body.members' },
+  { name: 'formed without an award', type: 'GROUP_FORMED', mutate: b => { delete b.award }, path: 'body.award' },
+  // OFFER_RELEASE
+  { name: 'release naming a group id', type: 'OFFER_RELEASE', mutate: b => { b.groupId = GROUP_ID }, path: 'body' },
+  { name: 'award with an offer digest that is not a sha256', type: 'OFFER_RELEASE', mutate: b => { itemOf(b.award as Record<string, unknown>, 'offers', 0).digest = 'short' }, path: 'body.award.offers.0.digest' },
   // TASK_START
   { name: 'missing input', type: 'TASK_START', mutate: b => { delete b.input }, path: 'body.input' },
   { name: 'member without skills', type: 'TASK_START', mutate: b => { itemOf(b, 'members', 0).skills = [] }, path: 'body.members.0.skills' },
@@ -172,9 +176,12 @@ const INVALID_CASES: InvalidCase[] = [
   // VOTE
   { name: 'unknown choice', type: 'VOTE', mutate: b => { b.choice = 'maybe' }, path: 'body.choice' },
   { name: 'negative confidence', type: 'VOTE', mutate: b => { b.confidence = -0.1 }, path: 'body.confidence' },
+  { name: 'an unsigned vote', type: 'VOTE', mutate: b => { delete b.sig }, path: 'body.sig' },
+  { name: 'a signature that is not base64url', type: 'VOTE', mutate: b => { b.sig = 'not/base64+' }, path: 'body.sig' },
   // PROPOSAL_DECIDED
   { name: 'unknown outcome', type: 'PROPOSAL_DECIDED', mutate: b => { b.outcome = 'maybe' }, path: 'body.outcome' },
   { name: 'a counted vote naming no peer id', type: 'PROPOSAL_DECIDED', mutate: b => { itemOf(b, 'votes', 0).voter = 'bob' }, path: 'body.votes.0.voter' },
+  { name: 'a counted vote without its signature', type: 'PROPOSAL_DECIDED', mutate: b => { delete itemOf(b, 'votes', 1).sig }, path: 'body.votes.1.sig' },
   // BLACKBOARD_UPDATE
   { name: 'update that is not base64', type: 'BLACKBOARD_UPDATE', mutate: b => { b.update = 'not base64!' }, path: 'body.update' },
   { name: 'empty update', type: 'BLACKBOARD_UPDATE', mutate: b => { b.update = '' }, path: 'body.update' },
@@ -192,6 +199,12 @@ const INVALID_CASES: InvalidCase[] = [
   { name: 'unknown status', type: 'CLAIM_ANSWER', mutate: b => { b.status = 'maybe' }, path: 'body.status' },
   { name: 'queue position 0', type: 'CLAIM_ANSWER', mutate: b => { b.position = 0 }, path: 'body.position' },
   { name: 'fractional version', type: 'DATA_WRITE', mutate: b => { b.version = 1.5 }, path: 'body.version' },
+  // SEALED / GROUP_KEY (group encryption)
+  { name: 'nonce not 12 bytes', type: 'SEALED', mutate: b => { b.nonce = 'A'.repeat(15) }, path: 'body.nonce' },
+  { name: 'data not base64url', type: 'SEALED', mutate: b => { b.data = '+/='.repeat(10) }, path: 'body.data' },
+  { name: 'negative epoch', type: 'SEALED', mutate: b => { b.epoch = -1 }, path: 'body.epoch' },
+  { name: 'key not 32 bytes', type: 'GROUP_KEY', mutate: b => { b.key = 'K'.repeat(44) }, path: 'body.key' },
+  { name: 'no members', type: 'GROUP_KEY', mutate: b => { b.members = [] }, path: 'body.members' },
   // ACK / ERROR / BROADCAST
   { name: 'ref that is not an id', type: 'ACK', mutate: b => { b.ref = 'x' }, path: 'body.ref' },
   { name: 'code that is not a DirectErrorCode', type: 'ERROR', mutate: b => { b.code = 'CAPACITY' }, path: 'body.code' },
@@ -284,7 +297,7 @@ describe('valid edge values', () => {
 
   it('accepts a CIDv1 (base32) peer id and a legacy Qm peer id', () => {
     const cid = 'bafzaajaiaejcb6jpwqmzm3mjjpx5qoulxnjxlmhwmq7bx3aw7oqxiqrmmjjvhb4'
-    const formed = createMessage('GROUP_FORMED', { taskId: TASK_ID, attempt: 1, groupId: GROUP_ID, members: [{ peerId: cid, skills: ['a'] }, { peerId: 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N', skills: ['b'] }] })
+    const formed = createMessage('GROUP_FORMED', { ...clone(VALID_BODIES.GROUP_FORMED), taskId: TASK_ID, attempt: 1, groupId: GROUP_ID, members: [{ peerId: cid, skills: ['a'] }, { peerId: 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N', skills: ['b'] }] })
     assert.equal(formed.body.members.length, 2)
   })
 

@@ -32,7 +32,17 @@ const StatusSchema = z.object({
 }).loose()
 
 const PeersSchema = z.object({
-  peers: z.array(z.object({ peerId: z.string(), addrs: z.array(z.string()), direction: z.string(), streams: z.number(), rttMs: z.number().optional() }).loose())
+  peers: z.array(z.object({
+    peerId: z.string(),
+    addrs: z.array(z.string()),
+    direction: z.string(),
+    streams: z.number(),
+    rttMs: z.number().optional(),
+    /** Gossipsub's score of the peer and our penalty score (absent from older nodes). */
+    score: z.number().optional(),
+    graylisted: z.boolean().optional(),
+    penalty: z.number().optional()
+  }).loose())
 })
 
 const AgentsSchema = z.object({
@@ -81,8 +91,14 @@ async function peersCommand (flags: InspectFlags, out: Output): Promise<number> 
     out.line('no connected peers')
     return 0
   }
-  out.line(table(['PEER', 'DIRECTION', 'RTT', 'ADDRESS'], peers.map(p => [p.peerId, p.direction, p.rttMs === undefined ? '-' : `${p.rttMs}ms`, p.addrs[0] ?? ''])))
+  out.line(table(['PEER', 'DIRECTION', 'RTT', 'SCORE', 'PENALTY', 'ADDRESS'], peers.map(p => [p.peerId, p.direction, p.rttMs === undefined ? '-' : `${p.rttMs}ms`, scoreText(p.score, p.graylisted), p.penalty === undefined ? '-' : p.penalty.toFixed(1), p.addrs[0] ?? ''])))
   return 0
+}
+
+/** Gossipsub's score of a peer, marked when it is below the graylist threshold (its gossip is dropped). */
+function scoreText (score: number | undefined, graylisted: boolean | undefined): string {
+  if (score === undefined) return '-'
+  return graylisted === true ? `${score.toFixed(1)} (graylisted)` : score.toFixed(1)
 }
 
 async function agentsCommand (flags: InspectFlags & { skill?: string }, out: Output): Promise<number> {

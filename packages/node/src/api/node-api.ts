@@ -15,6 +15,7 @@ import type { TaskSpecInput } from '../negotiation/task-spec.js'
 import type { AuditEntry, StoredTask, TaskRole } from '../store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from '../types.js'
 import type { AccessView } from '../net/access.js'
+import type { VerifyReport } from '../ledger/verify-report.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** The working-group operations the routes offer: those of the node's group service. */
@@ -80,4 +81,6 @@ export interface NodeApi {
   block: (peerId: string, reason?: string) => Promise<AccessView>
   /** Lifts a run-time block. */
   unblock: (peerId: string) => AccessView
+  /** Checks the stored award of a task, or the vote certificate of a proposal; undefined when neither is stored. */
+  verify: (id: string) => Promise<VerifyReport | undefined>
 }

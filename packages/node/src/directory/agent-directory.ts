@@ -24,7 +24,8 @@ export interface SkillQuery {
   minLevel?: Level
 }
 
-export type UpsertResult = 'added' | 'updated' | 'unchanged' | 'stale'
+/** `refused`: a new agent while the directory is full (see AgentDirectory's maxAgents). */
+export type UpsertResult = 'added' | 'updated' | 'unchanged' | 'stale' | 'refused'
 
 /**
  * The agent cards a node has heard, keyed by the authenticated sender. A pure data structure:
@@ -32,6 +33,17 @@ export type UpsertResult = 'added' | 'updated' | 'unchanged' | 'stale'
  */
 export class AgentDirectory {
   readonly #agents = new Map<string, AgentRecord>()
+  readonly #maxAgents: number
+
+  /** `maxAgents`: agents kept at most, this node included; beyond it new agents are refused (known ones still updated). */
+  constructor (maxAgents = Number.POSITIVE_INFINITY) {
+    this.#maxAgents = maxAgents
+  }
+
+  /** Whether a new agent would be refused now. */
+  get full (): boolean {
+    return this.#agents.size >= this.#maxAgents
+  }
 
   /**
    * Records a card. A card older than the one we have — an earlier start, or the same start
@@ -51,6 +63,7 @@ export class AgentDirectory {
       current.card = card
       return 'updated'
     }
+    if (!self && this.full) return 'refused'
     this.#agents.set(peerId, { peerId, card, lastSeen: now, load: card.load, self, verified: true })
     return 'added'
   }
@@ -74,6 +87,7 @@ export class AgentDirectory {
       current.lastSeen = Math.max(current.lastSeen, seenAt)
       return 'updated'
     }
+    if (this.full) return 'refused'
     this.#agents.set(peerId, { peerId, card, lastSeen: seenAt, load: card.load, self: false, verified: false })
     return 'added'
   }
@@ -109,6 +123,13 @@ export class AgentDirectory {
 
   get size (): number {
     return this.#agents.size
+  }
+
+  /** Agents heard first-hand (their own signed card, or a card on their own stream), this node included. */
+  get firstHand (): number {
+    let n = 0
+    for (const record of this.#agents.values()) if (record.verified) n++
+    return n
   }
 
   list (): AgentRecord[] {

@@ -1,5 +1,7 @@
 import { createMessage } from '@swarm/protocol'
+import { RateLimiter } from '../core/token-bucket.js'
 import { CATCH_UP_MAX_CARDS, CATCH_UP_MAX_HAVE, CATCH_UP_TIMEOUT_MS, DIRECTORY_CATCH_UP_MS, DIRECTORY_LEARNING_CATCH_UP_MS, FIRST_CATCH_UPS, SECOND_CATCH_UP_DELAY_MS } from './constants.js'
+import type { RateLimit } from '../config-limits.js'
 import type { Logger } from '../logger.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { DirectRegistry, MessengerPort } from '../ports/messenger.js'
@@ -20,6 +22,8 @@ export interface DirectoryCatchUpComponents {
   /** The peers this node is connected to now. */
   peers: () => PeerId[]
   logger: Logger
+  /** Directory requests answered for one peer (limits.rates.directoryRequests; default: unlimited). */
+  requestRate?: RateLimit
 }
 
 /**
@@ -39,9 +43,12 @@ export class DirectoryCatchUp implements Startable {
   #firstSyncs = 0
   #round = 0
   #timer?: TimerHandle
+  /** Requests answered per peer; the others get an ERROR RATE_LIMITED. */
+  readonly #requests?: RateLimiter
 
   constructor (components: DirectoryCatchUpComponents) {
     this.#c = components
+    if (components.requestRate !== undefined) this.#requests = new RateLimiter(components.requestRate)
     components.direct.handle('DIRECTORY_REQUEST', (message, from) => this.#answer(message, from))
   }
 
@@ -62,6 +69,11 @@ export class DirectoryCatchUp implements Startable {
     if (!this.#running || this.#firstSyncs >= FIRST_CATCH_UPS) return
     this.#firstSyncs++
     void this.#sync(peer, this.#firstSyncs === 1 ? 0 : SECOND_CATCH_UP_DELAY_MS)
+  }
+
+  /** Directory requests refused as over the rate so far. */
+  get limited (): number {
+    return this.#requests?.limited ?? 0
   }
 
   /**
@@ -95,7 +107,7 @@ export class DirectoryCatchUp implements Startable {
       const request = createMessage('DIRECTORY_REQUEST', { limit: CATCH_UP_MAX_CARDS, have: directory.knownTags().slice(0, CATCH_UP_MAX_HAVE), card: directory.currentCard() })
       const reply = await this.#c.messenger.request(peer, request, { timeoutMs })
       if (reply.type === 'DIRECTORY_RESPONSE') {
-        const added = directory.mergeHearsay(reply.body.agents)
+        const added = directory.mergeHearsay(reply.body.agents, peer.toString())
         logger.debug('directory synced', { from: peer.toString(), agents: reply.body.agents.length, added })
         // Learned something: ask another neighbour soon, without moving on in the schedule.
         if (added > 0 && this.#running) this.#schedule(Math.max(0, this.#round - 1), DIRECTORY_LEARNING_CATCH_UP_MS)
@@ -109,6 +121,10 @@ export class DirectoryCatchUp implements Startable {
   /** A peer's catch-up: its own card is first-hand (the stream authenticates it); the answer leaves out the agents it has. */
   #answer (message: MessageOf<'DIRECTORY_REQUEST'>, from: PeerId): SwarmMessage {
     const { directory } = this.#c
+    if (this.#requests?.allow(from.toString(), this.#c.clock.now()) === false) {
+      this.#c.logger.debug('directory request over the rate', { from: from.toString() })
+      return createMessage('ERROR', { ref: message.id, code: 'RATE_LIMITED', message: 'too many directory requests: ask again later' })
+    }
     if (message.body.card !== undefined) directory.acceptFirstHand(from.toString(), message.body.card)
     const have = message.body.have === undefined ? undefined : new Set(message.body.have)
     return createMessage('DIRECTORY_RESPONSE', { agents: directory.snapshot(Math.min(CATCH_UP_MAX_CARDS, message.body.limit), message.body.skill, have) })

@@ -1,8 +1,11 @@
 import { createMessage, topics } from '@swarm/protocol'
 import { AgentDirectory } from './agent-directory.js'
 import { CARD_CHANGE_REPUBLISH_MS, FULL_CARD_EVERY, HEARTBEAT_CHECK_MAX_MS, HEARTBEAT_EARLY_MS, JOIN_PUBLISH_DELAY_MS, MAX_CARD_ARRIVALS, RECENT_JOIN_WINDOW_MS } from './constants.js'
-import { heartbeatInterval, shouldFloodJoin, silenceLimit } from './pacing.js'
+import { heartbeatInterval, maxHeartbeatInterval, shouldFloodJoin, silenceLimit } from './pacing.js'
+import { LimitsConfigSchema } from '../config-limits.js'
+import { RateLimiter } from '../core/token-bucket.js'
 import type { NodeConfig } from '../config.js'
+import type { LimitsConfig } from '../config-limits.js'
 import type { Logger } from '../logger.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { EventSink } from '../ports/events.js'
@@ -27,10 +30,20 @@ export interface DirectoryServiceComponents {
   card: () => Omit<AgentCardBody, 'seq'>
 }
 
-/** The resolved `directory` settings (see config.ts), the network, and this node's peer id. */
+/** The limits the directory keeps (config `limits`, see config-limits.ts). */
+export type DirectoryLimits = Pick<LimitsConfig, 'newIdentitiesPerPeerPerMinute' | 'maxDirectoryAgents' | 'maxSilenceFactor'>
+
+/** The resolved `directory` settings (see config.ts), the network, this node's peer id and the limits (default: the config's defaults). */
 export interface DirectoryServiceInit extends Readonly<NodeConfig['directory']> {
   network: string
   self: string
+  limits?: DirectoryLimits
+}
+
+/** Agents refused, by why: `new-identity` (the delivering peer's budget of new agents is spent), `directory-full`. */
+export interface DirectoryLimited {
+  'new-identity': number
+  'directory-full': number
 }
 
 /**
@@ -40,8 +53,8 @@ export interface DirectoryServiceInit extends Readonly<NodeConfig['directory']> 
  * of the swarm; catch-ups (see catch-up.ts) fill them through `snapshot` and `mergeHearsay`.
  */
 export class DirectoryService implements Startable {
-  /** The agents this node knows, itself included. */
-  readonly agents = new AgentDirectory()
+  /** The agents this node knows, itself included (at most limits.maxDirectoryAgents). */
+  readonly agents: AgentDirectory
   readonly #c: DirectoryServiceComponents
   readonly #init: DirectoryServiceInit
   readonly #topic: string
@@ -63,11 +76,20 @@ export class DirectoryService implements Startable {
   #cardsHeardAt: number[] = []
   /** Told when another agent frees a slot (see onCapacityFreed). */
   readonly #capacityListeners = new Set<(peerId: string) => void>()
+  readonly #limits: DirectoryLimits
+  /** New agents each delivering peer may still introduce (a token bucket per peer). */
+  readonly #introductions: RateLimiter
+  /** Agents refused so far, by why. */
+  readonly limited: DirectoryLimited = { 'new-identity': 0, 'directory-full': 0 }
 
   constructor (components: DirectoryServiceComponents, init: DirectoryServiceInit) {
     this.#c = components
     this.#init = init
     this.#topic = topics.agents(init.network)
+    this.#limits = init.limits ?? LimitsConfigSchema.parse({})
+    this.agents = new AgentDirectory(this.#limits.maxDirectoryAgents)
+    const perMinute = this.#limits.newIdentitiesPerPeerPerMinute
+    this.#introductions = new RateLimiter({ perSecond: perMinute / 60, burst: perMinute })
   }
 
   get topic (): string {
@@ -93,9 +115,15 @@ export class DirectoryService implements Startable {
     this.#c.gossip.unsubscribe(this.#topic)
   }
 
-  /** This agent's heartbeat interval now (it grows with the swarm: see heartbeatInterval). */
+  /**
+   * This agent's heartbeat interval now. It grows with the swarm (see heartbeatInterval), counted
+   * by the agents heard first-hand only (cards passed on in catch-ups are unsigned hints anyone
+   * can make up), and never beyond maxHeartbeatInterval: agents an attacker made up cannot
+   * stretch the silence limit more than limits.maxSilenceFactor times directory.ttlMs.
+   */
   heartbeatIntervalMs (): number {
-    return heartbeatInterval(this.agents.size, this.#init.heartbeatMs, this.#init.swarmHeartbeatsPerSecond)
+    const maxMs = maxHeartbeatInterval(this.#init.ttlMs, this.#limits.maxSilenceFactor)
+    return heartbeatInterval(this.agents.firstHand, this.#init.heartbeatMs, this.#init.swarmHeartbeatsPerSecond, maxMs)
   }
 
   /** How long an agent may stay silent now before it is forgotten. */
@@ -254,13 +282,19 @@ export class DirectoryService implements Startable {
     return this.agents.list().map(r => agentTag(r.peerId))
   }
 
-  /** Merges cards another peer passed on (see snapshot); returns how many agents were new. */
-  mergeHearsay (agents: Array<{ peerId: string, card: AgentCardBody, ageMs: number }>): number {
+  /**
+   * Merges cards that peer `via` passed on (see snapshot); returns how many agents were new. New
+   * agents count against `via`'s budget (limits.newIdentitiesPerPeerPerMinute) and the
+   * directory's size (limits.maxDirectoryAgents); beyond either they are left out.
+   */
+  mergeHearsay (agents: Array<{ peerId: string, card: AgentCardBody, ageMs: number }>, via: string): number {
     const now = this.#c.clock.now()
     const ttlMs = this.ttlMs()
     let added = 0
+    const refusedBefore = this.limited['new-identity'] + this.limited['directory-full']
     for (const agent of agents) {
       if (agent.peerId === this.#init.self || agent.ageMs > ttlMs) continue
+      if (!this.#mayLearn(agent.peerId, via, now)) continue
       const result = this.agents.upsertHearsay(agent.peerId, agent.card, now - agent.ageMs)
       const record = this.agents.get(agent.peerId)
       if (record === undefined) continue
@@ -271,15 +305,41 @@ export class DirectoryService implements Startable {
         this.#c.events.emit('agent:updated', record)
       }
     }
+    const refused = this.limited['new-identity'] + this.limited['directory-full'] - refusedBefore
+    if (refused > 0) this.#c.logger.debug('agents passed on left out: over the limits', { via, refused, added })
     return added
   }
 
   /**
-   * Records a card that the agent itself sent: signed gossip, or the card a peer attaches to
-   * its own catch-up request (the stream authenticates it).
+   * Whether the directory may learn of `peerId` through `via` now: always for an agent it knows;
+   * a new one needs room in the directory, and takes one of `via`'s introductions unless it is
+   * `via` itself (a neighbour speaking for itself: one per connection, and a flood passed on by
+   * a neighbour must not keep that neighbour out). Counts refusals.
    */
-  acceptFirstHand (peerId: string, card: AgentCardBody, now = this.#c.clock.now()): void {
+  #mayLearn (peerId: string, via: string, now: number): boolean {
+    if (this.agents.get(peerId) !== undefined) return true
+    if (this.agents.full) {
+      this.limited['directory-full']++
+      return false
+    }
+    if (peerId !== via && !this.#introductions.allow(via, now)) {
+      this.limited['new-identity']++
+      return false
+    }
+    return true
+  }
+
+  /**
+   * Records a card that the agent itself sent: signed gossip (delivered to us by peer `via`), or
+   * the card a peer attaches to its own catch-up request (the stream authenticates it). A new
+   * agent counts against `via`'s budget and the directory's size (see mergeHearsay).
+   */
+  acceptFirstHand (peerId: string, card: AgentCardBody, now = this.#c.clock.now(), via = peerId): void {
     if (peerId === this.#init.self) return
+    if (!this.#mayLearn(peerId, via, now)) {
+      this.#c.logger.debug('agent card left out: over the limits', { peerId, via })
+      return
+    }
     const result = this.agents.upsert(peerId, card, now)
     const record = this.agents.get(peerId)
     if (record === undefined) return
@@ -324,7 +384,7 @@ export class DirectoryService implements Startable {
       this.#cardsHeardAt.push(now)
       if (this.#cardsHeardAt.length > MAX_CARD_ARRIVALS) this.#cardsHeardAt = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS)
       const before = this.agents.get(peerId)?.load
-      this.acceptFirstHand(peerId, message.body, now)
+      this.acceptFirstHand(peerId, message.body, now, delivery.via?.toString() ?? peerId)
       this.#loadChanged(peerId, before)
     } else if (message.type === 'HEARTBEAT') {
       const before = this.agents.get(peerId)?.load

@@ -12,6 +12,7 @@ import { Blackboard, BlackboardError } from './blackboard.js'
 import { hypothesisConfidence } from './confidence.js'
 import { SYNC_TIMEOUT_MS } from './constants.js'
 import { FindingInputSchema, parseInput } from './inputs.js'
+import { clampToTask } from './proposals.js'
 import type { BlackboardSnapshot, HypothesisStatus } from './blackboard.js'
 import type { GroupContext } from './context.js'
 import type { BlackboardView, PostFindingInput } from './inputs.js'
@@ -171,7 +172,7 @@ export class BlackboardSync {
       if (update.byteLength > 0) session.blackboard.applyUpdate(update, session.announcer)
       for (const open of reply.body.proposals) {
         if (session.hasProposal(open.proposal.proposalId)) continue
-        const opened = session.openProposal({ ...open.proposal, proposer: open.proposer, openedAt: open.openedAt }, ctx.clock.now())
+        const opened = session.openProposal({ ...open.proposal, deadline: clampToTask(live, open.proposal.deadline), proposer: open.proposer, openedAt: open.openedAt }, ctx.clock.now())
         if (opened.ok) this.#proposals.onOpened(live, opened.view)
       }
       ctx.stats.syncsDone++

@@ -6,10 +6,13 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createMessage, newId } from '@swarm/protocol'
+import { LimitsConfigSchema } from '../config-limits.js'
+import { RateLimiter } from '../core/token-bucket.js'
 import { SwarmError } from '../errors.js'
 import { ESCALATE_TIMEOUT_MS } from './constants.js'
-import { EscalationRecordSchema, EscalationStateError, createEscalation, resolveEscalation } from './escalations.js'
+import { EscalationRecordSchema, EscalationStateError, MAX_ESCALATIONS_PER_TASK, contextBytes, createEscalation, resolveEscalation } from './escalations.js'
 import { EscalateInputSchema, parseInput } from './inputs.js'
+import type { LimitsConfig } from '../config-limits.js'
 import type { GroupContext } from './context.js'
 import type { EscalationInput, EscalationRecord } from './escalations.js'
 import type { EscalateInput } from './inputs.js'
@@ -18,14 +21,33 @@ import type { MessengerPort } from '../ports/messenger.js'
 import type { PeerId } from '@libp2p/interface'
 import type { MessageOf, SwarmMessage } from '@swarm/protocol'
 
-/** Escalations of the groups of one node. */
+/** The limits on escalations (config `limits`, see config-limits.ts). */
+export type EscalationLimits = Pick<LimitsConfig, 'maxEscalationContextBytes'> & { rates: Pick<LimitsConfig['rates'], 'escalations'> }
+
+/** Escalations refused, by why: over a member's rate, context too large, the task has too many. */
+export interface EscalationsLimited {
+  escalation: number
+  'escalation-context': number
+  'escalations-per-task': number
+}
+
+/**
+ * Escalations of the groups of one node. What one member can make the announcer keep is bounded:
+ * its escalations come at most at limits.rates.escalations, each context at most
+ * limits.maxEscalationContextBytes, and a task keeps at most MAX_ESCALATIONS_PER_TASK.
+ */
 export class EscalationService {
   readonly #ctx: GroupContext
   readonly #messenger: MessengerPort
+  readonly #limits: EscalationLimits
+  readonly #rate: RateLimiter
+  readonly limited: EscalationsLimited = { escalation: 0, 'escalation-context': 0, 'escalations-per-task': 0 }
 
-  constructor (ctx: GroupContext, messenger: MessengerPort) {
+  constructor (ctx: GroupContext, messenger: MessengerPort, limits: EscalationLimits = LimitsConfigSchema.parse({})) {
     this.#ctx = ctx
     this.#messenger = messenger
+    this.#limits = limits
+    this.#rate = new RateLimiter(limits.rates.escalations)
   }
 
   /**
@@ -35,6 +57,10 @@ export class EscalationService {
   async escalate (taskId: string, input: EscalateInput): Promise<{ escalationId: string }> {
     const live = this.#ctx.groups.require(taskId)
     const e = parseInput(EscalateInputSchema, input, 'escalation')
+    const size = contextBytes(e.context)
+    if (size > this.#limits.maxEscalationContextBytes) {
+      throw new SwarmError('ESCALATION_STATE', `the escalation's context is ${size} bytes, more than the ${this.#limits.maxEscalationContextBytes} an escalation may carry (limits.maxEscalationContextBytes): put the large data on the blackboard and name it`, { taskId, bytes: size })
+    }
     const { session } = live
     const self = this.#ctx.self
     if (session.announcer === self) {
@@ -50,9 +76,16 @@ export class EscalationService {
     throw new SwarmError('ESCALATION_STATE', `the announcer did not take the escalation: ${reply.type === 'ERROR' ? reply.body.message : reply.type}`)
   }
 
-  /** Creates an escalation at this node (the task's announcer), stores it and tells the group. */
+  /**
+   * Creates an escalation at this node (the task's announcer), stores it and tells the group.
+   * Throws ESCALATION_STATE when the task keeps MAX_ESCALATIONS_PER_TASK already.
+   */
   raise (input: EscalationInput): EscalationRecord {
     const ctx = this.#ctx
+    if (this.#taskIsFull(input.taskId)) {
+      this.limited['escalations-per-task']++
+      throw new SwarmError('ESCALATION_STATE', `task ${input.taskId} has ${MAX_ESCALATIONS_PER_TASK} open escalations already: resolve some, or see them with "swarm-node escalations"`, { taskId: input.taskId })
+    }
     const record = createEscalation(input, newId(), ctx.clock.now())
     ctx.persistence.saveEscalation(record)
     ctx.stats.escalationsCreated++
@@ -60,6 +93,11 @@ export class EscalationService {
     ctx.events.emit('escalation:created', record)
     this.#tellGroup(record)
     return record
+  }
+
+  /** Whether the task keeps as many open escalations as it may (a human's decision makes room). */
+  #taskIsFull (taskId: string): boolean {
+    return this.#ctx.persistence.escalations({ taskId, status: 'open', limit: MAX_ESCALATIONS_PER_TASK }).length >= MAX_ESCALATIONS_PER_TASK
   }
 
   /** Escalations this node keeps, newest first. */
@@ -140,8 +178,30 @@ export class EscalationService {
       return createMessage('ERROR', { ref: message.id, code: 'UNKNOWN_GROUP', message: 'this node is not the announcer of a working group with that id' })
     }
     if (!live.session.isMember(sender)) return createMessage('ERROR', { ref: message.id, code: 'NOT_A_MEMBER', message: 'only members of the group may escalate its issues' })
+    const refusal = this.#refusal(message, sender)
+    if (refusal !== undefined) return refusal
     const record = this.raise({ taskId: b.taskId, groupId: b.groupId, announcer: ctx.self, raisedBy: sender, source: 'member', severity: b.severity, issue: b.issue, ...(b.context !== undefined ? { context: b.context } : {}), attemptedResolutions: b.attemptedResolutions })
     return createMessage('ACK', { ref: message.id, data: { escalationId: record.id } })
+  }
+
+  /** The ERROR for an ESCALATE over the limits (context size, the member's rate, the task's count), if it is. */
+  #refusal (message: MessageOf<'ESCALATE'>, sender: string): SwarmMessage | undefined {
+    const ctx = this.#ctx
+    const b = message.body
+    const size = contextBytes(b.context)
+    const max = this.#limits.maxEscalationContextBytes
+    let refusal: { kind: keyof EscalationsLimited, error: MessageOf<'ERROR'> } | undefined
+    if (size > max) {
+      refusal = { kind: 'escalation-context', error: createMessage('ERROR', { ref: message.id, code: 'OVERSIZED', message: `the escalation's context is ${size} bytes, this announcer keeps at most ${max}` }) }
+    } else if (!this.#rate.allow(sender, ctx.clock.now())) {
+      refusal = { kind: 'escalation', error: createMessage('ERROR', { ref: message.id, code: 'RATE_LIMITED', message: 'too many escalations from this member: wait before the next one' }) }
+    } else if (this.#taskIsFull(b.taskId)) {
+      refusal = { kind: 'escalations-per-task', error: createMessage('ERROR', { ref: message.id, code: 'RATE_LIMITED', message: `task ${b.taskId} has ${MAX_ESCALATIONS_PER_TASK} open escalations already` }) }
+    }
+    if (refusal === undefined) return undefined
+    this.limited[refusal.kind]++
+    ctx.log.debug('escalation refused', { taskId: b.taskId, from: sender, why: refusal.kind })
+    return refusal.error
   }
 
   /** Publishes a record to its group, if the group still works. */

@@ -8,6 +8,17 @@ import { z } from 'zod'
 import { DescriptionSchema, EscalationSeveritySchema, IdSchema, JsonSchema, PeerIdStringSchema, TimestampSchema } from '@swarm/protocol'
 import type { Json } from '@swarm/protocol'
 
+/**
+ * Open escalations one task has at most, at its announcer (every source together): beyond it a
+ * new one is refused until a human resolves some, so that no member can fill the database.
+ */
+export const MAX_ESCALATIONS_PER_TASK = 32
+
+/** The size of an escalation's context as it is kept (encoded JSON bytes; 0 without one). Pure. */
+export function contextBytes (context: Json | undefined): number {
+  return context === undefined ? 0 : Buffer.byteLength(JSON.stringify(context))
+}
+
 /** Where an escalation came from. */
 const ESCALATION_SOURCES = ['no-quorum', 'retries-exhausted', 'member', 'verification'] as const
 

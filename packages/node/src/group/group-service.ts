@@ -18,10 +18,14 @@
  *   inputs.ts             what users hand in (zod schemas) and the views they get
  *
  * Trust: the sender of every gossip message is its gossipsub signer (StrictSign), never a body
- * field. A vote counts for its signer only; messages from peers outside the group are refused by
- * the topic validator (so gossipsub's peer scoring punishes their senders) and counted.
+ * field. A vote counts for its signer only, and only with the signer's own signature of it
+ * (vote-certificate.ts: a decided proposal keeps the signed votes as its vote certificate);
+ * messages from peers outside the group are refused by the topic validator (so gossipsub's
+ * peer scoring punishes their senders) and counted.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { parseTopic, topics } from '@swarm/protocol'
+import { gossipVerdict } from '../net/verdict.js'
 import { SwarmError } from '../errors.js'
 import { GroupAuthorization } from './authorization.js'
 import { BlackboardSync } from './blackboard-sync.js'
@@ -33,12 +37,17 @@ import { GroupPersistence } from './persistence.js'
 import { Proposals } from './proposals.js'
 import type { HypothesisStatus } from './blackboard.js'
 import type { GroupContext } from './context.js'
+import type { EscalationLimits } from './escalation-service.js'
 import type { EscalationInput, EscalationRecord } from './escalations.js'
 import type { GroupStore } from './group-store.js'
 import type { ProposalView } from './group-session.js'
 import type { BlackboardView, ClaimView, EscalateInput, GroupEvents, GroupStats, HandlerGroupApi, PostFindingInput, ProposeInput, VoteInput } from './inputs.js'
 import type { GroupRole, JoinInfo, Live } from './live-groups.js'
 import type { VerifyOutcome, VerifyRequest } from './proposals.js'
+import type { CertificateCheck } from './vote-certificate.js'
+import type { PenaltySink } from '../net/verdict.js'
+import type { SignerPort } from '../ports/signer.js'
+import type { LimitsConfig } from '../config-limits.js'
 import type { Logger } from '../logger.js'
 import type { Clock } from '../ports/clock.js'
 import type { EventSink } from '../ports/events.js'
@@ -66,6 +75,10 @@ export interface GroupServiceComponents {
   events: EventSink<GroupEvents>
   audit: AuditFn
   logger: Logger
+  /** Signs this node's votes and checks others' (docs/protocol.md "Vote certificates"). */
+  signer: SignerPort
+  /** Where a peer whose vote or vote certificate does not verify is charged (the penalty book). */
+  penalties?: PenaltySink
 }
 
 /** The group service's resolved settings. */
@@ -74,6 +87,8 @@ export interface GroupServiceInit {
   network: string
   /** After joining, a member asks the announcer for the group's state once more after this long. */
   resyncMs: number
+  /** Limits on escalations and proposals (config `limits`; default: the config's defaults). */
+  limits?: EscalationLimits & { rates: Pick<LimitsConfig['rates'], 'proposals'> }
 }
 
 /** The js-libp2p service shape: `groupService(init)(components)`. */
@@ -95,6 +110,11 @@ export interface GroupInfo {
  */
 export class GroupService implements Startable {
   readonly stats: GroupStats = newGroupStats()
+
+  /** Escalations and proposals of other members refused or dropped by the limits, by kind (see escalation-service.ts). */
+  limited (): Record<string, number> {
+    return { ...this.#escalations.limited, proposal: this.#proposals.limited }
+  }
   readonly #gossip: GossipPort
   readonly #network: string
   readonly #ctx: GroupContext
@@ -124,8 +144,12 @@ export class GroupService implements Startable {
       authorization: this.#authorization,
       publish: async (live, message) => { await this.#publish(live, message) }
     }
-    this.#escalations = new EscalationService(this.#ctx, components.messenger)
-    this.#proposals = new Proposals(this.#ctx, this.#escalations)
+    this.#escalations = new EscalationService(this.#ctx, components.messenger, init.limits)
+    const penalties = components.penalties
+    this.#proposals = new Proposals(this.#ctx, this.#escalations, {
+      signer: components.signer,
+      penalize: peer => { penalties?.(peerIdFromString(peer), gossipVerdict('BAD_SIGNATURE')) }
+    }, init.limits?.rates.proposals)
     this.#blackboards = new BlackboardSync(this.#ctx, components.messenger, this.#proposals, init.resyncMs)
     this.#claims = new Claims(this.#ctx, components.messenger)
     components.direct.handle('GROUP_SYNC_REQUEST', this.#blackboards.serveSync)
@@ -255,6 +279,15 @@ export class GroupService implements Startable {
   /** Resolves once the proposal is decided (or closed with its group). */
   async decision (proposalId: string): Promise<ProposalView> {
     return await this.#proposals.decision(proposalId)
+  }
+
+  /**
+   * Checks the vote certificate stored with a decided proposal (`swarm-node verify
+   * <proposalId>`): every signature, the voters against the group's members as this node knew
+   * them, and the outcome against the tally. Undefined when the proposal is unknown here.
+   */
+  async verifyProposal (proposalId: string): Promise<CertificateCheck | undefined> {
+    return await this.#proposals.verifyStored(proposalId)
   }
 
   /** The announcer asks the group to verify the task's result; `no-quorum` if the group ends first. */

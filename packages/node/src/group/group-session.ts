@@ -109,6 +109,11 @@ export class GroupSession {
     return [...this.#members.entries()].map(([peerId, skills]) => ({ peerId, skills }))
   }
 
+  /** Everyone who was ever a member (replaced members included): who may have voted. */
+  knownMembers (): string[] {
+    return [...this.#everMembers]
+  }
+
   isMember (peerId: string): boolean {
     return this.#members.has(peerId)
   }

@@ -26,6 +26,8 @@ export interface JoinInfo {
   role: GroupRole
   /** The announcer takes up a group of an earlier run of this node (its stored claims with it). */
   resumed?: boolean
+  /** The task's deadline (epoch ms): no proposal of the group lasts longer. */
+  deadline?: number
 }
 
 /** One group this node is in. */
@@ -49,6 +51,8 @@ export interface Live {
   readonly escalations: Map<string, EscalationRecord>
   /** This group's gossip handler (the same function on subscribe and in tests). */
   readonly handler: GossipHandler
+  /** The task's deadline, when the negotiation layer told it (proposal deadlines are clamped to it). */
+  readonly taskDeadline?: number
 }
 
 /** A new record for a group this node joins; `onGossip` receives the group topic's messages. */
@@ -70,7 +74,8 @@ export function createLive (info: JoinInfo, self: string, topic: string, log: Lo
     verifyDeciders: [],
     waiters: new Map(),
     escalations: new Map(),
-    handler: delivery => { onGossip(live, delivery) }
+    handler: delivery => { onGossip(live, delivery) },
+    ...(info.deadline !== undefined ? { taskDeadline: info.deadline } : {})
   }
   return live
 }

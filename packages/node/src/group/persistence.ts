@@ -1,16 +1,18 @@
 /**
  * The group layer's side of the store: blackboards (debounced while a group works, final when
- * it ends), proposals with their votes, and escalations. A write never throws into the group:
+ * it ends), proposals with their votes (a decided one with its vote certificate), and escalations. A write never throws into the group:
  * a closed store (a node stopping) skips it, a failed one is logged.
  */
 import { z } from 'zod'
 import { BLACKBOARD_SAVE_DEBOUNCE_MS } from './constants.js'
+import { VoteCertificateSchema } from './vote-certificate.js'
 import type { ClaimTable } from './claim-queue.js'
 import type { BlackboardSnapshot } from './blackboard.js'
 import type { EscalationRecord } from './escalations.js'
 import type { GroupStore } from './group-store.js'
 import type { ProposalView } from './group-session.js'
 import type { Live, LiveGroups } from './live-groups.js'
+import type { VoteCertificate } from './vote-certificate.js'
 import type { Logger } from '../logger.js'
 import type { Clock } from '../ports/clock.js'
 import type { StoredEscalation, StoredProposal } from '../store/types.js'
@@ -28,6 +30,22 @@ const ClaimTableSchema = z.object({
     queue: z.array(z.object({ claimant: z.string(), priority: z.number(), leaseMs: z.number().positive(), queuedAt: z.number(), order: z.number() }))
   }))
 })
+
+/** What a stored decided proposal carries beside its view: its vote certificate and the members this node knew. */
+interface Certified {
+  certificate: VoteCertificate
+  groupMembers: string[]
+}
+
+const CertifiedSchema = z.object({ certificate: VoteCertificateSchema, groupMembers: z.array(z.string()) })
+
+/** The certificate stored with a proposal, if there is a readable one. */
+function certifiedPart (stored: StoredProposal | undefined): Certified | undefined {
+  if (stored === undefined || typeof stored.proposal !== 'object' || stored.proposal === null || Array.isArray(stored.proposal)) return undefined
+  const { certificate, groupMembers } = stored.proposal
+  const parsed = CertifiedSchema.safeParse({ certificate, groupMembers })
+  return parsed.success ? parsed.data : undefined
+}
 
 export class GroupPersistence {
   readonly #store: GroupStore
@@ -102,19 +120,40 @@ export class GroupPersistence {
     })
   }
 
+  /**
+   * Stores a proposal as this node sees it. A decided one keeps the vote certificate stored
+   * with it (see {@link saveCertificate}).
+   */
   saveProposal (view: ProposalView): void {
     this.persist('proposal', { proposalId: view.proposalId }, () => {
-      this.#store.saveProposal({
-        proposalId: view.proposalId,
-        taskId: view.taskId,
-        groupId: view.groupId,
-        proposal: view as unknown as Json,
-        votes: view.votes as unknown as Json,
-        status: view.status,
-        ...(view.status === 'decided' ? { tally: view.tally as unknown as Json } : {}),
-        openedAt: view.openedAt,
-        updatedAt: this.#clock.now()
-      })
+      const kept = view.status === 'decided' ? certifiedPart(this.#store.getProposal(view.proposalId)) : undefined
+      this.#writeProposal(view, kept)
+    })
+  }
+
+  /**
+   * Stores the vote certificate of a decided proposal with it (group/vote-certificate.ts), and
+   * the group's members as this node knows them (to check it later). An existing certificate is
+   * kept unless `replace` (the proposer's published one replaces this node's own).
+   */
+  saveCertificate (view: ProposalView, certificate: VoteCertificate, groupMembers: string[], replace: boolean): void {
+    this.persist('vote certificate', { proposalId: view.proposalId }, () => {
+      if (!replace && certifiedPart(this.#store.getProposal(view.proposalId)) !== undefined) return
+      this.#writeProposal(view, { certificate, groupMembers })
+    })
+  }
+
+  #writeProposal (view: ProposalView, certified: Certified | undefined): void {
+    this.#store.saveProposal({
+      proposalId: view.proposalId,
+      taskId: view.taskId,
+      groupId: view.groupId,
+      proposal: { ...view, ...certified } as unknown as Json,
+      votes: view.votes as unknown as Json,
+      status: view.status,
+      ...(view.status === 'decided' ? { tally: view.tally as unknown as Json } : {}),
+      openedAt: view.openedAt,
+      updatedAt: this.#clock.now()
     })
   }
 

@@ -77,6 +77,11 @@ export interface CastVote {
   at: number
   /** When this member received the vote (epoch ms). */
   receivedAt: number
+  /**
+   * The voter's signature of the vote (base64url, group/vote-certificate.ts), checked before
+   * the vote reached the ballot; kept for the decision's vote certificate, never tallied.
+   */
+  sig?: string
 }
 
 /** The votes collected for one proposal: at most one (the latest) per voter. */

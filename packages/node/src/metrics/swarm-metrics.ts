@@ -17,7 +17,18 @@ export interface SwarmMetricsSources {
   votes?: () => { accepted: number, rejected: Readonly<Record<string, number>> }
   /** Penalties charged to peers (invalid gossip, malformed or unauthorized requests), by reason, and the peers in the book. */
   penalties?: () => { byReason: Readonly<Record<string, number>>, peers: number }
+  /**
+   * What the limits (config `limits`) dropped or refused so far, by kind (new-identity,
+   * directory-full, directory-request, escalation, proposal, ...). Each layer counts its own;
+   * add a kind by adding it to what this returns.
+   */
+  limited?: () => Readonly<Record<string, number>>
+  /** Gossipsub's score of each connected peer, and the score below which a peer is graylisted. */
+  peerScores?: () => { scores: Array<{ peerId: string, score: number }>, graylistThreshold: number }
 }
+
+/** Peers shown by `swarm_peer_score`: the lowest scores only, to bound the label values. */
+const PEER_SCORES_SHOWN = 10
 
 /** Labels of the `swarm_node_info` gauge. */
 export interface SwarmNodeInfo {
@@ -144,6 +155,47 @@ function registerCountedElsewhere (registers: Registers, sources: SwarmMetricsSo
     })
     new Gauge({ name: 'swarm_penalised_peers', help: 'Peers with a penalty score on this node (it decays over time).', registers, collect () { this.set(penalties().peers) } })
   }
+
+  const limited = sources.limited
+  if (limited !== undefined) {
+    new Counter<'kind'>({
+      name: 'swarm_limited_total',
+      help: 'Messages and records dropped or refused by a limit (rates per peer, new identities per peer, directory size, escalations per task), by kind.',
+      labelNames: ['kind'],
+      registers,
+      collect () {
+        this.reset()
+        for (const [kind, n] of Object.entries(limited())) this.inc({ kind }, n)
+      }
+    })
+  }
+
+  const peerScores = sources.peerScores
+  if (peerScores !== undefined) registerPeerScores(registers, peerScores)
+}
+
+/** Gossipsub's peer scores: the lowest few by peer, and how many connected peers are graylisted. */
+function registerPeerScores (registers: Registers, peerScores: NonNullable<SwarmMetricsSources['peerScores']>): void {
+  new Gauge<'peer'>({
+    name: 'swarm_peer_score',
+    help: `Gossipsub's score of connected peers (the ${PEER_SCORES_SHOWN} lowest; below the graylist threshold a peer's gossip is dropped).`,
+    labelNames: ['peer'],
+    registers,
+    collect () {
+      this.reset()
+      const lowest = [...peerScores().scores].sort((a, b) => a.score - b.score).slice(0, PEER_SCORES_SHOWN)
+      for (const { peerId, score } of lowest) this.set({ peer: peerId }, score)
+    }
+  })
+  new Gauge({
+    name: 'swarm_graylisted_peers',
+    help: 'Connected peers whose gossipsub score is below the graylist threshold: everything they gossip is dropped unread.',
+    registers,
+    collect () {
+      const { scores, graylistThreshold } = peerScores()
+      this.set(scores.filter(s => s.score < graylistThreshold).length)
+    }
+  })
 }
 
 /** The gauges read from the node at scrape time, and the constant `swarm_node_info`. */

@@ -1,5 +1,6 @@
+import { StreamBufferError } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { createMessage, decodeMessage, encodeMessage } from '@swarm/protocol'
+import { ProtocolError, createMessage, decodeMessage, encodeMessage, maxRequestBytes } from '@swarm/protocol'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SwarmError } from '../errors.js'
 import { decodeFailure, directPenalty } from './verdict.js'
@@ -21,6 +22,12 @@ export interface DirectMessengerOptions {
   channel: Channel
   /** Largest message accepted in either direction. */
   maxBytes: number
+  /**
+   * Largest inbound request frame read (default maxBytes): the input protocol's replies are
+   * large, its requests small. A decoded request larger than its type's own limit
+   * (REQUEST_BYTE_LIMITS in @swarm/protocol) is refused as OVERSIZED too.
+   */
+  maxRequestBytes?: number
   /** Time a request may take end to end, unless the caller says otherwise. */
   defaultTimeoutMs: number
   /** Streams of this protocol open at once per connection, each way. */
@@ -43,6 +50,14 @@ export interface DirectStats {
   sentByType: Record<string, { requests: number, bytes: number }>
 }
 
+/** What lpStream throws for a frame whose announced length is over maxDataLength (or whose bytes overflow maxBufferSize). */
+const OVERSIZED_FRAME_ERRORS = new Set(['InvalidDataLengthError', 'InvalidDataLengthLengthError'])
+
+/** Whether reading a frame failed because it is over the limits. */
+function oversizedFrame (err: unknown): boolean {
+  return err instanceof StreamBufferError || (err instanceof Error && OVERSIZED_FRAME_ERRORS.has(err.name))
+}
+
 /**
  * The frame limits of a length-prefixed stream: lpStream has no default limit for one frame and
  * buffers at most 4 MiB by default, so a frame larger than that would fail however large
@@ -60,12 +75,15 @@ function frameLimits (maxBytes: number): { maxDataLength: number, maxBufferSize:
 export class DirectMessenger implements MessengerPort {
   readonly #opts: DirectMessengerOptions
   readonly #log: Logger
+  /** Largest inbound request frame read. */
+  readonly #maxRequest: number
   #handler?: DirectHandler
   readonly stats: DirectStats = { requestsSent: 0, requestsFailed: 0, requestsHandled: 0, rejected: {}, bytesSent: 0, bytesReceived: 0, sentByType: {} }
 
   constructor (options: DirectMessengerOptions) {
     this.#opts = options
     this.#log = options.logger
+    this.#maxRequest = options.maxRequestBytes ?? options.maxBytes
   }
 
   async start (handler: DirectHandler): Promise<void> {
@@ -144,43 +162,66 @@ export class DirectMessenger implements MessengerPort {
 
   async #onStream (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.#opts.defaultTimeoutMs)
-    const lp = lpStream(stream, frameLimits(this.#opts.maxBytes))
+    const from = connection.remotePeer
+    const lp = lpStream(stream, frameLimits(this.#maxRequest))
     try {
-      const bytes = await lp.read({ signal })
-      this.stats.bytesReceived += bytes.byteLength
-      let reply: SwarmMessage
-      let request: SwarmMessage | undefined
+      let bytes
       try {
-        request = decodeMessage(bytes.subarray(), { maxBytes: this.#opts.maxBytes, channel: this.#opts.channel })
+        bytes = await lp.read({ signal })
       } catch (err) {
-        const code = decodeFailure(err)
-        this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1
-        this.#log.debug('direct message rejected', { from: connection.remotePeer.toString(), code })
-        this.#charge(connection.remotePeer, directPenalty(code))
-        reply = createMessage('ERROR', { code, message: err instanceof Error ? err.message.slice(0, 1000) : 'invalid message' })
+        // A frame announced longer than the limit is refused before its bytes are read: the
+        // sender is charged and the stream reset (its bytes are not worth reading to answer).
+        if (oversizedFrame(err)) this.#refuse(from, new ProtocolError('OVERSIZED', `request frame over the limit of ${this.#maxRequest} bytes`))
+        throw err
       }
-      if (request !== undefined) {
-        const handler = this.#handler
-        if (handler === undefined) {
-          reply = createMessage('ERROR', { ref: request.id, code: 'STOPPING', message: 'the node is stopping' })
-        } else {
-          try {
-            reply = await handler(request, connection.remotePeer)
-          } catch (err) {
-            this.#log.error('direct handler failed', { type: request.type, err })
-            reply = createMessage('ERROR', { ref: request.id, code: 'INTERNAL', message: err instanceof Error ? err.message.slice(0, 1000) : 'internal error' })
-          }
-        }
-        this.stats.requestsHandled++
-        if (reply.type === 'ERROR') this.#charge(connection.remotePeer, directPenalty(reply.body.code))
-      }
-      const out = encodeMessage(reply!, this.#opts.maxBytes)
+      this.stats.bytesReceived += bytes.byteLength
+      const reply = await this.#answer(bytes.subarray(), from)
+      const out = encodeMessage(reply, this.#opts.maxBytes)
       this.stats.bytesSent += out.byteLength
       await lp.write(out, { signal })
       await stream.close({ signal })
     } catch (err) {
-      this.#log.debug('direct stream failed', { from: connection.remotePeer.toString(), err })
+      this.#log.debug('direct stream failed', { from: from.toString(), err })
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     }
+  }
+
+  /** The reply to one request frame: the handler's answer, or an ERROR for what cannot be taken. */
+  async #answer (bytes: Uint8Array, from: PeerId): Promise<SwarmMessage> {
+    let request: SwarmMessage
+    try {
+      request = this.#decodeRequest(bytes)
+    } catch (err) {
+      return this.#refuse(from, err)
+    }
+    const handler = this.#handler
+    let reply: SwarmMessage
+    if (handler === undefined) {
+      reply = createMessage('ERROR', { ref: request.id, code: 'STOPPING', message: 'the node is stopping' })
+    } else {
+      try {
+        reply = await handler(request, from)
+      } catch (err) {
+        this.#log.error('direct handler failed', { type: request.type, err })
+        reply = createMessage('ERROR', { ref: request.id, code: 'INTERNAL', message: err instanceof Error ? err.message.slice(0, 1000) : 'internal error' })
+      }
+    }
+    this.stats.requestsHandled++
+    if (reply.type === 'ERROR') this.#charge(from, directPenalty(reply.body.code))
+    return reply
+  }
+
+  /** Decodes a request, refusing one larger than its type needs (REQUEST_BYTE_LIMITS) as OVERSIZED before its schema is checked. */
+  #decodeRequest (bytes: Uint8Array): SwarmMessage {
+    return decodeMessage(bytes, { maxBytes: this.#maxRequest, channel: this.#opts.channel, maxBytesOf: type => maxRequestBytes(type, this.#maxRequest) })
+  }
+
+  /** The ERROR for a request that could not be decoded, charged to its sender. */
+  #refuse (from: PeerId, err: unknown): SwarmMessage {
+    const code = decodeFailure(err)
+    this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1
+    this.#log.debug('direct message rejected', { from: from.toString(), code })
+    this.#charge(from, directPenalty(code))
+    return createMessage('ERROR', { code, message: err instanceof Error ? err.message.slice(0, 1000) : 'invalid message' })
   }
 }

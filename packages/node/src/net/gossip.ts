@@ -1,5 +1,7 @@
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { LIMITS, decodeMessage, encodeMessage } from '@swarm/protocol'
+import { LIMITS, createMessage, decodeMessage, encodeMessage, parseTopic } from '@swarm/protocol'
+import { GroupKeyRing } from './group-keys.js'
+import { MAX_SEALED_MESSAGE_BYTES, open, seal } from './group-seal.js'
 import { channelFailure, decodeFailure, gossipVerdict, timestampFailure } from './verdict.js'
 import type { Logger } from '../logger.js'
 import type { Clock } from '../ports/clock.js'
@@ -23,7 +25,15 @@ export interface GossipRouterOptions {
    * message, the peer that delivered it) and the topic: the node's penalty book and metrics.
    */
   onReject?: (verdict: GossipVerdict, from: PeerId, topic: string) => void
+  /** How long a group key still opens messages once a newer epoch is installed (group-keys.ts). */
+  groupKeyGraceMs?: number
 }
+
+/** Default of {@link GossipRouterOptions.groupKeyGraceMs}. */
+const GROUP_KEY_GRACE_MS = 5_000
+
+/** A message read off a topic: the (opened) message, or why it cannot be taken. */
+type Read = { ok: true, message: SwarmMessage } | { ok: false, failure: GossipFailure, epoch?: number }
 
 export interface GossipStats {
   published: number
@@ -65,8 +75,12 @@ export class GossipRouter implements GossipPort {
   readonly #topics = new Map<string, TopicEntry>()
   /** Messages decoded by a validator, so the delivery does not decode them again. */
   readonly #decoded = new WeakMap<Message, SwarmMessage>()
+  /** The peer each validated message came from (its propagation source), for the delivery. */
+  readonly #via = new WeakMap<Message, PeerId>()
   /** Peers whose outbound gossip stream did not open in time once: not waited for again. */
   readonly #gaveUpOn = new Set<string>()
+  /** Keys of the group topics we are in; a held item is a sealed message awaiting its epoch's key. */
+  readonly #keys: GroupKeyRing<Message>
   readonly stats: GossipStats = { published: 0, delivered: 0, rejected: {}, publishedByType: {}, deliveredByType: {} }
 
   constructor (pubsub: GossipSub, options: GossipRouterOptions) {
@@ -75,6 +89,7 @@ export class GossipRouter implements GossipPort {
     this.#clock = options.clock
     this.#maxClockSkewMs = options.maxClockSkewMs ?? 120_000
     this.#onReject = options.onReject
+    this.#keys = new GroupKeyRing(options.groupKeyGraceMs ?? GROUP_KEY_GRACE_MS)
     this.#pubsub.addEventListener('message', this.#onMessage)
   }
 
@@ -97,6 +112,7 @@ export class GossipRouter implements GossipPort {
   }
 
   unsubscribe (topic: string): void {
+    this.#keys.drop(topic)
     if (!this.#topics.delete(topic)) return
     this.#pubsub.topicValidators.delete(topic)
     this.#pubsub.unsubscribe(topic)
@@ -111,14 +127,46 @@ export class GossipRouter implements GossipPort {
     return this.#pubsub.getSubscribers(topic)
   }
 
-  /** Encodes and publishes a message; returns how many peers it was sent to directly. */
+  /**
+   * Installs the key of `epoch` for a group topic (docs/protocol.md "Group encryption"): from
+   * then on what is published there is sealed with the newest key, and only sealed messages are
+   * taken there. Sealed messages that arrived for this epoch before its key are delivered now.
+   */
+  setGroupKey (topic: string, epoch: number, key: Uint8Array): void {
+    if (parseTopic(topic)?.kind !== 'group') {
+      this.#log.warn('a group key for a topic that is not a group topic was not installed', { topic })
+      return
+    }
+    const now = this.#clock.now()
+    if (!this.#keys.install(topic, epoch, key, now)) return
+    for (const msg of this.#keys.release(topic, epoch, now)) this.#late(msg)
+  }
+
+  /** Forgets the keys of a group topic (unsubscribing does too). */
+  dropGroupKeys (topic: string): void {
+    this.#keys.drop(topic)
+  }
+
+  /**
+   * Encodes and publishes a message (sealed with the topic's group key, if it has one); returns
+   * how many peers it was sent to directly.
+   */
   async publish (topic: string, message: SwarmMessage): Promise<number> {
-    const data = encodeMessage(message, LIMITS.maxGossipMessageBytes)
+    const data = this.#sealed(topic, encodeMessage(message, LIMITS.maxGossipMessageBytes))
     await this.#outboundStreamsReady(topic)
     const result = await this.#pubsub.publish(topic, data)
     this.stats.published++
     this.stats.publishedByType[message.type] = (this.stats.publishedByType[message.type] ?? 0) + 1
     return result.recipients.length
+  }
+
+  /** `data` sealed as a SEALED message when `topic` has a group key; else `data`. */
+  #sealed (topic: string, data: Uint8Array): Uint8Array {
+    const key = this.#keys.current(topic)
+    const parsed = parseTopic(topic)
+    if (key === undefined || parsed?.kind !== 'group') return data
+    const body = { groupId: parsed.groupId, epoch: key.epoch, ...seal(key.key, topic, key.epoch, data) }
+    return encodeMessage(createMessage('SEALED', body, { ts: this.#clock.now() }), MAX_SEALED_MESSAGE_BYTES)
   }
 
   /**
@@ -177,24 +225,75 @@ export class GossipRouter implements GossipPort {
   /**
    * The topic validator: stops at the first failure, whose verdict (net/verdict.ts) gossipsub
    * acts on. Decoded without the channel, so that a type that does not belong on the topic is
-   * told apart (WRONG_CHANNEL) from an undecodable or off-schema message.
+   * told apart (WRONG_CHANNEL) from an undecodable or off-schema message. A sealed message of an
+   * epoch whose key has not arrived yet is held for a moment (see {@link setGroupKey}).
    */
   #validate (topic: string, channel: Channel, propagationSource: PeerId, msg: Message): TopicValidatorResult {
     if (msg.type !== 'signed') return this.#fail('UNSIGNED', propagationSource, topic)
+    const read = this.#read(topic, channel, msg.data)
+    if (!read.ok) {
+      if (read.epoch !== undefined) this.#keys.hold(topic, read.epoch, msg, this.#clock.now())
+      return this.#fail(read.failure, msg.from, topic)
+    }
+    const failure = this.#check(topic, channel, read.message, msg.from)
+    if (failure !== undefined) return this.#fail(failure, msg.from, topic)
+    this.#decoded.set(msg, read.message)
+    this.#via.set(msg, propagationSource)
+    return TopicValidatorResult.Accept
+  }
+
+  /**
+   * Decodes a message of `topic`; on a group topic with a key, a SEALED one is opened and its
+   * inner message decoded, and anything else is refused (UNSEALED). A SEALED message of an epoch
+   * we have no key for is UNKNOWN_EPOCH (with its epoch); one that does not open is SEAL_BROKEN.
+   */
+  #read (topic: string, channel: Channel, data: Uint8Array): Read {
     let message: SwarmMessage
     try {
-      message = decodeMessage(msg.data, { maxBytes: LIMITS.maxGossipMessageBytes })
+      message = decodeMessage(data, { maxBytes: channel === 'group' ? MAX_SEALED_MESSAGE_BYTES : LIMITS.maxGossipMessageBytes })
     } catch (err) {
-      return this.#fail(decodeFailure(err), msg.from, topic)
+      return { ok: false, failure: decodeFailure(err) }
     }
+    if (message.type !== 'SEALED') {
+      if (data.byteLength > LIMITS.maxGossipMessageBytes) return { ok: false, failure: 'OVERSIZED' }
+      return channel === 'group' && this.#keys.has(topic) ? { ok: false, failure: 'UNSEALED' } : { ok: true, message }
+    }
+    if (channel !== 'group') return { ok: false, failure: 'WRONG_CHANNEL' }
+    const { epoch } = message.body
+    const key = this.#keys.keyOf(topic, epoch, this.#clock.now())
+    if (key === undefined) return { ok: false, failure: 'UNKNOWN_EPOCH', epoch }
+    const plain = open(key, topic, epoch, message.body)
+    if (plain === undefined) return { ok: false, failure: 'SEAL_BROKEN' }
+    try {
+      const inner = decodeMessage(plain, { maxBytes: LIMITS.maxGossipMessageBytes })
+      return inner.type === 'SEALED' ? { ok: false, failure: 'WRONG_CHANNEL' } : { ok: true, message: inner }
+    } catch (err) {
+      return { ok: false, failure: decodeFailure(err) }
+    }
+  }
+
+  /** The channel, timestamp and authorization checks of a decoded (opened) message. */
+  #check (topic: string, channel: Channel, message: SwarmMessage, from: PeerId): GossipFailure | undefined {
     const failure = channelFailure(channel, message.type) ?? timestampFailure(message.ts, this.#clock.now(), this.#maxClockSkewMs)
-    if (failure !== undefined) return this.#fail(failure, msg.from, topic)
+    if (failure !== undefined) return failure
     const subscribers = this.#topics.get(topic)?.subscribers ?? []
-    if (!subscribers.some(s => s.authorize === undefined || s.authorize(message, msg.from))) {
-      return this.#fail('UNAUTHORIZED', msg.from, topic)
+    return subscribers.some(s => s.authorize === undefined || s.authorize(message, from)) ? undefined : 'UNAUTHORIZED'
+  }
+
+  /**
+   * A sealed message that arrived before its epoch's key (it was not forwarded): checked now and
+   * delivered here only.
+   */
+  #late (msg: Message): void {
+    const entry = this.#topics.get(msg.topic)
+    if (entry === undefined || msg.type !== 'signed') return
+    const read = this.#read(msg.topic, entry.channel, msg.data)
+    const failure = read.ok ? this.#check(msg.topic, entry.channel, read.message, msg.from) : read.failure
+    if (failure !== undefined || !read.ok) {
+      this.#fail(failure ?? 'SEAL_BROKEN', msg.from, msg.topic)
+      return
     }
-    this.#decoded.set(msg, message)
-    return TopicValidatorResult.Accept
+    this.#deliver(entry, msg.topic, read.message, msg.from)
   }
 
   readonly #onMessage = (event: CustomEvent<Message>): void => {
@@ -203,20 +302,23 @@ export class GossipRouter implements GossipPort {
     if (entry === undefined || msg.type !== 'signed') return
     let message = this.#decoded.get(msg)
     if (message === undefined) {
-      try {
-        message = decodeMessage(msg.data, { maxBytes: LIMITS.maxGossipMessageBytes, channel: entry.channel })
-      } catch {
-        return
-      }
+      const read = this.#read(msg.topic, entry.channel, msg.data)
+      if (!read.ok || channelFailure(entry.channel, read.message.type) !== undefined) return
+      message = read.message
     }
+    this.#deliver(entry, msg.topic, message, msg.from, this.#via.get(msg))
+  }
+
+  /** Hands a validated message to every subscriber of the topic that authorizes its signer. */
+  #deliver (entry: TopicEntry, topic: string, message: SwarmMessage, from: PeerId, via?: PeerId): void {
     this.stats.delivered++
     this.stats.deliveredByType[message.type] = (this.stats.deliveredByType[message.type] ?? 0) + 1
     for (const s of [...entry.subscribers]) {
-      if (s.authorize !== undefined && !s.authorize(message, msg.from)) continue
+      if (s.authorize !== undefined && !s.authorize(message, from)) continue
       try {
-        s.handler({ topic: msg.topic, message, from: msg.from })
+        s.handler(via === undefined ? { topic, message, from } : { topic, message, from, via })
       } catch (err) {
-        this.#log.error('gossip handler failed', { topic: msg.topic, type: message.type, err })
+        this.#log.error('gossip handler failed', { topic, type: message.type, err })
       }
     }
   }

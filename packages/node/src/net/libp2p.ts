@@ -15,12 +15,13 @@ import type { Libp2pOptions } from 'libp2p'
 import { SwarmError } from '../errors.js'
 import { nodeLibp2pMetrics } from '../metrics/libp2p-metrics.js'
 import { libp2pLogger } from './libp2p-logger.js'
+import { gossipScoring, scoreSwarmTopics } from './gossip-score.js'
 import { fastMessageId } from './message-id.js'
 import { privateNetwork } from './private-network.js'
 import type { NodeConfig } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
-import type { GossipSub } from '@libp2p/gossipsub'
+import type { GossipSub, GossipSubComponents } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -54,6 +55,11 @@ export interface BuildLibp2pOptions {
   swarmKey?: Uint8Array
   /** Whether a peer may connect at all (allow and deny lists, net/access.ts). */
   permits?: (peerId: string) => boolean
+  /**
+   * The node's penalty book score of a peer (net/penalties.ts; higher is worse): gossipsub's
+   * peer score subtracts it (P5), so direct-stream misbehaviour graylists a peer too.
+   */
+  penaltyScore?: (peerId: string) => number
 }
 
 function checkAddrs (kind: string, addrs: string[]): void {
@@ -92,23 +98,7 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
   const services = {
     identify: identify({ runOnLimitedConnection: true }),
     ping: ping(),
-    pubsub: gossipsub({
-      globalSignaturePolicy: 'StrictSign',
-      emitSelf: false,
-      allowPublishToZeroTopicPeers: true,
-      ignoreDuplicatePublishError: true,
-      fastMsgIdFn: fastMessageId,
-      D: config.gossip.D,
-      Dlo: config.gossip.Dlo,
-      Dhi: config.gossip.Dhi,
-      heartbeatInterval: config.gossip.heartbeatIntervalMs,
-      idontwantMinDataSize: config.gossip.idontwantMinBytes,
-      doPX: options.doPX ?? config.role === 'registry',
-      maxInboundDataLength: 4 * LIMITS.maxGossipMessageBytes,
-      scoreParams: {
-        IPColocationFactorThreshold: config.gossip.ipColocationThreshold
-      }
-    }),
+    pubsub: gossipService(config, options),
     ...(dhtMode(config) !== 'off' ? { dht: kadDHT({ clientMode: dhtMode(config) === 'client', protocol: `/swarm/${config.network}/kad/1.0.0` }) } : {}),
     // Relayed connections carry the swarm's own protocols, so the relay sets no data or time
     // limit on them (a limited connection would only run identify); maxReservations bounds it.
@@ -142,6 +132,33 @@ export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLi
   } catch (err) {
     throw translateListenError(err, config.listen)
   }
+}
+
+/**
+ * Gossipsub with strict signing, the mesh settings of the config and the swarm's peer scoring
+ * (net/gossip-score.ts): thresholds and global weights at construction, the per-topic parameters
+ * installed on the instance (gossipsub copies a topic map given at construction, and group
+ * topics come and go).
+ */
+function gossipService (config: NodeConfig, options: Pick<BuildLibp2pOptions, 'doPX' | 'penaltyScore'>): (components: GossipSubComponents) => GossipSub {
+  const scoring = gossipScoring({ ipColocationThreshold: config.gossip.ipColocationThreshold, ...(options.penaltyScore !== undefined ? { penaltyScore: options.penaltyScore } : {}) })
+  const factory = gossipsub({
+    globalSignaturePolicy: 'StrictSign',
+    emitSelf: false,
+    allowPublishToZeroTopicPeers: true,
+    ignoreDuplicatePublishError: true,
+    fastMsgIdFn: fastMessageId,
+    D: config.gossip.D,
+    Dlo: config.gossip.Dlo,
+    Dhi: config.gossip.Dhi,
+    heartbeatInterval: config.gossip.heartbeatIntervalMs,
+    idontwantMinDataSize: config.gossip.idontwantMinBytes,
+    doPX: options.doPX ?? config.role === 'registry',
+    maxInboundDataLength: 4 * LIMITS.maxGossipMessageBytes,
+    scoreParams: scoring.scoreParams,
+    scoreThresholds: scoring.scoreThresholds
+  })
+  return components => scoreSwarmTopics(factory(components), config.network)
 }
 
 /** The DHT mode of a configuration: off, client (queries only) or server. */

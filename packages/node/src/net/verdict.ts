@@ -25,6 +25,10 @@ export type GossipFailure =
   | 'STALE'
   | 'FUTURE'
   | 'DUPLICATE'
+  | 'UNSEALED'
+  | 'UNKNOWN_EPOCH'
+  | 'SEAL_BROKEN'
+  | 'BAD_SIGNATURE'
 
 /** What one failure adds to a peer's score in the penalty book (it decays over time). */
 export const PENALTY = { none: 0, minor: 1, moderate: 5, severe: 20 } as const
@@ -52,13 +56,26 @@ const GOSSIP_VERDICTS: Record<GossipFailure, Omit<GossipVerdict, 'reason'>> = {
   MALFORMED: { result: Reject, penalty: PENALTY.severe },
   INVALID_MESSAGE: { result: Reject, penalty: PENALTY.severe },
   WRONG_CHANNEL: { result: Reject, penalty: PENALTY.severe },
-  // Another version cannot be read here, so it is not forwarded; its sender is not malicious.
-  UNSUPPORTED_VERSION: { result: Reject, penalty: PENALTY.minor },
+  // Another version cannot be read here, so it is not forwarded; its sender is not malicious,
+  // and in a swarm of mixed versions a Reject would graylist the other version's peers (and
+  // those relaying for them): Ignore, at no cost.
+  UNSUPPORTED_VERSION: { result: Ignore, penalty: PENALTY.none },
   // Often a member just removed from its group, still sending for a moment.
   UNAUTHORIZED: { result: Reject, penalty: PENALTY.moderate },
   STALE: { result: Ignore, penalty: PENALTY.none },
   FUTURE: { result: Ignore, penalty: PENALTY.minor },
-  DUPLICATE: { result: Ignore, penalty: PENALTY.none }
+  DUPLICATE: { result: Ignore, penalty: PENALTY.none },
+  // Group encryption (docs/protocol.md): a plain message on a group topic that has a key (an
+  // outsider, or a peer that does not know of the key) is refused like a sender not allowed.
+  UNSEALED: { result: Reject, penalty: PENALTY.moderate },
+  // A key this node has not received yet (a rotation on its way) or no longer keeps: no fault.
+  UNKNOWN_EPOCH: { result: Ignore, penalty: PENALTY.none },
+  // Sealed with another key, or changed on the way: no correct member sends it.
+  SEAL_BROKEN: { result: Reject, penalty: PENALTY.severe },
+  // A vote (or a decision's vote certificate) whose signature by its voter does not verify
+  // (docs/protocol.md "Vote certificates"): forged, or changed after signing. Checked on
+  // delivery (the check is asynchronous), so the penalty book carries it to gossipsub's score.
+  BAD_SIGNATURE: { result: Reject, penalty: PENALTY.severe }
 }
 
 /** The verdict and penalty of a gossip validation failure. */
@@ -88,6 +105,10 @@ const DIRECT_PENALTIES: Record<DirectErrorCode, number> = {
   NOT_A_MEMBER: PENALTY.minor,
   FORBIDDEN: PENALTY.minor,
   NOT_ASSIGNED: PENALTY.minor,
+  // An offer whose signature does not verify: no honest bidder sends one.
+  BAD_SIGNATURE: PENALTY.severe,
+  // More requests of a kind than this node takes from one peer (limits.rates): a little.
+  RATE_LIMITED: PENALTY.minor,
   STOPPING: PENALTY.none,
   INTERNAL: PENALTY.none,
   NOT_CAPABLE: PENALTY.none,

@@ -7,6 +7,8 @@ export interface GossipDelivery {
   message: SwarmMessage
   /** The peer that signed the message: the only sender identity we trust. */
   from: PeerId
+  /** The neighbour that delivered it (gossipsub's propagation source), when known. */
+  via?: PeerId
 }
 
 export type GossipHandler = (delivery: GossipDelivery) => void
@@ -27,4 +29,12 @@ export interface GossipPort {
   subscribers: (topic: string) => PeerId[]
   /** Publishes; resolves with the number of peers it was sent to. */
   publish: (topic: string, message: SwarmMessage) => Promise<number>
+  /**
+   * Installs a group topic's key of `epoch` (docs/protocol.md "Group encryption"): publishing
+   * there seals with the newest epoch, and only messages sealed with a key held are taken; an
+   * older epoch is still read for a short grace once a newer one is installed.
+   */
+  setGroupKey: (topic: string, epoch: number, key: Uint8Array) => void
+  /** Forgets every key of a group topic (unsubscribing does too). */
+  dropGroupKeys: (topic: string) => void
 }

@@ -192,3 +192,9 @@ export function decodeReputation (file: string, row: Row): ReputationRecord {
 export function decodeClaimsState (file: string, row: Row): Json {
   return json({ file, table: 'claims' }, row, 'state')
 }
+
+/** A row of the awards table (its record parsed; validated where it is read, ledger/award-book.ts). */
+export function decodeAward (file: string, row: Row): { taskId: string, role: 'announcer' | 'member', attempt: number, record: Json, at: number } {
+  const role = row.role === 'announcer' ? 'announcer' : 'member'
+  return { taskId: String(row.task_id), role, attempt: Number(row.attempt), record: json({ file, table: 'awards' }, row, 'record'), at: Number(row.at) }
+}

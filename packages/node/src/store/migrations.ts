@@ -134,6 +134,20 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         updated_at INTEGER NOT NULL
       ) STRICT;
     `
+  },
+  {
+    version: 6,
+    description: 'awards: the award of each attempt, with the signed offers (announcer) or the own offer (bidder)',
+    sql: `
+      CREATE TABLE awards (
+        task_id TEXT    NOT NULL,
+        role    TEXT    NOT NULL CHECK (role IN ('announcer', 'member')),
+        attempt INTEGER NOT NULL,
+        record  TEXT    NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (task_id, role, attempt)
+      ) STRICT;
+    `
   }
 ])
 

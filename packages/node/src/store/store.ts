@@ -11,7 +11,7 @@ import { SwarmError } from '../errors.js'
 import type { SkillStats } from '../core/skill-stats.js'
 import { migrate, SchemaTooNewError, schemaVersion } from './migrations.js'
 import {
-  decodeAudit, decodeClaimsState, decodeReputation, decodeSkillStats, decodeSkillStatsRecord, decodeTask,
+  decodeAudit, decodeAward, decodeClaimsState, decodeReputation, decodeSkillStats, decodeSkillStatsRecord, decodeTask,
   jsonText, optionalJsonText
 } from './codec.js'
 import type { Row } from './codec.js'
@@ -76,8 +76,20 @@ const SQL = {
   saveClaims: `INSERT INTO claims (group_id, task_id, state, updated_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
   getClaims: 'SELECT state FROM claims WHERE group_id = ?',
-  deleteClaims: 'DELETE FROM claims WHERE group_id = ?'
+  deleteClaims: 'DELETE FROM claims WHERE group_id = ?',
+  saveAward: `INSERT INTO awards (task_id, role, attempt, record, at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (task_id, role, attempt) DO UPDATE SET record = excluded.record, at = excluded.at`,
+  listAwards: 'SELECT task_id, role, attempt, record, at FROM awards WHERE task_id = ? ORDER BY attempt DESC, role'
 } as const
+
+/** The award of one attempt as this node stored it (record: see ledger/award-book.ts). */
+export interface StoredAward {
+  taskId: string
+  role: TaskRole
+  attempt: number
+  record: Json
+  at: number
+}
 
 /**
  * The node's persistent state. Open with {@link SwarmStore.open}, close with {@link close}.
@@ -395,6 +407,17 @@ export class SwarmStore {
   /** Forgets the claims table of a group (it dissolved). */
   deleteClaims (groupId: string): void {
     this.#statement(SQL.deleteClaims).run(groupId)
+  }
+
+  /** Stores (replaces) the award of one attempt of a task, in one role. */
+  saveAward (a: StoredAward): void {
+    checkText(a.taskId, 'taskId')
+    this.#statement(SQL.saveAward).run(a.taskId, checkRole(a.role), checkCount(a.attempt, 'attempt'), jsonText(a.record, 'record'), checkTimestamp(a.at, 'at'))
+  }
+
+  /** The stored awards of a task, latest attempt first. */
+  listAwards (taskId: string): StoredAward[] {
+    return this.#statement(SQL.listAwards).all(taskId).map(row => decodeAward(this.path, row))
   }
 
   getEscalation (escalationId: string): StoredEscalation | undefined {

@@ -24,6 +24,7 @@ import type { MetricsExposition } from '../../src/metrics/node-metrics.js'
 import type { TaskSpecInput } from '../../src/negotiation/task-spec.js'
 import type { AuditEntry, StoredTask, TaskRole } from '../../src/store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from '../../src/types.js'
+import type { VerifyReport } from '../../src/ledger/verify-report.js'
 
 export const TOKEN = 'fake-node-api-token-0123456789'
 export const PEER = '12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK'
@@ -126,6 +127,12 @@ export class FakeNodeApi implements NodeApi {
   unblock (peerId: string): AccessView {
     this.accessLists.unblock(peerId)
     return this.accessLists.view()
+  }
+
+  /** Reports set by a test, by id (`verify`). */
+  readonly reports = new Map<string, VerifyReport>()
+  async verify (id: string): Promise<VerifyReport | undefined> {
+    return this.reports.get(id)
   }
 
   status (): NodeStatus { return this.statusView }

@@ -44,6 +44,19 @@ export class FakeGossip implements GossipPort {
     return this.subscriptions.has(topic)
   }
 
+  /** Group keys installed, per topic: epoch → key (docs/protocol.md "Group encryption"). */
+  readonly groupKeys = new Map<string, Map<number, Uint8Array>>()
+
+  setGroupKey (topic: string, epoch: number, key: Uint8Array): void {
+    const keys = this.groupKeys.get(topic) ?? new Map<number, Uint8Array>()
+    keys.set(epoch, key)
+    this.groupKeys.set(topic, keys)
+  }
+
+  dropGroupKeys (topic: string): void {
+    this.groupKeys.delete(topic)
+  }
+
   subscribers (topic: string): PeerId[] {
     return this.subscriberPeers.get(topic) ?? []
   }

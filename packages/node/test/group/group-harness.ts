@@ -9,6 +9,7 @@ import { GroupService } from '../../src/group/group-service.js'
 import { silentLogger } from '../../src/logger.js'
 import { systemClock } from '../../src/ports/clock.js'
 import { FakeGroupStore } from '../fakes/fake-group-store.js'
+import { fakeSigner } from '../fakes/fake-signer.js'
 import type { GroupEvents } from '../../src/group/group-service.js'
 import { FakeGroupBus } from '../fakes/fake-group-bus.js'
 import type { FakeGroupNode } from '../fakes/fake-group-bus.js'
@@ -30,6 +31,8 @@ export interface GroupNode {
   readonly store: FakeGroupStore
   readonly events: Array<{ event: keyof GroupEvents, payload: unknown }>
   readonly audits: Array<{ taskId: string, action: string, detail?: Json }>
+  /** Peers this node charged in its penalty book, with the reason. */
+  readonly penalties?: Array<{ peer: string, reason: string }>
 }
 
 /** The payloads of one event a node emitted. */
@@ -47,6 +50,7 @@ export function groupNodes (bus: FakeGroupBus, peers: PeerId[], stores: FakeGrou
     const store = stores[i] ?? new FakeGroupStore()
     const events: GroupNode['events'] = []
     const audits: GroupNode['audits'] = []
+    const penalties: Array<{ peer: string, reason: string }> = []
     const service = new GroupService({
       gossip: ports.gossip,
       messenger: ports.messenger,
@@ -55,10 +59,12 @@ export function groupNodes (bus: FakeGroupBus, peers: PeerId[], stores: FakeGrou
       clock: systemClock,
       logger: silentLogger(),
       events: { emit: (event, payload) => { events.push({ event, payload }) } },
-      audit: (taskId, action, detail) => { audits.push({ taskId, action, ...(detail !== undefined ? { detail } : {}) }) }
+      audit: (taskId, action, detail) => { audits.push({ taskId, action, ...(detail !== undefined ? { detail } : {}) }) },
+      signer: fakeSigner(peer),
+      penalties: (from, penalty) => { penalties.push({ peer: from.toString(), reason: penalty.reason }) }
     }, { self: peer, network: NETWORK, resyncMs: RESYNC_MS })
     service.start()
-    return { peer, id: peer.toString(), ports, service, store, events, audits }
+    return { peer, id: peer.toString(), ports, service, store, events, audits, penalties }
   })
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { createMessage, newId } from '@swarm/protocol'
 import { FakeGroupBus, groupPeers } from '../fakes/fake-group-bus.js'
 import { GROUP_ID, TASK_ID, TOPIC, eventsOf, formGroup, groupNodes, settle } from './group-harness.js'
+import { signedVote } from './vote-helpers.js'
 import type { GroupNode } from './group-harness.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -119,7 +120,7 @@ describe('GroupService: proposals and votes', () => {
   it('refuses and counts a vote signed by a peer outside the group, once', async () => {
     const opened = await member(0).service.propose(TASK_ID, { action: 'use plan X', timeoutMs: 10_000 })
     await settle()
-    const vote = createMessage('VOTE', { proposalId: opened.proposalId, groupId: GROUP_ID, choice: 'no', confidence: 1 })
+    const vote = await signedVote(member(1).peer, { proposalId: opened.proposalId, groupId: GROUP_ID, choice: 'no', confidence: 1 })
     assert.equal(await bus.inject(TOPIC, vote, outsider), 0)
     assert.equal(await bus.inject(TOPIC, vote, outsider), 0)
     for (const n of all) {

@@ -16,7 +16,7 @@ describe('gossipVerdict', () => {
       ['MALFORMED', Reject, PENALTY.severe],
       ['INVALID_MESSAGE', Reject, PENALTY.severe],
       ['WRONG_CHANNEL', Reject, PENALTY.severe],
-      ['UNSUPPORTED_VERSION', Reject, PENALTY.minor],
+      ['UNSUPPORTED_VERSION', Ignore, PENALTY.none],
       ['UNAUTHORIZED', Reject, PENALTY.moderate],
       // What an honest peer can send is ignored, not rejected: gossipsub does not punish it.
       ['STALE', Ignore, PENALTY.none],
@@ -49,7 +49,9 @@ describe('directPenalty', () => {
       INVALID_STATE_VECTOR: PENALTY.moderate,
       NOT_A_MEMBER: PENALTY.minor,
       FORBIDDEN: PENALTY.minor,
-      NOT_ASSIGNED: PENALTY.minor
+      NOT_ASSIGNED: PENALTY.minor,
+      RATE_LIMITED: PENALTY.minor,
+      BAD_SIGNATURE: PENALTY.severe
     }
     for (const code of DIRECT_ERROR_CODES) {
       const expected = charged[code]

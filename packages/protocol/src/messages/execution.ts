@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
+import { GroupKeySchema } from './group.js'
 import { GroupMemberSchema, TaskInputSchema } from './negotiation.js'
 import { DescriptionSchema, FractionSchema, IdSchema, JsonSchema, PeerIdStringSchema, ShortTextSchema, SkillNameSchema, TimestampSchema } from './scalars.js'
 
@@ -16,7 +17,9 @@ export const TaskStartBodySchema = z.object({
   deadline: TimestampSchema,
   members: z.array(GroupMemberSchema).min(1).max(LIMITS.maxGroupSize),
   /** Last checkpoint of a previous member, when this start is a handoff. */
-  checkpoint: JsonSchema.optional()
+  checkpoint: JsonSchema.optional(),
+  /** The group's current key: the group topic carries only messages sealed with it. */
+  groupKey: GroupKeySchema.optional()
 }).strict()
 
 export const TaskUpdateBodySchema = z.object({

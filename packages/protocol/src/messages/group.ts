@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { LIMITS } from '../limits.js'
+import { GroupMemberSchema } from './negotiation.js'
 import { DescriptionSchema, FractionSchema, IdSchema, JsonSchema, PeerIdStringSchema, ShortTextSchema, TimestampSchema } from './scalars.js'
 
 export const QuorumPolicySchema = z.discriminatedUnion('kind', [
@@ -28,20 +29,41 @@ export const ProposalBodySchema = z.object({
 }).strict()
 
 export const VOTE_CHOICES = ['yes', 'no', 'abstain'] as const
+
+/**
+ * A vote's signature by its voter's libp2p key (Ed25519: 64 bytes), base64url without padding,
+ * over the canonical JSON of the vote (docs/protocol.md "Vote certificates"). 256 characters
+ * leave room for other key types.
+ */
+export const VoteSignatureSchema = z.string().min(1).max(256).regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+
 export const VoteBodySchema = z.object({
   proposalId: IdSchema,
   groupId: IdSchema,
   choice: z.enum(VOTE_CHOICES),
   confidence: FractionSchema,
-  reason: DescriptionSchema.optional()
+  reason: DescriptionSchema.optional(),
+  /** The voter's signature of (groupId, proposalId, choice, confidence, voter, ts); the reason is not signed. */
+  sig: VoteSignatureSchema
+}).strict()
+
+/** One counted vote of a decision, with what re-checks its signature (the body gives the group and proposal ids). */
+export const SignedVoteSchema = z.object({
+  voter: PeerIdStringSchema,
+  choice: z.enum(VOTE_CHOICES),
+  confidence: FractionSchema,
+  /** The vote's own timestamp (its envelope `ts`). */
+  at: TimestampSchema,
+  sig: VoteSignatureSchema
 }).strict()
 
 /** The outcome of a decided proposal. */
 export const PROPOSAL_OUTCOMES = ['approved', 'rejected', 'no-quorum'] as const
 
 /**
- * The proposer's decision once it cannot change, with the votes it counted (each vote reached
- * every member signed by its voter, so every member can check the list against what it saw).
+ * The proposer's decision once it cannot change, with the votes it counted, each with its
+ * voter's signature: with the proposal, a vote certificate that anyone holding the group's
+ * member list can check without trusting the proposer (docs/protocol.md "Vote certificates").
  */
 export const ProposalDecidedBodySchema = z.object({
   proposalId: IdSchema,
@@ -55,13 +77,7 @@ export const ProposalDecidedBodySchema = z.object({
   participation: FractionSchema,
   weightedConfidence: z.number().min(-1).max(1),
   decidedAt: TimestampSchema,
-  votes: z.array(z.object({
-    voter: PeerIdStringSchema,
-    choice: z.enum(VOTE_CHOICES),
-    confidence: FractionSchema,
-    /** The vote's own timestamp (its envelope `ts`). */
-    at: TimestampSchema
-  }).strict()).max(LIMITS.maxGroupSize)
+  votes: z.array(SignedVoteSchema).max(LIMITS.maxGroupSize)
 }).strict()
 
 /** Largest Yjs update or state vector carried in one message, in base64 characters. */
@@ -195,4 +211,56 @@ export const DataWriteBodySchema = z.object({
   key: ShortTextSchema.min(1),
   version: z.number().int().nonnegative(),
   value: JsonSchema
+}).strict()
+
+// ---------------------------------------------------------------------------
+// Group encryption (docs/protocol.md "Group encryption")
+// ---------------------------------------------------------------------------
+
+/** URL-safe base64 without padding. */
+const Base64UrlSchema = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url')
+
+/**
+ * Epoch of a group key: increases with every new key of a group (a rotation, or an announcer
+ * that restarted).
+ */
+export const GroupKeyEpochSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+
+/** A group's symmetric key (32 bytes, base64url: 43 characters) and its epoch. */
+export const GroupKeySchema = z.object({
+  epoch: GroupKeyEpochSchema,
+  key: Base64UrlSchema.length(43)
+}).strict()
+export type GroupKey = z.infer<typeof GroupKeySchema>
+
+/**
+ * Largest sealed payload in base64url characters: a whole gossip message (64 KiB) sealed
+ * (plus its 16-byte tag) and encoded.
+ */
+export const MAX_SEALED_DATA_CHARS = Math.ceil((LIMITS.maxGossipMessageBytes + 16) * 4 / 3)
+
+/**
+ * A group message sealed with the group's key of `epoch` (AES-256-GCM, a random 12-byte
+ * `nonce`, the topic and epoch as associated data): `data` is the encrypted inner message and
+ * its tag. The only type on a group topic once the group has a key; its signer (the gossip
+ * signer) is the sender of the inner message.
+ */
+export const SealedBodySchema = z.object({
+  groupId: IdSchema,
+  epoch: GroupKeyEpochSchema,
+  /** 12 bytes, base64url. */
+  nonce: Base64UrlSchema.length(16),
+  data: Base64UrlSchema.min(22).max(MAX_SEALED_DATA_CHARS)
+}).strict()
+
+/**
+ * The announcer hands the current members a new key of the group (a member was replaced, or
+ * the announcer restarted), with the members it now counts. Sent direct (Noise-secured).
+ */
+export const GroupKeyBodySchema = z.object({
+  taskId: IdSchema,
+  groupId: IdSchema,
+  epoch: GroupKeyEpochSchema,
+  key: Base64UrlSchema.length(43),
+  members: z.array(GroupMemberSchema).min(1).max(LIMITS.maxGroupSize)
 }).strict()

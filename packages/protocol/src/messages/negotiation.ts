@@ -71,11 +71,20 @@ export const TaskAnnounceBodySchema = z.object({
 }).strict()
 export type TaskAnnounceBody = z.infer<typeof TaskAnnounceBodySchema>
 
+/** A skill as a bidder offers it: its level, and its record so far. */
+const OfferedSkillSchema = z.object({ name: SkillNameSchema, level: LevelSchema, successRate: FractionSchema, avgCompletionMs: z.number().nonnegative() }).strict()
+
+/** A signature (base64url, no padding) by a peer's libp2p key: 86 characters for Ed25519. */
+export const SignatureSchema = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url').min(16).max(1024)
+
+/** A sha256 digest, base64url without padding (43 characters). */
+const DigestSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a sha256 digest in base64url')
+
 export const SkillOfferBodySchema = z.object({
   taskId: IdSchema,
   attempt: z.number().int().min(1).max(100),
   /** Required skills this bidder covers, with its level in each. */
-  skills: z.array(z.object({ name: SkillNameSchema, level: LevelSchema, successRate: FractionSchema, avgCompletionMs: z.number().nonnegative() }).strict()).min(1).max(LIMITS.maxSkillsPerTask),
+  skills: z.array(OfferedSkillSchema).min(1).max(LIMITS.maxSkillsPerTask),
   /** The bidder's own score of its fit, 0..1 (the announcer recomputes its own). */
   score: FractionSchema,
   /** Expected completion time, milliseconds. */
@@ -83,7 +92,13 @@ export const SkillOfferBodySchema = z.object({
   load: z.number().int().min(0).max(1024),
   capacity: z.number().int().min(0).max(1024),
   /** Until when (epoch ms) the bidder holds a capacity reservation for this task. */
-  leaseExpiresAt: TimestampSchema
+  leaseExpiresAt: TimestampSchema,
+  /**
+   * The bidder's signature, by its libp2p key, of the canonical JSON of this body without the
+   * signature, bound to the task and the announcer's peer id (docs/protocol.md, "Signed offers
+   * and awards"): the announcer cannot alter the offer, nor replay it to another task.
+   */
+  signature: SignatureSchema
 }).strict()
 export type SkillOfferBody = z.infer<typeof SkillOfferBodySchema>
 
@@ -114,9 +129,75 @@ export const GroupRejectBodySchema = z.object({
   reason: ShortTextSchema
 }).strict()
 
+// ---------------------------------------------------------------------------
+// Awards (docs/protocol.md, "Signed offers and awards")
+// ---------------------------------------------------------------------------
+
+/** Offers an award lists at most (~300 bytes each with a few skills: well inside a direct frame). */
+export const MAX_AWARD_OFFERS = 128
+
+/** One signed offer as the selection saw it: its digest and every input of its score. */
+export const AwardOfferSchema = z.object({
+  peerId: PeerIdStringSchema,
+  /** sha256 (base64url) of the canonical JSON of { bidder, offer } (the signed body). */
+  digest: DigestSchema,
+  skills: z.array(OfferedSkillSchema).min(1).max(LIMITS.maxSkillsPerTask),
+  load: z.number().int().min(0).max(1024),
+  capacity: z.number().int().min(0).max(1024),
+  estimateMs: z.number().nonnegative(),
+  /** The announcer's reputation of the bidder, 0..1. */
+  reputation: FractionSchema,
+  /** What the announcer saw of the bidder's work (its reliability factor comes from this). */
+  observed: z.object({ successes: z.number().int().min(0), total: z.number().int().min(0) }).strict()
+}).strict()
+export type AwardOffer = z.infer<typeof AwardOfferSchema>
+
+const WeightSchema = z.number().min(0).max(1e6)
+
+/**
+ * What a task's group was chosen from and by which rule, so that any bidder can re-run the
+ * selection: the digests and inputs of the offers, the rule's parameters, the members the rule
+ * chose, the backups invited in order (each the best remaining one for its skill) and the group.
+ */
+export const AwardSchema = z.object({
+  v: z.literal(1),
+  taskId: IdSchema,
+  attempt: z.number().int().min(1).max(100),
+  announcer: PeerIdStringSchema,
+  rule: z.object({
+    skills: z.array(RequiredSkillSchema).min(1).max(LIMITS.maxSkillsPerTask),
+    maxGroupSize: z.number().int().min(1).max(LIMITS.maxGroupSize),
+    weights: z.object({ level: WeightSchema, successRate: WeightSchema, availability: WeightSchema, speed: WeightSchema, reputation: WeightSchema }).strict(),
+    speedReferenceMs: z.number().positive().max(1e12),
+    /** Peers not chosen because they failed this task before (used unless no group comes without them). */
+    excluded: z.array(PeerIdStringSchema).max(MAX_AWARD_OFFERS)
+  }).strict(),
+  offers: z.array(AwardOfferSchema).max(MAX_AWARD_OFFERS),
+  /** Offers received but not listed (beyond MAX_AWARD_OFFERS, the lowest ranked). */
+  omitted: z.number().int().min(0).max(1_000_000),
+  /** The members the selection rule chose. */
+  selected: z.array(GroupMemberSchema).min(1).max(LIMITS.maxGroupSize),
+  /** Backups invited, in order, when a chosen member declined or stayed silent. */
+  replacements: z.array(z.object({ skill: SkillNameSchema, by: PeerIdStringSchema }).strict()).max(MAX_AWARD_OFFERS),
+  /** The group as formed. */
+  members: z.array(GroupMemberSchema).min(1).max(LIMITS.maxGroupSize)
+}).strict()
+export type Award = z.infer<typeof AwardSchema>
+
 export const GroupFormedBodySchema = z.object({
   taskId: IdSchema,
   attempt: z.number().int().min(1).max(100),
   groupId: IdSchema,
-  members: z.array(GroupMemberSchema).min(1).max(LIMITS.maxGroupSize)
+  members: z.array(GroupMemberSchema).min(1).max(LIMITS.maxGroupSize),
+  award: AwardSchema
+}).strict()
+
+/**
+ * To a bidder that is not in the group: its lease is released. It names no group id (only the
+ * members learn it) but carries the award, so the bidder can check it was not passed over.
+ */
+export const OfferReleaseBodySchema = z.object({
+  taskId: IdSchema,
+  attempt: z.number().int().min(1).max(100),
+  award: AwardSchema
 }).strict()

@@ -7,6 +7,7 @@ import { eventRoutes } from './events.js'
 import { groupRoutes } from './groups.js'
 import { nodeInfoRoutes } from './node.js'
 import { taskRoutes } from './tasks.js'
+import { verifyRoutes } from './verify.js'
 import type { Route } from '../http.js'
 import type { NodeApi } from '../node-api.js'
 
@@ -17,6 +18,7 @@ export function nodeRoutes (api: NodeApi): Route[] {
     ...eventRoutes(api),
     ...taskRoutes(api),
     ...groupRoutes(api),
-    ...escalationRoutes(api)
+    ...escalationRoutes(api),
+    ...verifyRoutes(api)
   ]
 }

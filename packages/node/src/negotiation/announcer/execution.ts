@@ -6,6 +6,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { LIMITS, createMessage } from '@swarm/protocol'
 import { replacementFor } from '../../core/selection.js'
+import { encodeGroupKey, newGroupKey } from '../../net/group-seal.js'
 import { START_TIMEOUT_MS } from './constants.js'
 import { emitEvent, notify } from './context.js'
 import { invite } from './invite.js'
@@ -18,7 +19,7 @@ import type { Session } from './session.js'
 import type { TaskState } from '../../core/task-machine.js'
 import type { GossipDelivery } from '../../ports/gossip.js'
 import type { PeerId } from '@libp2p/interface'
-import type { GroupMember, Json, MessageOf } from '@swarm/protocol'
+import type { GroupKey, GroupMember, Json, MessageOf } from '@swarm/protocol'
 
 /** Whether the task has a group at work (members may be started or replaced). */
 export function working (session: Session): boolean {
@@ -55,6 +56,54 @@ function backupsFor (session: Session, peerId: string): boolean {
   })
 }
 
+/**
+ * The key of each session's current group (docs/protocol.md "Group encryption"). Kept in memory
+ * only: an announcer that restarts gives its resumed groups a new key ({@link rotateGroupKey}).
+ */
+const groupKeys = new WeakMap<Session, { groupId: string, epoch: number, key: Uint8Array }>()
+
+/**
+ * A new key for the session's group, installed on its topic (what this node publishes there is
+ * sealed with it from now on). Its epoch is the time in ms, or one more than the epoch before if
+ * that is later, so that it grows across rotations and restarts alike.
+ */
+function newEpoch (ctx: AnnouncerContext, session: Session): GroupKey | undefined {
+  const { groupId, groupTopic } = session
+  if (groupId === undefined || groupTopic === undefined) return undefined
+  const previous = groupKeys.get(session)
+  const epoch = Math.max(previous?.groupId === groupId ? previous.epoch + 1 : 0, ctx.clock.now())
+  const key = newGroupKey()
+  groupKeys.set(session, { groupId, epoch, key })
+  ctx.gossip.setGroupKey(groupTopic, epoch, key)
+  return { epoch, key: encodeGroupKey(key) }
+}
+
+/** The current key of the session's group (made at the first call), as TASK_START carries it. */
+function groupKeyOf (ctx: AnnouncerContext, session: Session): GroupKey | undefined {
+  const held = groupKeys.get(session)
+  if (held !== undefined && held.groupId === session.groupId) return { epoch: held.epoch, key: encodeGroupKey(held.key) }
+  return newEpoch(ctx, session)
+}
+
+/**
+ * Gives the session's group a new key and sends it, with the members now, to every current
+ * member but this node and `except` (a backup about to get it in its TASK_START): a member that
+ * was replaced cannot read what the group says from now on. Also used by a restarted announcer
+ * (resume.ts), whose earlier key was in memory only.
+ */
+export function rotateGroupKey (ctx: AnnouncerContext, session: Session, except: string[] = []): void {
+  const { groupId } = session
+  const key = newEpoch(ctx, session)
+  if (key === undefined || groupId === undefined) return
+  const { members } = session.state
+  ctx.ledger.audit(session.state.taskId, 'group-key-rotated', { groupId, epoch: key.epoch, members: members.map(m => m.peerId) })
+  if (members.length === 0) return
+  const notice = createMessage('GROUP_KEY', { taskId: session.state.taskId, groupId, ...key, members })
+  for (const m of members) {
+    if (m.peerId !== ctx.selfId && !except.includes(m.peerId)) notify(ctx, m.peerId, notice)
+  }
+}
+
 /** Starts every member of the group just formed; one that does not acknowledge is replaced. */
 export async function startMembers (ctx: AnnouncerContext, session: Session, members: GroupMember[]): Promise<void> {
   const { taskId } = session.state
@@ -63,6 +112,8 @@ export async function startMembers (ctx: AnnouncerContext, session: Session, mem
   // RUNNING before the first start goes out: a quick member's result can arrive before the
   // other members acknowledged their start, and results are only taken while RUNNING.
   session.startedAt = ctx.clock.now()
+  // The group's key, installed here before any member can publish with it.
+  groupKeyOf(ctx, session)
   apply(ctx, session, { type: 'started', at: session.startedAt })
   ctx.ledger.audit(taskId, 'task-started', { groupId, members: members.map(m => m.peerId) })
   emitEvent(ctx, { type: 'started', taskId, at: ctx.clock.now(), groupId })
@@ -83,6 +134,7 @@ export async function startMembers (ctx: AnnouncerContext, session: Session, mem
 export async function startMember (ctx: AnnouncerContext, session: Session, peerId: string, skills: string[], checkpoint?: Json): Promise<boolean> {
   const groupId = session.groupId
   if (groupId === undefined) return false
+  const groupKey = groupKeyOf(ctx, session)
   try {
     const reply = await ctx.messenger.request(peerIdFromString(peerId), createMessage('TASK_START', {
       taskId: session.state.taskId,
@@ -92,7 +144,8 @@ export async function startMember (ctx: AnnouncerContext, session: Session, peer
       input: session.body.input,
       deadline: session.body.deadline,
       members: session.state.members.length > 0 ? session.state.members : [{ peerId, skills }],
-      ...(checkpoint !== undefined ? { checkpoint } : {})
+      ...(checkpoint !== undefined ? { checkpoint } : {}),
+      ...(groupKey !== undefined ? { groupKey } : {})
     }), { timeoutMs: START_TIMEOUT_MS })
     if (reply.type !== 'ACK') return false
     watchMember(ctx, session, peerId, replacer(ctx, session))
@@ -171,6 +224,9 @@ export async function replaceSkill (ctx: AnnouncerContext, session: Session, pee
       return { kind: 'replaced' }
     }
     ctx.groups.membersChanged(groupId, session.state.members)
+    // A new key for the members that stay (the backup gets it in its start): the member that
+    // left cannot read what follows.
+    rotateGroupKey(ctx, session, [next])
     ctx.ledger.audit(taskId, action, { skill, from: peerId, to: next, reason })
     emitEvent(ctx, { type: 'member-replaced', taskId, at: ctx.clock.now(), skill, from: peerId, to: next, reason })
     if (await startMember(ctx, session, next, [skill], session.checkpoints.get(skill))) return { kind: 'replaced', to: next }

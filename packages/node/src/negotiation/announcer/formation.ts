@@ -1,10 +1,13 @@
 /**
  * Forming the group: inviting the chosen members, filling a skill with the next backup when an
- * invitee declines or stays silent, then the group topic, GROUP_FORMED to the bidders and the
- * start of the members.
+ * invitee declines or stays silent, then the group topic, GROUP_FORMED to the members and
+ * OFFER_RELEASE to the other bidders (both with the award, core/award.ts) and the start of the
+ * members.
  */
 import { createMessage, newId, topics } from '@swarm/protocol'
+import { buildAward } from '../../core/award.js'
 import { replacementFor } from '../../core/selection.js'
+import { offerDigest } from '../../core/signed-offer.js'
 import { emitEvent, notify } from './context.js'
 import { onGroupGossip, startMembers } from './execution.js'
 import { invite } from './invite.js'
@@ -12,7 +15,7 @@ import { apply } from './lifecycle.js'
 import { candidatesOf } from './session.js'
 import type { AnnouncerContext } from './context.js'
 import type { Session } from './session.js'
-import type { GroupMember } from '@swarm/protocol'
+import type { Award, GroupMember } from '@swarm/protocol'
 
 /** Who accepted so far: peer id → the skills it accepted. */
 type Accepted = Map<string, Set<string>>
@@ -31,6 +34,10 @@ interface Forming {
    * in both places of a skill with count 2).
    */
   invited: Set<string>
+  /** What the award records: the members the rule selected, who it excluded, the backups invited in order. */
+  selected: GroupMember[]
+  excluded: string[]
+  replacements: Array<{ skill: string, by: string }>
 }
 
 function stillForming (f: Forming): boolean {
@@ -51,8 +58,8 @@ function membersOf (accepted: Accepted): GroupMember[] {
  * Invites every chosen member in parallel; each decline or silence is replaced by the next
  * backup for that skill until the group is complete or no backup is left.
  */
-export async function formGroup (ctx: AnnouncerContext, session: Session, chosen: GroupMember[]): Promise<void> {
-  const f: Forming = { session, groupId: newId(), attempt: session.state.attempt, accepted: new Map(), declined: new Set(), invited: new Set(chosen.map(m => m.peerId)) }
+export async function formGroup (ctx: AnnouncerContext, session: Session, chosen: GroupMember[], excluded: string[] = []): Promise<void> {
+  const f: Forming = { session, groupId: newId(), attempt: session.state.attempt, accepted: new Map(), declined: new Set(), invited: new Set(chosen.map(m => m.peerId)), selected: chosen, excluded, replacements: [] }
   const results = await Promise.all(chosen.map(async m => await fill(ctx, f, m.peerId, m.skills)))
   if (!stillForming(f)) {
     cancelAccepted(ctx, f, 'the task moved on')
@@ -110,6 +117,7 @@ async function fillSkill (ctx: AnnouncerContext, f: Forming, skill: string): Pro
     const next = replacementFor(req, { members: membersOf(f.accepted) }, candidatesOf(session), [...f.declined, ...f.invited])
     if (next === undefined) return false
     f.invited.add(next)
+    f.replacements.push({ skill, by: next })
     ctx.ledger.audit(session.state.taskId, 'backup-chosen', { skill, backup: next })
     const result = await invite(ctx, session, f.groupId, next, [skill])
     if (result.ok) {
@@ -146,10 +154,32 @@ function cancelAccepted (ctx: AnnouncerContext, f: Forming, reason: string): voi
   }
 }
 
+/** The award of the group formed (core/award.ts), kept with the signed offers it lists. */
+function awardOf (ctx: AnnouncerContext, f: Forming, members: GroupMember[]): Award {
+  const { session } = f
+  const offers = [...session.offers.values()]
+  const award = buildAward({
+    taskId: session.state.taskId,
+    attempt: f.attempt,
+    announcer: ctx.selfId,
+    required: session.body.skills,
+    maxGroupSize: session.body.maxGroupSize,
+    excluded: f.excluded,
+    offers: offers.map(o => ({ candidate: o.candidate, digest: offerDigest(o.candidate.peerId, o.signed) })),
+    selected: f.selected,
+    replacements: f.replacements,
+    members
+  })
+  const listed = new Set(award.offers.map(o => o.peerId))
+  ctx.awards.awarded(award, offers.filter(o => listed.has(o.candidate.peerId)).map(o => ({ bidder: o.candidate.peerId, offer: o.signed })))
+  return award
+}
+
 /**
  * Every slot accepted: the announcer joins the group topic (members and itself may post), the
- * group layer and the bidders hear of the group (bidders not chosen release their leases on
- * GROUP_FORMED), and the members are started.
+ * group layer hears of the group, the members get GROUP_FORMED (with the group id) and every
+ * other bidder OFFER_RELEASE (no group id: only members learn it), both with the award, and
+ * the members are started.
  */
 async function groupFormed (ctx: AnnouncerContext, f: Forming): Promise<void> {
   const { session, groupId, attempt } = f
@@ -157,19 +187,20 @@ async function groupFormed (ctx: AnnouncerContext, f: Forming): Promise<void> {
   const members = membersOf(f.accepted)
   session.groupId = groupId
   session.groupTopic = topics.group(ctx.network, groupId)
-  const memberIds = joinGroupTopic(ctx, session, members)
+  joinGroupTopic(ctx, session, members)
   session.formedAt = ctx.clock.now()
   session.formationMs = session.formedAt - session.announcedAt
   ctx.stats.formed++
   apply(ctx, session, { type: 'group-formed', at: ctx.clock.now(), groupId, members })
-  ctx.groups.formed({ taskId, groupId, members })
+  ctx.groups.formed({ taskId, groupId, members, deadline: session.body.deadline })
   ctx.ledger.audit(taskId, 'group-formed', { groupId, members, formationMs: session.formationMs })
   emitEvent(ctx, { type: 'formed', taskId, at: ctx.clock.now(), groupId, members, formationMs: session.formationMs })
-  const formed = createMessage('GROUP_FORMED', { taskId, attempt, groupId, members })
-  for (const peerId of new Set([...session.bidders, ...memberIds])) {
-    if (peerId === ctx.selfId && !members.some(m => m.peerId === peerId) && !session.bidders.has(peerId)) continue
-    notify(ctx, peerId, formed)
-  }
+  const award = awardOf(ctx, f, members)
+  const formed = createMessage('GROUP_FORMED', { taskId, attempt, groupId, members, award })
+  const release = createMessage('OFFER_RELEASE', { taskId, attempt, award })
+  const inGroup = new Set(members.map(m => m.peerId))
+  for (const peerId of inGroup) notify(ctx, peerId, formed)
+  for (const peerId of session.bidders) if (!inGroup.has(peerId)) notify(ctx, peerId, release)
   session.bidders.clear()
   await startMembers(ctx, session, members)
 }

@@ -99,6 +99,11 @@ export class Announcer implements Startable {
     return this.#ctx.stats
   }
 
+  /** What was limited since the start: offers over their bidder's rate (`swarm_limited_total{kind}`). */
+  limited (): Record<string, number> {
+    return { offer: this.#ctx.offerLimiter?.limited ?? 0 }
+  }
+
   /**
    * Takes up the tasks an earlier run of this node left unfinished (resume.ts), before the node
    * answers anyone: a member's result that arrives at once finds its task. Direct handlers are

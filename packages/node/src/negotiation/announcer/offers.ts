@@ -7,6 +7,7 @@ import { coveredWell, selectGroup } from '../../core/selection.js'
 import { SELECTION_BACKUPS_PER_SKILL } from './constants.js'
 import { emitEvent } from './context.js'
 import { formGroup } from './formation.js'
+import { decodeSignature, offerSigningBytes } from '../../core/signed-offer.js'
 import { apply } from './lifecycle.js'
 import { candidatesOf } from './session.js'
 import type { AnnouncerContext } from './context.js'
@@ -24,8 +25,36 @@ export function afterQueuedIo (fn: () => void): void {
   setImmediate(fn)
 }
 
-/** An offer (direct, or as the answer to a direct announcement): recorded, or refused with why. */
-export function onOffer (ctx: AnnouncerContext, message: MessageOf<'SKILL_OFFER'>, from: PeerId): SwarmMessage {
+/** How long before the first lease among the offers ends bidding closes (the invites need time to arrive). */
+const LEASE_CLOSE_MARGIN_MS = 1_000
+
+/** The earliest close armed for a session's attempt because of a lease (see closeBeforeLease). */
+const leaseCloses = new WeakMap<Session, { attempt: number, at: number }>()
+
+/**
+ * An offer (direct, or as the answer to a direct announcement): recorded, or refused with why.
+ * Its signature must be the bidder's, for this task and this announcer (BAD_SIGNATURE, a severe
+ * penalty, otherwise): the signed offer is kept for the award (formation.ts).
+ */
+export async function onOffer (ctx: AnnouncerContext, message: MessageOf<'SKILL_OFFER'>, from: PeerId): Promise<SwarmMessage> {
+  const offer = message.body
+  const refuse = (code: DirectErrorCode, text: string): SwarmMessage => createMessage('ERROR', { ref: message.id, code, message: text })
+  if (ctx.offerLimiter !== undefined && !ctx.offerLimiter.allow(from.toString(), ctx.clock.now())) {
+    ctx.logger.debug('offer over its bidder\'s rate, refused', { taskId: offer.taskId, peerId: from.toString() })
+    return refuse('RATE_LIMITED', 'too many offers from this bidder')
+  }
+  const closed = refusal(ctx, message, from)
+  if (closed !== undefined) return closed
+  if (!await ctx.signer.verify(from.toString(), offerSigningBytes(ctx.selfId, offer), decodeSignature(offer.signature))) {
+    ctx.logger.debug('offer with a bad signature, refused', { taskId: offer.taskId, peerId: from.toString() })
+    return refuse('BAD_SIGNATURE', 'the offer\'s signature does not verify for this task, this announcer and its sender')
+  }
+  // Bidding may have closed while the signature was checked.
+  return refusal(ctx, message, from) ?? record(ctx, message, from)
+}
+
+/** Why an offer cannot be taken now (unknown task, queued, bidding closed, no match), if so. */
+function refusal (ctx: AnnouncerContext, message: MessageOf<'SKILL_OFFER'>, from: PeerId): SwarmMessage | undefined {
   const offer = message.body
   const session = ctx.sessions.get(offer.taskId)
   const refuse = (code: DirectErrorCode, text: string): SwarmMessage => createMessage('ERROR', { ref: message.id, code, message: text })
@@ -39,17 +68,27 @@ export function onOffer (ctx: AnnouncerContext, message: MessageOf<'SKILL_OFFER'
   if (session.state.status !== 'ANNOUNCED' || !session.biddingOpen || offer.attempt !== session.state.attempt) {
     return refuse('BIDDING_CLOSED', 'bidding on this task is closed')
   }
+  if (!offer.skills.some(s => session.body.skills.some(r => r.name === s.name))) return refuse('NO_MATCH', 'the offer covers none of the required skills')
+  return undefined
+}
+
+/** Records an offer that may be taken (see {@link refusal}), with its signed body. */
+function record (ctx: AnnouncerContext, message: MessageOf<'SKILL_OFFER'>, from: PeerId): SwarmMessage {
+  const offer = message.body
+  const session = ctx.sessions.get(offer.taskId)
+  if (session === undefined) return createMessage('ERROR', { ref: message.id, code: 'UNKNOWN_TASK', message: 'no such task here' })
   const peerId = from.toString()
   const skills = offer.skills.filter(s => session.body.skills.some(r => r.name === s.name))
-  if (skills.length === 0) return refuse('NO_MATCH', 'the offer covers none of the required skills')
   ctx.stats.offersReceived++
   session.bidders.add(peerId)
   session.offers.set(peerId, {
     candidate: { peerId, skills, load: offer.load, capacity: offer.capacity, reputation: ctx.reputation.of(peerId), observed: ctx.reputation.observed(peerId), estimateMs: offer.estimateMs },
-    at: ctx.clock.now()
+    at: ctx.clock.now(),
+    signed: offer
   })
   ctx.ledger.audit(offer.taskId, 'offer-received', { peerId, skills: skills.map(s => `${s.name}:${s.level}`), score: offer.score, load: offer.load, capacity: offer.capacity })
   emitEvent(ctx, { type: 'offer', taskId: offer.taskId, at: ctx.clock.now(), peerId, skills: skills.map(s => s.name), score: offer.score })
+  closeBeforeLease(ctx, session, offer.leaseExpiresAt, offer.attempt)
   checkEarlyClose(ctx, session, offer.attempt)
   return createMessage('ACK', { ref: message.id })
 }
@@ -69,6 +108,23 @@ function checkEarlyClose (ctx: AnnouncerContext, session: Session, attempt: numb
     const wait = Math.max(0, session.announcedAt + graceMs - ctx.clock.now())
     ctx.sessions.timer(session, wait, () => { closeBidding(ctx, session, true, attempt) })
   }
+}
+
+/**
+ * A bidder holds its slot for an offer until the offer's `leaseExpiresAt`, which may come before
+ * the bid window ends (bidders cap leases at limits.maxLeaseMs, however long the window). Then
+ * bidding closes a little before the first such lease ends, if the offers so far make a group,
+ * so that the invites reach bidders that still hold their slot; otherwise the window runs on.
+ */
+function closeBeforeLease (ctx: AnnouncerContext, session: Session, leaseExpiresAt: number, attempt: number): void {
+  const at = leaseExpiresAt - LEASE_CLOSE_MARGIN_MS
+  if (at >= session.announcedAt + session.body.bidWindowMs) return
+  const armed = leaseCloses.get(session)
+  if (armed !== undefined && armed.attempt === attempt && armed.at <= at) return
+  leaseCloses.set(session, { attempt, at })
+  ctx.sessions.timer(session, Math.max(0, at - ctx.clock.now()), () => {
+    if (selectable(session)) afterQueuedIo(() => { closeBidding(ctx, session, true, attempt) })
+  })
 }
 
 /** Ends the current round's bid window after `ms` (replacing the previous round's timer). */
@@ -102,6 +158,8 @@ export function closeBidding (ctx: AnnouncerContext, session: Session, early: bo
   const { skills, maxGroupSize } = session.body
   ctx.ledger.audit(taskId, 'bidding-closed', { offers: candidates.length, early })
   emitEvent(ctx, { type: 'bidding-closed', taskId, at: ctx.clock.now(), offers: candidates.length, early })
+  // What the rule was run with goes into the award (formation.ts), so that bidders can re-run it.
+  const excluded = [...session.excluded]
   let selection = selectGroup(skills, candidates, { maxGroupSize, backupsPerSkill: SELECTION_BACKUPS_PER_SKILL, exclude: session.excluded })
   if (!selection.ok && session.excluded.size > 0) {
     // Peers that failed before are better than nobody.
@@ -112,7 +170,7 @@ export function closeBidding (ctx: AnnouncerContext, session: Session, early: bo
     return
   }
   ctx.ledger.audit(taskId, 'group-selected', { members: selection.members, backups: selection.backups, score: selection.score })
-  void formGroup(ctx, session, selection.members)
+  void formGroup(ctx, session, selection.members, excluded)
 }
 
 /**

@@ -7,9 +7,10 @@
  *   whose deadline passed meanwhile fails with that reason.
  * - {@link resumeSessions}, once the node is up: a task that was still bidding is announced
  *   again; a task with a group rejoins its group topic and sends TASK_START again to every
- *   member that has not delivered. A member that still holds its part acknowledges (and delivers
- *   its result, which it kept while the announcer was away); one that lost it is replaced by a
- *   backup, or the attempt fails and the next attempt runs the missing parts only.
+ *   member that has not delivered (every member gets a new group key: GROUP_KEY). A member
+ *   that still holds its part acknowledges (and delivers its result, which it kept while the
+ *   announcer was away); one that lost it is replaced by a backup, or the attempt fails and the
+ *   next attempt runs the missing parts only.
  * The audit trail of each task says what happened (`task-resumed`).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -18,7 +19,7 @@ import { z } from 'zod'
 import { isFinal } from '../../core/task-machine.js'
 import { TaskSpecSchema } from '../task-spec.js'
 import { joinGroupTopic } from './formation.js'
-import { replaceMember, startMember, startMembers } from './execution.js'
+import { replaceMember, rotateGroupKey, startMember, startMembers } from './execution.js'
 import { apply } from './lifecycle.js'
 import { firstAnnouncement, publishAnnouncement } from './rounds.js'
 import { newSession, stillRequired } from './session.js'
@@ -152,10 +153,15 @@ async function resumeOne (ctx: AnnouncerContext, session: Session): Promise<void
   }
   if (session.groupId === undefined) return
   joinGroupTopic(ctx, session, state.members)
-  ctx.groups.formed({ taskId: state.taskId, groupId: session.groupId, members: state.members, resumed: true })
+  ctx.groups.formed({ taskId: state.taskId, groupId: session.groupId, members: state.members, resumed: true, deadline: session.body.deadline })
   if (state.status === 'ASSIGNED') {
     await startMembers(ctx, session, state.members)
-  } else if (state.status === 'RUNNING') {
+    return
+  }
+  // The group's key was in memory only: every member gets a new one (those restarted below get
+  // it in their TASK_START too), so that the group's topic can be read again.
+  if (state.status === 'RUNNING' || state.status === 'COMPLETE') rotateGroupKey(ctx, session)
+  if (state.status === 'RUNNING') {
     await restartMembers(ctx, session)
   } else if (state.status === 'COMPLETE') {
     await ctx.flow.verify(session)

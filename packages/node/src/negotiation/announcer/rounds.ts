@@ -186,7 +186,7 @@ async function announceTo (ctx: AnnouncerContext, session: Session, peerId: stri
     // leaves room for a stall of either side (a late offer is told that bidding closed).
     const reply = await ctx.messenger.request(peer, message, { timeoutMs: message.body.bidWindowMs + DIRECT_ANSWER_SLACK_MS })
     if (reply.type === 'SKILL_OFFER') {
-      const answer = onOffer(ctx, reply, peer)
+      const answer = await onOffer(ctx, reply, peer)
       // The offer came too late: tell the agent, or it would hold its reservation for the lease.
       if (answer.type === 'ERROR') notify(ctx, peerId, createMessage('TASK_CANCEL', { taskId: message.body.taskId, reason: 'bidding closed' }))
     }

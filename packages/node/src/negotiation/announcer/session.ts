@@ -7,7 +7,7 @@ import type { TaskState } from '../../core/task-machine.js'
 import type { Clock, TimerHandle } from '../../ports/clock.js'
 import type { TaskHandle } from '../task-handle.js'
 import type { TaskSpec } from '../task-spec.js'
-import type { GroupMember, Json, RequiredSkill, TaskAnnounceBody } from '@swarm/protocol'
+import type { GroupMember, Json, RequiredSkill, SkillOfferBody, TaskAnnounceBody } from '@swarm/protocol'
 
 /** Parts delivered by earlier attempts: they are not announced again and count in the outcome. */
 export interface KeptParts {
@@ -45,7 +45,8 @@ export interface Session {
   /** The announcement of the current attempt (rounds change its attempt and offer cap). */
   body: TaskAnnounceBody
   inputValue?: Json
-  offers: Map<string, { candidate: Candidate, at: number }>
+  /** Offers of the current attempt by bidder, with the signed offer (for the award). */
+  offers: Map<string, { candidate: Candidate, at: number, signed: SkillOfferBody }>
   biddingOpen: boolean
   /** Peers that offered on the current attempt (they hear GROUP_FORMED). */
   bidders: Set<string>

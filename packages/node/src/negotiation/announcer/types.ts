@@ -10,6 +10,8 @@ import type { EventSink } from '../../ports/events.js'
 import type { GossipPort } from '../../ports/gossip.js'
 import type { AuditFn, ReputationPort } from '../../ports/ledger.js'
 import type { DirectRegistry, MessengerPort } from '../../ports/messenger.js'
+import type { AwardBookPort } from '../../ports/award-book.js'
+import type { SignerPort } from '../../ports/signer.js'
 import type { TaskLifecycleEvent, TaskOutcome } from '../task-handle.js'
 import type { TaskSpec } from '../task-spec.js'
 import type { ResumeData } from './session.js'
@@ -23,7 +25,7 @@ export type GroupOutcome = 'approved' | 'rejected' | 'no-quorum'
 /** How the announcer tells the group layer about its groups, and asks it for decisions. */
 export interface AnnouncerGroupHooks {
   /** A group formed, or (`resumed`) one of an earlier run is taken up again: this node (the announcer) is in it. */
-  formed: (info: { taskId: string, groupId: string, members: GroupMember[], resumed?: boolean }) => void
+  formed: (info: { taskId: string, groupId: string, members: GroupMember[], resumed?: boolean, deadline?: number }) => void
   /** A member was replaced. */
   membersChanged: (groupId: string, members: GroupMember[]) => void
   /** The group dissolves (before DISSOLVE goes out). */
@@ -107,6 +109,12 @@ export interface AnnouncerComponents {
   selfCapable?: (skill: string, minLevel: Level) => boolean
   /** The working-group layer (verification, escalations, blackboards). */
   groups: AnnouncerGroupHooks
+  /** Checks the signatures of offers (the bidders' libp2p keys). */
+  signer: SignerPort
+  /** Keeps the award of each attempt with the signed offers it lists (for `swarm-node verify`). */
+  awards: Pick<AwardBookPort, 'awarded'>
+  /** Offers taken per bidder (limits.rates.offers; keyed by peer id): the excess is refused with RATE_LIMITED. No limit without it. */
+  offerLimiter?: { allow: (key: string, now: number) => boolean, readonly limited: number }
 }
 
 /**

@@ -6,11 +6,12 @@ import { NO_BID_WINDOW_OPEN_MS } from './constants.js'
 import type { CandidateSkill } from '../../core/scoring.js'
 import type { TimerHandle } from '../../ports/clock.js'
 import type { GossipDelivery } from '../../ports/gossip.js'
+import type { BidderLimits } from './limits.js'
 import type { Offers } from './offers.js'
 import type { Announcement, BidderState } from './state.js'
 import type { BidderComponents, BidderInit } from './types.js'
 import type { PeerId } from '@libp2p/interface'
-import type { DirectErrorCode, MessageOf, SwarmMessage, TaskAnnounceBody } from '@swarm/protocol'
+import type { DirectErrorCode, MessageOf, Priority, SwarmMessage, TaskAnnounceBody } from '@swarm/protocol'
 
 export type AnnouncementsComponents = Pick<BidderComponents, 'gossip' | 'clock' | 'skills' | 'capablePeers' | 'onLoad'>
 
@@ -18,20 +19,24 @@ export type AnnouncementsComponents = Pick<BidderComponents, 'gossip' | 'clock' 
  * Hearing announcements: on the topics of this node's skills (or handed over by its own
  * announcer), each copy once; those this node can do wait for a free slot, and whenever slots
  * free up the waiting ones are offered on by effective priority (priority aged by the deadline).
- * An announcement sent directly is answered at once with an offer or why not.
+ * An announcement sent directly is answered at once with an offer or why not. Announcements
+ * over their announcer's rate are dropped, and its priority and share of slots are limited
+ * (limits.ts).
  */
 export class Announcements {
   readonly #state: BidderState
   readonly #offers: Offers
+  readonly #limits: BidderLimits
   readonly #c: AnnouncementsComponents
   readonly #init: Pick<BidderInit, 'self' | 'network' | 'dedupeSize'>
   /** Announcement keys heard lately (task#attempt, and task#attempt#offerCap), oldest first. */
   readonly #seen = new Set<string>()
   #drainTimer?: TimerHandle
 
-  constructor (state: BidderState, offers: Offers, components: AnnouncementsComponents, init: Pick<BidderInit, 'self' | 'network' | 'dedupeSize'>) {
+  constructor (state: BidderState, offers: Offers, limits: BidderLimits, components: AnnouncementsComponents, init: Pick<BidderInit, 'self' | 'network' | 'dedupeSize'>) {
     this.#state = state
     this.#offers = offers
+    this.#limits = limits
     this.#c = components
     this.#init = init
   }
@@ -59,6 +64,7 @@ export class Announcements {
     const copy = `${key}#${body.offerCap}`
     if (this.#seen.has(copy)) return
     if (this.#seen.has(key) && (state.offered.has(body.taskId) || state.waiting.has(body.taskId) || state.assigned.has(body.taskId))) return
+    if (!this.#limits.allowAnnouncement(announcer, body.taskId)) return
     this.#remember(key)
     this.#remember(copy)
     state.stats.announcementsHeard++
@@ -79,11 +85,12 @@ export class Announcements {
    * for the lease) or with why not. The announcer asked only a few agents, so answering
    * quickly matters more than ranking against other waiting announcements.
    */
-  hearDirect (message: MessageOf<'TASK_ANNOUNCE'>, from: PeerId): SwarmMessage {
+  async hearDirect (message: MessageOf<'TASK_ANNOUNCE'>, from: PeerId): Promise<SwarmMessage> {
     const state = this.#state
     const body = message.body
     const decline = (code: DirectErrorCode, text: string): SwarmMessage => createMessage('ERROR', { ref: message.id, code, message: text })
     if (state.stopped) return decline('STOPPING', 'this node is stopping')
+    if (!this.#limits.allowAnnouncement(from, body.taskId)) return decline('RATE_LIMITED', 'too many announcements from this announcer')
     const key = announcementKey(body)
     if (this.#seen.has(key) && !state.offered.has(body.taskId)) return decline('DUPLICATE', 'already heard this announcement')
     this.#remember(key)
@@ -99,7 +106,8 @@ export class Announcements {
       // busy, and asks again as capacity frees). A re-ask of a queued task waits here like one
       // heard on gossip: if a slot frees within its bid window, the offer goes out then. A
       // first ask does not: its bidding mostly closes within milliseconds on other offers, and
-      // a late offer would only cost a refusal and a cancel on the wire.
+      // a late offer would only cost a refusal and a cancel on the wire (and, held back for the
+      // announcer's share of slots, would take that share up with stale offers).
       if (body.ask !== undefined && state.capacity.capacity > 0 && !state.assigned.has(body.taskId)) {
         state.waiting.set(body.taskId, a)
         this.#offers.armLeaseTimer()
@@ -108,7 +116,7 @@ export class Announcements {
     }
     this.#offers.armLeaseTimer()
     this.#c.onLoad(state.load(now))
-    return this.#offers.offer(a, reservation.leaseExpiresAt)
+    return await this.#offers.offer(a, reservation.leaseExpiresAt)
   }
 
   /** Offers on the waiting announcements soon, once for everything heard meanwhile. */
@@ -125,7 +133,7 @@ export class Announcements {
     const state = this.#state
     const now = this.#c.clock.now()
     this.#offers.expireLeases(now)
-    for (const a of rankWaiting(state.waiting, now)) {
+    for (const a of rankWaiting(state.waiting, now, a => this.#limits.rankedAs(a))) {
       if (freeSlots(state.capacity, now) <= 0) break
       const reservation = this.#offers.reserve(a, now)
       if (!reservation.reserved) continue
@@ -185,17 +193,21 @@ function announcementKey (body: TaskAnnounceBody): string {
 
 /**
  * The waiting announcements still worth an offer (bid window open, deadline ahead), highest
- * effective priority first, older first among equals; the others leave the queue. Pure apart
- * from pruning `waiting`.
+ * effective priority first (from the priority and age `rankedAs` believes), older first among
+ * equals; the others leave the queue. Pure apart from pruning `waiting`.
  */
-function rankWaiting (waiting: Map<string, Announcement>, now: number): Announcement[] {
-  const rank = (a: Announcement): number => effectivePriority({ priority: a.body.priority, deadline: a.body.deadline, createdAt: a.body.createdAt }, now)
-  return [...waiting.values()]
-    .filter(a => {
-      const open = a.body.bidWindowMs === 0 ? a.receivedAt + NO_BID_WINDOW_OPEN_MS : a.receivedAt + a.body.bidWindowMs
-      const keep = now <= open && now < a.body.deadline
-      if (!keep) waiting.delete(a.body.taskId)
-      return keep
+function rankWaiting (waiting: Map<string, Announcement>, now: number, rankedAs: (a: Announcement) => { priority: Priority, createdAt: number }): Announcement[] {
+  const live = [...waiting.values()].filter(a => {
+    const open = a.body.bidWindowMs === 0 ? a.receivedAt + NO_BID_WINDOW_OPEN_MS : a.receivedAt + a.body.bidWindowMs
+    const keep = now <= open && now < a.body.deadline
+    if (!keep) waiting.delete(a.body.taskId)
+    return keep
+  })
+  return live
+    .map(a => {
+      const as = rankedAs(a)
+      return { a, rank: effectivePriority({ ...as, deadline: a.body.deadline }, now), createdAt: as.createdAt }
     })
-    .sort((x, y) => rank(y) - rank(x) || x.body.createdAt - y.body.createdAt)
+    .sort((x, y) => y.rank - x.rank || x.createdAt - y.createdAt)
+    .map(r => r.a)
 }

@@ -1,8 +1,10 @@
 import { Announcements } from './announcements.js'
 import { Assignments } from './assignments.js'
+import { BidderLimits } from './limits.js'
 import { Offers } from './offers.js'
 import { BidderState } from './state.js'
 import { Work } from './work.js'
+import type { BidderLimited } from './limits.js'
 import type { BidderStats } from './state.js'
 import type { BidderComponents, BidderInit } from './types.js'
 import type { PeerId, Startable } from '@libp2p/interface'
@@ -28,6 +30,7 @@ export class Bidder implements Startable {
   readonly #assignments: Assignments
   readonly #offers: Offers
   readonly #work: Work
+  readonly #limits: BidderLimits
 
   constructor (components: BidderComponents, init: BidderInit) {
     this.#state = new BidderState(init.capacity, components.clock, {
@@ -36,8 +39,9 @@ export class Bidder implements Startable {
       assignmentReleased: (taskId, reason) => { components.history.released({ taskId, reason, at: components.clock.now() }) }
     })
     this.stats = this.#state.stats
-    const offers = new Offers(this.#state, components, init)
-    this.#announcements = new Announcements(this.#state, offers, components, init)
+    this.#limits = new BidderLimits(this.#state, components, init)
+    const offers = new Offers(this.#state, components, this.#limits)
+    this.#announcements = new Announcements(this.#state, offers, this.#limits, components, init)
     this.#work = new Work(this.#state, components, init)
     this.#assignments = new Assignments(this.#state, this.#work, components, init)
     this.#offers = offers
@@ -45,8 +49,10 @@ export class Bidder implements Startable {
     direct.handle('TASK_ANNOUNCE', (message, from) => this.#announcements.hearDirect(message, from))
     direct.handle('GROUP_INVITE', (message, from) => this.#assignments.onInvite(message, from))
     direct.handle('GROUP_FORMED', (message, from) => this.#assignments.onFormed(message, from))
+    direct.handle('OFFER_RELEASE', (message, from) => this.#assignments.onRelease(message, from))
     direct.handle('TASK_START', (message, from) => this.#assignments.onStart(message, from))
     direct.handle('TASK_CANCEL', (message, from) => this.#assignments.onCancel(message, from))
+    direct.handle('GROUP_KEY', (message, from) => this.#assignments.onGroupKey(message, from))
   }
 
   start (): void {
@@ -78,6 +84,11 @@ export class Bidder implements Startable {
   /** Reserved plus running tasks now. */
   load (now?: number): number {
     return this.#state.load(now)
+  }
+
+  /** What was limited since the start (announcements over their rate, offers held back for an announcer's share). */
+  get limited (): Readonly<BidderLimited> {
+    return this.#limits.counts
   }
 
   get capacity (): number {

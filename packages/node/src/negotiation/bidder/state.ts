@@ -13,6 +13,8 @@ export interface Announcement {
   receivedAt: number
   /** Required skills this node covers, with its own figures. */
   covered: CandidateSkill[]
+  /** Set once an offer on it was held back for its announcer's cap on reserved slots (counted once). */
+  capped?: boolean
 }
 
 /** A task this node accepted an invite for (committed capacity). */

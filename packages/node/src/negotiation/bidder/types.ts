@@ -3,6 +3,7 @@
  * resolved settings (init). A module of types only, so that every part of the bidder can name
  * them without importing another part.
  */
+import type { LimitsConfig } from '../../config-limits.js'
 import type { HandlerContext, HandlerOutcome } from '../../executor/types.js'
 import type { Logger } from '../../logger.js'
 import type { Clock } from '../../ports/clock.js'
@@ -11,6 +12,8 @@ import type { GossipPort } from '../../ports/gossip.js'
 import type { AuditFn } from '../../ports/ledger.js'
 import type { DirectRegistry, MessengerPort } from '../../ports/messenger.js'
 import type { MemberHistory } from '../../ports/member-history.js'
+import type { AwardBookPort } from '../../ports/award-book.js'
+import type { SignerPort } from '../../ports/signer.js'
 import type { SkillRegistry } from '../skill-registry.js'
 import type { PeerId } from '@libp2p/interface'
 import type { GroupMember, Json, Level, TaskInput } from '@swarm/protocol'
@@ -30,9 +33,11 @@ export interface BidderEvents {
 /** How the bidder tells the group layer about the groups this node works in. */
 export interface BidderGroupHooks {
   /** This member starts work in a group (before its handlers run). */
-  joined: (info: { taskId: string, groupId: string, announcer: string, members: GroupMember[] }) => void
+  joined: (info: { taskId: string, groupId: string, announcer: string, members: GroupMember[], deadline?: number }) => void
   /** This member left the group's topic (dissolved, or its deadline passed). */
   left: (topic: string) => void
+  /** The announcer named the group's current members (GROUP_KEY: a member was replaced). */
+  membersChanged?: (groupId: string, members: GroupMember[]) => void
   /** One of this member's parts ended. */
   result: (groupId: string, skill: string, ok: boolean) => void
   /** The group functions of the handler context (post findings, propose, vote, escalate). */
@@ -68,6 +73,16 @@ export interface BidderComponents {
   groups: BidderGroupHooks
   /** This node's history of the parts it works on (the member rows of the store). */
   history: MemberHistory
+  /** Signs this node's offers (its libp2p key). */
+  signer: SignerPort
+  /** Keeps the signed offers and the awards heard, for `swarm-node verify`. */
+  awards: AwardBookPort
+  /**
+   * Whether this node had a successful outcome with a peer (a task it announced that finished
+   * well here, or good work as a member): such an announcer gets the larger share of reserved
+   * slots and its priority is believed. Everyone counts as known without it.
+   */
+  announcerKnown?: (peerId: string) => boolean
 }
 
 /** The bidder's resolved settings (defaults in config.ts). */
@@ -82,4 +97,6 @@ export interface BidderInit {
   dedupeSize: number
   /** How often a working member sends the announcer a heartbeat (see heartbeat.ts). */
   memberHeartbeatMs: number
+  /** What one announcer can make this node spend (config `limits`; nothing is limited without it). */
+  limits?: Pick<LimitsConfig, 'maxLeaseMs' | 'reservedSlotsPerAnnouncer' | 'reservedSlotsPerUnknownAnnouncer' | 'unknownAnnouncerMaxPriority' | 'rates'>
 }

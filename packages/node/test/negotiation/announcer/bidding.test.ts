@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { topics } from '@swarm/protocol'
 import { NETWORK, announcerHarness, strong, weak, willing } from './harness.js'
 import { fakePeerIds } from '../../fakes/fake-events.js'
+import { verifyAward } from '../../../src/core/award.js'
 import type { Harness } from './harness.js'
 
 const BID_WINDOW_MS = 1_000
@@ -133,8 +134,17 @@ describe('Announcer bid window', () => {
     const state = h.announcer.state(handle.id)
     assert.equal(state?.status, 'RUNNING')
     assert.deepEqual(state?.members.map(m => m.peerId).sort(), [best.toString(), second.toString()].sort())
-    // Everyone who offered hears of the group (those not chosen release their leases).
-    assert.deepEqual(h.messenger.peersSent('GROUP_FORMED').sort(), peers.map(p => p.toString()).sort())
+    // Only the members hear the group (and its id); the others get a release, without it.
+    assert.deepEqual(h.messenger.peersSent('GROUP_FORMED').sort(), [best.toString(), second.toString()].sort())
+    assert.deepEqual(h.messenger.peersSent('OFFER_RELEASE').sort(), [third.toString(), worst.toString()].sort())
+    const groupId = h.groupOf(handle.id)
+    for (const p of [third, worst]) assert.ok(!JSON.stringify(h.messenger.sent.filter(r => r.peer.equals(p)).map(r => r.message)).includes(groupId), 'a bidder not chosen never sees the group id')
+    // The award lists all four offers and re-running the rule over it gives the group.
+    const award = h.messenger.sentOfType('OFFER_RELEASE', third)[0]?.message.body.award
+    assert.equal(award?.offers.length, 4)
+    assert.deepEqual(award !== undefined ? verifyAward(award) : undefined, { ok: true, checks: verifyAward(award).checks, problems: [] })
+    assert.equal(h.awards.awards.length, 1)
+    assert.equal(h.awards.awards[0]?.offers.length, 4)
     assert.deepEqual(h.messenger.peersSent('TASK_START').sort(), [best.toString(), second.toString()].sort())
     assert.equal(h.groups.formedGroups.length, 1)
   })

@@ -6,7 +6,10 @@
 import { afterEach, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
-import { announcerHarness, answersInvites, strong, willing } from './harness.js'
+import { announcerHarness, answersInvites, offerOf, strong, willing } from './harness.js'
+import { verifyAward } from '../../../src/core/award.js'
+import { PENALTY, directPenalty } from '../../../src/net/verdict.js'
+import { BAD_SIGNATURE } from '../../fakes/fake-awards.js'
 import { fakePeerIds } from '../../fakes/fake-events.js'
 import { silent } from '../../fakes/fake-messenger.js'
 import type { FakeAgent, Harness } from './harness.js'
@@ -57,6 +60,38 @@ describe('Announcer group formation', () => {
     assert.deepEqual(state?.members, [{ peerId: backup.toString(), skills: ['sum'] }])
     // A decline is an answer: no reputation lost for it.
     assert.deepEqual(h.reputation.outcomesOf(first), [])
+  })
+
+  it('sends GROUP_FORMED to the members only and OFFER_RELEASE (no group id) to the others, with an award naming the backup', async () => {
+    const [first, backup, third] = peers
+    if (first === undefined || backup === undefined || third === undefined) throw new Error('peers')
+    answersInvites(h, first, m => createMessage('GROUP_REJECT', { taskId: m.body.taskId, groupId: m.body.groupId, reason: 'changed my mind' }))
+    const taskId = await announceWithOffers()
+    await vi.advanceTimersByTimeAsync(1)
+    const groupId = h.groupOf(taskId)
+    assert.deepEqual(h.messenger.peersSent('GROUP_FORMED'), [backup.toString()])
+    assert.deepEqual(h.messenger.peersSent('OFFER_RELEASE').sort(), [first.toString(), third.toString()].sort())
+    const release = h.messenger.sentOfType('OFFER_RELEASE', third)[0]?.message
+    assert.ok(release !== undefined && !JSON.stringify(release).includes(groupId), 'a release never names the group')
+    const award = release.body.award
+    assert.deepEqual(award.selected.map(m => m.peerId), [first.toString()])
+    assert.deepEqual(award.replacements, [{ skill: 'sum', by: backup.toString() }])
+    assert.deepEqual(award.members.map(m => m.peerId), [backup.toString()])
+    assert.deepEqual(verifyAward(award).problems, [])
+    assert.deepEqual(h.messenger.sentOfType('GROUP_FORMED', backup)[0]?.message.body.award, award)
+    // The announcer keeps the award with the three signed offers it lists.
+    assert.deepEqual(h.awards.awards[0]?.offers.map(o => o.bidder).sort(), peers.map(p => p.toString()).sort())
+  })
+
+  it('refuses an offer whose signature does not verify, with BAD_SIGNATURE (a penalty on the wire)', async () => {
+    const [first] = peers
+    if (first === undefined) throw new Error('peers')
+    const { id } = await h.announcer.announce({ description: 'add numbers', skills: [{ name: 'sum' }], bidWindowMs: BID_WINDOW_MS, maxAttempts: 1 })
+    const offer = offerOf(id, 1, strong('sum'))
+    const reply = await h.direct.call({ ...offer, body: { ...offer.body, signature: BAD_SIGNATURE } }, first)
+    assert.equal(reply.type === 'ERROR' ? reply.body.code : reply.type, 'BAD_SIGNATURE')
+    assert.equal(h.announcer.stats.offersReceived, 0)
+    assert.equal(directPenalty('BAD_SIGNATURE')?.penalty, PENALTY.severe)
   })
 
   it('replaces an invitee that does not answer within the invite timeout, and counts it a no-show', async () => {

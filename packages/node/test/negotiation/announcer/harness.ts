@@ -11,11 +11,12 @@ import { NodeConfigSchema } from '../../../src/config.js'
 import { Announcer } from '../../../src/negotiation/announcer/index.js'
 import { silentLogger } from '../../../src/logger.js'
 import { systemClock } from '../../../src/ports/clock.js'
+import { FAKE_SIGNATURE, RecordingAwards, trustingSigner } from '../../fakes/fake-awards.js'
 import { FakeGossip } from '../../fakes/fake-gossip.js'
 import { ANY_PEER, FakeDirectRegistry, FakeMessenger, ack } from '../../fakes/fake-messenger.js'
 import { RecordingEvents, fakePeerIds } from '../../fakes/fake-events.js'
 import type { AnnouncedTask, AnnouncerEvents, AnnouncerGroupHooks, AnnouncerSettings, GroupOutcome } from '../../../src/negotiation/announcer/index.js'
-import type { UnfinishedTask } from '../../../src/negotiation/announcer/types.js'
+import type { AnnouncerComponents, UnfinishedTask } from '../../../src/negotiation/announcer/types.js'
 import type { ReputationOutcome, ReputationPort } from '../../../src/ports/ledger.js'
 import type { FakeReply } from '../../fakes/fake-messenger.js'
 import type { PeerId } from '@libp2p/interface'
@@ -50,7 +51,8 @@ export function offerOf (taskId: string, attempt: number, agent: FakeAgent): Ext
     estimateMs: 1_000,
     load: agent.load ?? 0,
     capacity: agent.capacity ?? 4,
-    leaseExpiresAt: Date.now() + 10_000
+    leaseExpiresAt: Date.now() + 10_000,
+    signature: FAKE_SIGNATURE
   })
 }
 
@@ -94,6 +96,8 @@ export interface Harness {
   events: RecordingEvents<AnnouncerEvents>
   reputation: FakeReputation
   groups: FakeGroups
+  /** The awards the announcer made, with the signed offers it kept. */
+  awards: RecordingAwards
   audits: Array<{ taskId: string, action: string, detail?: Json }>
   saved: AnnouncedTask[]
   /** Tasks the store holds from an earlier run, given to the announcer when it starts. */
@@ -138,7 +142,7 @@ export function answersInvites (h: Harness, peer: PeerId, reply: FakeReply<'GROU
 }
 
 /** An announcer over fresh fakes, with the negotiation defaults of config.ts unless overridden. */
-export async function announcerHarness (overrides: Partial<AnnouncerSettings> = {}): Promise<Harness> {
+export async function announcerHarness (overrides: Partial<AnnouncerSettings> = {}, extra: Pick<AnnouncerComponents, 'offerLimiter'> = {}): Promise<Harness> {
   const [self] = await fakePeerIds(1)
   if (self === undefined) throw new Error('no peer id')
   const settings: AnnouncerSettings = { ...NodeConfigSchema.parse({ dataDir: '/nonexistent' }).negotiation, ...overrides }
@@ -149,6 +153,7 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
   const events = new RecordingEvents<AnnouncerEvents>()
   const reputation = new FakeReputation()
   const groups = new FakeGroups()
+  const awards = new RecordingAwards()
   const audits: Harness['audits'] = []
   const saved: AnnouncedTask[] = []
   const stored: UnfinishedTask[] = []
@@ -164,6 +169,8 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
     clock: systemClock,
     logger: silentLogger(),
     reputation,
+    signer: trustingSigner,
+    awards,
     ledger: {
       save: task => { saved.push(task) },
       unfinished: () => stored,
@@ -177,10 +184,11 @@ export async function announcerHarness (overrides: Partial<AnnouncerSettings> = 
     addrs: () => [],
     ensureReachable: async () => {},
     localBidder: body => { local.push(body) },
-    groups
+    groups,
+    ...extra
   }, { network: NETWORK, self, negotiation: settings })
   const h: Harness = {
-    announcer, self, gossip, messenger, direct, events, reputation, groups, audits, saved, stored, abandoned, checkpointsSaved, capable, connected, local, settings,
+    announcer, self, gossip, messenger, direct, events, reputation, groups, awards, audits, saved, stored, abandoned, checkpointsSaved, capable, connected, local, settings,
     actions: () => audits.map(a => a.action),
     offer: async (peer, taskId, agent, attempt = 1) => await direct.call(offerOf(taskId, attempt, agent), peer),
     result: async (peer, taskId, skill, result) => await direct.call(createMessage('TASK_COMPLETE', { taskId, groupId: h.groupOf(taskId), skill, ok: result.ok, durationMs: 5, ...(result.output !== undefined ? { output: result.output } : {}) }), peer),

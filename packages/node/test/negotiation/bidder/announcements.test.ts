@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
-import { bidderHarness, hangingHandler } from './harness.js'
+import { awardOf, bidderHarness, hangingHandler } from './harness.js'
 
 describe('bidder: hearing announcements', () => {
   beforeEach(() => {
@@ -29,11 +29,11 @@ describe('bidder: hearing announcements', () => {
     await vi.advanceTimersByTimeAsync(1)
     assert.deepEqual(h.offeredTasks(), ['task-block'])
 
-    // Each group formed without this node frees the slot for the next waiting announcement.
+    // Each release (the group formed without this node) frees the slot for the next waiting announcement.
     let previous = blocker
     for (let i = 0; i < waiting.length; i++) {
-      const formed = createMessage('GROUP_FORMED', { taskId: previous.taskId, attempt: 1, groupId: `group-${i}xxxxxx`, members: [{ peerId: (h.announcers[2] ?? h.self).toString(), skills: ['alpha'] }] })
-      assert.equal((await h.call(formed)).type, 'ACK')
+      const release = createMessage('OFFER_RELEASE', { taskId: previous.taskId, attempt: 1, award: awardOf(previous, h.announcers[0] ?? h.self, [{ peerId: (h.announcers[2] ?? h.self).toString(), skills: ['alpha'] }]) })
+      assert.equal((await h.call(release)).type, 'ACK')
       await vi.advanceTimersByTimeAsync(1)
       const offered = h.offeredTasks().at(-1)
       previous = waiting.find(b => b.taskId === offered) ?? previous

@@ -3,17 +3,21 @@
  * gives it, announcers to play, and helpers to hear announcements and send it the announcer's
  * direct messages. Time is vitest's fake clock (the system clock reads it).
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createMessage, topics } from '@swarm/protocol'
 import { SkillConfigSchema } from '../../../src/config.js'
 import { Bidder } from '../../../src/negotiation/bidder/index.js'
 import { SkillRegistry } from '../../../src/negotiation/skill-registry.js'
+import { keySigner } from '../../../src/net/key-signer.js'
 import { systemClock } from '../../../src/ports/clock.js'
+import { RecordingAwards } from '../../fakes/fake-awards.js'
 import { RecordingHistory } from '../../fakes/fake-member-history.js'
 import { FakeBidderDirect, FakeBidderGossip, FakeBidderMessenger, RecordingEvents, fakePeers, silentLogger } from '../../fakes/fake-bidder-ports.js'
 import type { HandlerOutcome, SkillHandler } from '../../../src/executor/types.js'
-import type { BidderEvents } from '../../../src/negotiation/bidder/index.js'
+import type { BidderEvents, BidderInit } from '../../../src/negotiation/bidder/index.js'
 import type { PeerId } from '@libp2p/interface'
-import type { GroupMember, Json, SwarmMessage, TaskAnnounceBody } from '@swarm/protocol'
+import type { Award, GroupMember, Json, SwarmMessage, TaskAnnounceBody } from '@swarm/protocol'
 
 const NETWORK = 'unit'
 
@@ -24,6 +28,10 @@ export interface HarnessOptions {
   leaseGraceMs?: number
   /** How often a working member beats (default 2 s, the config default). */
   memberHeartbeatMs?: number
+  /** What one announcer can make the bidder spend (nothing is limited without it). */
+  limits?: BidderInit['limits']
+  /** Peer ids this node had a successful outcome with (everyone counts as known without it). */
+  known?: (peerId: string) => boolean
 }
 
 export interface BidderHarness {
@@ -37,6 +45,8 @@ export interface BidderHarness {
   outcomes: Array<{ skill: string, outcome: HandlerOutcome }>
   /** Every step the bidder reported to its member history. */
   history: RecordingHistory
+  /** The offers this node signed and the awards it heard. */
+  awards: RecordingAwards
   self: PeerId
   /** Announcers to play (the first is the usual one). */
   announcers: PeerId[]
@@ -55,7 +65,10 @@ export interface BidderHarness {
 }
 
 export async function bidderHarness (options: HarnessOptions): Promise<BidderHarness> {
-  const [self, ...announcers] = await fakePeers(4) as [PeerId, ...PeerId[]]
+  // A real key: the bidder signs its offers (the announcer's side checks them in its own tests).
+  const key = await generateKeyPair('Ed25519')
+  const self = peerIdFromPrivateKey(key)
+  const announcers = await fakePeers(3)
   const first = announcers[0] as PeerId
   const gossip = new FakeBidderGossip()
   const messenger = new FakeBidderMessenger()
@@ -64,6 +77,7 @@ export async function bidderHarness (options: HarnessOptions): Promise<BidderHar
   const loads: number[] = []
   const outcomes: Array<{ skill: string, outcome: HandlerOutcome }> = []
   const history = new RecordingHistory()
+  const awards = new RecordingAwards()
   const configs = Object.keys(options.skills).map(name => SkillConfigSchema.parse({ name, level: 'expert', handler: { kind: 'builtin', name: 'echo' } }))
   const skills = new SkillRegistry(configs, config => options.skills[config.name], () => undefined)
   const bidder = new Bidder({
@@ -80,8 +94,11 @@ export async function bidderHarness (options: HarnessOptions): Promise<BidderHar
     onOutcome: (skill, outcome) => { outcomes.push({ skill, outcome }) },
     capablePeers: () => [],
     groups: { joined: () => {}, left: () => {}, result: () => {}, handlerContext: () => ({}) },
-    history
-  }, { self, network: NETWORK, capacity: options.capacity, leaseGraceMs: options.leaseGraceMs ?? 1_000, dedupeSize: 1_000, memberHeartbeatMs: options.memberHeartbeatMs ?? 2_000 })
+    history,
+    signer: keySigner(key),
+    awards,
+    ...(options.known !== undefined ? { announcerKnown: options.known } : {})
+  }, { self, network: NETWORK, capacity: options.capacity, leaseGraceMs: options.leaseGraceMs ?? 1_000, dedupeSize: 1_000, memberHeartbeatMs: options.memberHeartbeatMs ?? 2_000, ...(options.limits !== undefined ? { limits: options.limits } : {}) })
   bidder.start()
 
   const announcement = (taskId: string, overrides: Partial<TaskAnnounceBody> = {}): TaskAnnounceBody => ({
@@ -111,6 +128,7 @@ export async function bidderHarness (options: HarnessOptions): Promise<BidderHar
     loads,
     outcomes,
     history,
+    awards,
     self,
     announcers,
     announcement,
@@ -127,6 +145,25 @@ export async function bidderHarness (options: HarnessOptions): Promise<BidderHar
       members: members ?? [{ peerId: self.toString(), skills: skillsOf(body, skills) }]
     }), from),
     offeredTasks: () => messenger.sentOfType('SKILL_OFFER').map(r => r.message.body.taskId)
+  }
+}
+
+/**
+ * An award of a group of `members` for the task (its announcer `from`): the offers listed are
+ * the members' (a minimal award; core/award.test.ts checks real ones).
+ */
+export function awardOf (body: TaskAnnounceBody, from: PeerId, members: GroupMember[]): Award {
+  return {
+    v: 1,
+    taskId: body.taskId,
+    attempt: body.attempt,
+    announcer: from.toString(),
+    rule: { skills: body.skills, maxGroupSize: body.maxGroupSize, weights: { level: 1, successRate: 1, availability: 1, speed: 1, reputation: 1 }, speedReferenceMs: 10_000, excluded: [] },
+    offers: members.map((m, i) => ({ peerId: m.peerId, digest: String(i).padStart(43, 'D'), skills: m.skills.map(name => ({ name, level: 'expert' as const, successRate: 1, avgCompletionMs: 1 })), load: 0, capacity: 1, estimateMs: 1, reputation: 0.5, observed: { successes: 0, total: 0 } })),
+    omitted: 0,
+    selected: members,
+    replacements: [],
+    members
   }
 }
 

@@ -1,0 +1,98 @@
+import { leaseDuration, mayReserveFor, trustedPriority } from '../../core/announcer-limits.js'
+import { RateLimiter } from '../../core/token-bucket.js'
+import type { Announcement, BidderState } from './state.js'
+import type { BidderComponents, BidderInit } from './types.js'
+import type { PeerId } from '@libp2p/interface'
+import type { Priority } from '@swarm/protocol'
+
+export type LimitsComponents = Pick<BidderComponents, 'clock' | 'logger' | 'announcerKnown'>
+
+/** What the bidder counts as limited (`swarm_limited_total{kind}`). */
+export interface BidderLimited {
+  /** Announcements over their announcer's rate, dropped. */
+  announcement: number
+  /** Announcements not offered on because their announcer held its share of reserved slots. */
+  'reserved-slots': number
+}
+
+/**
+ * What one announcer can make this bidder spend (docs/operations.md, "Limits"): announcements
+ * taken at its rate (token bucket per announcer), leases no longer than `maxLeaseMs`, at most a
+ * few slots reserved for it at once (fewer for an announcer with no successful outcome here),
+ * and the priority it claims believed only once it is known. This node's own announcer is
+ * trusted. Without `init.limits` nothing is limited.
+ */
+export class BidderLimits {
+  readonly counts: BidderLimited = { announcement: 0, 'reserved-slots': 0 }
+  readonly #state: BidderState
+  readonly #c: LimitsComponents
+  readonly #init: Pick<BidderInit, 'self' | 'leaseGraceMs' | 'limits'>
+  readonly #rate?: RateLimiter
+
+  constructor (state: BidderState, components: LimitsComponents, init: Pick<BidderInit, 'self' | 'leaseGraceMs' | 'limits'>) {
+    this.#state = state
+    this.#c = components
+    this.#init = init
+    if (init.limits !== undefined) this.#rate = new RateLimiter(init.limits.rates.announcements)
+  }
+
+  /** Whether one more announcement from `announcer` is taken now; counted (and logged at debug) when not. */
+  allowAnnouncement (announcer: PeerId, taskId: string): boolean {
+    if (this.#rate === undefined || announcer.equals(this.#init.self)) return true
+    if (this.#rate.allow(announcer.toString(), this.#c.clock.now())) return true
+    this.counts.announcement++
+    this.#c.logger.debug('announcement over its announcer\'s rate, dropped', { taskId, announcer: announcer.toString() })
+    return false
+  }
+
+  /** How long a slot is reserved for an offer on an announcement with this bid window. */
+  leaseMs (bidWindowMs: number): number {
+    return leaseDuration(bidWindowMs, this.#init.leaseGraceMs, this.#init.limits?.maxLeaseMs)
+  }
+
+  /**
+   * Why no slot may be reserved for `a` now (its announcer holds its share of reserved slots
+   * already), or undefined when one may. The first refusal of each announcement is counted.
+   */
+  refusal (a: Announcement): string | undefined {
+    const limits = this.#init.limits
+    if (limits === undefined || a.announcer.equals(this.#init.self)) return undefined
+    const decision = mayReserveFor(this.#heldBy(a), this.known(a.announcer), limits)
+    if (decision.allowed) return undefined
+    if (a.capped !== true) {
+      a.capped = true
+      this.counts['reserved-slots']++
+      this.#c.logger.debug('announcer holds its share of reserved slots, no offer', { taskId: a.body.taskId, announcer: a.announcer.toString(), cap: decision.cap })
+    }
+    return decision.reason
+  }
+
+  /**
+   * The priority and creation time `a` is ranked by in the waiting queue: as claimed from a
+   * known announcer; from an unknown one the priority at most limits.unknownAnnouncerMaxPriority
+   * (core/announcer-limits.ts trustedPriority) and its age counted from when it was heard at the
+   * earliest (a made-up old `createdAt` earns no aging boost).
+   */
+  rankedAs (a: Announcement): { priority: Priority, createdAt: number } {
+    const limits = this.#init.limits
+    const claimed = { priority: a.body.priority, createdAt: a.body.createdAt }
+    if (limits === undefined || this.known(a.announcer)) return claimed
+    return { priority: trustedPriority(a.body.priority, false, limits.unknownAnnouncerMaxPriority), createdAt: Math.max(a.body.createdAt, a.receivedAt) }
+  }
+
+  /** Whether this node had a successful outcome with `announcer` (itself always). */
+  known (announcer: PeerId): boolean {
+    if (announcer.equals(this.#init.self)) return true
+    return this.#c.announcerKnown?.(announcer.toString()) ?? true
+  }
+
+  /** Slots reserved (offered on, not yet committed) for the announcer of `a`, other than for `a`'s task. */
+  #heldBy (a: Announcement): number {
+    const { offered, capacity } = this.#state
+    let held = 0
+    for (const [taskId, other] of offered) {
+      if (taskId !== a.body.taskId && other.announcer.equals(a.announcer) && capacity.reservations.has(taskId)) held++
+    }
+    return held
+  }
+}
