@@ -42,8 +42,17 @@ export const LimitsConfigSchema = z.object({
     /** Proposals taken from one member. */
     proposals: RateSchema.prefault({ perSecond: 1, burst: 10 })
   }).strict().prefault({}),
-  /** Agents not known before that one delivering peer may introduce per minute (gossip of cards, catch-up answers). */
+  /**
+   * Agents not known before that the catch-up answers of one peer may teach this node per
+   * minute (this node asks for them, at most 500 a time, on its own schedule).
+   */
   newIdentitiesPerPeerPerMinute: z.number().int().min(1).max(1_000_000).default(1_000),
+  /**
+   * Agents not known before that one neighbour may introduce by passing their cards on over
+   * gossip (a neighbour's own card never counts). Over it a card is LIMITED: neither taken nor
+   * passed on, so a flood of made-up identities stops at its first hop.
+   */
+  relayedIdentities: RateSchema.prefault({ perSecond: 2, burst: 200 }),
   /** Agents the directory keeps at most (beyond: new ones are refused until old ones expire). */
   maxDirectoryAgents: z.number().int().min(10).max(10_000_000).default(20_000),
   /**

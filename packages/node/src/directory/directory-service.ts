@@ -11,8 +11,8 @@ import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { EventSink } from '../ports/events.js'
 import type { GossipDelivery, GossipPort } from '../ports/gossip.js'
 import type { AgentRecord } from './agent-directory.js'
-import type { Startable } from '@libp2p/interface'
-import type { AgentCardBody } from '@swarm/protocol'
+import type { PeerId, Startable } from '@libp2p/interface'
+import type { AgentCardBody, SwarmMessage } from '@swarm/protocol'
 
 export interface DirectoryServiceEvents {
   'agent:joined': AgentRecord
@@ -31,7 +31,7 @@ export interface DirectoryServiceComponents {
 }
 
 /** The limits the directory keeps (config `limits`, see config-limits.ts). */
-export type DirectoryLimits = Pick<LimitsConfig, 'newIdentitiesPerPeerPerMinute' | 'maxDirectoryAgents' | 'maxSilenceFactor'>
+export type DirectoryLimits = Pick<LimitsConfig, 'newIdentitiesPerPeerPerMinute' | 'relayedIdentities' | 'maxDirectoryAgents' | 'maxSilenceFactor'>
 
 /** The resolved `directory` settings (see config.ts), the network, this node's peer id and the limits (default: the config's defaults). */
 export interface DirectoryServiceInit extends Readonly<NodeConfig['directory']> {
@@ -77,8 +77,10 @@ export class DirectoryService implements Startable {
   /** Told when another agent frees a slot (see onCapacityFreed). */
   readonly #capacityListeners = new Set<(peerId: string) => void>()
   readonly #limits: DirectoryLimits
-  /** New agents each delivering peer may still introduce (a token bucket per peer). */
+  /** New agents the catch-up answers of each peer may still teach us (a token bucket per peer). */
   readonly #introductions: RateLimiter
+  /** New agents each neighbour may still introduce by relaying their cards on gossip. */
+  readonly #relays: RateLimiter
   /** Agents refused so far, by why. */
   readonly limited: DirectoryLimited = { 'new-identity': 0, 'directory-full': 0 }
 
@@ -90,6 +92,7 @@ export class DirectoryService implements Startable {
     this.agents = new AgentDirectory(this.#limits.maxDirectoryAgents)
     const perMinute = this.#limits.newIdentitiesPerPeerPerMinute
     this.#introductions = new RateLimiter({ perSecond: perMinute / 60, burst: perMinute })
+    this.#relays = new RateLimiter(this.#limits.relayedIdentities)
   }
 
   get topic (): string {
@@ -99,7 +102,7 @@ export class DirectoryService implements Startable {
   start (): void {
     if (this.#started) return
     this.#started = true
-    this.#c.gossip.subscribe(this.#topic, 'agents', this.#onGossip)
+    this.#c.gossip.subscribe(this.#topic, 'agents', this.#onGossip, { admit: this.#admit })
     this.#refreshSelf()
     this.#lastBeatAt = this.#c.clock.now()
     this.#beatFactor = 0.5 + Math.random()
@@ -283,8 +286,8 @@ export class DirectoryService implements Startable {
   }
 
   /**
-   * Merges cards that peer `via` passed on (see snapshot); returns how many agents were new. New
-   * agents count against `via`'s budget (limits.newIdentitiesPerPeerPerMinute) and the
+   * Merges the cards of a catch-up answer from peer `via` (see snapshot); returns how many agents
+   * were new. New agents count against `via`'s budget (limits.newIdentitiesPerPeerPerMinute) and the
    * directory's size (limits.maxDirectoryAgents); beyond either they are left out.
    */
   mergeHearsay (agents: Array<{ peerId: string, card: AgentCardBody, ageMs: number }>, via: string): number {
@@ -294,7 +297,7 @@ export class DirectoryService implements Startable {
     const refusedBefore = this.limited['new-identity'] + this.limited['directory-full']
     for (const agent of agents) {
       if (agent.peerId === this.#init.self || agent.ageMs > ttlMs) continue
-      if (!this.#mayLearn(agent.peerId, via, now)) continue
+      if (!this.#mayLearn(agent.peerId, via, now, this.#introductions)) continue
       const result = this.agents.upsertHearsay(agent.peerId, agent.card, now - agent.ageMs)
       const record = this.agents.get(agent.peerId)
       if (record === undefined) continue
@@ -312,17 +315,17 @@ export class DirectoryService implements Startable {
 
   /**
    * Whether the directory may learn of `peerId` through `via` now: always for an agent it knows;
-   * a new one needs room in the directory, and takes one of `via`'s introductions unless it is
-   * `via` itself (a neighbour speaking for itself: one per connection, and a flood passed on by
-   * a neighbour must not keep that neighbour out). Counts refusals.
+   * a new one needs room in the directory, and takes one of `via`'s introductions from `budget`
+   * unless it is `via` itself (a neighbour speaking for itself: one per connection, and a flood
+   * passed on by a neighbour must not keep that neighbour out). Counts refusals.
    */
-  #mayLearn (peerId: string, via: string, now: number): boolean {
+  #mayLearn (peerId: string, via: string, now: number, budget?: RateLimiter): boolean {
     if (this.agents.get(peerId) !== undefined) return true
     if (this.agents.full) {
       this.limited['directory-full']++
       return false
     }
-    if (peerId !== via && !this.#introductions.allow(via, now)) {
+    if (peerId !== via && budget !== undefined && !budget.allow(via, now)) {
       this.limited['new-identity']++
       return false
     }
@@ -330,14 +333,29 @@ export class DirectoryService implements Startable {
   }
 
   /**
-   * Records a card that the agent itself sent: signed gossip (delivered to us by peer `via`), or
-   * the card a peer attaches to its own catch-up request (the stream authenticates it). A new
-   * agent counts against `via`'s budget and the directory's size (see mergeHearsay).
+   * The agents topic's admission, at validation (before gossipsub passes a message on): a card
+   * of an agent not known yet is taken only within the relaying neighbour's budget
+   * (limits.relayedIdentities) and the directory's room; heartbeats and cards of known agents
+   * always are.
    */
-  acceptFirstHand (peerId: string, card: AgentCardBody, now = this.#c.clock.now(), via = peerId): void {
+  readonly #admit = (message: SwarmMessage, from: PeerId, via: PeerId): boolean => {
+    if (message.type !== 'AGENT_CARD') return true
+    const peerId = from.toString()
+    if (peerId === this.#init.self) return true
+    const ok = this.#mayLearn(peerId, via.toString(), this.#c.clock.now(), this.#relays)
+    if (!ok) this.#c.logger.debug('agent card left out: over the limits', { peerId, via: via.toString() })
+    return ok
+  }
+
+  /**
+   * Records a card that the agent itself sent: signed gossip, already admitted (see #admit), or
+   * the card a peer attaches to its own catch-up request (the stream authenticates it: one per
+   * connection). A new agent needs room in the directory.
+   */
+  acceptFirstHand (peerId: string, card: AgentCardBody, now = this.#c.clock.now()): void {
     if (peerId === this.#init.self) return
-    if (!this.#mayLearn(peerId, via, now)) {
-      this.#c.logger.debug('agent card left out: over the limits', { peerId, via })
+    if (!this.#mayLearn(peerId, peerId, now)) {
+      this.#c.logger.debug('agent card left out: the directory is full', { peerId })
       return
     }
     const result = this.agents.upsert(peerId, card, now)
@@ -384,7 +402,7 @@ export class DirectoryService implements Startable {
       this.#cardsHeardAt.push(now)
       if (this.#cardsHeardAt.length > MAX_CARD_ARRIVALS) this.#cardsHeardAt = this.#cardsHeardAt.filter(at => now - at < RECENT_JOIN_WINDOW_MS)
       const before = this.agents.get(peerId)?.load
-      this.acceptFirstHand(peerId, message.body, now, delivery.via?.toString() ?? peerId)
+      this.acceptFirstHand(peerId, message.body, now)
       this.#loadChanged(peerId, before)
     } else if (message.type === 'HEARTBEAT') {
       const before = this.agents.get(peerId)?.load

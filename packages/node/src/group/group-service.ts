@@ -194,7 +194,7 @@ export class GroupService implements Startable {
     this.#groups.add(live)
     this.stats.groupsJoined++
     this.#blackboards.watch(live)
-    this.#gossip.subscribe(topic, 'group', live.handler, (message, signer) => this.#authorization.authorize(live, message, signer))
+    this.#gossip.subscribe(topic, 'group', live.handler, { authorize: (message, signer) => this.#authorization.authorize(live, message, signer) })
     // Only a resumed group can have a stored claims table: a new one starts empty, with no read.
     if (info.role === 'announcer' && info.resumed === true) this.#claims.adopt(live)
     this.#ctx.log.debug('joined group', { taskId: info.taskId, groupId: info.groupId, role: info.role })

@@ -5,13 +5,13 @@ import { MAX_SEALED_MESSAGE_BYTES, open, seal } from './group-seal.js'
 import { channelFailure, decodeFailure, gossipVerdict, timestampFailure } from './verdict.js'
 import type { Logger } from '../logger.js'
 import type { Clock } from '../ports/clock.js'
-import type { GossipAuthorizer, GossipHandler, GossipPort } from '../ports/gossip.js'
+import type { GossipAdmission, GossipAuthorizer, GossipGuards, GossipHandler, GossipPort } from '../ports/gossip.js'
 import type { GossipFailure, GossipVerdict } from './verdict.js'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import type { Channel, SwarmMessage } from '@swarm/protocol'
 
-export type { GossipAuthorizer, GossipDelivery, GossipHandler } from '../ports/gossip.js'
+export type { GossipAdmission, GossipAuthorizer, GossipDelivery, GossipGuards, GossipHandler } from '../ports/gossip.js'
 
 export interface GossipRouterOptions {
   logger: Logger
@@ -51,6 +51,7 @@ const OUTBOUND_STREAM_WAIT_MS = 1_000
 interface Subscriber {
   handler: GossipHandler
   authorize?: GossipAuthorizer
+  admit?: GossipAdmission
 }
 
 interface TopicEntry {
@@ -98,8 +99,8 @@ export class GossipRouter implements GossipPort {
     for (const topic of this.#topics.keys()) this.unsubscribe(topic)
   }
 
-  subscribe (topic: string, channel: Channel, handler: GossipHandler, authorize?: GossipAuthorizer): void {
-    const subscriber: Subscriber = authorize === undefined ? { handler } : { handler, authorize }
+  subscribe (topic: string, channel: Channel, handler: GossipHandler, guards: GossipGuards = {}): void {
+    const subscriber: Subscriber = { handler, ...guards }
     const existing = this.#topics.get(topic)
     if (existing !== undefined) {
       // The same handler subscribing again replaces its own entry; another handler is added.
@@ -235,8 +236,8 @@ export class GossipRouter implements GossipPort {
       if (read.epoch !== undefined) this.#keys.hold(topic, read.epoch, msg, this.#clock.now())
       return this.#fail(read.failure, msg.from, topic)
     }
-    const failure = this.#check(topic, channel, read.message, msg.from)
-    if (failure !== undefined) return this.#fail(failure, msg.from, topic)
+    const failure = this.#check(topic, channel, read.message, msg.from) ?? this.#admission(topic, read.message, msg.from, propagationSource)
+    if (failure !== undefined) return this.#fail(failure, failure === 'LIMITED' ? propagationSource : msg.from, topic)
     this.#decoded.set(msg, read.message)
     this.#via.set(msg, propagationSource)
     return TopicValidatorResult.Accept
@@ -278,6 +279,21 @@ export class GossipRouter implements GossipPort {
     if (failure !== undefined) return failure
     const subscribers = this.#topics.get(topic)?.subscribers ?? []
     return subscribers.some(s => s.authorize === undefined || s.authorize(message, from)) ? undefined : 'UNAUTHORIZED'
+  }
+
+  /**
+   * LIMITED when every subscriber that authorizes the signer has an admission and none takes
+   * the message now (over what `via` may make this node spend); each admission is asked once.
+   */
+  #admission (topic: string, message: SwarmMessage, from: PeerId, via: PeerId): 'LIMITED' | undefined {
+    const subscribers = this.#topics.get(topic)?.subscribers ?? []
+    let limited = false
+    for (const s of subscribers) {
+      if (s.authorize !== undefined && !s.authorize(message, from)) continue
+      if (s.admit === undefined || s.admit(message, from, via)) return undefined
+      limited = true
+    }
+    return limited ? 'LIMITED' : undefined
   }
 
   /**

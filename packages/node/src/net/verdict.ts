@@ -11,7 +11,8 @@ import type { Channel, DirectErrorCode, MessageType, ProtocolErrorCode } from '@
  * or that is refused for a reason that is the requester's fault gets a penalty too.
  *
  * Ignore is for what an honest peer can send: a message that is old or early by more than the
- * allowed clock skew (delayed on its way, or a clock that is off), a duplicate. Reject is for
+ * allowed clock skew (delayed on its way, or a clock that is off), a duplicate, more than the
+ * node takes from one neighbour now (LIMITED). Reject is for
  * what no correct implementation sends: unsigned, undecodable, off-schema, a type that does not
  * belong on the topic, a sender the topic does not allow.
  */
@@ -29,6 +30,7 @@ export type GossipFailure =
   | 'UNKNOWN_EPOCH'
   | 'SEAL_BROKEN'
   | 'BAD_SIGNATURE'
+  | 'LIMITED'
 
 /** What one failure adds to a peer's score in the penalty book (it decays over time). */
 export const PENALTY = { none: 0, minor: 1, moderate: 5, severe: 20 } as const
@@ -75,7 +77,12 @@ const GOSSIP_VERDICTS: Record<GossipFailure, Omit<GossipVerdict, 'reason'>> = {
   // A vote (or a decision's vote certificate) whose signature by its voter does not verify
   // (docs/protocol.md "Vote certificates"): forged, or changed after signing. Checked on
   // delivery (the check is asynchronous), so the penalty book carries it to gossipsub's score.
-  BAD_SIGNATURE: { result: Reject, penalty: PENALTY.severe }
+  BAD_SIGNATURE: { result: Reject, penalty: PENALTY.severe },
+  // Over what the neighbour that delivered it may make this node spend (new agents it may
+  // introduce, announcements of one announcer a second): not taken and not passed on, so a
+  // flood stops at its first hop; no penalty, since an honest neighbour relaying for a flooder
+  // goes over too (charged to that neighbour, the propagation source, in the counts only).
+  LIMITED: { result: Ignore, penalty: PENALTY.none }
 }
 
 /** The verdict and penalty of a gossip validation failure. */

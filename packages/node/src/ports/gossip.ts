@@ -17,12 +17,28 @@ export type GossipHandler = (delivery: GossipDelivery) => void
 export type GossipAuthorizer = (message: SwarmMessage, from: PeerId) => boolean
 
 /**
+ * Decides, once a message is authorized, whether the node takes it now within what `via` (the
+ * neighbour that delivered it) may make it spend, e.g. new agents one neighbour may introduce.
+ * False: the message is LIMITED (net/verdict.ts): neither delivered nor passed on, at no
+ * penalty, so a flood stops at its first hop. It may charge `via`'s budget: the router calls it
+ * once per message, at validation.
+ */
+export type GossipAdmission = (message: SwarmMessage, from: PeerId, via: PeerId) => boolean
+
+/** What a subscription may add to its handler: who may send (authorize) and what is taken now (admit). */
+export interface GossipGuards {
+  authorize?: GossipAuthorizer
+  admit?: GossipAdmission
+}
+
+/**
  * What services need of gossip: topics to listen on (with a channel that fixes which message
- * types are valid there, and an optional authorizer), who else listens, and publishing.
+ * types are valid there, and optional guards: who may send, what is taken now), who else
+ * listens, and publishing.
  * Implemented by net/gossip.ts over gossipsub; faked in unit tests.
  */
 export interface GossipPort {
-  subscribe: (topic: string, channel: Channel, handler: GossipHandler, authorize?: GossipAuthorizer) => void
+  subscribe: (topic: string, channel: Channel, handler: GossipHandler, guards?: GossipGuards) => void
   unsubscribe: (topic: string) => void
   isSubscribed: (topic: string) => boolean
   /** Connected peers subscribed to the topic. */

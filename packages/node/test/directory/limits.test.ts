@@ -15,13 +15,15 @@ import type { DirectoryLimits } from '../../src/directory/directory-service.js'
 import type { PeerId } from '@libp2p/interface'
 
 const AGENTS = topics.agents(NETWORK)
-const LIMITS: DirectoryLimits = { newIdentitiesPerPeerPerMinute: 50, maxDirectoryAgents: 120, maxSilenceFactor: 8 }
+const LIMITS: DirectoryLimits = { newIdentitiesPerPeerPerMinute: 50, relayedIdentities: { perSecond: 50 / 60, burst: 50 }, maxDirectoryAgents: 120, maxSilenceFactor: 8 }
 
-/** Hands an AGENT_CARD signed by `from` to the directory, as gossip delivered by `via`. */
-function gossipCard (h: DirectoryHarness, from: PeerId, via: PeerId, name: string, seq = 1): void {
-  const subscription = h.gossip.subscriptions.get(AGENTS)
-  assert.ok(subscription !== undefined)
-  subscription.handler({ topic: AGENTS, message: createMessage('AGENT_CARD', agentCard(name, { seq })), from, via })
+/**
+ * Hands an AGENT_CARD signed by `from` to the directory, as gossip delivered by `via`, through
+ * the topic's admission as the router asks it at validation; false when it is LIMITED (neither
+ * taken nor passed on).
+ */
+function gossipCard (h: DirectoryHarness, from: PeerId, via: PeerId, name: string, seq = 1): boolean {
+  return h.gossip.deliver(AGENTS, createMessage('AGENT_CARD', agentCard(name, { seq })), from, via)
 }
 
 describe('directory limits', () => {
@@ -41,13 +43,14 @@ describe('directory limits', () => {
     vi.useRealTimers()
   })
 
-  it('learns at most newIdentitiesPerPeerPerMinute new agents through one neighbour, and more as the minute passes', async () => {
+  it('learns at most limits.relayedIdentities new agents relayed by one neighbour, and more as time passes; the rest is LIMITED at validation', async () => {
     const h = await directoryHarness({ limits: LIMITS, heartbeatMs: 1_000, ttlMs: 600_000 })
     h.service.start()
     const [attacker, honest] = h.others as [PeerId, PeerId, ...PeerId[]]
-    sybils.slice(0, 200).forEach((sybil, i) => { gossipCard(h, sybil, attacker, `sybil-${i}`) })
+    const taken = sybils.slice(0, 200).map((sybil, i) => gossipCard(h, sybil, attacker, `sybil-${i}`))
     assert.equal(h.service.agents.size, 1 + 50, 'this node and the first 50')
     assert.equal(h.service.limited['new-identity'], 150)
+    assert.deepEqual([taken.filter(t => t).length, taken.slice(50).some(t => t)], [50, false], 'the 150 over the budget are refused by the admission: not passed on')
 
     // Another neighbour has its own budget; an agent already known is still updated.
     gossipCard(h, honest, honest, 'honest')

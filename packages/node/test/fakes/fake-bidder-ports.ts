@@ -9,7 +9,7 @@ import { createMessage } from '@swarm/protocol'
 import { createLogger } from '../../src/logger.js'
 import type { Logger } from '../../src/logger.js'
 import type { EventSink } from '../../src/ports/events.js'
-import type { GossipAuthorizer, GossipHandler, GossipPort } from '../../src/ports/gossip.js'
+import type { GossipAdmission, GossipAuthorizer, GossipGuards, GossipHandler, GossipPort } from '../../src/ports/gossip.js'
 import type { DirectHandler, DirectRegistry, MessengerPort, RequestOptions } from '../../src/ports/messenger.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Channel, SwarmMessage } from '@swarm/protocol'
@@ -28,6 +28,7 @@ interface Subscription {
   channel: Channel
   handler: GossipHandler
   authorize?: GossipAuthorizer
+  admit?: GossipAdmission
 }
 
 /** Gossip without a network: `deliver` plays a signed message arriving, `published` records ours. */
@@ -37,8 +38,8 @@ export class FakeBidderGossip implements GossipPort {
   /** Connected subscribers per topic, as a test sets them. */
   readonly subscriberPeers = new Map<string, PeerId[]>()
 
-  subscribe (topic: string, channel: Channel, handler: GossipHandler, authorize?: GossipAuthorizer): void {
-    this.subscriptions.set(topic, { channel, handler, ...(authorize !== undefined ? { authorize } : {}) })
+  subscribe (topic: string, channel: Channel, handler: GossipHandler, guards: GossipGuards = {}): void {
+    this.subscriptions.set(topic, { channel, handler, ...guards })
   }
 
   unsubscribe (topic: string): void {
@@ -72,11 +73,12 @@ export class FakeBidderGossip implements GossipPort {
   }
 
   /** Hands `message`, signed by `from`, to the topic's handler; false when nobody listens or the authorizer refuses. */
-  deliver (topic: string, message: SwarmMessage, from: PeerId): boolean {
+  deliver (topic: string, message: SwarmMessage, from: PeerId, via: PeerId = from): boolean {
     const sub = this.subscriptions.get(topic)
     if (sub === undefined) return false
     if (sub.authorize !== undefined && !sub.authorize(message, from)) return false
-    sub.handler({ topic, message, from })
+    if (sub.admit !== undefined && !sub.admit(message, from, via)) return false
+    sub.handler({ topic, message, from, via })
     return true
   }
 

@@ -4,7 +4,7 @@
  * topic, signed by a peer, through the service's authorizer and handler (as GossipRouter would
  * after validation). Publishing never fails unless `failPublish` says so.
  */
-import type { GossipAuthorizer, GossipHandler, GossipPort } from '../../src/ports/gossip.js'
+import type { GossipAdmission, GossipAuthorizer, GossipGuards, GossipHandler, GossipPort } from '../../src/ports/gossip.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Channel, SwarmMessage } from '@swarm/protocol'
 
@@ -13,6 +13,7 @@ export interface FakeSubscription {
   channel: Channel
   handler: GossipHandler
   authorize?: GossipAuthorizer
+  admit?: GossipAdmission
 }
 
 /** A message the service published. */
@@ -31,8 +32,8 @@ export class FakeGossip implements GossipPort {
   /** Topics whose publication rejects (plays "no peers subscribed" or a closed pubsub). */
   readonly failPublish = new Set<string>()
 
-  subscribe (topic: string, channel: Channel, handler: GossipHandler, authorize?: GossipAuthorizer): void {
-    this.subscriptions.set(topic, { channel, handler, ...(authorize !== undefined ? { authorize } : {}) })
+  subscribe (topic: string, channel: Channel, handler: GossipHandler, guards: GossipGuards = {}): void {
+    this.subscriptions.set(topic, { channel, handler, ...guards })
   }
 
   unsubscribe (topic: string): void {
@@ -71,11 +72,12 @@ export class FakeGossip implements GossipPort {
    * Hands `message`, signed by `from`, to the topic's handler. False when the service does not
    * listen to the topic or its authorizer refuses the signer.
    */
-  deliver (topic: string, message: SwarmMessage, from: PeerId): boolean {
+  deliver (topic: string, message: SwarmMessage, from: PeerId, via: PeerId = from): boolean {
     const sub = this.subscriptions.get(topic)
     if (sub === undefined) return false
     if (sub.authorize !== undefined && !sub.authorize(message, from)) return false
-    sub.handler({ topic, message, from })
+    if (sub.admit !== undefined && !sub.admit(message, from, via)) return false
+    sub.handler({ topic, message, from, via })
     return true
   }
 

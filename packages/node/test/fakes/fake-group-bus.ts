@@ -56,8 +56,8 @@ class BusNode implements FakeGroupNode {
   constructor (bus: FakeGroupBus, peer: PeerId) {
     this.peer = peer
     this.gossip = {
-      subscribe: (topic, channel, handler, authorize) => {
-        const subscriber: Subscriber = authorize === undefined ? { handler } : { handler, authorize }
+      subscribe: (topic, channel, handler, guards = {}) => {
+        const subscriber: Subscriber = guards.authorize === undefined ? { handler } : { handler, authorize: guards.authorize }
         const entry = this.topics.get(topic)
         if (entry === undefined) this.topics.set(topic, { channel, subscribers: [subscriber] })
         else entry.subscribers = [...entry.subscribers.filter(s => s.handler !== handler), subscriber]

@@ -35,11 +35,11 @@ class FakePubsub extends EventTarget {
   getSubscribers (): PeerId[] { return this.subscribers }
 
   /** Validates then delivers a message as gossipsub would; returns the validator's verdict. */
-  deliver (topic: string, from: PeerId, data: Uint8Array = encodeMessage(update()), signed = true): TopicValidatorResult | undefined {
+  deliver (topic: string, from: PeerId, data: Uint8Array = encodeMessage(update()), signed = true, via: PeerId = from): TopicValidatorResult | undefined {
     const msg = (signed
       ? { type: 'signed', from, topic, data, sequenceNumber: 1n, signature: new Uint8Array(), key: new Uint8Array() }
       : { type: 'unsigned', topic, data }) as unknown as Message
-    const verdict = this.topicValidators.get(topic)?.(from, msg)
+    const verdict = this.topicValidators.get(topic)?.(via, msg)
     if (verdict === TopicValidatorResult.Accept) this.dispatchEvent(new CustomEvent('message', { detail: msg }))
     return verdict
   }
@@ -72,8 +72,8 @@ describe('GossipRouter with several subscribers of one topic', () => {
     const { pubsub, router } = setup()
     const announcer: GossipDelivery[] = []
     const member: GossipDelivery[] = []
-    router.subscribe(TOPIC, 'group', d => { announcer.push(d) }, (_m, from) => from.equals(MEMBER))
-    router.subscribe(TOPIC, 'group', d => { member.push(d) }, (_m, from) => from.equals(MEMBER))
+    router.subscribe(TOPIC, 'group', d => { announcer.push(d) }, { authorize: (_m, from) => from.equals(MEMBER) })
+    router.subscribe(TOPIC, 'group', d => { member.push(d) }, { authorize: (_m, from) => from.equals(MEMBER) })
     assert.equal(pubsub.deliver(TOPIC, MEMBER), TopicValidatorResult.Accept)
     assert.equal(announcer.length, 1)
     assert.equal(member.length, 1)
@@ -85,12 +85,35 @@ describe('GossipRouter with several subscribers of one topic', () => {
     const { pubsub, router } = setup()
     const strict: GossipDelivery[] = []
     const open: GossipDelivery[] = []
-    router.subscribe(TOPIC, 'group', d => { strict.push(d) }, (_m, from) => from.equals(MEMBER))
+    router.subscribe(TOPIC, 'group', d => { strict.push(d) }, { authorize: (_m, from) => from.equals(MEMBER) })
     assert.equal(pubsub.deliver(TOPIC, STRANGER), TopicValidatorResult.Reject)
     router.subscribe(TOPIC, 'group', d => { open.push(d) })
     assert.equal(pubsub.deliver(TOPIC, STRANGER), TopicValidatorResult.Accept)
     assert.equal(strict.length, 0)
     assert.equal(open.length, 1)
+  })
+
+  it('ignores what the admission does not take now (LIMITED: not delivered, not passed on, no penalty), charged to the neighbour that delivered it', () => {
+    const { pubsub, router, refusals, penalties } = setup()
+    const got: GossipDelivery[] = []
+    const asked: Array<[string, string]> = []
+    let budget = 1
+    router.subscribe(TOPIC, 'group', d => { got.push(d) }, {
+      authorize: (_m, from) => from.equals(MEMBER),
+      admit: (_m, from, via) => {
+        asked.push([from.toString(), via.toString()])
+        return budget-- > 0
+      }
+    })
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, undefined, true, STRANGER), TopicValidatorResult.Accept)
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, undefined, true, STRANGER), TopicValidatorResult.Ignore)
+    assert.deepEqual(asked, [[MEMBER.toString(), STRANGER.toString()], [MEMBER.toString(), STRANGER.toString()]], 'asked once per message, with the relaying neighbour')
+    assert.equal(got.length, 1)
+    assert.deepEqual(refusals.map(r => [r.verdict.reason, r.verdict.penalty, r.from.toString()]), [['LIMITED', 0, STRANGER.toString()]])
+    assert.equal(penalties.score(STRANGER), 0)
+    // An unauthorized sender is refused before its admission is asked (and charged nothing).
+    assert.equal(pubsub.deliver(TOPIC, STRANGER), TopicValidatorResult.Reject)
+    assert.equal(asked.length, 2)
   })
 
   it('does not deliver twice to a handler that subscribes twice; unsubscribe leaves the topic for all', () => {
@@ -182,7 +205,7 @@ describe('GossipRouter validator verdicts', () => {
 
   it('rejects undecodable, off-schema, unsigned and unauthorized messages with their reasons', () => {
     const { pubsub, router, refusals } = setup()
-    router.subscribe(TOPIC, 'group', () => {}, (_m, from) => from.equals(MEMBER))
+    router.subscribe(TOPIC, 'group', () => {}, { authorize: (_m, from) => from.equals(MEMBER) })
     const offSchema = new TextEncoder().encode(JSON.stringify({ ...update(), body: { taskId: 'x' } }))
     assert.equal(pubsub.deliver(TOPIC, MEMBER, new TextEncoder().encode('not json')), TopicValidatorResult.Reject)
     assert.equal(pubsub.deliver(TOPIC, MEMBER, offSchema), TopicValidatorResult.Reject)

@@ -165,7 +165,7 @@ describe('GossipRouter sealing of group topics', () => {
     const carol = side()
     carol.router.unsubscribe(TOPIC)
     const got: GossipDelivery[] = []
-    carol.router.subscribe(TOPIC, 'group', d => { got.push(d) }, (_m, from) => from.equals(ALICE))
+    carol.router.subscribe(TOPIC, 'group', d => { got.push(d) }, { authorize: (_m, from) => from.equals(ALICE) })
     carol.router.setGroupKey(TOPIC, 1, key)
     alice.router.setGroupKey(TOPIC, 1, key)
     await alice.router.publish(TOPIC, vote())

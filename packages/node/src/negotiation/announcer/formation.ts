@@ -143,7 +143,7 @@ export function joinGroupTopic (ctx: AnnouncerContext, session: Session, members
   const memberIds = new Set(members.map(m => m.peerId))
   memberIds.add(ctx.selfId)
   if (session.groupTopic === undefined) return memberIds
-  ctx.gossip.subscribe(session.groupTopic, 'group', d => { onGroupGossip(ctx, d) }, (_m, signer) => memberIds.has(signer.toString()) || session.state.members.some(m => m.peerId === signer.toString()))
+  ctx.gossip.subscribe(session.groupTopic, 'group', d => { onGroupGossip(ctx, d) }, { authorize: (_m, signer) => memberIds.has(signer.toString()) || session.state.members.some(m => m.peerId === signer.toString()) })
   return memberIds
 }
 

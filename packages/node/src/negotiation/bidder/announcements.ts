@@ -43,7 +43,7 @@ export class Announcements {
 
   start (): void {
     for (const skill of this.#c.skills.workable()) {
-      this.#c.gossip.subscribe(topics.skill(this.#init.network, skill.name), 'skill', this.#onSkillGossip)
+      this.#c.gossip.subscribe(topics.skill(this.#init.network, skill.name), 'skill', this.#onSkillGossip, { admit: this.#admit })
     }
   }
 
@@ -53,7 +53,10 @@ export class Announcements {
     for (const skill of this.#c.skills.workable()) this.#c.gossip.unsubscribe(topics.skill(this.#init.network, skill.name))
   }
 
-  /** An announcement heard on gossip — or handed over by this node's own announcer. */
+  /**
+   * An announcement heard on gossip (already within its announcer's rate: see #admit) — or
+   * handed over by this node's own announcer.
+   */
   hear (body: TaskAnnounceBody, announcer: PeerId): void {
     const state = this.#state
     if (state.stopped) return
@@ -64,7 +67,6 @@ export class Announcements {
     const copy = `${key}#${body.offerCap}`
     if (this.#seen.has(copy)) return
     if (this.#seen.has(key) && (state.offered.has(body.taskId) || state.waiting.has(body.taskId) || state.assigned.has(body.taskId))) return
-    if (!this.#limits.allowAnnouncement(announcer, body.taskId)) return
     this.#remember(key)
     this.#remember(copy)
     state.stats.announcementsHeard++
@@ -170,6 +172,14 @@ export class Announcements {
       const oldest = this.#seen.values().next().value
       if (oldest !== undefined) this.#seen.delete(oldest)
     }
+  }
+
+  /**
+   * The skill topics' admission, at validation: an announcement over its announcer's rate is
+   * LIMITED (neither heard nor passed on: a flood of announcements stops at its first hop).
+   */
+  readonly #admit = (message: SwarmMessage, from: PeerId): boolean => {
+    return message.type !== 'TASK_ANNOUNCE' || this.#limits.allowAnnouncement(from, message.body.taskId)
   }
 
   readonly #onSkillGossip = (delivery: GossipDelivery): void => {

@@ -216,7 +216,7 @@ export class Assignments {
       gossip.subscribe(groupTopic, 'group', delivery => {
         const m = delivery.message
         if (m.type === 'DISSOLVE' && delivery.from.equals(announcer)) this.#leaveGroup(taskId, groupTopic)
-      }, (_m, signer) => signer.equals(announcer) || group.members.has(signer.toString()))
+      }, { authorize: (_m, signer) => signer.equals(announcer) || group.members.has(signer.toString()) })
     }
     this.#c.groups.joined({ taskId, groupId, announcer: announcer.toString(), members: start.members, deadline: start.deadline })
     clock.clearTimeout(a.groupTimer)

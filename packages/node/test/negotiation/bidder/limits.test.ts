@@ -81,7 +81,9 @@ describe('bidder: what one announcer can make it spend', () => {
   it('drops announcements over their announcer\'s rate, on gossip and direct, and counts them', async () => {
     const h = await bidderHarness({ capacity: 100, skills: { alpha: hangingHandler().handler }, limits: limits({ reservedSlotsPerAnnouncer: 100, rates: { announcements: { perSecond: 1, burst: 3 } } }) })
     const [flooder, other] = h.announcers as [PeerId, PeerId]
-    for (let i = 0; i < 10; i++) h.hearOn('alpha', h.announcement(`task-flood${i}`), flooder)
+    const taken: boolean[] = []
+    for (let i = 0; i < 10; i++) taken.push(h.hearOn('alpha', h.announcement(`task-flood${i}`), flooder))
+    assert.deepEqual(taken, [true, true, true, ...Array<boolean>(7).fill(false)], 'over the rate, LIMITED at validation: not passed on')
     assert.equal(await announce(h, h.announcement('task-direct'), flooder), 'RATE_LIMITED')
     assert.equal(h.bidder.limited.announcement, 8)
     assert.equal(h.bidder.stats.announcementsHeard, 3)
