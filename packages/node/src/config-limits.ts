@@ -26,6 +26,15 @@ export const LimitsConfigSchema = z.object({
   /** The same for an announcer this node has no successful outcome with yet. */
   reservedSlotsPerUnknownAnnouncer: z.number().int().min(1).max(1024).default(1),
   /**
+   * Reservations an announcer this node has no successful outcome with may let lapse (no
+   * invite, release or cancel before the lease ends; or the offer could not be delivered)
+   * within about `lapseHalfLifeMs` before this node gives it no reserved slot for `distrustMs`:
+   * announcements made only to lock capacity up. A known announcer is never distrusted.
+   */
+  lapsesToDistrust: z.number().int().min(1).max(1_000).default(3),
+  lapseHalfLifeMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+  distrustMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+  /**
    * Highest priority taken as it is from an announcer this node has no successful outcome
    * with: a higher one is lowered to this (an unknown peer cannot jump every queue).
    */
@@ -52,7 +61,7 @@ export const LimitsConfigSchema = z.object({
    * gossip (a neighbour's own card never counts). Over it a card is LIMITED: neither taken nor
    * passed on, so a flood of made-up identities stops at its first hop.
    */
-  relayedIdentities: RateSchema.prefault({ perSecond: 2, burst: 200 }),
+  relayedIdentities: RateSchema.prefault({ perSecond: 1, burst: 100 }),
   /** Agents the directory keeps at most (beyond: new ones are refused until old ones expire). */
   maxDirectoryAgents: z.number().int().min(10).max(10_000_000).default(20_000),
   /**

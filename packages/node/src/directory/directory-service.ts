@@ -81,6 +81,12 @@ export class DirectoryService implements Startable {
   readonly #introductions: RateLimiter
   /** New agents each neighbour may still introduce by relaying their cards on gossip. */
   readonly #relays: RateLimiter
+  /**
+   * Refusals of relayed cards forgiven per neighbour (the same rate as #relays): a neighbour that
+   * relays for a flooder is refused about what the flooder got past it; one refused far more is
+   * the flooder, and is charged (FLOODING).
+   */
+  readonly #forgiven: RateLimiter
   /** Agents refused so far, by why. */
   readonly limited: DirectoryLimited = { 'new-identity': 0, 'directory-full': 0 }
 
@@ -93,6 +99,7 @@ export class DirectoryService implements Startable {
     const perMinute = this.#limits.newIdentitiesPerPeerPerMinute
     this.#introductions = new RateLimiter({ perSecond: perMinute / 60, burst: perMinute })
     this.#relays = new RateLimiter(this.#limits.relayedIdentities)
+    this.#forgiven = new RateLimiter(this.#limits.relayedIdentities)
   }
 
   get topic (): string {
@@ -336,15 +343,17 @@ export class DirectoryService implements Startable {
    * The agents topic's admission, at validation (before gossipsub passes a message on): a card
    * of an agent not known yet is taken only within the relaying neighbour's budget
    * (limits.relayedIdentities) and the directory's room; heartbeats and cards of known agents
-   * always are.
+   * always are. A neighbour refused more than its budget of forgiven refusals is FLOODING.
    */
-  readonly #admit = (message: SwarmMessage, from: PeerId, via: PeerId): boolean => {
+  readonly #admit = (message: SwarmMessage, from: PeerId, via: PeerId): boolean | 'FLOODING' => {
     if (message.type !== 'AGENT_CARD') return true
     const peerId = from.toString()
     if (peerId === this.#init.self) return true
-    const ok = this.#mayLearn(peerId, via.toString(), this.#c.clock.now(), this.#relays)
-    if (!ok) this.#c.logger.debug('agent card left out: over the limits', { peerId, via: via.toString() })
-    return ok
+    const now = this.#c.clock.now()
+    const neighbour = via.toString()
+    if (this.#mayLearn(peerId, neighbour, now, this.#relays)) return true
+    this.#c.logger.debug('agent card left out: over the limits', { peerId, via: neighbour })
+    return this.agents.full || this.#forgiven.allow(neighbour, now) ? false : 'FLOODING'
   }
 
   /**

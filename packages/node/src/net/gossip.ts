@@ -237,7 +237,7 @@ export class GossipRouter implements GossipPort {
       return this.#fail(read.failure, msg.from, topic)
     }
     const failure = this.#check(topic, channel, read.message, msg.from) ?? this.#admission(topic, read.message, msg.from, propagationSource)
-    if (failure !== undefined) return this.#fail(failure, failure === 'LIMITED' ? propagationSource : msg.from, topic)
+    if (failure !== undefined) return this.#fail(failure, failure === 'LIMITED' || failure === 'FLOODING' ? propagationSource : msg.from, topic)
     this.#decoded.set(msg, read.message)
     this.#via.set(msg, propagationSource)
     return TopicValidatorResult.Accept
@@ -282,18 +282,20 @@ export class GossipRouter implements GossipPort {
   }
 
   /**
-   * LIMITED when every subscriber that authorizes the signer has an admission and none takes
-   * the message now (over what `via` may make this node spend); each admission is asked once.
+   * LIMITED (or FLOODING, when one says so) when every subscriber that authorizes the signer
+   * has an admission and none takes the message now (over what `via` may make this node spend);
+   * each admission is asked once.
    */
-  #admission (topic: string, message: SwarmMessage, from: PeerId, via: PeerId): 'LIMITED' | undefined {
+  #admission (topic: string, message: SwarmMessage, from: PeerId, via: PeerId): 'LIMITED' | 'FLOODING' | undefined {
     const subscribers = this.#topics.get(topic)?.subscribers ?? []
-    let limited = false
+    let refusal: 'LIMITED' | 'FLOODING' | undefined
     for (const s of subscribers) {
       if (s.authorize !== undefined && !s.authorize(message, from)) continue
-      if (s.admit === undefined || s.admit(message, from, via)) return undefined
-      limited = true
+      const taken = s.admit?.(message, from, via) ?? true
+      if (taken === true) return undefined
+      if (refusal !== 'FLOODING') refusal = taken === false ? 'LIMITED' : 'FLOODING'
     }
-    return limited ? 'LIMITED' : undefined
+    return refusal
   }
 
   /**

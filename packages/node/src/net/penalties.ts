@@ -1,3 +1,4 @@
+import { decayed } from '../core/decay.js'
 import type { Clock } from '../ports/clock.js'
 import type { Penalty } from './verdict.js'
 import type { PeerId } from '@libp2p/interface'
@@ -16,12 +17,6 @@ export interface PenaltyRecord {
   score: number
   at: number
   counts: Readonly<Record<string, number>>
-}
-
-/** `score` after `elapsedMs`: halved every `halfLifeMs`. */
-export function decayed (score: number, elapsedMs: number, halfLifeMs: number): number {
-  if (elapsedMs <= 0) return score
-  return score * 0.5 ** (elapsedMs / halfLifeMs)
 }
 
 /** The record after one more penalty at `now`. */

@@ -31,6 +31,7 @@ export type GossipFailure =
   | 'SEAL_BROKEN'
   | 'BAD_SIGNATURE'
   | 'LIMITED'
+  | 'FLOODING'
 
 /** What one failure adds to a peer's score in the penalty book (it decays over time). */
 export const PENALTY = { none: 0, minor: 1, moderate: 5, severe: 20 } as const
@@ -82,7 +83,14 @@ const GOSSIP_VERDICTS: Record<GossipFailure, Omit<GossipVerdict, 'reason'>> = {
   // introduce, announcements of one announcer a second): not taken and not passed on, so a
   // flood stops at its first hop; no penalty, since an honest neighbour relaying for a flooder
   // goes over too (charged to that neighbour, the propagation source, in the counts only).
-  LIMITED: { result: Ignore, penalty: PENALTY.none }
+  LIMITED: { result: Ignore, penalty: PENALTY.none },
+  // The same, from a neighbour far over its budget, beyond what relaying for a flooder can
+  // explain (the admission keeps a second budget of refusals forgiven): the flooder itself. A
+  // moderate penalty each, so that its score falls under the graylist in a few seconds of flooding
+  // and gossipsub drops its traffic before checking signatures. Ignore, not Reject: the topic's
+  // invalid-message penalty would graylist it after three, too fast for a budget that a burst of
+  // honest joins can brush against.
+  FLOODING: { result: Ignore, penalty: PENALTY.moderate }
 }
 
 /** The verdict and penalty of a gossip validation failure. */

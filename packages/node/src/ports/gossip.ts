@@ -19,11 +19,12 @@ export type GossipAuthorizer = (message: SwarmMessage, from: PeerId) => boolean
 /**
  * Decides, once a message is authorized, whether the node takes it now within what `via` (the
  * neighbour that delivered it) may make it spend, e.g. new agents one neighbour may introduce.
- * False: the message is LIMITED (net/verdict.ts): neither delivered nor passed on, at no
- * penalty, so a flood stops at its first hop. It may charge `via`'s budget: the router calls it
- * once per message, at validation.
+ * True: taken. False: LIMITED (net/verdict.ts): neither delivered nor passed on, at no penalty,
+ * so a flood stops at its first hop. 'FLOODING': the same, and `via` is charged a penalty: it
+ * went over by far more than an honest neighbour relaying for a flooder can. It may charge
+ * `via`'s budget: the router asks it once per message, at validation.
  */
-export type GossipAdmission = (message: SwarmMessage, from: PeerId, via: PeerId) => boolean
+export type GossipAdmission = (message: SwarmMessage, from: PeerId, via: PeerId) => boolean | 'FLOODING'
 
 /** What a subscription may add to its handler: who may send (authorize) and what is taken now (admit). */
 export interface GossipGuards {

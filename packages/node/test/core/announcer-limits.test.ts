@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
-import { leaseDuration, mayReserveFor, trustedPriority } from '../../src/core/announcer-limits.js'
+import { distrusted, lapse, leaseDuration, mayReserveFor, trustedPriority } from '../../src/core/announcer-limits.js'
 
 const CAPS = { reservedSlotsPerAnnouncer: 2, reservedSlotsPerUnknownAnnouncer: 1 }
 
@@ -46,5 +46,29 @@ describe('trustedPriority', () => {
     assert.equal(trustedPriority('normal', false, 'normal'), 'normal')
     assert.equal(trustedPriority('low', false, 'normal'), 'low')
     assert.equal(trustedPriority('critical', false, 'high'), 'high')
+  })
+})
+
+describe('lapse and distrusted', () => {
+  const RULES = { lapsesToDistrust: 3, lapseHalfLifeMs: 60_000, distrustMs: 300_000 }
+
+  it('distrusts an announcer once its lapses reach the threshold, for distrustMs', () => {
+    let r = lapse(undefined, 0, RULES)
+    assert.equal(distrusted(r, 0), false)
+    r = lapse(r, 1_000, RULES)
+    assert.equal(distrusted(r, 1_000), false)
+    r = lapse(r, 2_000, RULES)
+    assert.equal(distrusted(r, 2_000), true)
+    assert.equal(distrusted(r, 2_000 + 299_999), true)
+    assert.equal(distrusted(r, 2_000 + 300_000), false, 'trusted again once the time is up')
+    assert.equal(distrusted(undefined, 0), false)
+  })
+
+  it('forgets lapses as they age: an occasional one never adds up', () => {
+    let r = lapse(undefined, 0, RULES)
+    // One lapse every two half-lives: the count stays under 1.34, never 3.
+    for (let t = 120_000; t <= 1_200_000; t += 120_000) r = lapse(r, t, RULES)
+    assert.equal(distrusted(r, 1_200_000), false)
+    assert.ok(r.lapses < 1.5)
   })
 })

@@ -26,6 +26,12 @@ function gossipCard (h: DirectoryHarness, from: PeerId, via: PeerId, name: strin
   return h.gossip.deliver(AGENTS, createMessage('AGENT_CARD', agentCard(name, { seq })), from, via)
 }
 
+function count (values: Array<boolean | string>): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const v of values) counts[String(v)] = (counts[String(v)] ?? 0) + 1
+  return counts
+}
+
 describe('directory limits', () => {
   let sybils: PeerId[]
 
@@ -47,10 +53,19 @@ describe('directory limits', () => {
     const h = await directoryHarness({ limits: LIMITS, heartbeatMs: 1_000, ttlMs: 600_000 })
     h.service.start()
     const [attacker, honest] = h.others as [PeerId, PeerId, ...PeerId[]]
-    const taken = sybils.slice(0, 200).map((sybil, i) => gossipCard(h, sybil, attacker, `sybil-${i}`))
+    const admit = h.gossip.subscriptions.get(AGENTS)?.admit
+    assert.ok(admit !== undefined)
+    const verdicts = sybils.slice(0, 200).map((sybil, i) => {
+      const message = createMessage('AGENT_CARD', agentCard(`sybil-${i}`))
+      const verdict = admit(message, sybil, attacker)
+      if (verdict === true) h.gossip.subscriptions.get(AGENTS)?.handler({ topic: AGENTS, message, from: sybil, via: attacker })
+      return verdict
+    })
     assert.equal(h.service.agents.size, 1 + 50, 'this node and the first 50')
     assert.equal(h.service.limited['new-identity'], 150)
-    assert.deepEqual([taken.filter(t => t).length, taken.slice(50).some(t => t)], [50, false], 'the 150 over the budget are refused by the admission: not passed on')
+    // Over the budget, refused at validation (not passed on): the next 50 at no cost (what a
+    // neighbour relaying for a flooder may be refused), then FLOODING, a penalty each.
+    assert.deepEqual(count(verdicts), { true: 50, false: 50, FLOODING: 100 })
 
     // Another neighbour has its own budget; an agent already known is still updated.
     gossipCard(h, honest, honest, 'honest')
@@ -61,8 +76,9 @@ describe('directory limits', () => {
 
     // The budget refills over the minute: 12 s give back 10 introductions.
     await vi.advanceTimersByTimeAsync(12_000)
-    sybils.slice(200, 230).forEach((sybil, i) => { gossipCard(h, sybil, attacker, `late-${i}`) })
+    const late = sybils.slice(200, 230).map((sybil, i) => gossipCard(h, sybil, attacker, `late-${i}`))
     assert.equal(h.service.agents.size, 1 + 50 + 1 + 10)
+    assert.equal(late.filter(t => t).length, 10)
     h.service.stop()
   })
 

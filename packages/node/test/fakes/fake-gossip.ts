@@ -76,7 +76,7 @@ export class FakeGossip implements GossipPort {
     const sub = this.subscriptions.get(topic)
     if (sub === undefined) return false
     if (sub.authorize !== undefined && !sub.authorize(message, from)) return false
-    if (sub.admit !== undefined && !sub.admit(message, from, via)) return false
+    if (sub.admit !== undefined && sub.admit(message, from, via) !== true) return false
     sub.handler({ topic, message, from, via })
     return true
   }

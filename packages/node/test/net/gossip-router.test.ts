@@ -116,6 +116,15 @@ describe('GossipRouter with several subscribers of one topic', () => {
     assert.equal(asked.length, 2)
   })
 
+  it('charges FLOODING, when the admission says so, to the neighbour that delivered it (Ignore, a moderate penalty)', () => {
+    const { pubsub, router, refusals, penalties } = setup()
+    router.subscribe(TOPIC, 'group', () => { assert.fail('not delivered') }, { admit: () => 'FLOODING' })
+    assert.equal(pubsub.deliver(TOPIC, MEMBER, undefined, true, STRANGER), TopicValidatorResult.Ignore)
+    assert.deepEqual(refusals.map(r => [r.verdict.reason, r.from.toString()]), [['FLOODING', STRANGER.toString()]])
+    assert.equal(penalties.score(STRANGER), PENALTY.moderate)
+    assert.equal(penalties.score(MEMBER), 0)
+  })
+
   it('does not deliver twice to a handler that subscribes twice; unsubscribe leaves the topic for all', () => {
     const { pubsub, router } = setup()
     const got: GossipDelivery[] = []

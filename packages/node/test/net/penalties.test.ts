@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
-import { charge, decayed, peerPenalties } from '../../src/net/penalties.js'
+import { decayed } from '../../src/core/decay.js'
+import { charge, peerPenalties } from '../../src/net/penalties.js'
 import { systemClock } from '../../src/ports/clock.js'
 import type { PeerPenalties } from '../../src/net/penalties.js'
 

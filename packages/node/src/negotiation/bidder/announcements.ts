@@ -175,11 +175,12 @@ export class Announcements {
   }
 
   /**
-   * The skill topics' admission, at validation: an announcement over its announcer's rate is
-   * LIMITED (neither heard nor passed on: a flood of announcements stops at its first hop).
+   * The skill topics' admission, at validation: an announcement over its announcer's rate, or
+   * from an announcer distrusted for letting reservations lapse, is LIMITED (neither heard nor
+   * passed on: a flood of announcements stops at its first hop).
    */
   readonly #admit = (message: SwarmMessage, from: PeerId): boolean => {
-    return message.type !== 'TASK_ANNOUNCE' || this.#limits.allowAnnouncement(from, message.body.taskId)
+    return message.type !== 'TASK_ANNOUNCE' || this.#limits.admitAnnouncement(from, message.body.taskId)
   }
 
   readonly #onSkillGossip = (delivery: GossipDelivery): void => {

@@ -1,5 +1,6 @@
-import { leaseDuration, mayReserveFor, trustedPriority } from '../../core/announcer-limits.js'
+import { distrusted, lapse, leaseDuration, mayReserveFor, trustedPriority } from '../../core/announcer-limits.js'
 import { RateLimiter } from '../../core/token-bucket.js'
+import type { LapseRecord } from '../../core/announcer-limits.js'
 import type { Announcement, BidderState } from './state.js'
 import type { BidderComponents, BidderInit } from './types.js'
 import type { PeerId } from '@libp2p/interface'
@@ -13,7 +14,14 @@ export interface BidderLimited {
   announcement: number
   /** Announcements not offered on because their announcer held its share of reserved slots. */
   'reserved-slots': number
+  /** Reservations an unknown announcer let lapse (or whose offer could not be delivered, or that it refused for not knowing its own task). */
+  lapsed: number
+  /** Announcements not offered on (or, on a topic, not taken) because their announcer let too many reservations lapse. */
+  distrusted: number
 }
+
+/** Announcers whose lapses are remembered at most (beyond, the one heard of longest ago is forgotten). */
+const MAX_LAPSE_RECORDS = 10_000
 
 /**
  * What one announcer can make this bidder spend (docs/operations.md, "Limits"): announcements
@@ -23,7 +31,9 @@ export interface BidderLimited {
  * trusted. Without `init.limits` nothing is limited.
  */
 export class BidderLimits {
-  readonly counts: BidderLimited = { announcement: 0, 'reserved-slots': 0 }
+  readonly counts: BidderLimited = { announcement: 0, 'reserved-slots': 0, lapsed: 0, distrusted: 0 }
+  /** Per announcer: the reservations it let lapse, and until when it is distrusted. */
+  readonly #lapses = new Map<string, LapseRecord>()
   readonly #state: BidderState
   readonly #c: LimitsComponents
   readonly #init: Pick<BidderInit, 'self' | 'leaseGraceMs' | 'limits'>
@@ -52,19 +62,69 @@ export class BidderLimits {
 
   /**
    * Why no slot may be reserved for `a` now (its announcer holds its share of reserved slots
-   * already), or undefined when one may. The first refusal of each announcement is counted.
+   * already, or is distrusted for letting reservations lapse), or undefined when one may. The
+   * first refusal of each announcement is counted.
    */
   refusal (a: Announcement): string | undefined {
     const limits = this.#init.limits
     if (limits === undefined || a.announcer.equals(this.#init.self)) return undefined
+    const now = this.#c.clock.now()
+    const record = this.#lapses.get(a.announcer.toString())
+    if (distrusted(record, now)) {
+      this.#countOnce(a, 'distrusted', 'announcer let too many reservations lapse, no offer')
+      return `this announcer let ${limits.lapsesToDistrust} reservation${limits.lapsesToDistrust === 1 ? '' : 's'} here lapse without an invite or a release: no reserved slot for it until ${new Date(record?.distrustedUntil ?? now).toISOString()}`
+    }
     const decision = mayReserveFor(this.#heldBy(a), this.known(a.announcer), limits)
     if (decision.allowed) return undefined
-    if (a.capped !== true) {
-      a.capped = true
-      this.counts['reserved-slots']++
-      this.#c.logger.debug('announcer holds its share of reserved slots, no offer', { taskId: a.body.taskId, announcer: a.announcer.toString(), cap: decision.cap })
-    }
+    this.#countOnce(a, 'reserved-slots', 'announcer holds its share of reserved slots, no offer')
     return decision.reason
+  }
+
+  /**
+   * A reservation for `announcer`'s task ended without the announcer ending it (the lease ran
+   * out with no invite, release or cancel), or its offer could not be delivered: counted toward
+   * distrusting the announcer (limits.lapsesToDistrust), unless it is known (this node had a
+   * successful outcome with it; itself included).
+   */
+  lapsed (announcer: PeerId, taskId: string, why: string): void {
+    const limits = this.#init.limits
+    if (limits === undefined || this.known(announcer)) return
+    const key = announcer.toString()
+    const before = this.#lapses.get(key)
+    const now = this.#c.clock.now()
+    const after = lapse(before, now, limits)
+    this.#lapses.delete(key)
+    this.#lapses.set(key, after)
+    if (this.#lapses.size > MAX_LAPSE_RECORDS) {
+      const oldest = this.#lapses.keys().next()
+      if (oldest.done !== true) this.#lapses.delete(oldest.value)
+    }
+    this.counts.lapsed++
+    if (!distrusted(before, now) && distrusted(after, now)) {
+      this.#c.logger.info('announcer distrusted: it let reservations lapse', { announcer: key, taskId, why, untilMs: limits.distrustMs })
+    } else {
+      this.#c.logger.debug('reservation lapsed', { announcer: key, taskId, why })
+    }
+  }
+
+  /**
+   * Whether announcements heard on a topic from `announcer` are taken now: within its rate
+   * (limits.rates.announcements) and not distrusted. Otherwise counted: the topic's admission
+   * makes them LIMITED (not passed on).
+   */
+  admitAnnouncement (announcer: PeerId, taskId: string): boolean {
+    if (this.#init.limits !== undefined && !announcer.equals(this.#init.self) && distrusted(this.#lapses.get(announcer.toString()), this.#c.clock.now())) {
+      this.counts.distrusted++
+      return false
+    }
+    return this.allowAnnouncement(announcer, taskId)
+  }
+
+  #countOnce (a: Announcement, kind: 'reserved-slots' | 'distrusted', log: string): void {
+    if (a.capped === true) return
+    a.capped = true
+    this.counts[kind]++
+    this.#c.logger.debug(log, { taskId: a.body.taskId, announcer: a.announcer.toString() })
   }
 
   /**

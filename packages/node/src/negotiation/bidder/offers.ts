@@ -18,7 +18,9 @@ export type Reservation = { reserved: true, leaseExpiresAt: number } | { reserve
  * Offers and their leases: a slot is reserved for the bid window plus a grace (at most
  * limits.maxLeaseMs) before the offer goes out, so that this node never offers more than it
  * could take on, and never more than its share to one announcer (limits.ts); a lease that ends
- * without an invite frees its slot (the lease timer wakes the waiting queue then).
+ * without an invite frees its slot (the lease timer wakes the waiting queue then) and counts as
+ * a lapse of its announcer, as does an offer that could not be delivered or that the announcer
+ * refused for not knowing the task (limits.ts lapsed).
  */
 export class Offers {
   readonly #state: BidderState
@@ -43,6 +45,7 @@ export class Offers {
       if (!state.capacity.reservations.has(taskId) && !state.capacity.committed.has(taskId)) {
         state.offered.delete(taskId)
         state.rememberFormerOffer(a, now)
+        this.#limits.lapsed(a.announcer, taskId, 'the lease ran out with no invite, release or cancel')
       }
     }
   }
@@ -114,11 +117,15 @@ export class Offers {
       const reply = await this.#c.messenger.request(a.announcer, offer, { timeoutMs: Math.max(OFFER_MIN_TIMEOUT_MS, body.bidWindowMs + OFFER_MIN_TIMEOUT_MS) })
       if (reply.type === 'ERROR') {
         this.#state.stats.offersRefused++
+        // An announcer that does not know the task it just announced: made up to make us offer.
+        if (reply.body.code === 'UNKNOWN_TASK') this.#limits.lapsed(a.announcer, body.taskId, 'the announcer did not know the task it announced')
         this.#state.release(body.taskId, `offer refused: ${reply.body.code}`)
       }
     } catch (err) {
       this.#state.stats.offersRefused++
       this.#c.logger.debug('offer not delivered', { taskId: body.taskId, err })
+      // Only if the reservation was still ours to give up (not already ended by the announcer).
+      if (this.#state.offered.get(body.taskId) === a) this.#limits.lapsed(a.announcer, body.taskId, 'the offer could not be delivered')
       this.#state.release(body.taskId, 'offer not delivered')
     }
   }

@@ -98,5 +98,5 @@ export interface BidderInit {
   /** How often a working member sends the announcer a heartbeat (see heartbeat.ts). */
   memberHeartbeatMs: number
   /** What one announcer can make this node spend (config `limits`; nothing is limited without it). */
-  limits?: Pick<LimitsConfig, 'maxLeaseMs' | 'reservedSlotsPerAnnouncer' | 'reservedSlotsPerUnknownAnnouncer' | 'unknownAnnouncerMaxPriority' | 'rates'>
+  limits?: Pick<LimitsConfig, 'maxLeaseMs' | 'reservedSlotsPerAnnouncer' | 'reservedSlotsPerUnknownAnnouncer' | 'unknownAnnouncerMaxPriority' | 'rates' | 'lapsesToDistrust' | 'lapseHalfLifeMs' | 'distrustMs'>
 }

@@ -95,6 +95,63 @@ describe('bidder: what one announcer can make it spend', () => {
     h.bidder.stop()
   })
 
+  it('gives an unknown announcer that lets three reservations lapse no slot for distrustMs; a known one is never distrusted', async () => {
+    let unknown = ''
+    const h = await bidderHarness({ capacity: 4, skills: { alpha: hangingHandler().handler }, leaseGraceMs: 1_000, limits: limits({ maxLeaseMs: 5_000 }), known: peerId => peerId !== unknown })
+    const [locker, regular] = h.announcers as [PeerId, PeerId]
+    unknown = locker.toString()
+    // The lock-out: a long bid window, never an invite. Each reservation runs out after 5 s.
+    const codes: Array<string | undefined> = []
+    for (let i = 0; i < 4; i++) {
+      codes.push(await announce(h, h.announcement(`task-lock${i}`, { bidWindowMs: 60_000 }), locker))
+      await vi.advanceTimersByTimeAsync(5_100)
+    }
+    assert.deepEqual(codes, ['SKILL_OFFER', 'SKILL_OFFER', 'SKILL_OFFER', 'NO_CAPACITY'], 'three lapses, then no more slots')
+    assert.deepEqual([h.bidder.limited.lapsed, h.bidder.limited.distrusted], [3, 1])
+    assert.equal(h.bidder.load(), 0)
+    // Five minutes later it is trusted again (and may lock a slot once more).
+    await vi.advanceTimersByTimeAsync(300_000)
+    assert.equal(await announce(h, h.announcement('task-lock-later', { bidWindowMs: 60_000 }), locker), 'SKILL_OFFER')
+
+    // A known announcer's lapses are not held against it.
+    for (let i = 0; i < 4; i++) {
+      assert.equal(await announce(h, h.announcement(`task-known${i}`, { bidWindowMs: 60_000 }), regular), 'SKILL_OFFER')
+      await vi.advanceTimersByTimeAsync(5_100)
+    }
+    h.bidder.stop()
+  })
+
+  it('counts an offer that cannot be delivered as a lapse of its announcer', async () => {
+    const h = await bidderHarness({ capacity: 4, skills: { alpha: hangingHandler().handler }, limits: limits(), known: () => false })
+    const [gone] = h.announcers as [PeerId]
+    h.messenger.answer = async () => { throw new Error('the announcer cannot be dialled (fake)') }
+    for (let i = 0; i < 3; i++) {
+      h.hearOn('alpha', h.announcement(`task-gone${i}`), gone)
+      await vi.advanceTimersByTimeAsync(10)
+    }
+    assert.equal(h.bidder.limited.lapsed, 3)
+    h.hearOn('alpha', h.announcement('task-gone-again'), gone)
+    await vi.advanceTimersByTimeAsync(10)
+    assert.equal(h.bidder.limited.distrusted, 1, 'no more offers to an announcer that cannot be reached')
+    h.bidder.stop()
+  })
+
+  it('distrusts an announcer that refuses offers on its own announcements as unknown tasks, and then passes none of its announcements on', async () => {
+    const h = await bidderHarness({ capacity: 4, skills: { alpha: hangingHandler().handler }, limits: limits(), known: () => false })
+    const [liar] = h.announcers as [PeerId]
+    h.messenger.answer = (_peer, message) => createMessage('ERROR', { ref: message.id, code: 'UNKNOWN_TASK', message: 'no such task here' })
+    const taken: boolean[] = []
+    for (let i = 0; i < 5; i++) {
+      taken.push(h.hearOn('alpha', h.announcement(`task-fake${i}`), liar))
+      await vi.advanceTimersByTimeAsync(10)
+    }
+    assert.deepEqual(taken, [true, true, true, false, false], 'LIMITED once distrusted: not passed on')
+    assert.deepEqual(h.offeredTasks(), ['task-fake0', 'task-fake1', 'task-fake2'])
+    assert.deepEqual([h.bidder.limited.lapsed, h.bidder.limited.distrusted], [3, 2])
+    assert.equal(h.bidder.load(), 0)
+    h.bidder.stop()
+  })
+
   it('does not let an unknown announcer jump the waiting queue with a claimed priority or age', async () => {
     const work = hangingHandler()
     let unknown = ''
