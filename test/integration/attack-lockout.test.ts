@@ -4,7 +4,9 @@
  * bid window, which used to reserve both of its slots for 65 s; then floods the skill topic with
  * valid announcements. An honest announcer's tasks for "lockx" still complete meanwhile, and the
  * victim's `swarm_limited_total` shows what it held back: offers over the attacker's share of
- * reserved slots (`reserved-slots`) and announcements over its rate (`announcement`).
+ * reserved slots (`reserved-slots`), the attacker's lapses (`lapsed`: it refuses offers on its
+ * own announcements as unknown tasks) and the announcements of an attacker it then distrusts
+ * (`distrusted`) or over its rate (`announcement`).
  */
 import assert from 'node:assert/strict'
 import { afterAll, beforeAll, describe, it } from 'vitest'
@@ -106,12 +108,17 @@ describe('a capacity lock-out and an announcement flood do not keep an agent fro
       }
     })()
     try {
-      await eventually(() => victim.bidder.limited.announcement > 0, 'the flood to go over the attacker\'s rate at the victim')
+      // The attacker's node refuses the victim's offers as unknown tasks (it announced tasks it
+      // does not have): after three such lapses the victim distrusts it and takes none of its
+      // announcements (LIMITED, not passed on), as it drops those over the attacker's rate.
+      await eventually(() => victim.bidder.limited.distrusted > 0, 'the victim to distrust the attacker')
       await honestTasks(3, 'during the flood')
     } finally {
       flooding = false
       await flood
     }
-    assert.ok(await limited(victim, 'announcement') > 0, 'the victim dropped announcements over the attacker\'s rate')
+    assert.ok(await limited(victim, 'lapsed') >= 3, 'the victim counted the attacker\'s lapses')
+    assert.ok(await limited(victim, 'distrusted') + await limited(victim, 'announcement') > 0, 'the victim dropped the attacker\'s announcements')
+    assert.ok((victim.gossip.stats.rejected.LIMITED ?? 0) > 0, 'refused at validation: not passed on')
   }, 90_000)
 })

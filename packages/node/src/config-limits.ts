@@ -61,7 +61,7 @@ export const LimitsConfigSchema = z.object({
    * gossip (a neighbour's own card never counts). Over it a card is LIMITED: neither taken nor
    * passed on, so a flood of made-up identities stops at its first hop.
    */
-  relayedIdentities: RateSchema.prefault({ perSecond: 1, burst: 100 }),
+  relayedIdentities: RateSchema.prefault({ perSecond: 1, burst: 50 }),
   /** Agents the directory keeps at most (beyond: new ones are refused until old ones expire). */
   maxDirectoryAgents: z.number().int().min(10).max(10_000_000).default(20_000),
   /**

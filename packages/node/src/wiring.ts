@@ -271,7 +271,7 @@ function wireBidder (shared: Shared, { directory }: Discovery, ledger: TaskLedge
       // A handler stopped by the node's own stop may end after the store closed.
       if (stats !== undefined) guardedWrite(log, 'skill statistics', { skill }, () => { store.saveSkillStats(skill, stats) })
     },
-    capablePeers: (skill, minLevel) => directory.agents.find({ skill, minLevel }).filter(a => a.skill.hasHandler).map(a => a.peerId),
+    capablePeers: (skill, minLevel) => directory.agents.peersWith({ skill, minLevel }),
     groups: {
       joined: info => { groups.join({ ...info, role: 'member' }) },
       left: topic => { groups.leaveTopic(topic) },
@@ -299,7 +299,7 @@ function wireAnnouncer (shared: Shared, { directory, reachability }: Discovery, 
     ledger: { save: task => { ledger.saveAnnounced(task) }, unfinished: () => ledger.unfinished(), abandon: (task, reason) => { ledger.closeInterrupted([task], reason) }, saveCheckpoint: (taskId, checkpoint) => { ledger.saveCheckpoint('announcer', taskId, checkpoint) }, audit: ledger.auditor('announcer') },
     events: shared.sink,
     directory: {
-      capablePeers: (skill, minLevel) => directory.agents.find({ skill, minLevel }).filter(a => a.skill.hasHandler && !a.self).map(a => a.peerId),
+      capablePeers: (skill, minLevel) => directory.agents.peersWith({ skill, minLevel }, false),
       addrsOf: peerId => directory.agents.get(peerId)?.card.addrs ?? [],
       capacityOf: peerId => directory.agents.get(peerId)?.card.capacity,
       onCapacityFreed: listener => directory.onCapacityFreed(listener)

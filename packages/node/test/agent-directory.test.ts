@@ -245,6 +245,22 @@ describe('AgentDirectory.find', () => {
   })
 })
 
+describe('AgentDirectory.peersWith', () => {
+  it('gives the peers find gives with a handler, as a set: this node only when asked', () => {
+    const dir = new AgentDirectory()
+    dir.upsert('me', card({ skills: [skill('a', 'expert')] }), T0, true)
+    dir.upsert('peer-x', card({ skills: [skill('a', 'advanced')] }), T0)
+    dir.upsert('peer-y', card({ skills: [skill('a', 'novice')] }), T0)
+    dir.upsert('peer-card-only', card({ skills: [{ ...skill('a', 'expert'), hasHandler: false }] }), T0)
+    dir.upsert('peer-other', card({ skills: [skill('b', 'expert')] }), T0)
+    const sorted = (peers: string[]): string[] => [...peers].sort()
+    assert.deepEqual(sorted(dir.peersWith({ skill: 'a' })), ['me', 'peer-x', 'peer-y'])
+    assert.deepEqual(sorted(dir.peersWith({ skill: 'a', minLevel: 'advanced' }, false)), ['peer-x'])
+    assert.deepEqual(sorted(dir.peersWith({ skill: 'a', minLevel: 'intermediate' })), sorted(dir.find({ skill: 'a', minLevel: 'intermediate' }).filter(r => r.skill.hasHandler).map(r => r.peerId)))
+    assert.deepEqual(dir.peersWith({ skill: 'c' }), [])
+  })
+})
+
 describe('AgentDirectory.list', () => {
   it('orders by name, then peer id', () => {
     const dir = new AgentDirectory()

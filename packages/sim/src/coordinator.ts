@@ -1,16 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { Attacks } from './attacks.js'
 import { FROZEN_CALL_TIMEOUT_MS, Freezer } from './freezer.js'
 import { loopbackBytes } from './loopback.js'
 import { peerConfig } from './peer-config.js'
 import { planSimulation } from './plan.js'
-import { sumCounters } from './adversaries-report.js'
 import { buildReport } from './report.js'
 import { WorkerLink, groupByWorker } from './worker-link.js'
 import type { PeerStats, TaskRecord, WorkerCommand, WorkerEvent } from './messages.js'
-import type { AdversaryFacts } from './adversaries-report.js'
-import type { AdversarySpec } from './scenario.js'
 import type { ChaosEvent, PeerPlan, SimulationPlan } from './plan.js'
 import type { RawRun, SimReport } from './report.js'
 import type { Scenario } from './scenario.js'
@@ -140,8 +138,8 @@ class SimulationRun {
   readonly #freezer = new Freezer()
   readonly #mode: RunMode
   #restarts = 0
-  /** When the attacks were started (epoch ms; 0: not yet, or a run without adversaries). */
-  #attacksStartedAt = 0
+  /** The adversaries' attacks (none in a clean run). */
+  readonly #attacks: Attacks
   #phase: SimProgress['phase'] = 'starting'
   #loadStartedAt = 0
   #progressTimer: NodeJS.Timeout | undefined
@@ -158,6 +156,13 @@ class SimulationRun {
     this.#cpuStart = process.cpuUsage()
     this.#deadline = this.#startedAt + scenario.durationLimitS * 1000
     this.#links = Array.from({ length: this.#plan.workers }, (_, i) => new WorkerLink(i, event => { this.#onEvent(event) }))
+    this.#attacks = new Attacks(scenario, this.#plan, mode === 'attacked', {
+      callAll: async (command, reply) => await this.#callAll(command, reply),
+      callEach: async (items, command, reply) => await this.#callEach(items, command, reply),
+      sendAll: command => { for (const link of this.#links) link.send(command) },
+      started: index => this.#addrs.has(index),
+      peerIdOf: index => this.#peerIdOf(index)
+    })
   }
 
   /** The phases in order; the report of what they measured. */
@@ -169,7 +174,7 @@ class SimulationRun {
     this.#phase = 'settling'
     this.#report()
     const settle = await this.#settle()
-    await this.#watchAttackers()
+    this.#attacks.watch()
     const background = await this.#backgroundLoopback()
     const startup: StartupFacts = { baseline, settle, background, startupMs: Date.now() - this.#startedAt }
     const load = await this.#runLoad()
@@ -254,7 +259,7 @@ class SimulationRun {
     const batches: PeerPlan[][] = [peers.slice(0, 1)]
     for (let i = 1; i < peers.length; i += startBatch) batches.push(peers.slice(i, i + startBatch))
     for (const batch of batches) {
-      const items = batch.map(peer => ({ worker: peer.worker, item: { index: peer.index, config: peerConfig(this.#scenario, peer, this.#root, this.#bootstrapOf(peer)), ...this.#adversaryOf(peer) } }))
+      const items = batch.map(peer => ({ worker: peer.worker, item: { index: peer.index, config: peerConfig(this.#scenario, peer, this.#root, this.#bootstrapOf(peer)), ...this.#attacks.specOf(peer) } }))
       const results = await this.#callEach(items, mine => ({ type: 'start', peers: mine }), 'started')
       for (const r of results) for (const p of r.peers) { this.#addrs.set(p.index, `${p.addr}`); this.#alive.add(p.index) }
       this.#report()
@@ -325,7 +330,7 @@ class SimulationRun {
     const start = loopbackBytes()
     await this.#startSampling()
     const chaosDone = this.#playChaos()
-    const attacksStarted = this.#startAttacks()
+    const attacksStarted = this.#attacks.start(this.#loadStartedAt, this.#deadline)
     await this.#announceTasks()
     const loadEndedAt = Date.now()
     this.#phase = 'draining'
@@ -439,59 +444,13 @@ class SimulationRun {
     }))
   }
 
-  /** What a worker needs to run `peer` as an attacker, in a run with the adversaries. */
-  #adversaryOf (peer: PeerPlan): { adversary?: AdversarySpec } {
-    const settings = this.#scenario.adversaries
-    if (this.#mode === 'clean' || peer.adversary === undefined || settings === undefined) return {}
-    return { adversary: { kind: peer.adversary, settings, skills: this.#scenario.skills.names } }
-  }
-
-  /** The started adversaries of this run. */
-  #attackers (): PeerPlan[] {
-    return this.#mode === 'clean' ? [] : this.#plan.peers.filter(p => p.adversary !== undefined && this.#addrs.has(p.index))
-  }
-
-  /** Has every worker thread sample its honest peers' gossipsub score of the attackers. */
-  async #watchAttackers (): Promise<void> {
-    const settings = this.#scenario.adversaries
-    const attackers = this.#attackers().map(p => this.#peerIdOf(p.index))
-    if (settings === undefined || attackers.length === 0) return
-    await Promise.all(this.#links.map(async link => { link.send({ type: 'watch', attackers, everyMs: settings.scoreSampleMs }) }))
-  }
-
-  /** Starts the attacks at adversaries.at of the arrival period (the threads holding attackers). */
-  async #startAttacks (): Promise<void> {
-    const settings = this.#scenario.adversaries
-    const attackers = this.#attackers()
-    if (settings === undefined || attackers.length === 0) return
-    const wait = this.#loadStartedAt + Math.round(settings.at * this.#plan.arrivalPeriodMs) - Date.now()
-    if (wait > 0) await sleep(wait)
-    if (Date.now() > this.#deadline) return
-    this.#attacksStartedAt = Date.now()
-    await this.#callEach(attackers.map(p => ({ worker: p.worker, item: p.index })), () => ({ type: 'attack' }), 'attacking')
-  }
-
-  /** Stops the attacks and gathers what the threads counted of them (a scenario with adversaries). */
-  async #collectAdversaries (): Promise<AdversaryFacts | undefined> {
-    if (this.#scenario.adversaries === undefined) return undefined
-    const answers = await this.#callAll({ type: 'adversary-stats' }, 'adversary-stats')
-    const threshold = answers.find(a => a.graylistThreshold !== undefined)?.graylistThreshold
-    return {
-      ...(this.#attacksStartedAt > 0 ? { attacksStartedAt: this.#attacksStartedAt } : {}),
-      attackers: answers.flatMap(a => a.attackers),
-      scores: answers.flatMap(a => a.scores),
-      ...(threshold !== undefined ? { graylistThreshold: threshold } : {}),
-      honest: sumCounters(answers.map(a => a.honest))
-    }
-  }
-
   /** Reads the peers' final counters and the memory, stops every peer, and builds the report. */
   async #stopAndReport (startup: StartupFacts, load: LoadFacts): Promise<SimReport> {
     // Peers frozen for good thaw now, to answer and stop (a thread that does not answer in time is terminated by dispose).
     const freezes = this.#freezer.records
     this.#freezer.thawAll()
     const finalStats = await this.#callAll({ type: 'stats' }, 'stats')
-    const adversaries = await this.#collectAdversaries()
+    const adversaries = await this.#attacks.collect()
     const mem = process.memoryUsage()
     await this.#callAll({ type: 'stop' }, 'stopped')
     const cpu = process.cpuUsage(this.#cpuStart)

@@ -140,6 +140,23 @@ export class AgentDirectory {
    * Agents that have `skill` at `minLevel` or above, best level first, then by success rate,
    * then by free capacity.
    */
+  /**
+   * The peer ids of the agents with a handler for `query.skill` at `minLevel` or above (this
+   * node included unless `withSelf` is false), in no particular order: what find gives without
+   * the copies and the sort, for the callers that only need the set (every announcement heard
+   * asks it).
+   */
+  peersWith (query: SkillQuery, withSelf = true): string[] {
+    const min = query.minLevel === undefined ? 0 : levelRank(query.minLevel)
+    const peers: string[] = []
+    for (const record of this.#agents.values()) {
+      if (!withSelf && record.self) continue
+      const skill = record.card.skills.find(s => s.name === query.skill)
+      if (skill?.hasHandler === true && levelRank(skill.level) >= min) peers.push(record.peerId)
+    }
+    return peers
+  }
+
   find (query: SkillQuery): Array<AgentRecord & { skill: SkillAd }> {
     const min = query.minLevel === undefined ? 0 : levelRank(query.minLevel)
     const found: Array<AgentRecord & { skill: SkillAd }> = []

@@ -82,9 +82,10 @@ export class DirectoryService implements Startable {
   /** New agents each neighbour may still introduce by relaying their cards on gossip. */
   readonly #relays: RateLimiter
   /**
-   * Refusals of relayed cards forgiven per neighbour (the same rate as #relays): a neighbour that
-   * relays for a flooder is refused about what the flooder got past it; one refused far more is
-   * the flooder, and is charged (FLOODING).
+   * Refusals of relayed cards forgiven per neighbour (half the budget of #relays, at its rate): a
+   * neighbour that relays for a flooder passes on what the flooder got past it, which fits our
+   * budget for it (the same size), and is refused only what honest newcomers add; one refused
+   * far more is the flooder, and is charged (FLOODING).
    */
   readonly #forgiven: RateLimiter
   /** Agents refused so far, by why. */
@@ -99,7 +100,8 @@ export class DirectoryService implements Startable {
     const perMinute = this.#limits.newIdentitiesPerPeerPerMinute
     this.#introductions = new RateLimiter({ perSecond: perMinute / 60, burst: perMinute })
     this.#relays = new RateLimiter(this.#limits.relayedIdentities)
-    this.#forgiven = new RateLimiter(this.#limits.relayedIdentities)
+    const relayed = this.#limits.relayedIdentities
+    this.#forgiven = new RateLimiter({ perSecond: relayed.perSecond, burst: Math.max(1, Math.ceil(relayed.burst / 2)) })
   }
 
   get topic (): string {

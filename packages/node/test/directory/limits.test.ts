@@ -63,9 +63,9 @@ describe('directory limits', () => {
     })
     assert.equal(h.service.agents.size, 1 + 50, 'this node and the first 50')
     assert.equal(h.service.limited['new-identity'], 150)
-    // Over the budget, refused at validation (not passed on): the next 50 at no cost (what a
+    // Over the budget, refused at validation (not passed on): the next 25 at no cost (what a
     // neighbour relaying for a flooder may be refused), then FLOODING, a penalty each.
-    assert.deepEqual(count(verdicts), { true: 50, false: 50, FLOODING: 100 })
+    assert.deepEqual(count(verdicts), { true: 50, false: 25, FLOODING: 125 })
 
     // Another neighbour has its own budget; an agent already known is still updated.
     gossipCard(h, honest, honest, 'honest')
