@@ -108,17 +108,44 @@ describe('a capacity lock-out and an announcement flood do not keep an agent fro
       }
     })()
     try {
-      // The attacker's node refuses the victim's offers as unknown tasks (it announced tasks it
-      // does not have): after three such lapses the victim distrusts it and takes none of its
-      // announcements (LIMITED, not passed on), as it drops those over the attacker's rate.
-      await eventually(() => victim.bidder.limited.distrusted > 0, 'the victim to distrust the attacker')
+      await eventually(() => victim.bidder.limited.announcement + victim.bidder.limited.distrusted > 0, 'the flood to go over what the victim takes from the attacker')
       await honestTasks(3, 'during the flood')
     } finally {
       flooding = false
       await flood
     }
-    assert.ok(await limited(victim, 'lapsed') >= 3, 'the victim counted the attacker\'s lapses')
-    assert.ok(await limited(victim, 'distrusted') + await limited(victim, 'announcement') > 0, 'the victim dropped the attacker\'s announcements')
-    assert.ok((victim.gossip.stats.rejected.LIMITED ?? 0) > 0, 'refused at validation: not passed on')
+    assert.ok(await limited(victim, 'announcement') + await limited(victim, 'distrusted') > 0, 'the victim dropped announcements of the attacker')
+    // Dropped at validation: not passed on to the victim's other neighbours.
+    assert.ok((victim.gossip.stats.rejected.LIMITED ?? 0) > 0, 'refused as LIMITED')
+  }, 90_000)
+
+  it('distrusts an attacker whose node refuses the offers on its own announcements (unknown tasks): no offer, nothing passed on', async () => {
+    const topic = topics.skill(victim.config.network, SKILL)
+    // The attacker's node has no such tasks: it answers each offer UNKNOWN_TASK, a lapse. Its
+    // earlier reservation (the lock-out) ends with the 15 s lease at the latest, another lapse.
+    const offersBefore = victim.bidder.stats.offersSent
+    let announcing = true
+    const slow = (async () => {
+      while (announcing) {
+        await publishRaw(attacker, topic, frame('TASK_ANNOUNCE', attackBody('slow')))
+        await new Promise(resolve => setTimeout(resolve, 200))
+      }
+    })()
+    try {
+      await eventually(() => victim.bidder.limited.distrusted > 0, 'the victim to distrust the attacker', 60_000)
+    } finally {
+      announcing = false
+      await slow
+    }
+    assert.ok(await limited(victim, 'lapsed') >= 3, 'three lapses of the attacker')
+    const offersWhenDistrusted = victim.bidder.stats.offersSent
+    assert.ok(offersWhenDistrusted - offersBefore <= 3, `at most three offers to it: ${offersWhenDistrusted - offersBefore}`)
+    // From now on its announcements are refused at validation, and get no offer.
+    const limitedBefore = victim.gossip.stats.rejected.LIMITED ?? 0
+    for (let i = 0; i < 5; i++) await publishRaw(attacker, topic, frame('TASK_ANNOUNCE', attackBody('after')))
+    await eventually(() => (victim.gossip.stats.rejected.LIMITED ?? 0) >= limitedBefore + 5, 'the victim to refuse the next announcements')
+    assert.equal(victim.bidder.stats.offersSent, offersWhenDistrusted)
+    // An honest announcer's work still gets done.
+    await honestTasks(1, 'once the attacker is distrusted')
   }, 90_000)
 })
