@@ -11,7 +11,7 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { PeerId } from '@libp2p/interface'
 import type { Channel, SwarmMessage } from '@swarm/protocol'
 
-export type { GossipAdmission, GossipAuthorizer, GossipDelivery, GossipGuards, GossipHandler } from '../ports/gossip.js'
+export type { GossipDelivery, GossipGuards, GossipHandler } from '../ports/gossip.js'
 
 export interface GossipRouterOptions {
   logger: Logger
