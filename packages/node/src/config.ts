@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { SwarmError } from './errors.js'
 import { LOG_LEVELS } from './logger.js'
 import { LimitsConfigSchema } from './config-limits.js'
+import { LlmHandlerSchema, LlmSettingsSchema } from './llm/settings.js'
 
 // ---------------------------------------------------------------------------
 // Skill handlers
@@ -65,7 +66,7 @@ export const BuiltinHandlerSchema = z.object({
   timeoutMs: z.number().int().positive().default(60_000)
 }).strict()
 
-export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema, BuiltinHandlerSchema])
+export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema, BuiltinHandlerSchema, LlmHandlerSchema])
 export type HandlerConfig = z.infer<typeof HandlerConfigSchema>
 
 // ---------------------------------------------------------------------------
@@ -157,6 +158,11 @@ export const NodeConfigSchema = z.object({
   /** Tasks this agent runs at once at most. */
   capacity: z.number().int().min(0).max(1024).default(4),
   skills: z.array(SkillConfigSchema).max(LIMITS.maxSkillsPerAgent).default([]),
+  /**
+   * Defaults of every `llm` skill handler (llm/settings.ts): server, API, model, sampling,
+   * timeout, key variable, requests at once per endpoint. A skill's handler overrides any of them.
+   */
+  llm: LlmSettingsSchema.default({}),
   directory: z.object({
     /** How often the agent card is re-published when nothing changed. */
     heartbeatMs: z.number().int().min(100).default(15_000),

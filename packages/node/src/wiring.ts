@@ -10,6 +10,8 @@ import { directoryService } from './directory/directory-service.js'
 import { buildAgentCard } from './directory/card.js'
 import { RateLimiter } from './core/token-bucket.js'
 import { createHandler } from './executor/create-handler.js'
+import { EndpointSlots } from './llm/endpoint-slots.js'
+import { LLM_DEFAULTS } from './llm/settings.js'
 import { groupService } from './group/group-service.js'
 import { AwardBook } from './ledger/award-book.js'
 import { guardedWrite } from './ledger/guarded.js'
@@ -143,11 +145,18 @@ type Discovery = Pick<NodeServices, 'dialPolicy' | 'directory' | 'catchUp' | 're
 export function wireServices (input: WiringInput): NodeServices {
   const { config, libp2p, store } = input
   const emit = (event: keyof SwarmNodeEvents & string, payload: unknown): void => { input.events.emit(event, payload as never) }
+  // The cap on requests at once to each model endpoint, over every llm skill of this node.
+  const llmSlots = new EndpointSlots()
   const shared: Shared = {
     input,
     transport: wireTransport(input),
     connections: connectionsOf(libp2p),
-    skills: new SkillRegistry(config.skills, skill => skill.handler === undefined ? undefined : createHandler(skill.handler), skill => store.getSkillStats(skill)),
+    skills: new SkillRegistry(
+      config.skills,
+      skill => skill.handler === undefined ? undefined : createHandler(skill.handler, { skill: skill.name, llm: { defaults: config.llm, slots: llmSlots, env: process.env } }),
+      skill => store.getSkillStats(skill),
+      skill => skill.handler?.kind === 'llm' ? config.llm.timeoutMs ?? LLM_DEFAULTS.timeoutMs : undefined
+    ),
     emit,
     sink: { emit },
     load: { value: 0 }

@@ -2,24 +2,41 @@
  * Builds the skill handler a skill's configuration declares.
  */
 import type { HandlerConfig } from '../config.js'
+import { llmHandler } from '../llm/llm-handler.js'
+import { resolveLlmSettings } from '../llm/settings.js'
+import type { LlmHandlerDeps } from '../llm/llm-handler.js'
+import type { LlmSettings } from '../llm/settings.js'
 import { builtinHandler } from './builtin-handler.js'
 import { execHandler } from './exec-handler.js'
 import { httpHandler } from './http-handler.js'
 import { moduleHandler } from './module-handler.js'
 import type { SkillHandler } from './types.js'
 
+/** What an `llm` handler needs besides its own settings: the config's `llm` defaults and the node's endpoint slots. */
+export interface CreateHandlerOptions {
+  /** The skill the handler serves (named in configuration errors). */
+  skill?: string
+  llm?: LlmHandlerDeps & { defaults?: LlmSettings }
+}
+
 /**
- * The handler for one `handler` entry of a skill's configuration (exec, http, module or
- * builtin). Nothing runs yet: programs start, URLs are called and modules are imported when the
+ * The handler for one `handler` entry of a skill's configuration (exec, http, module, builtin or
+ * llm). Nothing runs yet: programs start, URLs are called and modules are imported when the
  * handler is first called. Run it with `runHandler(handler, input, ctx, config.timeoutMs)` to
- * get an outcome whatever happens.
+ * get an outcome whatever happens. An `llm` handler needs `options.llm` (its settings are
+ * resolved now: a missing model throws CONFIG_INVALID).
  */
-export function createHandler (config: HandlerConfig): SkillHandler {
+export function createHandler (config: HandlerConfig, options: CreateHandlerOptions = {}): SkillHandler {
   switch (config.kind) {
     case 'exec': return execHandler(config)
     case 'http': return httpHandler(config)
     case 'module': return moduleHandler(config)
     case 'builtin': return builtinHandler(config)
+    case 'llm': {
+      if (options.llm === undefined) throw new TypeError('an llm handler needs the node\'s endpoint slots (createHandler options.llm)')
+      const { defaults, ...deps } = options.llm
+      return llmHandler(resolveLlmSettings([defaults, config], options.skill ?? 'unnamed'), deps)
+    }
     default: {
       const unknownKind: never = config
       throw new TypeError(`unknown handler kind ${JSON.stringify((unknownKind as { kind?: unknown }).kind)}`)

@@ -58,7 +58,17 @@ export const HANDLER_ERROR_CODES = [
   'HANDLER_HTTP',
   'HANDLER_ABORTED',
   'HANDLER_NOT_FOUND',
-  'HANDLER_HANDOFF_REFUSED'
+  'HANDLER_HANDOFF_REFUSED',
+  // An `llm` handler's model server (llm/errors.ts).
+  'LLM_UNREACHABLE',
+  'LLM_MODEL_NOT_FOUND',
+  'LLM_HTTP_ERROR',
+  'LLM_RATE_LIMITED',
+  'LLM_TIMEOUT',
+  'LLM_EMPTY',
+  'LLM_CONTEXT_TOO_LONG',
+  'LLM_BAD_JSON',
+  'LLM_NO_KEY'
 ] as const
 
 /**
@@ -66,7 +76,7 @@ export const HANDLER_ERROR_CODES = [
  * produced something that is not acceptable JSON (BAD_OUTPUT), got a non-2xx or no answer from
  * its URL (HTTP), was stopped (ABORTED), its program, module or export does not exist
  * (NOT_FOUND), or it asked to hand its part off and the announcer could not (HANDOFF_REFUSED:
- * no backup, or no answer).
+ * no backup, or no answer); the LLM_ codes are an `llm` handler's model server (llm/errors.ts).
  */
 export type HandlerErrorCode = (typeof HANDLER_ERROR_CODES)[number]
 

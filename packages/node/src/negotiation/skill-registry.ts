@@ -22,7 +22,11 @@ export interface RuntimeSkill {
 export class SkillRegistry {
   readonly #skills = new Map<string, RuntimeSkill>()
 
-  constructor (skills: SkillConfig[], handlerFor: (config: SkillConfig) => SkillHandler | undefined, loadStats: (skill: string) => SkillStats | undefined) {
+  /**
+   * `timeoutFor` gives a skill's handler timeout when its handler config does not hold it (an
+   * `llm` handler's may come from the config's `llm` defaults); else the handler's, or 60 s.
+   */
+  constructor (skills: SkillConfig[], handlerFor: (config: SkillConfig) => SkillHandler | undefined, loadStats: (skill: string) => SkillStats | undefined, timeoutFor?: (config: SkillConfig) => number | undefined) {
     for (const config of skills) {
       const handler = handlerFor(config)
       this.#skills.set(config.name, {
@@ -30,7 +34,7 @@ export class SkillRegistry {
         name: config.name,
         level: config.level,
         ...(handler !== undefined ? { handler } : {}),
-        timeoutMs: config.handler?.timeoutMs ?? 60_000,
+        timeoutMs: config.handler?.timeoutMs ?? timeoutFor?.(config) ?? 60_000,
         stats: loadStats(config.name) ?? { successRate: config.successRate, avgCompletionMs: config.avgCompletionMs, samples: 0 }
       })
     }

@@ -1,0 +1,147 @@
+/**
+ * The `llm` skill handler (issue 15): a member's part done by a model. It waits for a slot of
+ * its endpoint (endpoint-slots.ts), sends the skill's system prompt and the task (prompt.ts),
+ * streams the answer into progress updates (the tail of the text so far, a few a second), retries
+ * what is worth retrying with backoff within its time, and returns
+ * `{ text, model, usage, latencyMs, finishReason }` (with `json` when the skill asks for JSON).
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { LlmError } from './errors.js'
+import { ollamaClient } from './ollama-client.js'
+import { openAiClient } from './openai-client.js'
+import { buildMessages, parseJsonAnswer, progressTail } from './prompt.js'
+import { endpointKey } from './settings.js'
+import type { ChatResult, LlmClient } from './client.js'
+import type { EndpointSlots } from './endpoint-slots.js'
+import type { ResolvedLlmSettings } from './settings.js'
+import type { HandlerContext, SkillHandler } from '../executor/types.js'
+import type { Json } from '@swarm/protocol'
+
+/** Longest progress message (TASK_UPDATE allows 256 characters). */
+const PROGRESS_CHARS = 240
+/** Least time between two progress updates of a streaming answer. */
+const PROGRESS_EVERY_MS = 250
+/** First pause before a retry; doubled each time. */
+const BACKOFF_MS = 500
+
+/** One finished call, for metrics and reports. */
+export interface LlmCall {
+  skill: string
+  model: string
+  ok: boolean
+  /** The failure's code, when not ok. */
+  code?: string
+  promptTokens: number
+  completionTokens: number
+  latencyMs: number
+  firstTokenMs?: number
+}
+
+export interface LlmHandlerDeps {
+  slots: EndpointSlots
+  /** Where the API key is read from (the variable llm.apiKeyEnv names). */
+  env: Readonly<Record<string, string | undefined>>
+  /** The model-server client for these settings (default: the openai or ollama adapter). */
+  clientFor?: (settings: ResolvedLlmSettings, apiKey: string | undefined) => LlmClient
+  /** Told of every call that ended (metrics). */
+  onCall?: (call: LlmCall) => void
+}
+
+/** The client of the settings' API. */
+function defaultClient (settings: ResolvedLlmSettings, apiKey: string | undefined): LlmClient {
+  const init = { baseUrl: settings.baseUrl, timeoutMs: settings.timeoutMs, ...(apiKey !== undefined ? { apiKey } : {}) }
+  return settings.api === 'ollama' ? ollamaClient(init) : openAiClient(init)
+}
+
+/** The handler of one `llm` skill. */
+export function llmHandler (settings: ResolvedLlmSettings, deps: LlmHandlerDeps): SkillHandler {
+  const clientFor = deps.clientFor ?? defaultClient
+  return async (input: Json, ctx: HandlerContext): Promise<Json> => {
+    const apiKey = settings.apiKeyEnv === undefined ? undefined : deps.env[settings.apiKeyEnv]
+    if (settings.apiKeyEnv !== undefined && (apiKey === undefined || apiKey === '')) {
+      throw new LlmError('LLM_NO_KEY', `the API key is missing: set the environment variable ${settings.apiKeyEnv} (named by llm.apiKeyEnv) where the node starts`)
+    }
+    const client = clientFor(settings, apiKey)
+    const release = await deps.slots.acquire(endpointKey(settings), settings.maxConcurrent, ctx.signal)
+    const started = Date.now()
+    try {
+      const result = await withRetries(settings, ctx.signal, async () => await complete(client, settings, input, ctx))
+      const latencyMs = Date.now() - started
+      deps.onCall?.({ skill: ctx.skill, model: result.model, ok: true, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, latencyMs, ...(result.firstTokenMs !== undefined ? { firstTokenMs: result.firstTokenMs } : {}) })
+      return resultOf(result, latencyMs, settings)
+    } catch (err) {
+      deps.onCall?.({ skill: ctx.skill, model: settings.model, ok: false, code: err instanceof LlmError ? err.llmCode : 'LLM_OTHER', promptTokens: 0, completionTokens: 0, latencyMs: Date.now() - started })
+      throw err
+    } finally {
+      release()
+    }
+  }
+}
+
+/** One completion: the prompt out, the answer streamed into progress updates. */
+async function complete (client: LlmClient, settings: ResolvedLlmSettings, input: Json, ctx: HandlerContext): Promise<ChatResult> {
+  const findings = ctx.blackboard?.().findings.map(f => ({ kind: f.kind, content: f.content, confidence: f.confidence }))
+  const messages = buildMessages({ system: settings.system, skill: ctx.skill, description: ctx.description, input, output: settings.output, ...(findings !== undefined ? { findings } : {}) })
+  let text = ''
+  let lastProgressAt = 0
+  const result = await client.chat({
+    model: settings.model,
+    messages,
+    json: settings.output === 'json',
+    ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+    ...(settings.maxTokens !== undefined ? { maxTokens: settings.maxTokens } : {}),
+    ...(settings.topP !== undefined ? { topP: settings.topP } : {})
+  }, {
+    signal: ctx.signal,
+    onDelta: delta => {
+      text += delta
+      const now = Date.now()
+      if (now - lastProgressAt < PROGRESS_EVERY_MS) return
+      lastProgressAt = now
+      ctx.progress(progressOf(text, settings.maxTokens), progressTail(text, PROGRESS_CHARS))
+    }
+  })
+  if (result.text.trim() === '') {
+    throw new LlmError('LLM_EMPTY', `the model "${result.model}" at ${settings.baseUrl} gave an empty answer (finish reason: ${result.finishReason})`, { retryable: true })
+  }
+  return result
+}
+
+/** How far a streaming answer is: its length against maxTokens (about 4 characters a token), short of 1. */
+function progressOf (text: string, maxTokens: number | undefined): number {
+  if (maxTokens === undefined) return 0.5
+  return Math.min(0.95, text.length / 4 / maxTokens)
+}
+
+/** The member's result. */
+function resultOf (result: ChatResult, latencyMs: number, settings: ResolvedLlmSettings): Json {
+  const out: Record<string, Json> = {
+    text: result.text,
+    model: result.model,
+    usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, totalTokens: result.usage.totalTokens },
+    latencyMs,
+    finishReason: result.finishReason
+  }
+  if (result.firstTokenMs !== undefined) out.firstTokenMs = result.firstTokenMs
+  if (settings.output === 'json') {
+    const json = parseJsonAnswer(result.text)
+    if (json === undefined) throw new LlmError('LLM_BAD_JSON', `the model "${result.model}" was asked for JSON and answered something else: ${JSON.stringify(result.text.slice(0, 200))}`)
+    out.json = json
+  }
+  return out
+}
+
+/**
+ * Runs `call`, again after a pause (500 ms, doubled each time) when it fails with a retryable
+ * LlmError, at most settings.retries more times, while the part is not aborted.
+ */
+async function withRetries<T> (settings: ResolvedLlmSettings, signal: AbortSignal, call: () => Promise<T>): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await call()
+    } catch (err) {
+      if (!(err instanceof LlmError) || !err.retryable || retry >= settings.retries || signal.aborted) throw err
+      await sleep(BACKOFF_MS * 2 ** retry, undefined, { signal }).catch(() => { throw signal.reason ?? err })
+    }
+  }
+}
