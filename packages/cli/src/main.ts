@@ -11,6 +11,7 @@ import { registerDashboard } from './commands/dashboard.js'
 import { registerGroup } from './commands/group.js'
 import { registerInspect } from './commands/inspect.js'
 import { registerRegistry } from './commands/registry.js'
+import { registerRoles } from './commands/roles.js'
 import { registerSim } from './commands/sim.js'
 import { registerStart } from './commands/start.js'
 import { registerTasks } from './commands/tasks.js'
@@ -41,7 +42,8 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerGroup,
   registerSim,
   registerAccess,
-  registerVerify
+  registerVerify,
+  registerRoles
 ]
 
 /** Builds the command tree; each action stores its exit code in `result`. */

@@ -7,7 +7,7 @@ import { z } from 'zod'
 import { SwarmError } from './errors.js'
 import { LOG_LEVELS } from './logger.js'
 import { LimitsConfigSchema } from './config-limits.js'
-import { LlmHandlerSchema, LlmSettingsSchema } from './llm/settings.js'
+import { LlmConfigSchema, LlmHandlerSchema } from './llm/settings.js'
 
 // ---------------------------------------------------------------------------
 // Skill handlers
@@ -160,9 +160,10 @@ export const NodeConfigSchema = z.object({
   skills: z.array(SkillConfigSchema).max(LIMITS.maxSkillsPerAgent).default([]),
   /**
    * Defaults of every `llm` skill handler (llm/settings.ts): server, API, model, sampling,
-   * timeout, key variable, requests at once per endpoint. A skill's handler overrides any of them.
+   * timeout, key variable, requests at once per endpoint; `roles.<role>` overrides them for the
+   * skills of one role preset (llm/roles.ts). A skill's handler overrides any of them.
    */
-  llm: LlmSettingsSchema.default({}),
+  llm: LlmConfigSchema.default({ roles: {} }),
   directory: z.object({
     /** How often the agent card is re-published when nothing changed. */
     heartbeatMs: z.number().int().min(100).default(15_000),

@@ -1,6 +1,9 @@
 import { hostname } from 'node:os'
 import { ControlApi } from './api/control-api.js'
 import { agentView } from './directory/view.js'
+import { llmSettingsOf } from './executor/create-handler.js'
+import { checkModels } from './llm/model-check.js'
+import { defaultClient } from './llm/llm-handler.js'
 import { verifyStored } from './ledger/verify-report.js'
 import { SCORE_THRESHOLDS, gossipScores } from './net/gossip-score.js'
 import { peerInfos } from './net/peer-info.js'
@@ -38,6 +41,7 @@ import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from './types.j
 import type { NodeServices } from './wiring.js'
 import type { VerifyReport } from './ledger/verify-report.js'
 import type { PeerId } from '@libp2p/interface'
+import type { ModelProblem } from './llm/model-check.js'
 
 export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView } from './types.js'
 
@@ -182,6 +186,19 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       throw err
     }
     this.log.info('node started', { peerId: this.peerId.toString(), addrs: this.addrs, api: this.apiUrl, network: this.config.network })
+  }
+
+  /**
+   * Asks each model server of this node's `llm` skills for its models, once per endpoint:
+   * the skills whose model it does not list, or whose server cannot be reached (each also logged
+   * as a warning). The node works either way; their parts fail with the same code.
+   */
+  async checkModels (): Promise<ModelProblem[]> {
+    const skills = this.config.skills.flatMap(s => s.handler?.kind === 'llm' ? [{ skill: s.name, settings: llmSettingsOf(s.name, s.handler, this.config.llm) }] : [])
+    if (skills.length === 0) return []
+    const problems = await checkModels(skills, settings => defaultClient(settings, settings.apiKeyEnv === undefined ? undefined : process.env[settings.apiKeyEnv]))
+    for (const p of problems) this.log.warn('model check', { ...p })
+    return problems
   }
 
   async stop (): Promise<void> {

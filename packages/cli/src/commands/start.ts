@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { createSwarmNode, decodePeerKey, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
+import { LLM_APIS, ROLE_NAMES, ROLE_PRESETS, createSwarmNode, decodePeerKey, isRoleName, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
 import { settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { PositiveIntSchema, collect, parseDuration, parseFlag } from '../flags.js'
@@ -18,6 +18,43 @@ export interface StartFlags extends NodeProcessFlags {
   exec?: string[]
   handlerTimeout?: string
   capacity?: string
+  role?: string[]
+  llmUrl?: string
+  llmModel?: string
+  llmApi?: string
+}
+
+/** The level of a skill declared with --role and no level. */
+const ROLE_DEFAULT_LEVEL = 'advanced'
+
+/**
+ * The skill entries of `--role NAME[:level]`: a skill named after the role, served by a model
+ * with the role's preset (llm/roles.ts), at `level` (default advanced).
+ */
+function roleSkills (flags: StartFlags): Array<Record<string, unknown> & { name: string }> {
+  return (flags.role ?? []).map(flag => {
+    const [name = '', level = ROLE_DEFAULT_LEVEL, ...rest] = flag.split(':')
+    if (!isRoleName(name) || rest.length > 0) throw new CliError(EXIT.USAGE, `--role ${flag}: use NAME[:level] with one of the roles ${ROLE_NAMES.join(', ')} (see swarm-node roles)`)
+    let parsed
+    try {
+      parsed = parseSkillFlag(`${name}:${level}`)
+    } catch (err) {
+      throw new CliError(EXIT.USAGE, `--role ${flag}: ${(err as Error).message}`)
+    }
+    return { ...parsed, description: ROLE_PRESETS[name].description, handler: { kind: 'llm', role: name } }
+  })
+}
+
+/** The config's `llm` defaults that --llm-url, --llm-model and --llm-api give. */
+function llmOverrides (flags: StartFlags): Record<string, string> | undefined {
+  const llm: Record<string, string> = {}
+  if (flags.llmUrl !== undefined) llm.baseUrl = flags.llmUrl
+  if (flags.llmModel !== undefined) llm.model = flags.llmModel
+  if (flags.llmApi !== undefined) {
+    if (!(LLM_APIS as readonly string[]).includes(flags.llmApi)) throw new CliError(EXIT.USAGE, `--llm-api ${flags.llmApi}: use ${LLM_APIS.join(' or ')}`)
+    llm.api = flags.llmApi
+  }
+  return Object.keys(llm).length === 0 ? undefined : llm
 }
 
 /** Names of the skills a config file (read with readConfigFile) declares. */
@@ -77,6 +114,17 @@ export function startOverrides (flags: StartFlags, fileSkills: string[] = []): P
       }
     })
   }
+  const llm = llmOverrides(flags)
+  if (llm !== undefined) overrides.llm = llm
+  const roles = roleSkills(flags)
+  if (roles.length > 0) {
+    const skills = [...(overrides.skills ?? [])] as Array<Record<string, unknown> & { name: string }>
+    for (const r of roles) {
+      if (skills.some(s => s.name === r.name)) throw new CliError(EXIT.USAGE, `--role ${r.name} declares the skill "${r.name}", which --skill declares too: give it once`)
+      skills.push(r)
+    }
+    overrides.skills = skills as NodeConfigInput['skills']
+  }
   const execs = execOverrides(flags, fileSkills)
   if (execs.length > 0) {
     // Merged by name: onto the --skill entry, or onto the config file's skill by mergeConfig.
@@ -94,6 +142,19 @@ export function startOverrides (flags: StartFlags, fileSkills: string[] = []): P
 function describeSkills (node: SwarmNode): string {
   const skills = node.config.skills.map(s => `${s.name}:${s.level}${s.handler !== undefined ? ` (${s.handler.kind})` : ''}`)
   return skills.length === 0 ? '(none)' : skills.join(', ')
+}
+
+/**
+ * Checks the models of the llm skills in the background and prints a warning for each one its
+ * server does not list or that cannot be reached (the node runs on: a server may come up later).
+ */
+function warnOfModels (node: SwarmNode, flags: StartFlags, out: Output): void {
+  void node.checkModels().then(problems => {
+    for (const p of problems) {
+      if (flags.json === true) out.json({ event: 'llm-warning', ...p })
+      else out.line(`warning: skill ${p.skill}: ${p.code}: ${p.message}`)
+    }
+  }).catch(() => {})
 }
 
 /** `swarm-node start`: runs a node in the foreground until SIGINT or SIGTERM. */
@@ -131,6 +192,7 @@ async function startCommand (given: StartFlags, out: Output, env: Record<string,
   }
 
   printAgentEvents(node, flags, out)
+  warnOfModels(node, flags, out)
 
   return await exited
 }
@@ -151,11 +213,17 @@ export function registerStart (program: Command, ctx: CommandContext): void {
     .option('--api-port <port>', 'control API port on 127.0.0.1 (default: 7400; 0 picks a free one)')
     .option('--name <name>', 'display name of the agent (default: <hostname>-<end of the peer id>)')
     .option('--capacity <n>', 'tasks this agent runs at once at most (default: 4)')
+    .option('--role <name[:level]>', 'a skill served by a model with this role\'s preset (see swarm-node roles), repeatable; level default advanced', collect)
+    .option('--llm-url <url>', 'the model server of the llm skills: OpenAI-compatible up to /v1 (default: Ollama\'s, http://127.0.0.1:11434/v1), or Ollama\'s root with --llm-api ollama')
+    .option('--llm-model <model>', 'the model of the llm skills (e.g. qwen2.5-coder:7b); llm.roles.<role>.model in the config file gives a role its own')
+    .option('--llm-api <api>', 'openai (chat completions: LM Studio, vLLM, llama.cpp, Ollama /v1, hosted APIs) or ollama (Ollama\'s /api/chat); default openai')
   addNodeOutputOptions(cmd, 'node')
     .addHelpText('after', `
 Examples:
   swarm-node start --skill analytics:expert
   swarm-node start --skill summarize:expert --exec 'summarize=python3 summarize.py --fast'
+  swarm-node start --role coder --role reviewer --llm-url http://127.0.0.1:11434/v1 --llm-model qwen2.5-coder:7b
+  swarm-node start --role coder:expert --llm-url http://127.0.0.1:1234/v1 --llm-model qwen2.5-coder-7b-instruct   # LM Studio
   swarm-node start --data-dir ~/.swarm/b --listen /ip4/0.0.0.0/tcp/4002 --api-port 7401 \\
     --bootstrap /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...
 

@@ -3,20 +3,32 @@
  */
 import type { HandlerConfig } from '../config.js'
 import { llmHandler } from '../llm/llm-handler.js'
+import { isRoleName, roleLayer } from '../llm/roles.js'
 import { resolveLlmSettings } from '../llm/settings.js'
 import type { LlmHandlerDeps } from '../llm/llm-handler.js'
-import type { LlmSettings } from '../llm/settings.js'
+import type { LlmConfig, ResolvedLlmSettings } from '../llm/settings.js'
 import { builtinHandler } from './builtin-handler.js'
 import { execHandler } from './exec-handler.js'
 import { httpHandler } from './http-handler.js'
 import { moduleHandler } from './module-handler.js'
 import type { SkillHandler } from './types.js'
 
+/**
+ * The settings an `llm` skill runs with. The layers: the config's `llm` defaults, the role
+ * preset (the handler's `role`, else the skill's name when it is a role), the config's overrides
+ * of that role, the skill's own handler. Throws CONFIG_INVALID when none names a model.
+ */
+export function llmSettingsOf (skill: string, handler: Extract<HandlerConfig, { kind: 'llm' }>, defaults: LlmConfig | undefined): ResolvedLlmSettings {
+  const role = handler.role ?? (isRoleName(skill) ? skill : undefined)
+  const layers = role === undefined ? [defaults, handler] : [defaults, roleLayer(role), defaults?.roles[role], handler]
+  return resolveLlmSettings(layers, skill)
+}
+
 /** What an `llm` handler needs besides its own settings: the config's `llm` defaults and the node's endpoint slots. */
 export interface CreateHandlerOptions {
   /** The skill the handler serves (named in configuration errors). */
   skill?: string
-  llm?: LlmHandlerDeps & { defaults?: LlmSettings }
+  llm?: LlmHandlerDeps & { defaults?: LlmConfig }
 }
 
 /**
@@ -35,7 +47,7 @@ export function createHandler (config: HandlerConfig, options: CreateHandlerOpti
     case 'llm': {
       if (options.llm === undefined) throw new TypeError('an llm handler needs the node\'s endpoint slots (createHandler options.llm)')
       const { defaults, ...deps } = options.llm
-      return llmHandler(resolveLlmSettings([defaults, config], options.skill ?? 'unnamed'), deps)
+      return llmHandler(llmSettingsOf(options.skill ?? 'unnamed', config, defaults), deps)
     }
     default: {
       const unknownKind: never = config

@@ -48,7 +48,7 @@ export interface LlmHandlerDeps {
 }
 
 /** The client of the settings' API. */
-function defaultClient (settings: ResolvedLlmSettings, apiKey: string | undefined): LlmClient {
+export function defaultClient (settings: ResolvedLlmSettings, apiKey: string | undefined): LlmClient {
   const init = { baseUrl: settings.baseUrl, timeoutMs: settings.timeoutMs, ...(apiKey !== undefined ? { apiKey } : {}) }
   return settings.api === 'ollama' ? ollamaClient(init) : openAiClient(init)
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { SwarmError } from '../errors.js'
+import { ROLE_NAMES } from './role-names.js'
 
 /** The wire APIs an `llm` handler speaks: OpenAI chat completions, or Ollama's own. */
 export const LLM_APIS = ['openai', 'ollama'] as const
@@ -40,8 +41,16 @@ export const LlmSettingsSchema = z.object({
 
 export type LlmSettings = z.infer<typeof LlmSettingsSchema>
 
-/** A skill's `handler: { kind: llm, … }`: its own layer of settings. */
-export const LlmHandlerSchema = LlmSettingsSchema.extend({ kind: z.literal('llm') }).strict()
+/**
+ * A skill's `handler: { kind: llm, … }`: its own layer of settings, and the role preset it
+ * starts from (roles.ts; default: the skill's name, when it is a role).
+ */
+export const LlmHandlerSchema = LlmSettingsSchema.extend({ kind: z.literal('llm'), role: z.enum(ROLE_NAMES).optional() }).strict()
+
+/** The config file's `llm` block: the defaults of every llm skill, and overrides per role. */
+export const LlmConfigSchema = LlmSettingsSchema.extend({
+  roles: z.partialRecord(z.enum(ROLE_NAMES), LlmSettingsSchema).default({})
+}).strict()
 
 /** The settings an `llm` handler runs with: every layer merged, the defaults filled in. */
 export interface ResolvedLlmSettings {
@@ -82,7 +91,7 @@ export function resolveLlmSettings (layers: ReadonlyArray<LlmSettings | undefine
   for (const layer of layers) {
     if (layer === undefined) continue
     for (const [key, value] of Object.entries(layer)) {
-      if (value !== undefined && key !== 'kind') (merged as Record<string, unknown>)[key] = value
+      if (value !== undefined && key !== 'kind' && key !== 'role' && key !== 'roles') (merged as Record<string, unknown>)[key] = value
     }
   }
   if (merged.model === undefined) {
@@ -113,3 +122,5 @@ function trimSlash (url: string): string {
 export function endpointKey (settings: Pick<ResolvedLlmSettings, 'api' | 'baseUrl'>): string {
   return `${settings.api} ${settings.baseUrl}`
 }
+
+export type LlmConfig = z.infer<typeof LlmConfigSchema>

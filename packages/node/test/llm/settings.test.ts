@@ -51,3 +51,17 @@ describe('LlmHandlerSchema', () => {
     assert.equal(LlmHandlerSchema.safeParse({ kind: 'llm', baseUrl: 'ftp://x' }).success, false)
   })
 })
+
+describe('llmSettingsOf (the layers of a skill)', () => {
+  it('starts from the role preset (the handler\'s role, else the skill\'s name), then the config\'s role overrides, then the skill\'s own', async () => {
+    const { llmSettingsOf } = await import('../../src/executor/create-handler.js')
+    const { ROLE_PRESETS } = await import('../../src/llm/roles.js')
+    const defaults = { model: 'general', temperature: 0.1, roles: { reviewer: { model: 'reviewer-13b' } } }
+    const coder = llmSettingsOf('coder', { kind: 'llm' }, defaults)
+    assert.deepEqual([coder.model, coder.temperature, coder.system], ['general', ROLE_PRESETS.coder.temperature, ROLE_PRESETS.coder.system], 'the preset wins over the llm defaults')
+    const reviewer = llmSettingsOf('code-review', { kind: 'llm', role: 'reviewer', temperature: 0.75 }, defaults)
+    assert.deepEqual([reviewer.model, reviewer.temperature, reviewer.maxTokens], ['reviewer-13b', 0.75, ROLE_PRESETS.reviewer.maxTokens], 'a model per role; the skill\'s own setting last')
+    const plain = llmSettingsOf('summarize', { kind: 'llm' }, defaults)
+    assert.deepEqual([plain.model, plain.temperature, plain.system], ['general', 0.1, LLM_DEFAULTS.system], 'no role: the defaults alone')
+  })
+})
