@@ -6,6 +6,7 @@
  * model the server does not have is a warning at start.
  */
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { NodeProcess, jsonLines, runSwarmNode } from '../helpers/cli.js'
@@ -64,5 +65,23 @@ describe('swarm-node start --role … --llm-url …', () => {
     assert.deepEqual([coder?.model, coder?.temperature, coder?.topP, coder?.maxTokens], ['team-model', 0.4, 0.9, 4096], 'the coder preset')
     assert.deepEqual([reviewer?.temperature, reviewer?.topP], [0.8, 0.95], 'the reviewer preset')
     assert.match(coder?.messages[1]?.content ?? '', /Add two numbers in JavaScript/)
+
+    // Tokens and time per member in `task <id>`, the agent's totals in `status`, the metrics.
+    const taskId = String(events.find(e => typeof e.taskId === 'string')?.taskId)
+    const shown = await runSwarmNode(['task', taskId, '--data-dir', dataDir('desk')])
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.match(shown.stdout, /model +coder on .*: team-model, \d+ prompt \+ \d+ completion tokens/)
+    assert.match(shown.stdout, /model +reviewer on .*: team-model/)
+    assert.match(shown.stdout, /tokens +\d+ in all/)
+    const status = await runSwarmNode(['status', '--data-dir', dataDir('team')])
+    assert.equal(status.code, 0, status.stderr)
+    assert.match(status.stdout, /models +2 calls, \d+ prompt \+ \d+ completion tokens/)
+    assert.match(status.stdout, /coder \(team-model\): 1 call/)
+    const api = await nodes[0]?.started()
+    const token = readFileSync(join(dataDir('team'), 'api-token'), 'utf8').trim()
+    const metrics = await (await fetch(`${api?.api ?? ''}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+    assert.match(metrics, /swarm_llm_requests_total\{skill="coder",model="team-model",outcome="ok"\} 1/)
+    assert.match(metrics, /swarm_llm_tokens_total\{skill="reviewer",model="team-model",kind="completion"\} \d+/)
+    assert.match(metrics, /swarm_llm_first_token_seconds_count\{skill="coder",model="team-model"\} 1/)
   }, 60_000)
 })

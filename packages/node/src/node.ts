@@ -42,6 +42,7 @@ import type { NodeServices } from './wiring.js'
 import type { VerifyReport } from './ledger/verify-report.js'
 import type { PeerId } from '@libp2p/interface'
 import type { ModelProblem } from './llm/model-check.js'
+import type { LlmTotals } from './llm/llm-totals.js'
 
 export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView } from './types.js'
 
@@ -87,6 +88,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   readonly gossip: GossipRouter
   readonly directory: DirectoryService
   readonly skills: SkillRegistry
+  /** The model calls of this node's llm skills. */
+  readonly #llmTotals: LlmTotals
   readonly messenger: DirectMessenger
   readonly inputMessenger: DirectMessenger
   readonly announcer: Announcer
@@ -125,6 +128,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     this.gossip = s.gossip
     this.directory = s.directory
     this.skills = s.skills
+    this.#llmTotals = s.llmTotals
     this.messenger = s.messenger
     this.inputMessenger = s.inputMessenger
     this.announcer = s.announcer
@@ -235,7 +239,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       load: card.load,
       skills: card.skills,
       topics: this.libp2p.services.pubsub.getTopics(),
-      gossip: this.gossip.stats
+      gossip: this.gossip.stats,
+      llm: this.#llmTotals.view()
     }
   }
 

@@ -3,6 +3,8 @@
  * emits and the views it gives of itself. A module of types only, so that nothing needs to
  * import the node to name them.
  */
+import type { LlmCall } from './llm/llm-handler.js'
+import type { LlmTotalsView } from './llm/llm-totals.js'
 import type { NodeConfig } from './config.js'
 import type { DirectoryServiceEvents } from './directory/directory-service.js'
 import type { GroupEvents } from './group/group-service.js'
@@ -20,6 +22,8 @@ export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, T
   'peer:connect': { peerId: string }
   'peer:disconnect': { peerId: string }
   'node:stopping': Record<string, never>
+  /** A model call of an llm skill ended (llm/llm-handler.ts). */
+  'llm:call': LlmCall
 }
 
 export interface NodeStatus {
@@ -42,6 +46,8 @@ export interface NodeStatus {
   skills: SkillAd[]
   topics: string[]
   gossip: GossipStats
+  /** This agent's model calls (its llm skills), in all and per skill. */
+  llm: LlmTotalsView
 }
 
 export interface PeerInfo {

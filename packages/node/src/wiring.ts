@@ -12,6 +12,8 @@ import { RateLimiter } from './core/token-bucket.js'
 import { createHandler } from './executor/create-handler.js'
 import { EndpointSlots } from './llm/endpoint-slots.js'
 import { LLM_DEFAULTS } from './llm/settings.js'
+import { LlmTotals } from './llm/llm-totals.js'
+import type { LlmCall } from './llm/llm-handler.js'
 import { groupService } from './group/group-service.js'
 import { AwardBook } from './ledger/award-book.js'
 import { guardedWrite } from './ledger/guarded.js'
@@ -105,6 +107,8 @@ export interface NodeServices {
   awards: AwardBook
   /** Tasks running plus capacity reserved, as the bidder last reported it. */
   load: () => number
+  /** The model calls of this node's llm skills. */
+  llmTotals: LlmTotals
 }
 
 function connectionsOf (libp2p: SwarmLibp2p): ConnectionsPort {
@@ -145,15 +149,20 @@ type Discovery = Pick<NodeServices, 'dialPolicy' | 'directory' | 'catchUp' | 're
 export function wireServices (input: WiringInput): NodeServices {
   const { config, libp2p, store } = input
   const emit = (event: keyof SwarmNodeEvents & string, payload: unknown): void => { input.events.emit(event, payload as never) }
-  // The cap on requests at once to each model endpoint, over every llm skill of this node.
+  // The cap on requests at once to each model endpoint, over every llm skill of this node; the totals of their calls.
   const llmSlots = new EndpointSlots()
+  const llmTotals = new LlmTotals()
+  const onLlmCall = (call: LlmCall): void => {
+    llmTotals.add(call)
+    emit('llm:call', call)
+  }
   const shared: Shared = {
     input,
     transport: wireTransport(input),
     connections: connectionsOf(libp2p),
     skills: new SkillRegistry(
       config.skills,
-      skill => skill.handler === undefined ? undefined : createHandler(skill.handler, { skill: skill.name, llm: { defaults: config.llm, slots: llmSlots, env: process.env } }),
+      skill => skill.handler === undefined ? undefined : createHandler(skill.handler, { skill: skill.name, llm: { defaults: config.llm, slots: llmSlots, env: process.env, onCall: onLlmCall } }),
       skill => store.getSkillStats(skill),
       skill => skill.handler?.kind === 'llm' ? config.llm.timeoutMs ?? LLM_DEFAULTS.timeoutMs : undefined
     ),
@@ -165,7 +174,7 @@ export function wireServices (input: WiringInput): NodeServices {
   const work = wireWork(shared, discovery)
   const libp2pEvents = wireLibp2pEvents(shared, discovery, work.announcer)
   const rejoin = new BootstrapRejoiner({ libp2p, addrs: config.bootstrap, logger: input.logger.child('bootstrap') })
-  const services: NodeServices = { ...shared.transport, ...discovery, ...work, skills: shared.skills, rejoin, libp2pEvents, load: () => shared.load.value }
+  const services: NodeServices = { ...shared.transport, ...discovery, ...work, skills: shared.skills, rejoin, libp2pEvents, load: () => shared.load.value, llmTotals }
   if (input.metrics !== undefined) attachMetrics(input, services)
   return services
 }

@@ -28,8 +28,22 @@ const StatusSchema = z.object({
   agents: z.number(),
   capacity: z.number(),
   load: z.number(),
-  skills: z.array(SkillSchema)
+  skills: z.array(SkillSchema),
+  /** The model calls of the node's llm skills (absent from older nodes). */
+  llm: z.object({
+    requests: z.number(),
+    failures: z.number(),
+    promptTokens: z.number(),
+    completionTokens: z.number(),
+    meanLatencyMs: z.number(),
+    bySkill: z.record(z.string(), z.object({ requests: z.number(), failures: z.number(), promptTokens: z.number(), completionTokens: z.number(), meanLatencyMs: z.number(), models: z.array(z.string()) }).loose())
+  }).loose().optional()
 }).loose()
+
+/** One line of model figures: calls, failures, tokens, mean time. */
+function llmLine (f: { requests: number, failures: number, promptTokens: number, completionTokens: number, meanLatencyMs: number }): string {
+  return `${f.requests} call${f.requests === 1 ? '' : 's'}${f.failures > 0 ? ` (${f.failures} failed)` : ''}, ${f.promptTokens} prompt + ${f.completionTokens} completion tokens, ${formatMs(f.meanLatencyMs)} mean`
+}
 
 const PeersSchema = z.object({
   peers: z.array(z.object({
@@ -77,6 +91,10 @@ async function statusCommand (flags: InspectFlags, out: Output): Promise<number>
   out.line(`  load         ${s.load}/${s.capacity}`)
   out.line(`  skills       ${s.skills.length === 0 ? '(none)' : s.skills.map(k => `${k.name}:${k.level}`).join(', ')}`)
   s.addrs.forEach((a, i) => { out.line(`  ${i === 0 ? 'addresses' : '         '}    ${a}`) })
+  if (s.llm !== undefined && s.llm.requests > 0) {
+    out.line(`  models       ${llmLine(s.llm)}`)
+    for (const [skill, f] of Object.entries(s.llm.bySkill)) out.line(`    ${skill} (${f.models.join(', ')}): ${llmLine(f)}`)
+  }
   return 0
 }
 

@@ -193,6 +193,33 @@ function relative (at: number, base: number): string {
   return d < 0 ? `-${formatMs(-d)}` : `+${formatMs(d)}`
 }
 
+/** What an llm skill's part returns besides its text (packages/node/src/llm): the model, tokens, time. */
+const ModelPartSchema = z.object({
+  model: z.string(),
+  usage: z.object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() }),
+  latencyMs: z.number()
+}).loose()
+
+/**
+ * One line per part done by a model (an llm skill): who, which model, its tokens and time; and
+ * the task's total tokens when there are several.
+ */
+export function modelLines (bySkill: z.infer<typeof OutcomeSchema>['bySkill'], names: PeerNames): string[] {
+  const lines: string[] = []
+  let total = 0
+  for (const [skill, parts] of Object.entries(bySkill ?? {})) {
+    for (const part of parts) {
+      const parsed = ModelPartSchema.safeParse(part.output)
+      if (!parsed.success) continue
+      const { model, usage, latencyMs } = parsed.data
+      total += usage.totalTokens
+      lines.push(`  model        ${skill} on ${names.label(part.peerId)}: ${model}, ${usage.promptTokens} prompt + ${usage.completionTokens} completion tokens, ${formatMs(latencyMs)}`)
+    }
+  }
+  if (lines.length > 1) lines.push(`  tokens       ${total} in all`)
+  return lines
+}
+
 /**
  * The lines `task <id>` shows for a task this node worked on as a member: its announcer, the
  * times of each step from the offer, the outcome and each part's.

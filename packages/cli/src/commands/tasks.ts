@@ -7,7 +7,7 @@ import { addApiOptions } from '../options.js'
 import { formatMs, table } from '../output.js'
 import { durationFlag } from './announce.js'
 import { WAIT_MARGIN_MS, followTask } from './follow.js'
-import { MemberRecordSchema, OutcomeSchema, PeerNames, memberLines, printOutput } from './task-format.js'
+import { MemberRecordSchema, OutcomeSchema, PeerNames, memberLines, modelLines, printOutput } from './task-format.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
 import type { CommandContext } from '../options.js'
@@ -169,6 +169,7 @@ function printAnnouncedOutcome (task: z.infer<typeof TaskDetailSchema>['task'], 
   }
   if (task.outcome !== undefined) {
     for (const e of task.outcome.errors ?? []) out.line(`  error        ${e.skill} on ${names.label(e.peerId)}: ${e.code} ${e.message}`)
+    for (const line of modelLines(task.outcome.bySkill, names)) out.line(line)
     if (task.outcome.ok) printOutput(task.outcome.output, out)
   }
 }

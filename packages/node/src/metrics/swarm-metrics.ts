@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { z } from 'zod'
+import { llmMetrics } from './llm-metrics.js'
 import type { Registry } from 'prom-client'
 import type { SwarmNodeEvents } from '../types.js'
 
@@ -220,7 +221,7 @@ function registerGauges (registers: Registers, sources: SwarmMetricsSources, inf
 }
 
 /** What each typed node event adds to the task and work metrics. */
-function eventObservers (tasks: TaskMetrics, work: WorkMetrics): Observers {
+function eventObservers (tasks: TaskMetrics, work: WorkMetrics, llm: (call: SwarmNodeEvents['llm:call']) => void): Observers {
   const finished = (outcome: TaskOutcomeLabel) => (event: { at: number, outcome: { timings: { createdAt: number, totalMs?: number } } }): void => {
     tasks.finished.inc({ outcome })
     const ms = event.outcome.timings.totalMs ?? event.at - event.outcome.timings.createdAt
@@ -242,7 +243,8 @@ function eventObservers (tasks: TaskMetrics, work: WorkMetrics): Observers {
     'work:offered': () => { work.offersSent.inc() },
     'work:accepted': () => { work.offersWon.inc() },
     'work:released': () => { work.offersReleased.inc() },
-    'work:finished': e => { work.handler.observe({ skill: e.skill, result: e.ok ? 'ok' : 'error' }, Math.max(0, e.durationMs) / 1000) }
+    'work:finished': e => { work.handler.observe({ skill: e.skill, result: e.ok ? 'ok' : 'error' }, Math.max(0, e.durationMs) / 1000) },
+    'llm:call': llm
   }
 }
 
@@ -262,7 +264,7 @@ export class SwarmMetrics {
     this.#groups = groupMetrics(registers)
     registerCountedElsewhere(registers, sources)
     registerGauges(registers, sources, info)
-    this.#observers = eventObservers(tasks, work)
+    this.#observers = eventObservers(tasks, work, llmMetrics(registers))
   }
 
   /** Updates the metrics for one event of the node (any event: those that count nothing are ignored). */
