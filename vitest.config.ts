@@ -50,7 +50,9 @@ export default defineConfig({
       { test: { name: 'unit', include: unit, testTimeout: 30_000, hookTimeout: 30_000 } },
       { test: { name: 'integration', include: level('integration'), ...slow } },
       { test: { name: 'e2e', include: level('e2e'), ...slow } },
-      { test: { name: 'multihost', include: level('multihost'), ...slow } }
+      { test: { name: 'multihost', include: level('multihost'), ...slow } },
+      // Opt-in: against a real model server (SWARM_LLM_URL, SWARM_LLM_MODEL), `npm run test:llm`.
+      { test: { name: 'llm', include: level('llm'), ...slow } }
     ]
   }
 })

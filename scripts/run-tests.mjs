@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test levels with vitest (see vitest.config.ts), on the project's own Node.js.
-//   node scripts/run-tests.mjs [unit|integration|e2e|multihost ...] [file filters, vitest flags]
+//   node scripts/run-tests.mjs [unit|integration|e2e|multihost|llm ...] [file filters, vitest flags]
 // Without a level: unit, integration and e2e. Any other argument goes to vitest as it is, so
 // `npm run test:unit -- packages/node/dist/test/core` runs part of a level; arguments after a
 // lone `--` go to vitest too. Tests run from their compiled output: build first (`npm test` does).
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
-const LEVELS = ['unit', 'integration', 'e2e', 'multihost']
+const LEVELS = ['unit', 'integration', 'e2e', 'multihost', 'llm']
 
 const args = process.argv.slice(2)
 const dash = args.indexOf('--')
