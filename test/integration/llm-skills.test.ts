@@ -28,12 +28,24 @@ describe('llm skills', () => {
   let swarm: TestSwarm
   let lead: SwarmNode
   let deadUrl: string
+  const votes: string[] = []
 
   beforeAll(async () => {
     server = await startLlmServer({
       'coder-model': { answer: r => `function solve() { /* ${r.messages[1]?.content.split('\n')[2] ?? ''} */ }`, pieceChars: 6, pieceDelayMs: 60 },
       'reviewer-model': { answer: 'approve: the code does what the task asks' },
-      'busy-model': { answer: 'done', pieceDelayMs: 100 }
+      'busy-model': { answer: 'done', pieceDelayMs: 100 },
+      // A reviewer: its part posts a finding; its first verification vote rejects, the next approves.
+      'judge-model': {
+        answer: r => {
+          const asked = r.messages[1]?.content ?? ''
+          if (!asked.includes('votes on whether its result is accepted')) return 'Reviewed.\nFINDING: the function is not named after what it does'
+          votes.push(asked)
+          return votes.length === 1
+            ? '{"vote": "reject", "confidence": 0.8, "reason": "it does not handle negative numbers"}'
+            : '{"vote": "approve", "confidence": 0.9, "reason": "it does what the task asks"}'
+        }
+      }
     })
     deadUrl = await closedPort()
     const llm = (name: string, handler: Record<string, unknown>): SkillInput => ({ name, level: 'expert', handler: { kind: 'llm', timeoutMs: 20_000, ...handler } })
@@ -49,7 +61,8 @@ describe('llm skills', () => {
           llm('ghost', { model: 'no-such-model' }),
           llm('offline', { baseUrl: deadUrl, model: 'coder-model', retries: 0 }),
           llm('keyed', { model: 'coder-model', apiKeyEnv: 'SWARM_TEST_UNSET_LLM_KEY' }),
-          llm('busy', { model: 'busy-model', maxConcurrent: 1 })
+          llm('busy', { model: 'busy-model', maxConcurrent: 1 }),
+          llm('judge', { role: 'reviewer', model: 'judge-model' })
         ]
       }
     ])
@@ -139,6 +152,19 @@ describe('llm skills', () => {
     const http = await failure('coder')
     assert.equal(http.code, 'LLM_HTTP_ERROR')
     assert.match(http.message, /HTTP 400: bad temperature/)
+  })
+
+  it('a reviewer votes by its model: its reject makes --verify reject and retry, its approve verifies; its findings reach the blackboard', async () => {
+    const handle = await lead.announce({ description: 'Sum two numbers', skills: [{ name: 'coder' }, { name: 'judge' }], deadlineMs: 60_000, maxAttempts: 2, verify: 'majority' })
+    const outcome = await handle.result()
+    assert.equal(outcome.status, 'VERIFIED', JSON.stringify(outcome))
+    assert.equal(outcome.attempts, 2, 'the first attempt was rejected by the reviewer\'s model, the second approved')
+    assert.equal(votes.length, 2)
+    // The model judged the coder's answer: the group's results were in its prompt.
+    assert.match(votes[0] ?? '', /function solve\(\)/)
+    assert.match(votes[0] ?? '', /Task: Sum two numbers/)
+    const board = lead.groups.blackboard(outcome.taskId)
+    assert.ok(board?.findings.some(f => f.content === 'the function is not named after what it does'), JSON.stringify(board?.findings))
   })
 
   it('sends one request at a time to an endpoint with maxConcurrent 1, though the agent takes four tasks', async () => {

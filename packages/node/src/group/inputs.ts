@@ -139,9 +139,16 @@ export interface HandlerGroupApi {
   propose: (input: ProposeInput) => Promise<ProposalView>
   vote: (proposalId: string, input: VoteInput) => ProposalView
   escalate: (input: EscalateInput) => Promise<{ escalationId: string }>
-  /** Decides this member's vote on the verification of the task's result (default: yes if its own part succeeded). */
-  onVerify: (decide: (proposal: ProposalView) => VoteInput | undefined) => void
+  /**
+   * Decides this member's vote on the verification of the task's result (default: yes if its own
+   * part succeeded). The proposal's `params.results` has the group's results (each part's text or
+   * JSON, cut to a few KiB). May answer later (a model asked): the vote is cast when it does.
+   */
+  onVerify: (decide: VerifyDecider) => void
 }
+
+/** A handler's decision of its member's verification vote: undefined leaves it to the others (or the default). */
+export type VerifyDecider = (proposal: ProposalView) => VoteInput | undefined | Promise<VoteInput | undefined>
 
 /** Counters of what the group layer accepted and refused. */
 export interface GroupStats {

@@ -9,7 +9,7 @@ import { Blackboard } from './blackboard.js'
 import { GroupSession } from './group-session.js'
 import type { EscalationRecord } from './escalations.js'
 import type { ProposalView } from './group-session.js'
-import type { VoteInput } from './inputs.js'
+import type { VerifyDecider } from './inputs.js'
 import type { Logger } from '../logger.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { GossipDelivery, GossipHandler } from '../ports/gossip.js'
@@ -44,7 +44,7 @@ export interface Live {
   readonly off: Array<() => void>
   /** Outcome of this node's own parts, by skill (for its verification vote). */
   readonly ownResults: Map<string, boolean>
-  readonly verifyDeciders: Array<(proposal: ProposalView) => VoteInput | undefined>
+  readonly verifyDeciders: VerifyDecider[]
   /** Callers of `decision(...)` waiting, by proposal id. */
   readonly waiters: Map<string, Array<(view: ProposalView) => void>>
   /** Escalations of this group this node heard of, by id. */

@@ -32,6 +32,8 @@ export interface VerifyRequest {
   attempt: number
   policy: VerifyPolicy
   timeoutMs: number
+  /** The results to verify, as the members' deciders see them (`params.results`). */
+  results?: Json
 }
 
 /** How a verification ended (`no-quorum` when the group ended first or does not verify). */
@@ -188,7 +190,7 @@ export class Proposals {
     if (live === undefined || info.policy === 'none') return { outcome: 'no-quorum' }
     const view = await this.open(live, {
       action: `verify the result of task ${info.taskId} (attempt ${info.attempt})`,
-      params: { kind: 'verification', attempt: info.attempt },
+      params: { kind: 'verification', attempt: info.attempt, ...(info.results !== undefined ? { results: info.results } : {}) },
       quorum: verifyQuorum(info.policy),
       minParticipation: 0.5,
       timeoutMs: Math.max(100, info.timeoutMs)
@@ -313,7 +315,9 @@ export class Proposals {
     this.#armDeadline(live)
     if (isVerification(view.params) && view.proposer === live.session.announcer && view.voters.includes(ctx.self) && live.roles.has('member')) {
       // After the current message is handled, so that the proposal's own events come first.
-      ctx.clock.setTimeout(() => { this.#verificationVote(live, view) }, 0)
+      ctx.clock.setTimeout(() => {
+        this.#verificationVote(live, view).catch(err => { ctx.log.warn('verification vote failed', { taskId: view.taskId, err }) })
+      }, 0)
     }
   }
 
@@ -383,18 +387,22 @@ export class Proposals {
     for (const resolve of waiters) resolve(view)
   }
 
-  /** This member's vote on the verification of its task: a handler's decision, or yes when its own parts succeeded. */
-  #verificationVote (live: Live, view: ProposalView): void {
+  /**
+   * This member's vote on the verification of its task: its handlers' decisions (the last one
+   * that decides; a model's may take a while), or yes when its own parts succeeded.
+   */
+  async #verificationVote (live: Live, view: ProposalView): Promise<void> {
     const ctx = this.#ctx
     if (!ctx.groups.has(live.session.groupId)) return
     let vote: VoteInput | undefined
     for (const decide of live.verifyDeciders) {
       try {
-        vote = decide(view) ?? vote
+        vote = (await decide(view)) ?? vote
       } catch (err) {
         ctx.log.warn('verification decider failed', { taskId: view.taskId, err })
       }
     }
+    if (!ctx.groups.has(live.session.groupId)) return
     if (vote === undefined) {
       const results = [...live.ownResults.values()]
       vote = results.length === 0

@@ -9,12 +9,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { LlmError } from './errors.js'
 import { ollamaClient } from './ollama-client.js'
 import { openAiClient } from './openai-client.js'
-import { buildMessages, parseJsonAnswer, progressTail } from './prompt.js'
+import { buildMessages, findingsOf, parseJsonAnswer, parseVote, progressTail, voteMessages } from './prompt.js'
 import { endpointKey } from './settings.js'
 import type { ChatResult, LlmClient } from './client.js'
 import type { EndpointSlots } from './endpoint-slots.js'
 import type { ResolvedLlmSettings } from './settings.js'
 import type { HandlerContext, SkillHandler } from '../executor/types.js'
+import type { VoteInput } from '../group/inputs.js'
 import type { Json } from '@swarm/protocol'
 
 /** Longest progress message (TASK_UPDATE allows 256 characters). */
@@ -62,26 +63,73 @@ export function llmHandler (settings: ResolvedLlmSettings, deps: LlmHandlerDeps)
       throw new LlmError('LLM_NO_KEY', `the API key is missing: set the environment variable ${settings.apiKeyEnv} (named by llm.apiKeyEnv) where the node starts`)
     }
     const client = clientFor(settings, apiKey)
-    const release = await deps.slots.acquire(endpointKey(settings), settings.maxConcurrent, ctx.signal)
-    const started = Date.now()
-    try {
-      const result = await withRetries(settings, ctx.signal, async () => await complete(client, settings, input, ctx))
-      const latencyMs = Date.now() - started
-      deps.onCall?.({ skill: ctx.skill, model: result.model, ok: true, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, latencyMs, ...(result.firstTokenMs !== undefined ? { firstTokenMs: result.firstTokenMs } : {}) })
-      return resultOf(result, latencyMs, settings)
-    } catch (err) {
-      deps.onCall?.({ skill: ctx.skill, model: settings.model, ok: false, code: err instanceof LlmError ? err.llmCode : 'LLM_OTHER', promptTokens: 0, completionTokens: 0, latencyMs: Date.now() - started })
-      throw err
-    } finally {
-      release()
+    const result = await call(client, settings, deps, ctx.skill, ctx.signal, async () => await complete(client, settings, input, ctx))
+    if (settings.findings && ctx.postFinding !== undefined) {
+      for (const content of findingsOf(result.chat.text)) ctx.postFinding({ kind: 'observation', content, confidence: FINDING_CONFIDENCE })
     }
+    // The verification vote, when the skill votes by its model: asked once the group's results are in.
+    if (settings.vote === 'model' && ctx.onVerify !== undefined) {
+      const { skill, description } = ctx
+      ctx.onVerify(async proposal => await modelVote(client, settings, deps, { skill, description, results: resultsOf(proposal.params) }))
+    }
+    return resultOf(result.chat, result.latencyMs, settings)
+  }
+}
+
+/** Confidence of a finding taken from an answer. */
+const FINDING_CONFIDENCE = 0.7
+
+/**
+ * One model call as a part or a vote: a slot of the endpoint, retries, and the call reported
+ * (metrics, totals) whatever its end.
+ */
+async function call (client: LlmClient, settings: ResolvedLlmSettings, deps: LlmHandlerDeps, skill: string, signal: AbortSignal, run: () => Promise<ChatResult>): Promise<{ chat: ChatResult, latencyMs: number }> {
+  const release = await deps.slots.acquire(endpointKey(settings), settings.maxConcurrent, signal)
+  const started = Date.now()
+  try {
+    const chat = await withRetries(settings, signal, run)
+    const latencyMs = Date.now() - started
+    deps.onCall?.({ skill, model: chat.model, ok: true, promptTokens: chat.usage.promptTokens, completionTokens: chat.usage.completionTokens, latencyMs, ...(chat.firstTokenMs !== undefined ? { firstTokenMs: chat.firstTokenMs } : {}) })
+    return { chat, latencyMs }
+  } catch (err) {
+    deps.onCall?.({ skill, model: settings.model, ok: false, code: err instanceof LlmError ? err.llmCode : 'LLM_OTHER', promptTokens: 0, completionTokens: 0, latencyMs: Date.now() - started })
+    throw err
+  } finally {
+    release()
+  }
+}
+
+/** The results a verification proposal shows its voters (`params.results`, see negotiation/announcer/verification.ts). */
+function resultsOf (params: Json | undefined): Json | undefined {
+  return typeof params === 'object' && params !== null && !Array.isArray(params) ? params.results : undefined
+}
+
+/**
+ * The member's verification vote, by its model: approve → yes, reject → no, with the model's
+ * confidence and reason; an answer that is not a vote, or a failed call, is an abstention that
+ * says why (never a crash of the vote).
+ */
+async function modelVote (client: LlmClient, settings: ResolvedLlmSettings, deps: LlmHandlerDeps, parts: { skill: string, description: string, results: Json | undefined }): Promise<VoteInput> {
+  const messages = voteMessages({ system: settings.system, ...parts })
+  const signal = AbortSignal.timeout(settings.timeoutMs)
+  try {
+    const { chat } = await call(client, settings, deps, parts.skill, signal, async () => await client.chat({
+      model: settings.model,
+      messages,
+      json: true,
+      ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+      ...(settings.topP !== undefined ? { topP: settings.topP } : {})
+    }, { signal, onDelta: () => {} }))
+    return parseVote(chat.text)
+  } catch (err) {
+    return { choice: 'abstain', confidence: 0, reason: `the model could not be asked for a vote: ${err instanceof Error ? err.message : String(err)}`.slice(0, 4000) }
   }
 }
 
 /** One completion: the prompt out, the answer streamed into progress updates. */
 async function complete (client: LlmClient, settings: ResolvedLlmSettings, input: Json, ctx: HandlerContext): Promise<ChatResult> {
   const findings = ctx.blackboard?.().findings.map(f => ({ kind: f.kind, content: f.content, confidence: f.confidence }))
-  const messages = buildMessages({ system: settings.system, skill: ctx.skill, description: ctx.description, input, output: settings.output, ...(findings !== undefined ? { findings } : {}) })
+  const messages = buildMessages({ system: settings.system, skill: ctx.skill, description: ctx.description, input, output: settings.output, askFindings: settings.findings, ...(findings !== undefined ? { findings } : {}) })
   let text = ''
   let lastProgressAt = 0
   const result = await client.chat({

@@ -5,6 +5,8 @@
  * input (text as it is, anything else as indented JSON), the findings on the group's blackboard
  * so far, and — when the skill wants JSON — the instruction to answer with one JSON value.
  */
+import { z } from 'zod'
+import type { VoteInput } from '../group/inputs.js'
 import type { Json } from '@swarm/protocol'
 
 export interface ChatMessage {
@@ -27,6 +29,8 @@ export interface PromptParts {
   input: Json
   findings?: readonly PromptFinding[]
   output: 'text' | 'json'
+  /** Ask for findings, each on a line starting with FINDING: (see findingsOf). */
+  askFindings?: boolean
 }
 
 /** Findings shown at most (the latest), and characters of each. */
@@ -49,6 +53,7 @@ export function buildMessages (parts: PromptParts): ChatMessage[] {
   if (findings.length > 0) {
     sections.push(`Findings of the group so far:\n${findings.map(f => `- (${f.kind}, confidence ${f.confidence}) ${f.content.slice(0, MAX_FINDING_CHARS)}`).join('\n')}`)
   }
+  if (parts.askFindings === true) sections.push('If you notice something the rest of the group should know, put each such finding on a line of its own starting with "FINDING: ".')
   if (parts.output === 'json') sections.push('Answer with one JSON value and nothing else: no prose, no code fence.')
   return [{ role: 'system', content: parts.system }, { role: 'user', content: sections.join('\n\n') }]
 }
@@ -72,4 +77,53 @@ export function parseJsonAnswer (text: string): Json | undefined {
 export function progressTail (text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   return flat.length <= max ? flat : `…${flat.slice(flat.length - max + 1)}`
+}
+
+/** Findings of an answer at most, and characters of each. */
+const MAX_ANSWER_FINDINGS = 10
+
+/** The lines of an answer that start with FINDING: (what the prompt asked for), without the prefix. */
+export function findingsOf (text: string): string[] {
+  const found: string[] = []
+  for (const match of text.matchAll(/^\s*FINDING:\s*(.+?)\s*$/gm)) {
+    const content = match[1]
+    if (content !== undefined && content !== '') found.push(content.slice(0, MAX_FINDING_CHARS))
+    if (found.length >= MAX_ANSWER_FINDINGS) break
+  }
+  return found
+}
+
+/** The messages that ask a model for its verification vote on the group's results. */
+export function voteMessages (parts: { system: string, skill: string, description: string, results: Json | undefined }): ChatMessage[] {
+  const results = parts.results === undefined ? '(the results were not shown to the group)' : JSON.stringify(parts.results, null, 2)
+  return [
+    { role: 'system', content: parts.system },
+    {
+      role: 'user',
+      content: [
+        `Your part: ${parts.skill}. The group has finished the task and votes on whether its result is accepted.`,
+        `Task: ${parts.description}`,
+        `Results of the group (per skill, each member's answer):\n${results}`,
+        'Decide whether the result does what the task asks. Answer with one JSON object and nothing else: {"vote": "approve" or "reject", "confidence": a number from 0 to 1, "reason": "one or two sentences"}'
+      ].join('\n\n')
+    }
+  ]
+}
+
+const VoteAnswerSchema = z.object({
+  vote: z.enum(['approve', 'reject']),
+  confidence: z.number().min(0).max(1),
+  reason: z.string().min(1).max(4000)
+}).strict()
+
+/**
+ * A model's vote, parsed strictly: a JSON object (bare or fenced) with vote approve or reject, a
+ * confidence from 0 to 1 and a reason. Anything else is an abstention that says why.
+ */
+export function parseVote (text: string): VoteInput {
+  const parsed = VoteAnswerSchema.safeParse(parseJsonAnswer(text))
+  if (!parsed.success) {
+    return { choice: 'abstain', confidence: 0, reason: `the model's answer is not a vote ({"vote": "approve"|"reject", "confidence", "reason"}): ${JSON.stringify(text.trim().slice(0, 300))}` }
+  }
+  return { choice: parsed.data.vote === 'approve' ? 'yes' : 'no', confidence: parsed.data.confidence, reason: parsed.data.reason }
 }

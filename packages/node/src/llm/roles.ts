@@ -12,7 +12,7 @@ import type { LlmSettings } from './settings.js'
 export { ROLE_NAMES }
 export type { RoleName }
 
-export interface RolePreset extends Required<Pick<LlmSettings, 'system' | 'temperature' | 'topP' | 'maxTokens'>> {
+export interface RolePreset extends Required<Pick<LlmSettings, 'system' | 'temperature' | 'topP' | 'maxTokens'>>, Pick<LlmSettings, 'vote' | 'findings'> {
   /** What the role does (the skill's description on its agent card). */
   description: string
 }
@@ -46,7 +46,9 @@ export const ROLE_PRESETS: Readonly<Record<RoleName, RolePreset>> = {
     system: `You are the code reviewer of a software team. Review what you are given against the task: defects, risks, unclear parts, and whether it does what was asked. Say plainly whether you would accept it. ${ANSWER}`,
     temperature: 0.8,
     topP: 0.95,
-    maxTokens: 1024
+    maxTokens: 1024,
+    vote: 'model',
+    findings: true
   },
   tester: {
     description: 'Writes tests and test cases: normal, edge and failure cases',
@@ -81,7 +83,9 @@ export const ROLE_PRESETS: Readonly<Record<RoleName, RolePreset>> = {
     system: `You are the security reviewer of a software team. Look for security flaws in what you are given (injection, secrets, access control, unsafe input, dependencies), rate each by severity, and say how to fix it. ${ANSWER}`,
     temperature: 0.7,
     topP: 0.9,
-    maxTokens: 1024
+    maxTokens: 1024,
+    vote: 'model',
+    findings: true
   }
 }
 

@@ -36,7 +36,11 @@ export const LlmSettingsSchema = z.object({
   /** `json`: the answer must be one JSON value, returned parsed as `json` beside the text. */
   output: z.enum(['text', 'json']).optional(),
   /** Retries of a rate-limited (429) or failed (5xx, connection reset) request, with backoff, within timeoutMs. */
-  retries: z.number().int().min(0).max(10).optional()
+  retries: z.number().int().min(0).max(10).optional(),
+  /** The member's vote when the group verifies the task's result: `model` asks the model to judge the results; `result` (default) votes yes when its own part succeeded. */
+  vote: z.enum(['model', 'result']).optional(),
+  /** Ask the model for findings (lines starting with FINDING:) and post them on the group's blackboard. */
+  findings: z.boolean().optional()
 }).strict()
 
 export type LlmSettings = z.infer<typeof LlmSettingsSchema>
@@ -66,6 +70,8 @@ export interface ResolvedLlmSettings {
   maxConcurrent: number
   output: 'text' | 'json'
   retries: number
+  vote: 'model' | 'result'
+  findings: boolean
 }
 
 /** What an `llm` skill gets when no layer says otherwise. */
@@ -79,6 +85,8 @@ export const LLM_DEFAULTS = {
   maxConcurrent: 1,
   output: 'text',
   retries: 2,
+  vote: 'result',
+  findings: false,
   system: 'You are an agent in a swarm of agents. Do the task you are given, well and completely. Answer with the result only.'
 } as const
 
@@ -110,7 +118,9 @@ export function resolveLlmSettings (layers: ReadonlyArray<LlmSettings | undefine
     ...(merged.apiKeyEnv !== undefined ? { apiKeyEnv: merged.apiKeyEnv } : {}),
     maxConcurrent: merged.maxConcurrent ?? LLM_DEFAULTS.maxConcurrent,
     output: merged.output ?? LLM_DEFAULTS.output,
-    retries: merged.retries ?? LLM_DEFAULTS.retries
+    retries: merged.retries ?? LLM_DEFAULTS.retries,
+    vote: merged.vote ?? LLM_DEFAULTS.vote,
+    findings: merged.findings ?? LLM_DEFAULTS.findings
   }
 }
 

@@ -53,3 +53,28 @@ describe('progressTail', () => {
     assert.ok(tail.startsWith('…') && tail.endsWith('the end'))
   })
 })
+
+describe('parseVote', () => {
+  it('reads a strict vote: approve → yes, reject → no, with the confidence and reason', async () => {
+    const { parseVote } = await import('../../src/llm/prompt.js')
+    assert.deepEqual(parseVote('{"vote": "approve", "confidence": 0.9, "reason": "correct"}'), { choice: 'yes', confidence: 0.9, reason: 'correct' })
+    assert.deepEqual(parseVote('```json\n{"vote": "reject", "confidence": 0.6, "reason": "misses negatives"}\n```'), { choice: 'no', confidence: 0.6, reason: 'misses negatives' })
+  })
+
+  it('abstains, saying why, on anything else', async () => {
+    const { parseVote } = await import('../../src/llm/prompt.js')
+    for (const answer of ['Looks good to me!', '{"vote": "yes", "confidence": 1, "reason": "x"}', '{"vote": "approve", "confidence": 2, "reason": "x"}', '{"vote": "approve", "reason": "x"}', '{"vote": "approve", "confidence": 1, "reason": "x", "extra": 1}']) {
+      const vote = parseVote(answer)
+      assert.equal(vote.choice, 'abstain', answer)
+      assert.match(vote.reason ?? '', /not a vote/)
+    }
+  })
+})
+
+describe('findingsOf', () => {
+  it('takes the FINDING: lines of an answer, at most 10', async () => {
+    const { findingsOf } = await import('../../src/llm/prompt.js')
+    assert.deepEqual(findingsOf('The code works.\nFINDING: the loop is O(n^2)\n  FINDING:  no input check  \nfinding: lower case is not one'), ['the loop is O(n^2)', 'no input check'])
+    assert.equal(findingsOf(Array.from({ length: 20 }, (_v, i) => `FINDING: f${i}`).join('\n')).length, 10)
+  })
+})

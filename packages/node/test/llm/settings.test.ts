@@ -15,7 +15,9 @@ describe('resolveLlmSettings', () => {
       timeoutMs: LLM_DEFAULTS.timeoutMs,
       maxConcurrent: 2,
       output: 'text',
-      retries: LLM_DEFAULTS.retries
+      retries: LLM_DEFAULTS.retries,
+      vote: 'result',
+      findings: false
     })
   })
 

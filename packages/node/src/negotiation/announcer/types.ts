@@ -31,7 +31,7 @@ export interface AnnouncerGroupHooks {
   /** The group dissolves (before DISSOLVE goes out). */
   dissolved: (taskId: string, groupId: string) => void
   /** The group votes on the aggregated result; resolves with the outcome. */
-  verify: (info: { taskId: string, groupId: string, attempt: number, policy: VerifyPolicy, timeoutMs: number }) => Promise<{ outcome: GroupOutcome, proposalId?: string }>
+  verify: (info: { taskId: string, groupId: string, attempt: number, policy: VerifyPolicy, timeoutMs: number, results?: Json }) => Promise<{ outcome: GroupOutcome, proposalId?: string }>
   /** A task failed all its attempts: a human should look at it. */
   escalate: (info: { taskId: string, groupId?: string, issue: string, attemptedResolutions: string[], context?: Json }) => void
 }

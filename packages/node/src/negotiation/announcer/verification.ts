@@ -11,7 +11,7 @@ import type { AnnouncerContext } from './context.js'
 import type { Session } from './session.js'
 import type { GroupOutcome } from './types.js'
 import type { PeerId } from '@libp2p/interface'
-import type { MessageOf, SwarmMessage } from '@swarm/protocol'
+import type { Json, MessageOf, SwarmMessage } from '@swarm/protocol'
 
 /** A member's result for one skill: taken while RUNNING, from the member assigned that skill. */
 export function onResult (ctx: AnnouncerContext, message: MessageOf<'TASK_COMPLETE'>, from: PeerId): SwarmMessage {
@@ -53,7 +53,7 @@ export async function verify (ctx: AnnouncerContext, session: Session): Promise<
   ctx.ledger.audit(taskId, 'verification-requested', { groupId, policy, timeoutMs })
   let decision: { outcome: GroupOutcome, proposalId?: string }
   try {
-    decision = await ctx.groups.verify({ taskId, groupId, attempt, policy, timeoutMs })
+    decision = await ctx.groups.verify({ taskId, groupId, attempt, policy, timeoutMs, results: resultsToVerify(session) })
   } catch (err) {
     ctx.logger.warn('verification could not be asked', { taskId, err })
     decision = { outcome: 'no-quorum' }
@@ -64,6 +64,30 @@ export async function verify (ctx: AnnouncerContext, session: Session): Promise<
   if (decision.outcome === 'approved') apply(ctx, session, { type: 'verified', at, approved: true, reason: `the group approved the result (${policy})` })
   else if (decision.outcome === 'rejected') apply(ctx, session, { type: 'verified', at, approved: false, reason: `the group rejected the result (${policy})` })
   else apply(ctx, session, { type: 'escalate', at, reason: `the group could not verify the result (no quorum under ${policy}): escalated to a human` })
+}
+
+/** Characters of one part's result shown to the voters, and parts shown at most (a proposal is one gossip message). */
+const VERIFY_PART_CHARS = 4_000
+const VERIFY_PARTS = 12
+
+/**
+ * The results the group votes on, as the members' deciders see them (a model asked to judge
+ * them): per skill, each part's `text` (an llm part's answer) or its JSON, cut to a few KiB.
+ */
+function resultsToVerify (session: Session): Json {
+  const out: Record<string, Json> = {}
+  let parts = 0
+  for (const [skill, byPeer] of Object.entries(session.state.results)) {
+    const list: Json[] = []
+    for (const [peerId, r] of Object.entries(byPeer)) {
+      if (parts++ >= VERIFY_PARTS) break
+      const output = r.output
+      const text = typeof output === 'object' && output !== null && !Array.isArray(output) && typeof output.text === 'string' ? output.text : JSON.stringify(output ?? null)
+      list.push({ peerId, ok: r.ok, text: text.slice(0, VERIFY_PART_CHARS) })
+    }
+    out[skill] = list
+  }
+  return out
 }
 
 /** The deadline of a task passed: one still open fails (no retry). */
