@@ -17,14 +17,14 @@ describe('command registration', () => {
     assert.deepEqual(program.commands.map(c => c.name()), [
       'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel',
       'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'sim',
-      'keygen', 'block', 'unblock', 'access', 'verify'
+      'keygen', 'block', 'unblock', 'access', 'verify', 'roles'
     ])
   })
 
   it('every command that talks to a running node has the API options; the foreground ones their setup and output options', () => {
     const program = buildProgram(capture(), { code: 0 })
-    // Foreground commands, and keygen, which only writes a file.
-    const foreground = ['start', 'registry', 'sim', 'keygen']
+    // Foreground commands, keygen, which only writes a file, and roles, which prints the presets.
+    const foreground = ['start', 'registry', 'sim', 'keygen', 'roles']
     for (const cmd of program.commands) {
       if (foreground.includes(cmd.name())) continue
       for (const flag of API_OPTIONS) assert.ok(longFlags(cmd).includes(flag), `${cmd.name()} has ${flag}`)
