@@ -43,7 +43,7 @@ export interface HandlerContext extends Partial<HandlerGroupApi> {
   log: Logger
   // Working-group functions (inherited, optional: present when the handler runs in this node's
   // process as a member of a group — module and builtin handlers): postFinding, postHypothesis,
-  // recordAction, blackboard, propose, vote, escalate, onVerify. See HandlerGroupApi.
+  // recordAction, blackboard, propose, vote, escalate, onVerify, onProposal. See HandlerGroupApi.
 }
 
 /** A skill handler: does the work for one member of a group and resolves to its JSON result. */

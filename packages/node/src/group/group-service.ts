@@ -390,7 +390,8 @@ export class GroupService implements Startable {
       propose: async input => await this.propose(taskId, input),
       vote: (proposalId, input) => this.vote(proposalId, input),
       escalate: async input => await this.escalate(taskId, input),
-      onVerify: decide => { live().verifyDeciders.push(decide) }
+      onVerify: decide => { live().verifyDeciders.push(decide) },
+      onProposal: decide => { live().proposalDeciders.push(decide) }
     }
   }
 

@@ -145,10 +145,18 @@ export interface HandlerGroupApi {
    * JSON, cut to a few KiB). May answer later (a model asked): the vote is cast when it does.
    */
   onVerify: (decide: VerifyDecider) => void
+  /**
+   * Decides this member's votes on the proposals other members open in the group while it is in
+   * it (not the verification): a vote, or undefined to leave it. May answer later.
+   */
+  onProposal: (decide: ProposalDecider) => void
 }
 
 /** A handler's decision of its member's verification vote: undefined leaves it to the others (or the default). */
 export type VerifyDecider = (proposal: ProposalView) => VoteInput | undefined | Promise<VoteInput | undefined>
+
+/** A handler's decision of its member's vote on another member's proposal: undefined casts none. */
+export type ProposalDecider = (proposal: ProposalView) => VoteInput | undefined | Promise<VoteInput | undefined>
 
 /** Counters of what the group layer accepted and refused. */
 export interface GroupStats {

@@ -9,7 +9,7 @@ import { Blackboard } from './blackboard.js'
 import { GroupSession } from './group-session.js'
 import type { EscalationRecord } from './escalations.js'
 import type { ProposalView } from './group-session.js'
-import type { VerifyDecider } from './inputs.js'
+import type { ProposalDecider, VerifyDecider } from './inputs.js'
 import type { Logger } from '../logger.js'
 import type { Clock, TimerHandle } from '../ports/clock.js'
 import type { GossipDelivery, GossipHandler } from '../ports/gossip.js'
@@ -45,6 +45,8 @@ export interface Live {
   /** Outcome of this node's own parts, by skill (for its verification vote). */
   readonly ownResults: Map<string, boolean>
   readonly verifyDeciders: VerifyDecider[]
+  /** Deciders of this member's votes on the others' proposals (handlers' onProposal). */
+  readonly proposalDeciders: ProposalDecider[]
   /** Callers of `decision(...)` waiting, by proposal id. */
   readonly waiters: Map<string, Array<(view: ProposalView) => void>>
   /** Escalations of this group this node heard of, by id. */
@@ -72,6 +74,7 @@ export function createLive (info: JoinInfo, self: string, topic: string, log: Lo
     off: [],
     ownResults: new Map(),
     verifyDeciders: [],
+    proposalDeciders: [],
     waiters: new Map(),
     escalations: new Map(),
     handler: delivery => { onGossip(live, delivery) },

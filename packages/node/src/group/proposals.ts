@@ -5,6 +5,7 @@
  * deadline each member decides on its own; a proposal that ends without quorum is escalated by
  * the announcer. The announcer's verification of a task's result is a proposal too.
  */
+import { proposalVote, verificationVote } from './member-votes.js'
 import { createMessage, newId } from '@swarm/protocol'
 import { LimitsConfigSchema } from '../config-limits.js'
 import { RateLimiter } from '../core/token-bucket.js'
@@ -313,10 +314,15 @@ export class Proposals {
     ctx.audit(view.taskId, 'proposal-opened', { proposalId: view.proposalId, proposer: view.proposer, action: view.action.slice(0, 256), quorum: view.quorum, voters: view.voters.length, deadline: view.deadline })
     ctx.events.emit('proposal:opened', view)
     this.#armDeadline(live)
-    if (isVerification(view.params) && view.proposer === live.session.announcer && view.voters.includes(ctx.self) && live.roles.has('member')) {
-      // After the current message is handled, so that the proposal's own events come first.
+    if (!view.voters.includes(ctx.self) || !live.roles.has('member')) return
+    // After the current message is handled, so that the proposal's own events come first.
+    if (isVerification(view.params) && view.proposer === live.session.announcer) {
       ctx.clock.setTimeout(() => {
         this.#verificationVote(live, view).catch(err => { ctx.log.warn('verification vote failed', { taskId: view.taskId, err }) })
+      }, 0)
+    } else if (!isVerification(view.params) && view.proposer !== ctx.self && live.proposalDeciders.length > 0) {
+      ctx.clock.setTimeout(() => {
+        this.#proposalVote(live, view).catch(err => { ctx.log.warn('proposal vote failed', { taskId: view.taskId, err }) })
       }, 0)
     }
   }
@@ -387,34 +393,27 @@ export class Proposals {
     for (const resolve of waiters) resolve(view)
   }
 
-  /**
-   * This member's vote on the verification of its task: its handlers' decisions (the last one
-   * that decides; a model's may take a while), or yes when its own parts succeeded.
-   */
+  /** This member's vote on the verification of its task (member-votes.ts), cast if the group is still on. */
   async #verificationVote (live: Live, view: ProposalView): Promise<void> {
     const ctx = this.#ctx
     if (!ctx.groups.has(live.session.groupId)) return
-    let vote: VoteInput | undefined
-    for (const decide of live.verifyDeciders) {
-      try {
-        vote = (await decide(view)) ?? vote
-      } catch (err) {
-        ctx.log.warn('verification decider failed', { taskId: view.taskId, err })
-      }
-    }
+    const vote = await verificationVote(live.verifyDeciders, live.ownResults.values(), view, ctx.log)
+    this.#castDecided(live, view, vote)
+  }
+
+  /** This member's vote on another member's proposal, when one of its handlers decides it (member-votes.ts). */
+  async #proposalVote (live: Live, view: ProposalView): Promise<void> {
+    const vote = await proposalVote(live.proposalDeciders, view, this.#ctx.log)
+    if (vote !== undefined) this.#castDecided(live, view, vote)
+  }
+
+  #castDecided (live: Live, view: ProposalView, vote: VoteInput): void {
+    const ctx = this.#ctx
     if (!ctx.groups.has(live.session.groupId)) return
-    if (vote === undefined) {
-      const results = [...live.ownResults.values()]
-      vote = results.length === 0
-        ? { choice: 'abstain', confidence: 0, reason: 'no part of this task ran here' }
-        : results.every(ok => ok)
-          ? { choice: 'yes', confidence: 1, reason: 'my part succeeded' }
-          : { choice: 'no', confidence: 1, reason: 'my part failed' }
-    }
     try {
       this.vote(view.proposalId, vote)
     } catch (err) {
-      ctx.log.info('verification vote not cast', { taskId: view.taskId, proposalId: view.proposalId, err })
+      ctx.log.info('decided vote not cast', { taskId: view.taskId, proposalId: view.proposalId, err })
     }
   }
 

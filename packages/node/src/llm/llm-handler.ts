@@ -12,6 +12,7 @@ import { openAiClient } from './openai-client.js'
 import { buildMessages, findingsOf, parseJsonAnswer, parseVote, progressTail, voteMessages } from './prompt.js'
 import { endpointKey } from './settings.js'
 import type { ChatResult, LlmClient } from './client.js'
+import type { VoteSubject } from './prompt.js'
 import type { EndpointSlots } from './endpoint-slots.js'
 import type { ResolvedLlmSettings } from './settings.js'
 import type { HandlerContext, SkillHandler } from '../executor/types.js'
@@ -67,10 +68,12 @@ export function llmHandler (settings: ResolvedLlmSettings, deps: LlmHandlerDeps)
     if (settings.findings && ctx.postFinding !== undefined) {
       for (const content of findingsOf(result.chat.text)) ctx.postFinding({ kind: 'observation', content, confidence: FINDING_CONFIDENCE })
     }
-    // The verification vote, when the skill votes by its model: asked once the group's results are in.
-    if (settings.vote === 'model' && ctx.onVerify !== undefined) {
+    // The votes, when the skill votes by its model: on the verification once the group's results
+    // are in, and on the proposals other members open while the group lasts.
+    if (settings.vote === 'model') {
       const { skill, description } = ctx
-      ctx.onVerify(async proposal => await modelVote(client, settings, deps, { skill, description, results: resultsOf(proposal.params) }))
+      ctx.onVerify?.(async proposal => await modelVote(client, settings, deps, { skill, description, subject: { kind: 'verification', results: resultsOf(proposal.params) } }))
+      ctx.onProposal?.(async proposal => await modelVote(client, settings, deps, { skill, description, subject: { kind: 'proposal', action: proposal.action, params: proposal.params } }))
     }
     return resultOf(result.chat, result.latencyMs, settings)
   }
@@ -105,11 +108,11 @@ function resultsOf (params: Json | undefined): Json | undefined {
 }
 
 /**
- * The member's verification vote, by its model: approve → yes, reject → no, with the model's
+ * The member's vote by its model (on the verification or a proposal): approve → yes, reject → no, with the model's
  * confidence and reason; an answer that is not a vote, or a failed call, is an abstention that
  * says why (never a crash of the vote).
  */
-async function modelVote (client: LlmClient, settings: ResolvedLlmSettings, deps: LlmHandlerDeps, parts: { skill: string, description: string, results: Json | undefined }): Promise<VoteInput> {
+async function modelVote (client: LlmClient, settings: ResolvedLlmSettings, deps: LlmHandlerDeps, parts: { skill: string, description: string, subject: VoteSubject }): Promise<VoteInput> {
   const messages = voteMessages({ system: settings.system, ...parts })
   const signal = AbortSignal.timeout(settings.timeoutMs)
   try {

@@ -93,18 +93,34 @@ export function findingsOf (text: string): string[] {
   return found
 }
 
-/** The messages that ask a model for its verification vote on the group's results. */
-export function voteMessages (parts: { system: string, skill: string, description: string, results: Json | undefined }): ChatMessage[] {
-  const results = parts.results === undefined ? '(the results were not shown to the group)' : JSON.stringify(parts.results, null, 2)
+/** What a model is asked to vote on: the group's results (the verification), or another member's proposal. */
+export type VoteSubject =
+  | { kind: 'verification', results: Json | undefined }
+  | { kind: 'proposal', action: string, params: Json | undefined }
+
+/** The messages that ask a model for its vote. */
+export function voteMessages (parts: { system: string, skill: string, description: string, subject: VoteSubject }): ChatMessage[] {
+  const { subject } = parts
+  const asked = subject.kind === 'verification'
+    ? [
+        'The group has finished the task and votes on whether its result is accepted.',
+        `Results of the group (per skill, each member's answer):\n${subject.results === undefined ? '(the results were not shown to the group)' : JSON.stringify(subject.results, null, 2)}`,
+        'Decide whether the result does what the task asks.'
+      ]
+    : [
+        `A member of the group proposes: ${subject.action}`,
+        ...(subject.params !== undefined ? [`Parameters:\n${JSON.stringify(subject.params, null, 2)}`] : []),
+        'Decide whether the group should do it.'
+      ]
   return [
     { role: 'system', content: parts.system },
     {
       role: 'user',
       content: [
-        `Your part: ${parts.skill}. The group has finished the task and votes on whether its result is accepted.`,
+        `Your part: ${parts.skill}.`,
         `Task: ${parts.description}`,
-        `Results of the group (per skill, each member's answer):\n${results}`,
-        'Decide whether the result does what the task asks. Answer with one JSON object and nothing else: {"vote": "approve" or "reject", "confidence": a number from 0 to 1, "reason": "one or two sentences"}'
+        ...asked,
+        'Answer with one JSON object and nothing else: {"vote": "approve" or "reject", "confidence": a number from 0 to 1, "reason": "one or two sentences"}'
       ].join('\n\n')
     }
   ]

@@ -149,6 +149,26 @@ describe('GroupService: proposals and votes', () => {
     assert.throws(() => member(1).service.vote(opened.proposalId, { choice: 'yes' }), (err: Error & { code?: string }) => err.code === 'VOTE_REJECTED')
   })
 
+  it('a handler\'s proposal decider votes for its member on the proposals others open (not its own)', async () => {
+    const seen: string[] = []
+    member(1).service.handlerApi(TASK_ID, GROUP_ID).onProposal(async view => {
+      seen.push(view.action)
+      return { choice: 'no', confidence: 0.7, reason: 'plan Y is cheaper' }
+    })
+    const opened = await member(0).service.propose(TASK_ID, { action: 'use plan X', timeoutMs: 10_000 })
+    await settle()
+    await vi.advanceTimersByTimeAsync(10)
+    await settle()
+    assert.deepEqual(seen, ['use plan X'])
+    const vote = member(0).service.proposal(opened.proposalId)?.votes.find(v => v.voter === member(1).id)
+    assert.deepEqual([vote?.choice, vote?.confidence, vote?.reason], ['no', 0.7, 'plan Y is cheaper'])
+    // Its own proposal is not decided for it.
+    await member(1).service.propose(TASK_ID, { action: 'use plan Y', timeoutMs: 10_000 })
+    await settle()
+    await vi.advanceTimersByTimeAsync(10)
+    assert.deepEqual(seen, ['use plan X'])
+  })
+
   describe('verification', () => {
     it('members vote on the result by their own parts: yes when theirs succeeded, no when one failed', async () => {
       // The member whose part failed votes first (members vote in the order the proposal reached them).
@@ -175,6 +195,20 @@ describe('GroupService: proposals and votes', () => {
       const result = await verifying
       assert.equal(result.outcome, 'rejected')
       assert.equal(announcer.service.proposal(result.proposalId ?? '')?.votes.find(v => v.voter === member(2).id)?.reason, 'the numbers do not add up')
+    })
+
+    it('a decider may answer later (a model asked): the vote is cast when it does, with what it decided', async () => {
+      for (const m of members) m.service.ownResult(GROUP_ID, 'work', true)
+      let answer: (vote: { choice: 'no', reason: string }) => void = () => {}
+      member(1).service.handlerApi(TASK_ID, GROUP_ID).onVerify(async () => await new Promise(resolve => { answer = resolve }))
+      const verifying = announcer.service.verify({ taskId: TASK_ID, groupId: GROUP_ID, attempt: 3, policy: 'unanimous', timeoutMs: 10_000 })
+      await settle()
+      await vi.advanceTimersByTimeAsync(10)
+      answer({ choice: 'no', reason: 'the model says no' })
+      await settle()
+      const result = await verifying
+      assert.equal(result.outcome, 'rejected')
+      assert.equal(announcer.service.proposal(result.proposalId ?? '')?.votes.find(v => v.voter === member(1).id)?.reason, 'the model says no')
     })
 
     it('gives no-quorum for a group this node is not in, or with verification off', async () => {

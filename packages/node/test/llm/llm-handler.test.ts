@@ -120,6 +120,37 @@ describe('llm handler', () => {
     assert.equal(((await handler(client, { apiKeyEnv: 'MY_LLM_KEY' }, { MY_LLM_KEY: 'sk-test' })(null, context())) as { text: string }).text, 'ok')
   })
 
+  it('with vote: model, decides its member\'s votes by asking the model: the verification over the results, a proposal over its action', async () => {
+    const deciders: Record<string, (view: never) => Promise<unknown>> = {}
+    const client = fakeClient(answer('reviewed'), answer('{"vote": "reject", "confidence": 0.6, "reason": "no tests"}'), answer('sure, why not'))
+    await handler(client, { vote: 'model' })(null, context({
+      onVerify: decide => { deciders.verify = decide as never },
+      onProposal: decide => { deciders.proposal = decide as never }
+    }))
+    const verification = await deciders.verify?.({ params: { kind: 'verification', results: { coder: [{ text: 'function f() {}' }] } } } as never)
+    assert.deepEqual(verification, { choice: 'no', confidence: 0.6, reason: 'no tests' })
+    assert.match(client.requests[1]?.messages[1]?.content ?? '', /votes on whether its result is accepted[\s\S]*function f\(\) \{\}/)
+    assert.equal(client.requests[1]?.json, true)
+    const proposal = await deciders.proposal?.({ action: 'ship it', params: { to: 'prod' } } as never) as { choice: string, reason: string }
+    assert.equal(proposal.choice, 'abstain', 'an answer that is not a vote')
+    assert.match(proposal.reason, /not a vote/)
+    assert.match(client.requests[2]?.messages[1]?.content ?? '', /A member of the group proposes: ship it[\s\S]*"to": "prod"/)
+  })
+
+  it('with vote: result (the default), leaves the votes to the member', async () => {
+    let registered = false
+    await handler(fakeClient(answer('ok')))(null, context({ onVerify: () => { registered = true }, onProposal: () => { registered = true } }))
+    assert.equal(registered, false)
+  })
+
+  it('with findings, asks for them and posts each FINDING: line of the answer', async () => {
+    const posted: unknown[] = []
+    const client = fakeClient(answer('Done.\nFINDING: the input has duplicates'))
+    await handler(client, { findings: true })(null, context({ postFinding: f => { posted.push(f); return 'f1' } }))
+    assert.match(client.requests[0]?.messages[1]?.content ?? '', /starting with "FINDING: "/)
+    assert.deepEqual(posted, [{ kind: 'observation', content: 'the input has duplicates', confidence: 0.7 }])
+  })
+
   it('stops retrying once its part is aborted', async () => {
     const controller = new AbortController()
     const client = fakeClient(async () => {
