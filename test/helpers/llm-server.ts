@@ -127,6 +127,8 @@ export async function startLlmServer (models: Record<string, ModelScript> = {}):
     send(chunk({ role: 'assistant', content: '' }, null))
     for (const piece of pieces(answer, script.pieceChars ?? 8)) {
       if (script.pieceDelayMs !== undefined) await sleep(script.pieceDelayMs)
+      // The client went away (it gave up): stop, as a real server does.
+      if (res.destroyed) return
       send(chunk({ content: piece }, null))
     }
     send(chunk({}, 'stop'))
@@ -163,6 +165,7 @@ export async function startLlmServer (models: Record<string, ModelScript> = {}):
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
     for (const piece of pieces(answer, script.pieceChars ?? 8)) {
       if (script.pieceDelayMs !== undefined) await sleep(script.pieceDelayMs)
+      if (res.destroyed) return
       res.write(`${JSON.stringify({ model: recorded.model, created_at: createdAt, message: { role: 'assistant', content: piece }, done: false })}\n`)
     }
     res.write(`${JSON.stringify(final)}\n`)

@@ -35,6 +35,7 @@ describe('llm skills', () => {
       'coder-model': { answer: r => `function solve() { /* ${r.messages[1]?.content.split('\n')[2] ?? ''} */ }`, pieceChars: 6, pieceDelayMs: 60 },
       'reviewer-model': { answer: 'approve: the code does what the task asks' },
       'busy-model': { answer: 'done', pieceDelayMs: 100 },
+      'slow-model': { answer: 'x'.repeat(200), pieceDelayMs: 400 },
       // A reviewer: its part posts a finding; its first verification vote rejects, the next approves.
       'judge-model': {
         answer: r => {
@@ -62,7 +63,8 @@ describe('llm skills', () => {
           llm('offline', { baseUrl: deadUrl, model: 'coder-model', retries: 0 }),
           llm('keyed', { model: 'coder-model', apiKeyEnv: 'SWARM_TEST_UNSET_LLM_KEY' }),
           llm('busy', { model: 'busy-model', maxConcurrent: 1 }),
-          llm('judge', { role: 'reviewer', model: 'judge-model' })
+          llm('judge', { role: 'reviewer', model: 'judge-model' }),
+          llm('slow', { model: 'slow-model', timeoutMs: 1_500, retries: 0 })
         ]
       }
     ])
@@ -115,7 +117,7 @@ describe('llm skills', () => {
   /** The code of the one failed part of a task for `skill`. */
   const failure = async (skill: string): Promise<{ code: string, message: string }> => {
     const outcome = await (await lead.announce(task(`use ${skill}`, [skill]))).result()
-    assert.equal(outcome.ok, false)
+    assert.equal(outcome.ok, false, JSON.stringify(outcome).slice(0, 1500))
     const error = outcome.errors?.find(e => e.skill === skill)
     assert.ok(error !== undefined, JSON.stringify(outcome))
     return error
@@ -139,6 +141,12 @@ describe('llm skills', () => {
     assert.equal(error.code, 'LLM_NO_KEY')
     assert.match(error.message, /SWARM_TEST_UNSET_LLM_KEY/)
     assert.equal(server.requests.length, before)
+  })
+
+  it('a model slower than the skill\'s time: LLM_TIMEOUT, saying what to change', async () => {
+    const error = await failure('slow')
+    assert.equal(error.code, 'LLM_TIMEOUT')
+    assert.match(error.message, /slow-model.*did not finish within \d+ ms: raise llm\.timeoutMs/)
   })
 
   it('a 5xx then a 429 are retried with backoff; a context too long and another 4xx are not', async () => {

@@ -64,7 +64,18 @@ export function llmHandler (settings: ResolvedLlmSettings, deps: LlmHandlerDeps)
       throw new LlmError('LLM_NO_KEY', `the API key is missing: set the environment variable ${settings.apiKeyEnv} (named by llm.apiKeyEnv) where the node starts`)
     }
     const client = clientFor(settings, apiKey)
-    const result = await call(client, settings, deps, ctx.skill, ctx.signal, async () => await complete(client, settings, input, ctx))
+    // The model's own time, a moment before the part's (runHandler's timer), so that a slow
+    // model fails as LLM_TIMEOUT, naming what to change, rather than as a bare handler timeout.
+    const budgetMs = Math.max(1, Math.min(settings.timeoutMs, ctx.deadline - Date.now()) - TIMEOUT_MARGIN_MS)
+    const timer = AbortSignal.timeout(budgetMs)
+    const signal = AbortSignal.any([ctx.signal, timer])
+    let result: { chat: ChatResult, latencyMs: number }
+    try {
+      result = await call(client, settings, deps, ctx.skill, signal, async () => await complete(client, settings, input, ctx, signal))
+    } catch (err) {
+      if (!timer.aborted || ctx.signal.aborted) throw err
+      throw new LlmError('LLM_TIMEOUT', `the model "${settings.model}" at ${settings.baseUrl} did not finish within ${budgetMs} ms: raise llm.timeoutMs (or the task's deadline), or use a faster model`, { cause: err })
+    }
     if (settings.findings && ctx.postFinding !== undefined) {
       for (const content of findingsOf(result.chat.text)) ctx.postFinding({ kind: 'observation', content, confidence: FINDING_CONFIDENCE })
     }
@@ -78,6 +89,9 @@ export function llmHandler (settings: ResolvedLlmSettings, deps: LlmHandlerDeps)
     return resultOf(result.chat, result.latencyMs, settings)
   }
 }
+
+/** How much sooner than the part's time limit the model's own ends. */
+const TIMEOUT_MARGIN_MS = 250
 
 /** Confidence of a finding taken from an answer. */
 const FINDING_CONFIDENCE = 0.7
@@ -130,7 +144,7 @@ async function modelVote (client: LlmClient, settings: ResolvedLlmSettings, deps
 }
 
 /** One completion: the prompt out, the answer streamed into progress updates. */
-async function complete (client: LlmClient, settings: ResolvedLlmSettings, input: Json, ctx: HandlerContext): Promise<ChatResult> {
+async function complete (client: LlmClient, settings: ResolvedLlmSettings, input: Json, ctx: HandlerContext, signal: AbortSignal): Promise<ChatResult> {
   const findings = ctx.blackboard?.().findings.map(f => ({ kind: f.kind, content: f.content, confidence: f.confidence }))
   const messages = buildMessages({ system: settings.system, skill: ctx.skill, description: ctx.description, input, output: settings.output, askFindings: settings.findings, ...(findings !== undefined ? { findings } : {}) })
   let text = ''
@@ -143,7 +157,7 @@ async function complete (client: LlmClient, settings: ResolvedLlmSettings, input
     ...(settings.maxTokens !== undefined ? { maxTokens: settings.maxTokens } : {}),
     ...(settings.topP !== undefined ? { topP: settings.topP } : {})
   }, {
-    signal: ctx.signal,
+    signal,
     onDelta: delta => {
       text += delta
       const now = Date.now()

@@ -81,6 +81,8 @@ export function ollamaClient (init: OllamaClientInit): LlmClient {
             usage = { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion }
           }
         }
+        // An aborted stream may just end (the openai client's does): not an answer.
+        if (options.signal.aborted) throw options.signal.reason
       } catch (err) {
         throw fail(err, request.model, options.signal)
       }

@@ -68,6 +68,8 @@ export function openAiClient (init: OpenAiClientInit): LlmClient {
           if (typeof choice?.finish_reason === 'string') finishReason = choice.finish_reason
           if (chunk.usage != null) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens, totalTokens: chunk.usage.total_tokens }
         }
+        // An aborted stream may just end (the openai client's does): not an answer.
+        if (options.signal.aborted) throw options.signal.reason
       } catch (err) {
         throw fail(err, request.model, options.signal)
       }
