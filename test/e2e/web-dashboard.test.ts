@@ -138,6 +138,8 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
       await page.locator(`#group li[data-member-id="${member.peerId}"]`).waitFor()
     }
     assert.match(await page.locator('#output').innerText(), /analytics|viz/)
+    // No part of this task was served by a model: no tokens.
+    assert.equal((await page.locator('#tokens').innerText()).trim(), '-')
     // Rendered when the node answers them, "none" otherwise: never an error.
     assert.ok((await page.locator('#proposals').innerText()).length > 0)
     assert.ok((await page.locator('#blackboard').innerText()).length > 0)

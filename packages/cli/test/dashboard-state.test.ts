@@ -66,6 +66,16 @@ describe('dashboard state: snapshots', () => {
     assert.equal(s.tasks.done1?.offers, undefined, 'offers are unknown for a task only read from a snapshot')
   })
 
+  it('shows the tokens the model-served parts of a finished task used', () => {
+    let s = reduce(seeded(), { type: 'tasks', at: T0, tasks: [summary(TASK, 'ANNOUNCED')] })
+    const usage = (total: number): unknown => ({ text: 't', model: 'm', usage: { promptTokens: total - 1, completionTokens: 1, totalTokens: total }, latencyMs: 5 })
+    s = stream(s, [lifecycle('completed', T0 + 900, { outcome: { status: 'COMPLETE', ok: true, attempts: 1, bySkill: { coder: [{ peerId: ANA, ok: true, output: usage(120) }], reviewer: [{ peerId: VIZ, ok: true, output: usage(30) }], sum: [{ peerId: SELF, ok: true, output: { n: 3 } }] } } })])
+    assert.equal(s.tasks[TASK]?.tokens, 150)
+    let plain = reduce(seeded(), { type: 'tasks', at: T0, tasks: [summary(TASK, 'ANNOUNCED')] })
+    plain = stream(plain, [lifecycle('completed', T0 + 900, { outcome: { status: 'COMPLETE', ok: true, attempts: 1, bySkill: { sum: [{ peerId: SELF, ok: true, output: { n: 3 } }] } } })])
+    assert.equal(plain.tasks[TASK]?.tokens, undefined, 'no model, no tokens')
+  })
+
   it('an older snapshot does not roll back what the stream already showed', () => {
     let s = reduce(seeded(), { type: 'tasks', at: T0, tasks: [summary(TASK, 'ANNOUNCED')] })
     s = stream(s, [lifecycle('completed', T0 + 900, { outcome: { status: 'COMPLETE', ok: true, attempts: 1 } })])

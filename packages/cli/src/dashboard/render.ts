@@ -99,10 +99,11 @@ function tasksSection (state: DashboardState, width: number): Section {
     `${t.attempts}${t.maxAttempts !== undefined ? `/${t.maxAttempts}` : ''}`,
     t.offers === undefined ? '-' : String(t.offers),
     durationOf(t, state.now),
+    t.tokens === undefined ? '-' : String(t.tokens),
     t.skills.join(', '),
     t.description === '' ? '…' : t.description + (t.reason !== undefined && isFinal(t.status) && t.status !== 'COMPLETE' && t.status !== 'VERIFIED' ? ` (${t.reason})` : '')
   ])
-  const t = tableLines(['ID', 'PRIORITY', 'STATE', 'TRY', 'OFFERS', 'TIME', 'SKILLS', 'DESCRIPTION'], rows, [8, 8, 9, 5, 6, 7, 36, 0], width)
+  const t = tableLines(['ID', 'PRIORITY', 'STATE', 'TRY', 'OFFERS', 'TIME', 'TOKENS', 'SKILLS', 'DESCRIPTION'], rows, [8, 8, 9, 5, 6, 7, 7, 36, 0], width)
   const active = tasks.filter(x => !isFinal(x.status)).length
   return { title: `TASKS (${active} active, ${tasks.length - active} finished)`, header: t.header, rows: tasks.length === 0 ? ['(no tasks announced through this node)'] : t.rows }
 }

@@ -62,7 +62,28 @@ export type AgentSnapshot = z.infer<typeof AgentSnapshotSchema>
 export type TaskSummary = z.infer<typeof TaskSummarySchema>
 
 const ErrorSchema = z.object({ code: z.string(), message: z.string() }).loose()
-const OutcomeSchema = z.object({ status: z.string(), ok: z.boolean(), reason: z.string().optional(), attempts: z.number().optional() }).loose()
+/** What a model-served part returns besides its text (packages/node/src/llm): its token counts. */
+const ModelUsageSchema = z.object({ usage: z.object({ totalTokens: z.number().nonnegative() }).loose() }).loose()
+
+const OutcomeSchema = z.object({
+  status: z.string(),
+  ok: z.boolean(),
+  reason: z.string().optional(),
+  attempts: z.number().optional(),
+  bySkill: z.record(z.string(), z.array(z.object({ output: z.unknown().optional() }).loose())).optional()
+}).loose()
+
+/** The tokens the parts of a task's outcome used (the llm skills'), or undefined when no part reports any. */
+export function outcomeTokens (outcome: z.infer<typeof OutcomeSchema>): number | undefined {
+  let total: number | undefined
+  for (const parts of Object.values(outcome.bySkill ?? {})) {
+    for (const part of parts) {
+      const parsed = ModelUsageSchema.safeParse(part.output)
+      if (parsed.success) total = (total ?? 0) + parsed.data.usage.totalTokens
+    }
+  }
+  return total
+}
 const base = { taskId: z.string(), at: z.number() }
 
 /** The task lifecycle events (`task:*`) of tasks this node announced. */

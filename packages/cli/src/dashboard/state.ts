@@ -6,6 +6,7 @@
  */
 import { FINAL_STATUSES } from '@swarm/node'
 import { shortId } from '../output.js'
+import { outcomeTokens } from './schemas.js'
 import type { AgentSnapshot, StatusSnapshot, TaskEvent, TaskSummary } from './schemas.js'
 
 /** How many lines of recent events, and how many tasks, the state keeps. */
@@ -73,6 +74,8 @@ export interface TaskRow {
   members: Member[]
   /** Offers received, counted from the stream (unknown for a task first read from a snapshot). */
   offers?: number
+  /** Tokens its model-served parts used (from the outcome; llm skills only). */
+  tokens?: number
   reason?: string
   /** Whether the summary of the task was read (false: only events were seen). */
   known: boolean
@@ -292,7 +295,8 @@ function reduceTask (state: DashboardState, action: TaskEventAction): DashboardS
     case 'failed':
     case 'rejected':
     case 'cancelled': {
-      const next: TaskRow = { ...row, status: e.outcome.status, finishedAt: at, ...(e.outcome.attempts !== undefined ? { attempts: e.outcome.attempts } : {}), ...(e.outcome.reason !== undefined ? { reason: e.outcome.reason } : {}) }
+      const tokens = outcomeTokens(e.outcome)
+      const next: TaskRow = { ...row, status: e.outcome.status, finishedAt: at, ...(e.outcome.attempts !== undefined ? { attempts: e.outcome.attempts } : {}), ...(e.outcome.reason !== undefined ? { reason: e.outcome.reason } : {}), ...(tokens !== undefined ? { tokens } : {}) }
       return withRecent(put(next, withoutWorkOf(state.work, e.taskId)), at, `task ${id} ${e.type}${e.outcome.reason !== undefined ? `: ${e.outcome.reason}` : ''}`)
     }
   }

@@ -39,6 +39,21 @@ function compact (value, max) {
   try { text = typeof value === 'string' ? value : JSON.stringify(value) } catch { text = String(value) }
   return text.length > max ? text.slice(0, max) + '…' : text
 }
+// The tokens the model-served parts of a task used (llm skills: output.usage), per part and in all.
+function tokensText (outcome) {
+  const parts = []
+  let total = 0
+  for (const [skill, list] of Object.entries((outcome && outcome.bySkill) || {})) {
+    for (const p of list) {
+      const u = p.output && p.output.usage
+      if (!u || typeof u.totalTokens !== 'number') continue
+      total += u.totalTokens
+      parts.push(skill + ' ' + u.totalTokens + (typeof p.output.model === 'string' ? ' (' + p.output.model + ')' : ''))
+    }
+  }
+  return parts.length === 0 ? '-' : total + ' in all: ' + parts.join(', ')
+}
+
 function pretty (value, max) {
   let text
   try { text = JSON.stringify(value, null, 2) } catch { text = String(value) }
@@ -305,7 +320,8 @@ function renderDetail () {
     h('dt', null, 'status'), h('dd', null, badge(task.status), sum.reason ? ' ' + sum.reason : ''),
     h('dt', null, 'role'), h('dd', null, task.role),
     h('dt', null, 'attempts'), h('dd', null, sum.attempts + ' of ' + sum.maxAttempts),
-    h('dt', null, 'duration'), h('dd', null, ms(sum.durationMs)))
+    h('dt', null, 'duration'), h('dd', null, ms(sum.durationMs)),
+    h('dt', null, 'tokens'), h('dd', { id: 'tokens' }, tokensText(outcome)))
   const group = members.length
     ? h('div', { id: 'group' }, h('div', { class: 'muted' }, 'group ', h('code', null, short(task.groupId || sum.groupId || ''))),
       h('ul', null, members.map(m => h('li', { dataset: { memberId: m.peerId } }, agentName(m.peerId), ' ', h('code', { class: 'muted' }, short(m.peerId)), ' ', (m.skills || []).map(s => h('span', { class: 'chip' }, s))))))
