@@ -19,7 +19,7 @@ export const LlmSettingsSchema = z.object({
   /** `openai`: POST <baseUrl>/chat/completions (LM Studio, vLLM, llama.cpp, Ollama's /v1, hosted APIs); `ollama`: Ollama's /api/chat. */
   api: z.enum(LLM_APIS).optional(),
   /** Where the server listens: for `openai` up to the version path (…/v1), for `ollama` its root. */
-  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  baseUrl: z.url({ protocol: /^https?$/, error: 'an http or https URL, e.g. http://127.0.0.1:11434/v1' }).optional(),
   model: z.string().min(1).max(256).optional(),
   temperature: z.number().min(0).max(2).optional(),
   /** Completion tokens at most (OpenAI `max_tokens`, Ollama `num_predict`). */
