@@ -98,7 +98,7 @@ describe('swarm-node dashboard: the swarm as one node sees it', () => {
     const taskId = await announce('Chart live')
     const label = taskId.slice(0, 8)
     const frame = await dash.waitForFrame(f => f.includes(`task ${label} completed`), 'the completion in the events')
-    assert.match(frame, new RegExp(`^${label}\\s+normal\\s+COMPLETE\\s+1/3\\s+1\\s+\\S+\\s+viz:advanced\\s+Chart live$`, 'm'), frame)
+    assert.match(frame, new RegExp(`^${label}\\s+normal\\s+COMPLETE\\s+1/3\\s+1\\s+\\S+\\s+-\\s+viz:advanced\\s+Chart live$`, 'm'), frame)
     assert.match(frame, new RegExp(`task ${label} offer from painter for viz`))
     assert.match(frame, new RegExp(`task ${label} group formed in \\d+ms: painter \\(viz\\)`))
     assert.match(frame, new RegExp(`task ${label} painter viz 50% halfway`))
@@ -140,7 +140,7 @@ describe('swarm-node dashboard: the swarm as one node sees it', () => {
     assert.match(once.stdout, /^desk \*\s+12D3KooW\S+\s+idle\s+0\/4\s+-\s+analytics:novice$/m)
     // The painter's load reaches the desk with its next heartbeat: the task may still count.
     assert.match(once.stdout, /^painter\s+12D3KooW\S+\s+(idle\s+0|busy\s+1)\/4\s+-\s+viz:expert$/m)
-    assert.match(once.stdout, new RegExp(`^${label}\\s+normal\\s+COMPLETE\\s+1/3\\s+-\\s+\\S+\\s+viz:advanced\\s+Chart once$`, 'm'))
+    assert.match(once.stdout, new RegExp(`^${label}\\s+normal\\s+COMPLETE\\s+1/3\\s+-\\s+\\S+\\s+-\\s+viz:advanced\\s+Chart once$`, 'm'))
     assert.match(once.stdout, new RegExp(`^${label}\\s+COMPLETE\\s+painter \\(viz\\)$`, 'm'), 'its group')
     assert.match(once.stdout, /done 2 · failed 0 · rejected 0 · cancelled 0 · active 0 · success 100%/)
 
