@@ -4,6 +4,7 @@
  */
 import { Ollama } from 'ollama'
 import { LlmError, httpError, unreachable } from './errors.js'
+import { AnswerCollector } from './client.js'
 import type { ChatOptions, ChatRequest, ChatResult, LlmClient } from './client.js'
 
 export interface OllamaClientInit {
@@ -47,12 +48,7 @@ export function ollamaClient (init: OllamaClientInit): LlmClient {
   }
   return {
     async chat (request: ChatRequest, options: ChatOptions): Promise<ChatResult> {
-      const started = Date.now()
-      let text = ''
-      let model = request.model
-      let finishReason = 'unknown'
-      let firstTokenMs: number | undefined
-      let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 }
+      const answer = new AnswerCollector(request.model, options.onDelta)
       try {
         const sampling = {
           ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
@@ -67,26 +63,21 @@ export function ollamaClient (init: OllamaClientInit): LlmClient {
           ...(Object.keys(sampling).length > 0 ? { options: sampling } : {})
         })
         for await (const part of stream) {
-          if (part.model !== '') model = part.model
-          const delta = part.message?.content
-          if (typeof delta === 'string' && delta !== '') {
-            firstTokenMs ??= Date.now() - started
-            text += delta
-            options.onDelta(delta)
-          }
+          answer.named(part.model)
+          answer.delta(part.message?.content)
           if (part.done) {
-            finishReason = part.done_reason === '' ? 'stop' : part.done_reason
+            answer.finishReason = part.done_reason === '' ? 'stop' : part.done_reason
             const prompt = part.prompt_eval_count ?? 0
             const completion = part.eval_count ?? 0
-            usage = { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion }
+            answer.usage = { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion }
           }
         }
-        // An aborted stream may just end (the openai client's does): not an answer.
+        // An aborted stream may just end: not an answer.
         if (options.signal.aborted) throw options.signal.reason
       } catch (err) {
         throw fail(err, request.model, options.signal)
       }
-      return { text, model, finishReason, usage, ...(firstTokenMs !== undefined ? { firstTokenMs } : {}) }
+      return answer.result()
     },
 
     async models (signal: AbortSignal): Promise<string[]> {

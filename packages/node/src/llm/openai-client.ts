@@ -6,6 +6,7 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai'
 import { LlmError, httpError, unreachable } from './errors.js'
+import { AnswerCollector } from './client.js'
 import type { ChatOptions, ChatRequest, ChatResult, LlmClient } from './client.js'
 
 export interface OpenAiClientInit {
@@ -40,12 +41,7 @@ export function openAiClient (init: OpenAiClientInit): LlmClient {
   }
   return {
     async chat (request: ChatRequest, options: ChatOptions): Promise<ChatResult> {
-      const started = Date.now()
-      let text = ''
-      let model = request.model
-      let finishReason = 'unknown'
-      let firstTokenMs: number | undefined
-      let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 }
+      const answer = new AnswerCollector(request.model, options.onDelta)
       try {
         const stream = await client.chat.completions.create({
           model: request.model,
@@ -57,23 +53,18 @@ export function openAiClient (init: OpenAiClientInit): LlmClient {
           ...(request.topP !== undefined ? { top_p: request.topP } : {})
         }, { signal: options.signal })
         for await (const chunk of stream) {
-          if (chunk.model !== '') model = chunk.model
+          answer.named(chunk.model)
           const choice = chunk.choices[0]
-          const delta = choice?.delta?.content
-          if (typeof delta === 'string' && delta !== '') {
-            firstTokenMs ??= Date.now() - started
-            text += delta
-            options.onDelta(delta)
-          }
-          if (typeof choice?.finish_reason === 'string') finishReason = choice.finish_reason
-          if (chunk.usage != null) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens, totalTokens: chunk.usage.total_tokens }
+          answer.delta(choice?.delta?.content)
+          if (typeof choice?.finish_reason === 'string') answer.finishReason = choice.finish_reason
+          if (chunk.usage != null) answer.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens, totalTokens: chunk.usage.total_tokens }
         }
         // An aborted stream may just end (the openai client's does): not an answer.
         if (options.signal.aborted) throw options.signal.reason
       } catch (err) {
         throw fail(err, request.model, options.signal)
       }
-      return { text, model, finishReason, usage, ...(firstTokenMs !== undefined ? { firstTokenMs } : {}) }
+      return answer.result()
     },
 
     async models (signal: AbortSignal): Promise<string[]> {
