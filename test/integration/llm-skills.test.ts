@@ -36,10 +36,12 @@ describe('llm skills', () => {
       'reviewer-model': { answer: 'approve: the code does what the task asks' },
       'busy-model': { answer: 'done', pieceDelayMs: 100 },
       'slow-model': { answer: 'x'.repeat(200), pieceDelayMs: 400 },
+      'steady-model': { answer: 'y'.repeat(160), pieceDelayMs: 250 },
       // A reviewer: its part posts a finding; its first verification vote rejects, the next approves.
       'judge-model': {
         answer: r => {
           const asked = r.messages[1]?.content ?? ''
+          if (asked.includes('A member of the group proposes')) return '{"vote": "approve", "confidence": 0.75, "reason": "plan X is the simpler one"}'
           if (!asked.includes('votes on whether its result is accepted')) return 'Reviewed.\nFINDING: the function is not named after what it does'
           votes.push(asked)
           return votes.length === 1
@@ -64,7 +66,9 @@ describe('llm skills', () => {
           llm('keyed', { model: 'coder-model', apiKeyEnv: 'SWARM_TEST_UNSET_LLM_KEY' }),
           llm('busy', { model: 'busy-model', maxConcurrent: 1 }),
           llm('judge', { role: 'reviewer', model: 'judge-model' }),
-          llm('slow', { model: 'slow-model', timeoutMs: 1_500, retries: 0 })
+          llm('slow', { model: 'slow-model', timeoutMs: 1_500, retries: 0 }),
+          // On another endpoint than the judge's, whose one slot its vote needs while this part runs.
+          llm('steady', { api: 'ollama', baseUrl: server.url, model: 'steady-model' })
         ]
       }
     ])
@@ -173,6 +177,21 @@ describe('llm skills', () => {
     assert.match(votes[0] ?? '', /Task: Sum two numbers/)
     const board = lead.groups.blackboard(outcome.taskId)
     assert.ok(board?.findings.some(f => f.content === 'the function is not named after what it does'), JSON.stringify(board?.findings))
+  })
+
+  it('a reviewer votes by its model on a proposal opened while its group works', async () => {
+    // The reviewer's part ends at once; the steady part keeps the group at work for about 5 s.
+    const handle = await lead.announce({ description: 'Pick a plan', skills: [{ name: 'judge' }, { name: 'steady' }], deadlineMs: 60_000, maxAttempts: 1 })
+    for await (const event of handle.events()) {
+      if (event.type === 'member-result' && event.skill === 'judge') break
+    }
+    const opened = await lead.groups.propose(handle.id, { action: 'use plan X', quorum: 'majority', timeoutMs: 20_000 })
+    const decided = await lead.groups.decision(opened.proposalId)
+    const vote = decided.votes.find(v => v.reason === 'plan X is the simpler one')
+    assert.ok(vote !== undefined, JSON.stringify(decided.votes))
+    assert.deepEqual([vote.choice, vote.confidence], ['yes', 0.75])
+    assert.equal(decided.outcome, 'approved')
+    assert.equal((await handle.result()).status, 'COMPLETE')
   })
 
   it('sends one request at a time to an endpoint with maxConcurrent 1, though the agent takes four tasks', async () => {
