@@ -9,9 +9,8 @@ import { directoryCatchUp } from './directory/catch-up.js'
 import { directoryService } from './directory/directory-service.js'
 import { buildAgentCard } from './directory/card.js'
 import { RateLimiter } from './core/token-bucket.js'
-import { createHandler } from './executor/create-handler.js'
+import { createHandler, llmSettingsOf } from './executor/create-handler.js'
 import { EndpointSlots } from './llm/endpoint-slots.js'
-import { LLM_DEFAULTS } from './llm/settings.js'
 import { LlmTotals } from './llm/llm-totals.js'
 import type { LlmCall } from './llm/llm-handler.js'
 import { groupService } from './group/group-service.js'
@@ -164,7 +163,8 @@ export function wireServices (input: WiringInput): NodeServices {
       config.skills,
       skill => skill.handler === undefined ? undefined : createHandler(skill.handler, { skill: skill.name, llm: { defaults: config.llm, slots: llmSlots, env: process.env, onCall: onLlmCall } }),
       skill => store.getSkillStats(skill),
-      skill => skill.handler?.kind === 'llm' ? config.llm.timeoutMs ?? LLM_DEFAULTS.timeoutMs : undefined
+      // An llm part's time is its resolved settings' (the defaults, a role's preset and overrides, its own).
+      skill => skill.handler?.kind === 'llm' ? llmSettingsOf(skill.name, skill.handler, config.llm).timeoutMs : undefined
     ),
     emit,
     sink: { emit },
