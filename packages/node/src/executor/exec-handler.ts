@@ -42,8 +42,10 @@ export interface ExecHandlerOptions {
  * - writes the task input as JSON (one line) on its stdin, then closes it; a program that does
  *   not read its input is fine;
  * - gives it the environment of this process, plus `config.env`, plus SWARM_TASK_ID,
- *   SWARM_GROUP_ID, SWARM_SKILL, SWARM_ATTEMPT, SWARM_DEADLINE (epoch ms) and, when resuming,
- *   SWARM_CHECKPOINT (JSON);
+ *   SWARM_GROUP_ID, SWARM_SKILL, SWARM_ATTEMPT, SWARM_DEADLINE (epoch ms), when resuming,
+ *   SWARM_CHECKPOINT (JSON) and, for a workflow step's task, SWARM_WORKFLOW_ID,
+ *   SWARM_WORKFLOW_STEP, SWARM_WORKFLOW_ITERATION and SWARM_WORKFLOW_BUILDS_ON (step ids,
+ *   comma-separated; empty when the step has an explicit input);
  * - reads its stdout as the JSON result (HANDLER_BAD_OUTPUT when empty, not JSON, or larger
  *   than LIMITS.maxResultBytes — the program is stopped as soon as it prints too much);
  * - reads its stderr line by line: `progress <fraction 0..1 or N%> [message]` calls
@@ -86,7 +88,8 @@ function taskEnv (config: ParsedExecConfig, ctx: HandlerContext): NodeJS.Process
     SWARM_GROUP_ID: ctx.groupId,
     SWARM_SKILL: ctx.skill,
     SWARM_ATTEMPT: String(ctx.attempt),
-    SWARM_DEADLINE: String(ctx.deadline)
+    SWARM_DEADLINE: String(ctx.deadline),
+    ...workflowEnv(ctx)
   })
   if (ctx.checkpoint !== undefined) {
     const text = JSON.stringify(ctx.checkpoint)
@@ -94,6 +97,18 @@ function taskEnv (config: ParsedExecConfig, ctx: HandlerContext): NodeJS.Process
     else ctx.log.warn('checkpoint too large for SWARM_CHECKPOINT; the program starts without it', { chars: text.length })
   }
   return env
+}
+
+/** The SWARM_WORKFLOW_* variables of a workflow step's task (none outside a workflow). Step ids hold no commas. */
+function workflowEnv (ctx: HandlerContext): Record<string, string> {
+  const tag = ctx.workflow
+  if (tag === undefined) return {}
+  return {
+    SWARM_WORKFLOW_ID: tag.workflowId,
+    SWARM_WORKFLOW_STEP: tag.stepId,
+    SWARM_WORKFLOW_ITERATION: String(tag.iteration),
+    SWARM_WORKFLOW_BUILDS_ON: tag.buildsOn.join(',')
+  }
 }
 
 /** Writes the input as one JSON line on the program's stdin and closes it. */

@@ -2,7 +2,7 @@
  * The `http` handler: POSTs the task to a URL as JSON and takes the JSON response as the result.
  */
 import { LIMITS } from '@swarm/protocol'
-import type { Json } from '@swarm/protocol'
+import type { Json, WorkflowTag } from '@swarm/protocol'
 import { HttpHandlerSchema } from '../config.js'
 import { abortError } from './abort.js'
 import { parseHandlerConfig } from './handler-config.js'
@@ -22,6 +22,8 @@ export interface HttpHandlerRequest {
   description: string
   attempt: number
   input: Json
+  /** The workflow step the task serves (HandlerContext.workflow), when it serves one. */
+  workflow?: WorkflowTag
 }
 
 /** The URL without query, fragment or credentials: safe for messages and logs. */
@@ -63,8 +65,8 @@ async function readBody (response: Response, max: number, truncate: boolean): Pr
 }
 
 /**
- * A handler that POSTs `{ taskId, groupId, skill, description, attempt, input }` as JSON to
- * `config.url` with `config.headers`, and:
+ * A handler that POSTs `{ taskId, groupId, skill, description, attempt, input }` (and
+ * `workflow`, for a workflow step's task) as JSON to `config.url` with `config.headers`, and:
  *
  * - takes a 2xx response's JSON body as the result (HANDLER_BAD_OUTPUT when it is empty, not
  *   JSON, or larger than LIMITS.maxResultBytes);
@@ -86,7 +88,7 @@ export function httpHandler (config: HttpHandlerConfig): SkillHandler {
       timeout.abort(new HandlerError('HANDLER_TIMEOUT', `POST ${where} timed out after ${timeoutMs} ms`))
     }, timeoutMs)
     const signal = AbortSignal.any([ctx.signal, timeout.signal])
-    const request: HttpHandlerRequest = { taskId: ctx.taskId, groupId: ctx.groupId, skill: ctx.skill, description: ctx.description, attempt: ctx.attempt, input }
+    const request: HttpHandlerRequest = { taskId: ctx.taskId, groupId: ctx.groupId, skill: ctx.skill, description: ctx.description, attempt: ctx.attempt, input, ...(ctx.workflow !== undefined ? { workflow: ctx.workflow } : {}) }
     try {
       let response: Response
       try {

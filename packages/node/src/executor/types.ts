@@ -2,7 +2,7 @@
  * The contract between the node and a skill handler: what a handler receives, what it returns,
  * and how it fails.
  */
-import type { DirectErrorCode, GroupMember, Json } from '@swarm/protocol'
+import type { DirectErrorCode, GroupMember, Json, WorkflowTag } from '@swarm/protocol'
 import type { Logger } from '../logger.js'
 import type { HandlerGroupApi } from '../group/group-service.js'
 
@@ -27,6 +27,13 @@ export interface HandlerContext extends Partial<HandlerGroupApi> {
   signal: AbortSignal
   /** Resume state from a previous member. */
   checkpoint?: Json
+  /**
+   * The workflow step the task serves, as announced (absent outside a workflow): the workflow's
+   * id, the step's id, its iteration (raised each time a review loop sends it back) and the step
+   * ids whose outputs the input holds under those keys (`buildsOn`; the input is then
+   * `{ <step id>: output, …, feedback?: … }`).
+   */
+  workflow?: WorkflowTag
   /** Reports how far the work is, `fraction` in 0..1. */
   progress(fraction: number, message?: string): void
   /** Records state a replacement member could resume from. */

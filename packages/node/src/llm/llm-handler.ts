@@ -146,7 +146,16 @@ async function modelVote (client: LlmClient, settings: ResolvedLlmSettings, deps
 /** One completion: the prompt out, the answer streamed into progress updates. */
 async function complete (client: LlmClient, settings: ResolvedLlmSettings, input: Json, ctx: HandlerContext, signal: AbortSignal): Promise<ChatResult> {
   const findings = ctx.blackboard?.().findings.map(f => ({ kind: f.kind, content: f.content, confidence: f.confidence }))
-  const messages = buildMessages({ system: settings.system, skill: ctx.skill, description: ctx.description, input, output: settings.output, askFindings: settings.findings, ...(findings !== undefined ? { findings } : {}) })
+  const messages = buildMessages({
+    system: settings.system,
+    skill: ctx.skill,
+    description: ctx.description,
+    input,
+    output: settings.output,
+    askFindings: settings.findings,
+    ...(findings !== undefined ? { findings } : {}),
+    ...(ctx.workflow !== undefined ? { workflow: ctx.workflow } : {})
+  })
   let text = ''
   let lastProgressAt = 0
   const result = await client.chat({

@@ -4,10 +4,15 @@
  * The model gets the skill's system prompt, then one user message: the task's description, its
  * input (text as it is, anything else as indented JSON), the findings on the group's blackboard
  * so far, and — when the skill wants JSON — the instruction to answer with one JSON value.
+ *
+ * A workflow step's task whose input holds the outputs of the steps it builds on (the workflow
+ * tag's `buildsOn`: the input is `{ <step id>: output, …, feedback?: … }`) shows them apart: each
+ * upstream step's output under its id, the review's feedback in a section of its own, and the
+ * rest of the input as the input.
  */
 import { z } from 'zod'
 import type { VoteInput } from '../group/inputs.js'
-import type { Json } from '@swarm/protocol'
+import type { Json, WorkflowTag } from '@swarm/protocol'
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant'
@@ -31,11 +36,21 @@ export interface PromptParts {
   output: 'text' | 'json'
   /** Ask for findings, each on a line starting with FINDING: (see findingsOf). */
   askFindings?: boolean
+  /** The workflow step the task serves: the input keys in `buildsOn` are upstream outputs. */
+  workflow?: Pick<WorkflowTag, 'buildsOn'>
 }
 
 /** Findings shown at most (the latest), and characters of each. */
 const MAX_FINDINGS = 50
 const MAX_FINDING_CHARS = 2_000
+
+/** Characters of one upstream step's output shown at most, of all of them together, and of the feedback. */
+const MAX_UPSTREAM_CHARS = 16_000
+const MAX_BUILDS_ON_CHARS = 48_000
+const MAX_FEEDBACK_CHARS = 8_000
+
+/** The input key a review loop puts its reasons under. */
+const FEEDBACK_KEY = 'feedback'
 
 /** The task input as prompt text: a string as it is, null as nothing, anything else as JSON. */
 export function inputText (input: Json): string | undefined {
@@ -44,11 +59,47 @@ export function inputText (input: Json): string | undefined {
   return JSON.stringify(input, null, 2)
 }
 
+/** `text` cut to `max` characters, saying how much was left out. */
+function clip (text: string, max: number): string {
+  if (text.length <= max) return text
+  return `${text.slice(0, max)}\n… (cut: ${text.length - max} more characters)`
+}
+
+/**
+ * The sections of a workflow step's input that builds on other steps: each upstream output under
+ * its step id (at most MAX_UPSTREAM_CHARS each, MAX_BUILDS_ON_CHARS in all), the feedback, and
+ * the remaining keys as the input. Undefined when the input is not such an input (no `buildsOn`,
+ * or not an object): it is then shown as it is.
+ */
+function workflowSections (input: Json, workflow: PromptParts['workflow']): string[] | undefined {
+  if (workflow === undefined || workflow.buildsOn.length === 0) return undefined
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined
+  const upstream = [...new Set(workflow.buildsOn)]
+  let budget = MAX_BUILDS_ON_CHARS
+  const outputs = upstream.map(stepId => {
+    const full = inputText(input[stepId] ?? null) ?? '(no output)'
+    const room = Math.min(MAX_UPSTREAM_CHARS, budget)
+    budget -= Math.min(room, full.length)
+    return `### ${stepId}\n${room > 0 ? clip(full, room) : `(left out: ${full.length} characters, the outputs above fill this section)`}`
+  })
+  const sections = [`## Outputs this step builds on\n${outputs.join('\n\n')}`]
+  const feedback = upstream.includes(FEEDBACK_KEY) ? undefined : inputText(input[FEEDBACK_KEY] ?? null)
+  if (feedback !== undefined) sections.push(`## Feedback from the review\n${clip(feedback, MAX_FEEDBACK_CHARS)}`)
+  const rest = Object.entries(input).filter(([key]) => !upstream.includes(key) && key !== FEEDBACK_KEY)
+  if (rest.length > 0) sections.push(`Input:\n${JSON.stringify(Object.fromEntries(rest), null, 2)}`)
+  return sections
+}
+
 /** The messages of one request. */
 export function buildMessages (parts: PromptParts): ChatMessage[] {
   const sections = [`Your part: ${parts.skill}.`, `Task: ${parts.description}`]
-  const input = inputText(parts.input)
-  if (input !== undefined) sections.push(`Input:\n${input}`)
+  const stepSections = workflowSections(parts.input, parts.workflow)
+  if (stepSections !== undefined) {
+    sections.push(...stepSections)
+  } else {
+    const input = inputText(parts.input)
+    if (input !== undefined) sections.push(`Input:\n${input}`)
+  }
   const findings = (parts.findings ?? []).slice(-MAX_FINDINGS)
   if (findings.length > 0) {
     sections.push(`Findings of the group so far:\n${findings.map(f => `- (${f.kind}, confidence ${f.confidence}) ${f.content.slice(0, MAX_FINDING_CHARS)}`).join('\n')}`)

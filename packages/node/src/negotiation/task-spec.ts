@@ -1,4 +1,4 @@
-import { IdSchema, JsonSchema, LevelSchema, LIMITS, PrioritySchema, SkillNameSchema, VerifyPolicySchema } from '@swarm/protocol'
+import { IdSchema, JsonSchema, LevelSchema, LIMITS, PrioritySchema, SkillNameSchema, VerifyPolicySchema, WorkflowTagSchema } from '@swarm/protocol'
 import { z } from 'zod'
 
 /** One required skill as a user gives it. */
@@ -28,7 +28,18 @@ export const TaskSpecSchema = z.object({
   maxAttempts: z.number().int().min(1).max(10).default(3),
   verify: VerifyPolicySchema.default('none'),
   /** An id chosen by the caller (idempotency); generated when absent. */
-  taskId: IdSchema.optional()
+  taskId: IdSchema.optional(),
+  /**
+   * Tasks waiting for this one (a workflow sets it): raises the task's effective priority in the
+   * announcer's queue and in the bidders' (core/priority.ts, capped by maxDependentsBoost).
+   */
+  dependents: z.number().int().min(0).max(1000).optional(),
+  /**
+   * The workflow step this task serves (a workflow sets it): travels in the announcement to the
+   * members' handlers (HandlerContext.workflow). `buildsOn` names the steps whose outputs the
+   * input holds under their ids.
+   */
+  workflow: WorkflowTagSchema.optional()
 }).strict()
 
 export type TaskSpec = z.infer<typeof TaskSpecSchema>

@@ -39,6 +39,26 @@ export const VerifyPolicySchema = z.union([
 ])
 export type VerifyPolicy = z.infer<typeof VerifyPolicySchema>
 
+/** Step ids of a workflow a task builds on at most (see {@link WorkflowTagSchema}). */
+const MAX_BUILDS_ON = 64
+
+/** A workflow step's id: 1 to 64 characters of A-Z a-z 0-9 _ -. */
+export const StepIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -')
+
+/**
+ * Which workflow step a task serves: the workflow, the step, the step's run (a review loop that
+ * sends the work back raises it), and the steps whose outputs the task input holds under their
+ * ids (set when the step has no explicit input: the input is then
+ * `{ <step id>: output, …, feedback?: … }`; empty otherwise).
+ */
+export const WorkflowTagSchema = z.object({
+  workflowId: IdSchema,
+  stepId: StepIdSchema,
+  iteration: z.number().int().min(1).max(100),
+  buildsOn: z.array(StepIdSchema).max(MAX_BUILDS_ON)
+}).strict()
+export type WorkflowTag = z.infer<typeof WorkflowTagSchema>
+
 export const TaskAnnounceBodySchema = z.object({
   taskId: IdSchema,
   description: DescriptionSchema.min(1),
@@ -67,7 +87,14 @@ export const TaskAnnounceBodySchema = z.object({
    * Set when a queued task is asked again (1, 2 …; absent on the first ask of an attempt): a
    * bidder treats a re-ask as a new announcement, not as a copy of one it already heard.
    */
-  ask: z.number().int().min(1).max(100_000).optional()
+  ask: z.number().int().min(1).max(100_000).optional(),
+  /**
+   * Tasks waiting for this one (a workflow sets it): raises its place in a bidder's queue, by
+   * at most the bidder's largest dependents boost. Absent means 0.
+   */
+  dependents: z.number().int().min(0).max(1000).optional(),
+  /** The workflow step this task serves (absent for a task outside a workflow). */
+  workflow: WorkflowTagSchema.optional()
 }).strict()
 export type TaskAnnounceBody = z.infer<typeof TaskAnnounceBodySchema>
 

@@ -31,7 +31,11 @@ function inputDescriptor (spec: TaskSpec): TaskInput {
     : { kind: 'ref', bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') }
 }
 
-/** The announcement of a task's first attempt; throws CONFIG_INVALID for an input too large. */
+/**
+ * The announcement of a task's first attempt; throws CONFIG_INVALID for an input too large.
+ * `dependents` (when above 0) and `workflow` go in only when the spec has them: a receiver built
+ * before these fields refuses an announcement that carries them (docs/protocol.md, section 2).
+ */
 export function firstAnnouncement (ctx: AnnouncerContext, spec: TaskSpec, taskId: string, now: number): TaskAnnounceBody {
   const required = requiredOf(spec)
   const slots = required.reduce((n, r) => n + r.count, 0)
@@ -48,7 +52,9 @@ export function firstAnnouncement (ctx: AnnouncerContext, spec: TaskSpec, taskId
     attempt: 1,
     createdAt: now,
     verify: spec.verify,
-    offerCap: ctx.settings.offerCap
+    offerCap: ctx.settings.offerCap,
+    ...(spec.dependents !== undefined && spec.dependents > 0 ? { dependents: spec.dependents } : {}),
+    ...(spec.workflow !== undefined ? { workflow: spec.workflow } : {})
   }
 }
 

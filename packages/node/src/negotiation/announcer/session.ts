@@ -127,7 +127,10 @@ export function candidatesOf (session: Session): Candidate[] {
   return [...session.offers.values()].map(o => o.candidate)
 }
 
-/** A fresh session of a task about to be announced for the first time. */
+/**
+ * A fresh session of a task about to be announced for the first time (or restored after a
+ * restart, from its stored spec: resume.ts), with the spec's `dependents` for the queue.
+ */
 export function newSession (init: { spec: TaskSpec, state: TaskState, handle: TaskHandle, body: TaskAnnounceBody, now: number }): Session {
   const { spec } = init
   return {
@@ -136,6 +139,7 @@ export function newSession (init: { spec: TaskSpec, state: TaskState, handle: Ta
     handle: init.handle,
     body: init.body,
     ...(spec.input !== undefined ? { inputValue: spec.input } : {}),
+    ...(spec.dependents !== undefined ? { dependents: spec.dependents } : {}),
     offers: new Map(),
     biddingOpen: false,
     bidders: new Set(),

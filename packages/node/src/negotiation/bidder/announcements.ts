@@ -6,19 +6,20 @@ import { NO_BID_WINDOW_OPEN_MS } from './constants.js'
 import type { CandidateSkill } from '../../core/scoring.js'
 import type { TimerHandle } from '../../ports/clock.js'
 import type { GossipDelivery } from '../../ports/gossip.js'
-import type { BidderLimits } from './limits.js'
+import type { BidderLimits, RankedAs } from './limits.js'
 import type { Offers } from './offers.js'
 import type { Announcement, BidderState } from './state.js'
 import type { BidderComponents, BidderInit } from './types.js'
 import type { PeerId } from '@libp2p/interface'
-import type { DirectErrorCode, MessageOf, Priority, SwarmMessage, TaskAnnounceBody } from '@swarm/protocol'
+import type { DirectErrorCode, MessageOf, SwarmMessage, TaskAnnounceBody } from '@swarm/protocol'
 
 export type AnnouncementsComponents = Pick<BidderComponents, 'gossip' | 'clock' | 'skills' | 'capablePeers' | 'onLoad'>
 
 /**
  * Hearing announcements: on the topics of this node's skills (or handed over by its own
  * announcer), each copy once; those this node can do wait for a free slot, and whenever slots
- * free up the waiting ones are offered on by effective priority (priority aged by the deadline).
+ * free up the waiting ones are offered on by effective priority (priority raised by the
+ * deadline, by age and by the tasks waiting for it).
  * An announcement sent directly is answered at once with an offer or why not. Announcements
  * over their announcer's rate are dropped, and its priority and share of slots are limited
  * (limits.ts).
@@ -204,10 +205,10 @@ function announcementKey (body: TaskAnnounceBody): string {
 
 /**
  * The waiting announcements still worth an offer (bid window open, deadline ahead), highest
- * effective priority first (from the priority and age `rankedAs` believes), older first among
- * equals; the others leave the queue. Pure apart from pruning `waiting`.
+ * effective priority first (from the priority, age and dependents `rankedAs` believes, and the
+ * deadline), older first among equals; the others leave the queue. Pure apart from pruning `waiting`.
  */
-function rankWaiting (waiting: Map<string, Announcement>, now: number, rankedAs: (a: Announcement) => { priority: Priority, createdAt: number }): Announcement[] {
+function rankWaiting (waiting: Map<string, Announcement>, now: number, rankedAs: (a: Announcement) => RankedAs): Announcement[] {
   const live = [...waiting.values()].filter(a => {
     const open = a.body.bidWindowMs === 0 ? a.receivedAt + NO_BID_WINDOW_OPEN_MS : a.receivedAt + a.body.bidWindowMs
     const keep = now <= open && now < a.body.deadline

@@ -20,6 +20,14 @@ export interface BidderLimited {
   distrusted: number
 }
 
+/** What an announcement waiting for a slot is ranked by (see {@link BidderLimits.rankedAs}). */
+export interface RankedAs {
+  priority: Priority
+  createdAt: number
+  /** Tasks waiting for it, as believed (0 when absent or not believed). */
+  dependents: number
+}
+
 /** Announcers whose lapses are remembered at most (beyond, the one heard of longest ago is forgotten). */
 const MAX_LAPSE_RECORDS = 10_000
 
@@ -128,16 +136,18 @@ export class BidderLimits {
   }
 
   /**
-   * The priority and creation time `a` is ranked by in the waiting queue: as claimed from a
-   * known announcer; from an unknown one the priority at most limits.unknownAnnouncerMaxPriority
-   * (core/announcer-limits.ts trustedPriority) and its age counted from when it was heard at the
-   * earliest (a made-up old `createdAt` earns no aging boost).
+   * The priority, creation time and dependents `a` is ranked by in the waiting queue: as claimed
+   * from a known announcer (the dependents boost is capped by core/priority.ts anyway); from an
+   * unknown one the priority at most limits.unknownAnnouncerMaxPriority (core/announcer-limits.ts
+   * trustedPriority), its age counted from when it was heard at the earliest (a made-up old
+   * `createdAt` earns no aging boost), and no dependents (a made-up count earns no boost above
+   * that priority).
    */
-  rankedAs (a: Announcement): { priority: Priority, createdAt: number } {
+  rankedAs (a: Announcement): RankedAs {
     const limits = this.#init.limits
-    const claimed = { priority: a.body.priority, createdAt: a.body.createdAt }
+    const claimed = { priority: a.body.priority, createdAt: a.body.createdAt, dependents: a.body.dependents ?? 0 }
     if (limits === undefined || this.known(a.announcer)) return claimed
-    return { priority: trustedPriority(a.body.priority, false, limits.unknownAnnouncerMaxPriority), createdAt: Math.max(a.body.createdAt, a.receivedAt) }
+    return { priority: trustedPriority(a.body.priority, false, limits.unknownAnnouncerMaxPriority), createdAt: Math.max(a.body.createdAt, a.receivedAt), dependents: 0 }
   }
 
   /** Whether this node had a successful outcome with `announcer` (itself always). */

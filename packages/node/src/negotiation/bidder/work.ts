@@ -204,6 +204,8 @@ export class Work {
       attempt: a.announcement.body.attempt,
       signal: AbortSignal.any([a.abort.signal, part.stop.signal]),
       ...(start.checkpoint !== undefined ? { checkpoint: start.checkpoint } : {}),
+      // The announcement carries the workflow tag (TASK_START does not repeat it).
+      ...(a.announcement.body.workflow !== undefined ? { workflow: a.announcement.body.workflow } : {}),
       progress: (fraction, text) => {
         const now = clock.now()
         if (now - lastProgressAt < PROGRESS_MIN_INTERVAL_MS && fraction < 1) return

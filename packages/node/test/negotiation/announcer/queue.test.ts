@@ -34,8 +34,8 @@ describe('Announcer queue', () => {
     vi.useRealTimers()
   })
 
-  async function announce (priority: Priority = 'normal', deadlineMs = 60_000): Promise<string> {
-    const handle = await h.announcer.announce({ description: `a ${priority} sum`, skills: [{ name: 'sum' }], priority, bidWindowMs: BID_WINDOW_MS, deadlineMs, maxAttempts: 1 })
+  async function announce (priority: Priority = 'normal', deadlineMs = 60_000, dependents?: number): Promise<string> {
+    const handle = await h.announcer.announce({ description: `a ${priority} sum`, skills: [{ name: 'sum' }], priority, bidWindowMs: BID_WINDOW_MS, deadlineMs, maxAttempts: 1, ...(dependents !== undefined ? { dependents } : {}) })
     return handle.id
   }
 
@@ -113,6 +113,23 @@ describe('Announcer queue', () => {
     await vi.advanceTimersByTimeAsync(BID_WINDOW_MS)
     assert.equal(h.announcer.state(high)?.status, 'RUNNING')
     assert.equal(h.announcer.state(low)?.status, 'QUEUED')
+  })
+
+  it('gives a freed slot to the queued task others wait for (the spec\'s dependents) before an older one', async () => {
+    const busy = await running()
+    const older = await announce('normal')
+    await vi.advanceTimersByTimeAsync(10)
+    const awaited = await announce('normal', 60_000, 2)
+    await vi.advanceTimersByTimeAsync(BID_WINDOW_MS + 1)
+    assert.equal(h.announcer.state(older)?.status, 'QUEUED')
+    assert.equal(h.announcer.state(awaited)?.status, 'QUEUED')
+    assert.equal((await h.result(agent, busy, 'sum', { ok: true, output: 1 })).type, 'ACK')
+    assert.equal(h.announcer.state(awaited)?.status, 'ANNOUNCED')
+    assert.equal(h.announcer.state(older)?.status, 'QUEUED')
+    // The announcement says so too, for the bidders' queues.
+    const bodies = h.gossip.publishedOfType('TASK_ANNOUNCE').map(p => p.message.body)
+    assert.ok(bodies.filter(b => b.taskId === awaited).every(b => b.dependents === 2))
+    assert.ok(bodies.filter(b => b.taskId === older).every(b => b.dependents === undefined))
   })
 
   it('takes an offer on a queued task as a freed slot: refused, and the most urgent queued task is asked again', async () => {

@@ -165,6 +165,17 @@ describe('Announcer resume after a restart', () => {
     assert.ok(asked > 0)
   })
 
+  it('announces a restored task with its dependents and workflow tag from the stored spec', async () => {
+    const workflow = { workflowId: 'wf-000001', stepId: 'review', iteration: 2, buildsOn: ['code'] }
+    const { id } = await before.announcer.announce({ description: 'stats', skills: [{ name: 'sum' }], bidWindowMs: BID_WINDOW_MS, dependents: 3, workflow })
+    const first = before.gossip.publishedOfType('TASK_ANNOUNCE').find(p => p.message.body.taskId === id)?.message.body
+    assert.deepEqual([first?.dependents, first?.workflow], [3, workflow])
+    const h = await restarted([row(before.saved, id)])
+    const again = h.gossip.publishedOfType('TASK_ANNOUNCE').filter(p => p.message.body.taskId === id).map(p => p.message.body)
+    assert.ok(again.length > 0)
+    for (const body of again) assert.deepEqual([body.dependents, body.workflow], [3, workflow])
+  })
+
   it('fails a task whose deadline passed while the announcer was down', async () => {
     const id = await runningThenKilled({ deadlineMs: 5_000 })
     const stored = row(before.saved, id)

@@ -43,6 +43,35 @@ describe('bidder: hearing announcements', () => {
     h.bidder.stop()
   })
 
+  it('ranks waiting announcements up by the tasks waiting for them, by at most the largest dependents boost', async () => {
+    const h = await bidderHarness({ capacity: 1, skills: { alpha: hangingHandler().handler }, leaseGraceMs: 30_000 })
+    const blocker = h.announcement('task-block', { bidWindowMs: 10_000 })
+    h.hearOn('alpha', blocker)
+    await vi.advanceTimersByTimeAsync(1)
+    // Effective priorities (defaults: 0.5 per dependent, at most 2): crit 4, high 3, low with
+    // 1000 dependents 1 + 2 = 3 (capped; heard after high, created later), normal with one 2.5, normal 2.
+    const at = Date.now()
+    const waiting = [
+      h.announcement('task-norm', { priority: 'normal', bidWindowMs: 20_000, createdAt: at }),
+      h.announcement('task-low-many', { priority: 'low', dependents: 1000, bidWindowMs: 20_000, createdAt: at + 2 }),
+      h.announcement('task-norm-one', { priority: 'normal', dependents: 1, bidWindowMs: 20_000, createdAt: at + 3 }),
+      h.announcement('task-high', { priority: 'high', bidWindowMs: 20_000, createdAt: at + 1 }),
+      h.announcement('task-crit', { priority: 'critical', bidWindowMs: 20_000, createdAt: at + 4 })
+    ]
+    for (const body of waiting) h.hearOn('alpha', body)
+    await vi.advanceTimersByTimeAsync(1)
+    let previous = blocker
+    for (let i = 0; i < waiting.length; i++) {
+      const release = createMessage('OFFER_RELEASE', { taskId: previous.taskId, attempt: 1, award: awardOf(previous, h.announcers[0] ?? h.self, [{ peerId: (h.announcers[2] ?? h.self).toString(), skills: ['alpha'] }]) })
+      assert.equal((await h.call(release)).type, 'ACK')
+      await vi.advanceTimersByTimeAsync(1)
+      const offered = h.offeredTasks().at(-1)
+      previous = waiting.find(b => b.taskId === offered) ?? previous
+    }
+    assert.deepEqual(h.offeredTasks(), ['task-block', 'task-crit', 'task-high', 'task-low-many', 'task-norm-one', 'task-norm'])
+    h.bidder.stop()
+  })
+
   it('drops a second copy of an announcement heard on another skill topic', async () => {
     const h = await bidderHarness({ capacity: 4, skills: { alpha: hangingHandler().handler, beta: hangingHandler().handler } })
     const body = h.announcement('task-twice', { skills: [{ name: 'alpha', minLevel: 'novice', count: 1 }, { name: 'beta', minLevel: 'novice', count: 1 }], maxGroupSize: 2 })

@@ -169,6 +169,20 @@ describe('bidder: what one announcer can make it spend', () => {
     h.bidder.stop()
   })
 
+  it('does not let an unknown announcer jump the waiting queue with a claimed count of dependents', async () => {
+    let unknown = ''
+    const h = await bidderHarness({ capacity: 1, skills: { alpha: hangingHandler().handler }, limits: limits(), known: peerId => peerId !== unknown })
+    const [stranger, regular] = h.announcers as [PeerId, PeerId]
+    unknown = stranger.toString()
+    h.hearOn('alpha', h.announcement('task-busy', { bidWindowMs: 500 }), regular)
+    await vi.advanceTimersByTimeAsync(1)
+    h.hearOn('alpha', h.announcement('task-stranger', { priority: 'normal', dependents: 1000, bidWindowMs: 10_000 }), stranger)
+    h.hearOn('alpha', h.announcement('task-regular', { priority: 'normal', createdAt: Date.now() - 1_000, bidWindowMs: 10_000 }), regular)
+    await vi.advanceTimersByTimeAsync(1_600)
+    assert.deepEqual(h.offeredTasks(), ['task-busy', 'task-regular'], 'the stranger\'s dependents earn it nothing')
+    h.bidder.stop()
+  })
+
   it('believes the priority of a known announcer', async () => {
     const h = await bidderHarness({ capacity: 1, skills: { alpha: hangingHandler().handler }, limits: limits(), known: () => true })
     const [one, two] = h.announcers as [PeerId, PeerId]

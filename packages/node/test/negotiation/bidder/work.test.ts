@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, it, vi } from 'vitest'
 import assert from 'node:assert/strict'
 import { createMessage } from '@swarm/protocol'
 import { bidderHarness, echoHandler, hangingHandler } from './harness.js'
-import type { SkillHandler } from '../../../src/executor/types.js'
+import type { HandlerContext, SkillHandler } from '../../../src/executor/types.js'
 
 describe('bidder: running the work', () => {
   beforeEach(() => {
@@ -38,6 +38,29 @@ describe('bidder: running the work', () => {
     assert.deepEqual(h.messenger.sentOfType('TASK_COMPLETE'), [], 'the announcer no longer waits for a cancelled part')
     assert.equal(h.bidder.load(), 0)
     assert.deepEqual(h.bidder.assignments(), [])
+    h.bidder.stop()
+  })
+
+  it('gives the handler the workflow tag of the announcement (and none to a task outside a workflow)', async () => {
+    const seen = new Map<string, HandlerContext['workflow']>()
+    const recording: SkillHandler = async (input, ctx) => {
+      seen.set(ctx.taskId, ctx.workflow)
+      return input
+    }
+    const h = await bidderHarness({ capacity: 2, skills: { alpha: recording } })
+    const workflow = { workflowId: 'wf-000001', stepId: 'review', iteration: 2, buildsOn: ['clean', 'code'] }
+    const tagged = h.announcement('task-tagged', { workflow })
+    const plain = h.announcement('task-plain')
+    for (const [body, group] of [[tagged, 'group-tagged'], [plain, 'group-plain']] as const) {
+      h.hearOn('alpha', body)
+      await vi.advanceTimersByTimeAsync(1)
+      await h.invite(body, group)
+      await h.start(body, group)
+      await vi.advanceTimersByTimeAsync(10)
+    }
+    assert.deepEqual(seen.get('task-tagged'), workflow)
+    assert.ok(seen.has('task-plain'))
+    assert.equal(seen.get('task-plain'), undefined)
     h.bidder.stop()
   })
 
