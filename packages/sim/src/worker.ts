@@ -128,6 +128,34 @@ async function startPeers (peers: Extract<WorkerCommand, { type: 'start' }>['pee
  * (what SIGSTOP does to a process), while the kernel keeps the TCP connections open. The lag
  * meter starts afresh afterwards: the freeze is no stall of the swarm's own making.
  */
+/** How long a freeze waits for one of the thread's peers to be at work before it freezes anyway. */
+const FREEZE_WAITS_FOR_WORK_MS = 10_000
+
+/** Whether one of this thread's peers runs a part now. */
+function atWork (): boolean {
+  for (const node of nodes.values()) if (node.bidder.assignments().some(a => a.running)) return true
+  return false
+}
+
+/**
+ * Freezes the thread once one of its peers is at work (a freeze is meant to hit running parts;
+ * the plan cannot know when that is on a loaded host), or after FREEZE_WAITS_FOR_WORK_MS.
+ */
+async function freezeAtWork (signal: SharedArrayBuffer): Promise<void> {
+  if (!atWork()) {
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        clearTimeout(timer)
+        for (const node of nodes.values()) node.off('work:started', done)
+        resolve()
+      }
+      const timer = setTimeout(done, FREEZE_WAITS_FOR_WORK_MS)
+      for (const node of nodes.values()) node.on('work:started', done)
+    })
+  }
+  freeze(signal)
+}
+
 function freeze (signal: SharedArrayBuffer): void {
   const peers = [...nodes.keys()]
   send({ type: 'frozen', peers, at: Date.now() })
@@ -185,7 +213,7 @@ async function handle (command: WorkerCommand): Promise<void> {
       break
     }
     case 'freeze':
-      freeze(command.signal)
+      await freezeAtWork(command.signal)
       break
     case 'watch':
       adversaries.watch(nodes, dead, command.attackers, command.everyMs)
