@@ -24,6 +24,10 @@ export type SwarmErrorCode =
   | 'ESCALATION_STATE'
   /** A peer is refused: another swarm key, or not on this node's allow list / on its deny list. */
   | 'ACCESS_DENIED'
+  /** A workflow file that cannot run (the details name every problem: step and field). */
+  | 'WORKFLOW_INVALID'
+  | 'WORKFLOW_NOT_FOUND'
+  | 'WORKFLOW_STATE'
 
 /**
  * An error with a stable code and a message that tells the user what to do about it.

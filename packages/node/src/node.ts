@@ -13,6 +13,7 @@ import { Lifecycle } from './lifecycle.js'
 import { SwarmError } from './errors.js'
 import { SOFTWARE } from './version.js'
 import { wireServices } from './wiring.js'
+import { WorkflowService } from './workflow/service.js'
 import type { LiveTask, NodeApi } from './api/node-api.js'
 import type { NodeConfig } from './config.js'
 import type { TaskState } from './core/task-machine.js'
@@ -43,6 +44,9 @@ import type { VerifyReport } from './ledger/verify-report.js'
 import type { PeerId } from '@libp2p/interface'
 import type { ModelProblem } from './llm/model-check.js'
 import type { LlmTotals } from './llm/llm-totals.js'
+import type { WorkflowHandle } from './workflow/handle.js'
+import type { WorkflowView } from './workflow/types.js'
+import type { Json } from '@swarm/protocol'
 
 export type { SwarmNodeEvents, NodeStatus, PeerInfo, AgentView } from './types.js'
 
@@ -96,6 +100,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   readonly bidder: Bidder
   /** Working groups this node is in: proposals, votes, blackboards, claims, escalations. */
   readonly groups: GroupService
+  /** The workflows this node runs (workflow/service.ts). */
+  readonly workflows: WorkflowService
   readonly #services: NodeServices
   readonly #clock: Clock
   readonly #blocked: Set<string>
@@ -134,6 +140,16 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     this.announcer = s.announcer
     this.bidder = s.bidder
     this.groups = s.groups
+    this.workflows = new WorkflowService({
+      announcer: s.announcer,
+      store: parts.store,
+      escalations: s.groups,
+      emit: (name, payload) => { this.emit(name, payload as SwarmNodeEvents[typeof name]) },
+      clock,
+      self: libp2p.peerId.toString(),
+      log: logger.child('workflows')
+    })
+    this.on('escalation:resolved', record => { this.workflows.onEscalationResolved(record) })
     if (parts.metrics !== undefined) {
       const metrics = parts.metrics
       this.metrics = metrics
@@ -168,12 +184,14 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       bidder: s.bidder,
       announcer: s.announcer,
       rejoin: s.rejoin,
+      // Started once everything can announce; stopped first, so that tasks the stop cancels leave the workflows running (to resume).
+      workflows: { start: () => { this.workflows.start() }, stop: () => { this.workflows.stop() } },
       api: this.#api
     }
     const named = (names: Array<keyof typeof parts>): Array<{ name: string, part: (typeof parts)[keyof typeof parts] }> => names.map(name => ({ name, part: parts[name] }))
     return new Lifecycle(
-      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'api', 'drain']),
-      named(['drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups', 'ledger']),
+      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'workflows', 'api', 'drain']),
+      named(['workflows', 'drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups', 'ledger']),
       this.log
     )
   }
@@ -269,6 +287,23 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   async announce (spec: TaskSpecInput): Promise<TaskHandle> {
     if (!this.#running) throw new SwarmError('NOT_STARTED', 'start the node before announcing tasks')
     return await this.announcer.announce(spec)
+  }
+
+  /**
+   * Runs a workflow (a parsed workflow file, or the object form: workflow/spec.ts): each step a
+   * task announced in the swarm when its needs are done. Returns its handle: `events()` streams
+   * the steps as they become ready, start and end; `result()` resolves with the workflow's view
+   * once it completed, failed or was cancelled. Throws WORKFLOW_INVALID naming every problem of the
+   * file before anything runs. The workflow survives a restart of this node.
+   */
+  run (spec: unknown, opts: { input?: Json, workflowId?: string } = {}): WorkflowHandle {
+    if (!this.#running) throw new SwarmError('NOT_STARTED', 'start the node before running workflows')
+    return this.workflows.run(spec, opts)
+  }
+
+  /** A workflow this node runs or ran, with every step's state. */
+  workflow (workflowId: string): WorkflowView | undefined {
+    return this.workflows.view(workflowId)
   }
 
   /** Cancels a task this node announced. */

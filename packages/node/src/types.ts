@@ -12,13 +12,14 @@ import type { BidderEvents } from './negotiation/bidder/index.js'
 import type { TaskLifecycleEvent } from './negotiation/task-handle.js'
 import type { GossipStats } from './net/gossip.js'
 import type { TaskRole } from './store/types.js'
+import type { WorkflowEvents } from './workflow/types.js'
 import type { SkillAd } from '@swarm/protocol'
 
 type TaskEventName = `task:${TaskLifecycleEvent['type']}`
 type TaskEvents = { [K in TaskEventName]: Extract<TaskLifecycleEvent, { type: K extends `task:${infer T}` ? T : never }> }
 
 /** Events a node emits to library users and to the control API's event stream. */
-export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents, GroupEvents {
+export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents, GroupEvents, WorkflowEvents {
   'peer:connect': { peerId: string }
   'peer:disconnect': { peerId: string }
   'node:stopping': Record<string, never>

@@ -1,16 +1,16 @@
 /**
  * `swarm-node dashboard`: a live view of the swarm as one node sees it, in the terminal. It reads
- * snapshots of the control API (status, agents, tasks; polled slowly) and follows its event
+ * snapshots of the control API (status, agents, tasks, workflows; polled slowly) and follows its event
  * stream; every change goes through the pure reducer (dashboard/state.ts) and the screen is
  * redrawn by the pure renderer (dashboard/render.ts), at most ten times a second. Plain ANSI
  * escapes only (alternate screen, cursor home, clear), so that it works over SSH.
  */
-import { ApiClient, resolveApiTarget } from '../api-client.js'
+import { ApiClient, ApiError, resolveApiTarget } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { parseDuration } from '../flags.js'
 import { addApiOptions } from '../options.js'
 import { renderDashboard } from '../dashboard/render.js'
-import { AgentsSnapshotSchema, StatusSnapshotSchema, TaskDetailSchema, TasksSnapshotSchema } from '../dashboard/schemas.js'
+import { AgentsSnapshotSchema, StatusSnapshotSchema, TaskDetailSchema, TasksSnapshotSchema, WorkflowDetailSchema, WorkflowsSnapshotSchema } from '../dashboard/schemas.js'
 import { parseStreamEvent } from '../dashboard/stream-events.js'
 import { DEFAULT_WINDOW_MS, initialState, reduce } from '../dashboard/state.js'
 import { stateForJson, unknownTasks } from '../dashboard/views.js'
@@ -32,6 +32,8 @@ const TASK_LIMIT = 200
 /** At most one redraw per this many ms (10 fps). */
 const FRAME_MS = 100
 const RECONNECT_MS = 2000
+/** A workflow is read again this long after an event of it. */
+const WORKFLOW_READ_MS = 250
 
 /** Escapes: alternate screen and hidden cursor on entry, the reverse on exit; cursor home, clear to end of line / of screen. */
 const ESC = {
@@ -100,15 +102,30 @@ function parseOptions (flags: DashboardFlags): { intervalMs: number, windowMs: n
   return { intervalMs, windowMs }
 }
 
-/** Reads the three snapshots; the actions they make, in order (status first: it names this node). */
+/**
+ * The workflows this node runs, as an action; a node without workflows (404) gives none, and a
+ * failed read is shown as an error rather than failing the other snapshots.
+ */
+async function workflowsSnapshot (client: ApiClient): Promise<DashboardAction | undefined> {
+  try {
+    const { workflows } = await client.get('/v1/workflows', WorkflowsSnapshotSchema)
+    return { type: 'workflows', at: Date.now(), workflows }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return undefined
+    return { type: 'error', at: Date.now(), message: `workflows: ${(err as Error).message}` }
+  }
+}
+
+/** Reads the snapshots; the actions they make, in order (status first: it names this node). */
 async function snapshots (client: ApiClient): Promise<DashboardAction[]> {
-  const [status, agents, tasks] = await Promise.all([
+  const [status, agents, tasks, workflows] = await Promise.all([
     client.get('/v1/status', StatusSnapshotSchema),
     client.get('/v1/agents', AgentsSnapshotSchema),
-    client.get(`/v1/tasks?limit=${TASK_LIMIT}`, TasksSnapshotSchema)
+    client.get(`/v1/tasks?limit=${TASK_LIMIT}`, TasksSnapshotSchema),
+    workflowsSnapshot(client)
   ])
   const at = Date.now()
-  return [{ type: 'status', at, status }, { type: 'agents', at, agents: agents.agents }, { type: 'tasks', at, tasks: tasks.tasks }]
+  return [{ type: 'status', at, status }, { type: 'agents', at, agents: agents.agents }, { type: 'tasks', at, tasks: tasks.tasks }, ...(workflows !== undefined ? [workflows] : [])]
 }
 
 /** `swarm-node dashboard`. */
@@ -149,6 +166,8 @@ class LiveScreen {
   readonly #abort = new AbortController()
   /** Tasks whose summary was asked for already (each is read once). */
   readonly #requested = new Set<string>()
+  /** Workflows to read again after their events (one read at a time per workflow). */
+  readonly #workflowReads = new Map<string, NodeJS.Timeout>()
   #state: DashboardState
   #lastDraw = 0
   #drawTimer: NodeJS.Timeout | undefined
@@ -197,6 +216,7 @@ class LiveScreen {
       clearInterval(pollTimer)
       clearInterval(tickTimer)
       clearTimeout(this.#drawTimer)
+      for (const timer of this.#workflowReads.values()) clearTimeout(timer)
       offResize()
     }
   }
@@ -219,7 +239,21 @@ class LiveScreen {
     if (this.#abort.signal.aborted) return
     this.#state = reduce(this.#state, action)
     if (action.type === 'task') for (const id of unknownTasks(this.#state)) if (!this.#requested.has(id)) this.#readTask(id)
+    if (action.type === 'workflow') this.#readWorkflowSoon(action.event.workflowId)
     this.#scheduleDraw()
+  }
+
+  /**
+   * Reads a workflow again shortly after its events (a burst of them gives one read): the events
+   * patch its steps at once, the read brings what they do not carry (members, tokens, outputs).
+   */
+  #readWorkflowSoon (workflowId: string): void {
+    if (this.#workflowReads.has(workflowId) || this.#abort.signal.aborted) return
+    this.#workflowReads.set(workflowId, setTimeout(() => {
+      this.#client.get(`/v1/workflows/${encodeURIComponent(workflowId)}`, WorkflowDetailSchema)
+        .then(d => { this.#dispatch({ type: 'workflows', at: Date.now(), workflows: [d.workflow] }) }, () => { /* shown as the events left it */ })
+        .finally(() => { this.#workflowReads.delete(workflowId) })
+    }, WORKFLOW_READ_MS))
   }
 
   /** Reads the summary of a task first seen through an event (its description, skills, priority). */

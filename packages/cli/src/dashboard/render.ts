@@ -6,6 +6,7 @@
 import { formatMs, shortId } from '../output.js'
 import { isFinal, nameOf, taskLabel } from './state.js'
 import { agentActivity, metricsOf, queueOrder } from './views.js'
+import { workflowsSection } from './workflows.js'
 import type { DashboardState, TaskRow, WorkRow } from './state.js'
 
 export interface RenderOptions {
@@ -198,7 +199,9 @@ export function renderDashboard (state: DashboardState, options: RenderOptions):
   const head = headLines(state, width, live)
   const footer = options.footer !== undefined ? [options.footer] : []
   const maxEvents = options.maxEvents ?? 10
-  let sections: Section[] = [agentsSection(state, width), tasksSection(state, width), groupsSection(state)]
+  // Workflows get a section once this node runs some.
+  const workflows = Object.keys(state.workflows).length > 0 ? [workflowsSection(state.workflows, state.now)] : []
+  let sections: Section[] = [agentsSection(state, width), tasksSection(state, width), ...workflows, groupsSection(state)]
   if (options.live !== false) sections.push(eventsSection(state, Number.isFinite(height) ? state.recent.length : maxEvents))
   const overhead = (s: Section): number => 2 + (s.header !== undefined ? 1 : 0)
   // Drop sections from the end while even their titles do not fit.

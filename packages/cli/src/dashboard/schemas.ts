@@ -1,10 +1,13 @@
 /**
  * What the dashboard reads from the control API, validated at the edge: the snapshots of
- * `GET /v1/status`, `/v1/agents`, `/v1/tasks`, `/v1/tasks/:id`, and the payloads of the events of
- * `GET /v1/events` (stream-events.ts turns those into dashboard actions). Unknown fields pass
- * (newer nodes may add some); missing or mistyped ones make a snapshot fail and an event be
- * ignored. Schemas and their types only, so that the state and the event parser both import them.
+ * `GET /v1/status`, `/v1/agents`, `/v1/tasks`, `/v1/tasks/:id`, `/v1/workflows` and
+ * `/v1/workflows/:id`, and the payloads of the events of `GET /v1/events` (stream-events.ts
+ * turns those into dashboard actions). Unknown fields pass (newer nodes may add some); missing or
+ * mistyped ones make a snapshot fail and an event be ignored. Schemas and their types only, so
+ * that the state and the event parser both import them.
  */
+import { STEP_STATUSES, WORKFLOW_STATUSES } from '@swarm/node'
+import { JsonSchema } from '@swarm/protocol'
 import { z } from 'zod'
 
 export const SkillAdSchema = z.object({ name: z.string(), level: z.string() }).loose()
@@ -112,3 +115,71 @@ export const WorkEventSchemas = {
   'work:finished': z.object({ taskId: z.string(), groupId: z.string(), skill: z.string(), ok: z.boolean(), durationMs: z.number(), error: ErrorSchema.optional() }).loose(),
   'work:released': z.object({ taskId: z.string(), reason: z.string() }).loose()
 } as const
+
+const StepTaskSchema = z.object({
+  taskId: z.string(),
+  item: z.number().optional(),
+  iteration: z.number(),
+  run: z.number(),
+  status: z.enum(['running', 'completed', 'failed']),
+  startedAt: z.number(),
+  finishedAt: z.number().optional(),
+  output: JsonSchema.optional(),
+  error: z.string().optional(),
+  members: z.array(z.object({ peerId: z.string(), skill: z.string() }).loose()).optional(),
+  tokens: z.number().optional()
+}).loose()
+
+const StepViewSchema = z.object({
+  id: z.string(),
+  description: z.string(),
+  needs: z.array(z.string()),
+  depth: z.number(),
+  status: z.enum(STEP_STATUSES),
+  iteration: z.number(),
+  readyAt: z.number().optional(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  output: JsonSchema.optional(),
+  error: z.string().optional(),
+  escalationId: z.string().optional(),
+  tasks: z.array(StepTaskSchema)
+}).loose()
+
+/** A workflow as `GET /v1/workflows` and `/v1/workflows/:id` give it (the node's WorkflowView). */
+const WorkflowViewSchema = z.object({
+  workflowId: z.string(),
+  name: z.string(),
+  status: z.enum(WORKFLOW_STATUSES),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  finishedAt: z.number().optional(),
+  reason: z.string().optional(),
+  code: z.enum(['STEP_FAILED', 'STEP_UNASSIGNABLE']).optional(),
+  input: JsonSchema.optional(),
+  maxParallel: z.number().optional(),
+  steps: z.array(StepViewSchema),
+  output: z.record(z.string(), JsonSchema).optional()
+}).loose()
+
+export const WorkflowsSnapshotSchema = z.object({ workflows: z.array(WorkflowViewSchema) }).loose()
+export const WorkflowDetailSchema = z.object({ workflow: WorkflowViewSchema }).loose()
+
+const wfBase = { workflowId: z.string(), at: z.number() }
+
+/**
+ * The workflow events of `GET /v1/events`, each checked under the name it came with (the stream
+ * sends the name as the SSE event and the fields as its data: stream-events.ts adds `type`).
+ */
+export const WorkflowEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('workflow:started'), ...wfBase, name: z.string(), steps: z.number() }).loose(),
+  z.object({ type: z.literal('step:ready'), ...wfBase, stepId: z.string(), iteration: z.number() }).loose(),
+  z.object({ type: z.literal('step:started'), ...wfBase, stepId: z.string(), iteration: z.number(), taskIds: z.array(z.string()) }).loose(),
+  z.object({ type: z.literal('step:completed'), ...wfBase, stepId: z.string(), iteration: z.number(), durationMs: z.number() }).loose(),
+  z.object({ type: z.literal('step:failed'), ...wfBase, stepId: z.string(), iteration: z.number(), error: z.string() }).loose(),
+  z.object({ type: z.literal('step:escalated'), ...wfBase, stepId: z.string(), escalationId: z.string(), kind: z.enum(['approval', 'failure']) }).loose(),
+  z.object({ type: z.literal('phase:completed'), ...wfBase, depth: z.number(), steps: z.array(z.string()) }).loose(),
+  z.object({ type: z.literal('workflow:completed'), ...wfBase, durationMs: z.number() }).loose(),
+  z.object({ type: z.literal('workflow:failed'), ...wfBase, reason: z.string() }).loose(),
+  z.object({ type: z.literal('workflow:cancelled'), ...wfBase, reason: z.string() }).loose()
+])

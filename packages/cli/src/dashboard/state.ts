@@ -7,7 +7,10 @@
 import { FINAL_STATUSES } from '@swarm/node'
 import { shortId } from '../output.js'
 import { outcomeTokens } from './schemas.js'
+import { withWorkflowEvent, withWorkflowViews, workflowRecentText } from './workflows.js'
+import type { WorkflowEvent, WorkflowView } from '@swarm/node'
 import type { AgentSnapshot, StatusSnapshot, TaskEvent, TaskSummary } from './schemas.js'
+import type { WorkflowRows } from './workflows.js'
 
 /** How many lines of recent events, and how many tasks, the state keeps. */
 const MAX_RECENT = 100
@@ -106,6 +109,8 @@ export interface DashboardState {
   tasks: Record<string, TaskRow>
   /** Key: `taskId skill peerId`. */
   work: Record<string, WorkRow>
+  /** The workflows this node runs, by id (workflows.ts). */
+  workflows: WorkflowRows
   /** Failed member parts (handler errors, timeouts, lost members) seen, and API errors. */
   errors: { count: number, last?: { at: number, message: string }, seen: string[] }
   /** The latest events, oldest first. */
@@ -142,11 +147,13 @@ export type DashboardAction =
   | { type: 'stream', at: number, state: DashboardState['stream']['state'], message?: string }
   | { type: 'error', at: number, message: string }
   | { type: 'tick', at: number }
+  | { type: 'workflows', at: number, workflows: WorkflowView[] }
+  | { type: 'workflow', at: number, event: WorkflowEvent }
   | TaskEventAction
   | WorkEventAction
 
 export function initialState (now: number, windowMs = DEFAULT_WINDOW_MS): DashboardState {
-  return { now, windowMs, stream: { state: 'connecting', since: now }, agents: {}, tasks: {}, work: {}, errors: { count: 0, seen: [] }, recent: [] }
+  return { now, windowMs, stream: { state: 'connecting', since: now }, agents: {}, tasks: {}, work: {}, workflows: {}, errors: { count: 0, seen: [] }, recent: [] }
 }
 
 const workKey = (taskId: string, skill: string, peerId: string): string => `${taskId} ${skill} ${peerId}`
@@ -398,5 +405,11 @@ export function reduce (state: DashboardState, action: DashboardAction): Dashboa
       return reduceTask(s, action)
     case 'work':
       return reduceWork(s, action)
+    case 'workflows':
+      return { ...s, workflows: withWorkflowViews(s.workflows, action.workflows) }
+    case 'workflow': {
+      const next = { ...s, workflows: withWorkflowEvent(s.workflows, action.event) }
+      return withRecent(next, action.event.at, workflowRecentText(s.workflows, action.event))
+    }
   }
 }

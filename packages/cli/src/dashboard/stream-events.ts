@@ -3,10 +3,12 @@
  * schemas of schemas.ts; events the dashboard does not show, and malformed ones, give nothing.
  */
 import { z } from 'zod'
-import { SkillAdSchema, TaskEventSchema, WorkEventSchemas } from './schemas.js'
+import { SkillAdSchema, TaskEventSchema, WorkEventSchemas, WorkflowEventSchema } from './schemas.js'
 import type { DashboardAction, WorkEventAction } from './state.js'
 
 type WorkEventName = keyof typeof WorkEventSchemas
+
+const WORKFLOW_EVENT_NAMES: ReadonlySet<string> = new Set(WorkflowEventSchema.options.map(o => o.shape.type.value))
 
 function isWorkEvent (name: string): name is WorkEventName {
   return Object.hasOwn(WorkEventSchemas, name)
@@ -65,5 +67,10 @@ export function parseStreamEvent (name: string, data: unknown, at: number): Dash
     return { type: 'task', at, event: p.data }
   }
   if (isWorkEvent(name)) return workAction(name, data, at)
+  if (WORKFLOW_EVENT_NAMES.has(name) && typeof data === 'object' && data !== null) {
+    // The stream sends a workflow event's name as the SSE event and its fields as the data.
+    const p = WorkflowEventSchema.safeParse({ ...data, type: name })
+    return p.success ? { type: 'workflow', at, event: p.data } : undefined
+  }
   return undefined
 }

@@ -4,6 +4,7 @@
  * the state as JSON. Pure functions of the state (dashboard/state.ts), which never needs them.
  */
 import { isFinal } from './state.js'
+import { shownWorkflows } from './workflows.js'
 import type { AgentRow, DashboardState, TaskRow, WorkRow } from './state.js'
 
 const DONE_STATUSES: readonly string[] = ['COMPLETE', 'VERIFIED']
@@ -106,6 +107,7 @@ export function stateForJson (state: DashboardState): Record<string, unknown> {
     tasks: queueOrder(state),
     groups: queueOrder(state).filter(t => t.members.length > 0).map(t => ({ taskId: t.taskId, status: t.status, groupId: t.groupId ?? null, members: t.members })),
     work: Object.values(state.work),
+    workflows: shownWorkflows(state.workflows, Infinity),
     recent: state.recent
   }
 }

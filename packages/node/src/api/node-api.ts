@@ -16,7 +16,11 @@ import type { AuditEntry, StoredTask, TaskRole } from '../store/types.js'
 import type { AgentView, NodeStatus, PeerInfo, SwarmNodeEvents } from '../types.js'
 import type { AccessView } from '../net/access.js'
 import type { VerifyReport } from '../ledger/verify-report.js'
+import type { WorkflowService } from '../workflow/service.js'
 import type { PeerId } from '@libp2p/interface'
+
+/** The workflow operations the routes offer: those of the node's workflow service. */
+export type WorkflowApi = Pick<WorkflowService, 'run' | 'get' | 'view' | 'list' | 'cancel' | 'audit'>
 
 /** The working-group operations the routes offer: those of the node's group service. */
 export interface GroupApi {
@@ -60,6 +64,7 @@ export interface NodeApi {
   /** Absent when the node's config turns metrics off. */
   readonly metrics?: { exposition: () => Promise<MetricsExposition> }
   readonly groups: GroupApi
+  readonly workflows: WorkflowApi
   status: () => NodeStatus
   peers: () => PeerInfo[]
   /** Known agents (this one included), or those with a skill at a minimum level. */

@@ -20,7 +20,7 @@ export function contextBytes (context: Json | undefined): number {
 }
 
 /** Where an escalation came from. */
-const ESCALATION_SOURCES = ['no-quorum', 'retries-exhausted', 'member', 'verification'] as const
+const ESCALATION_SOURCES = ['no-quorum', 'retries-exhausted', 'member', 'verification', 'workflow-approval', 'workflow-failure'] as const
 
 export const EscalationRecordSchema = z.object({
   id: IdSchema,
@@ -37,6 +37,8 @@ export const EscalationRecordSchema = z.object({
   attemptedResolutions: z.array(DescriptionSchema).max(32),
   /** The proposal that ended without quorum, for `no-quorum` and `verification`. */
   proposalId: IdSchema.optional(),
+  /** The decisions it takes, when it takes only some (a workflow's approval: approve or reject): a decision starts with one of them. */
+  choices: z.array(z.string().min(1).max(32)).min(1).max(8).optional(),
   createdAt: TimestampSchema,
   status: z.enum(['open', 'resolved']),
   /** The human's decision, once resolved. */
@@ -61,6 +63,7 @@ export interface EscalationInput {
   context?: Json
   attemptedResolutions?: string[]
   proposalId?: string
+  choices?: string[]
 }
 
 /** A new open escalation. Throws a zod error for input that does not fit the record. */
@@ -77,6 +80,7 @@ export function createEscalation (input: EscalationInput, id: string, now: numbe
     ...(input.context !== undefined ? { context: input.context } : {}),
     attemptedResolutions: (input.attemptedResolutions ?? []).slice(0, 32).map(s => s.slice(0, 4096)),
     ...(input.proposalId !== undefined ? { proposalId: input.proposalId } : {}),
+    ...(input.choices !== undefined ? { choices: input.choices } : {}),
     createdAt: now,
     status: 'open'
   })
@@ -100,7 +104,16 @@ export function resolveEscalation (record: EscalationRecord, decision: string, n
   }
   const text = decision.trim()
   if (text === '') throw new EscalationStateError('the decision is empty: say what the group should do')
+  if (record.choices !== undefined && decisionChoice(record, text) === undefined) {
+    throw new EscalationStateError(`escalation ${record.id} takes one of these decisions: ${record.choices.join(', ')} (optionally followed by a reason, e.g. "${record.choices[0] ?? ''}: looks good")`)
+  }
   return { ...record, status: 'resolved', decision: text.slice(0, 4096), resolvedAt: Math.max(now, record.createdAt) }
+}
+
+/** The choice a decision starts with (case-insensitive, before any ":" or space); undefined when the record names no choices or none fits. */
+export function decisionChoice (record: Pick<EscalationRecord, 'choices'>, decision: string): string | undefined {
+  const word = decision.trim().split(/[\s:,]/, 1)[0]?.toLowerCase() ?? ''
+  return record.choices?.find(c => c.toLowerCase() === word)
 }
 
 /** Severity of a no-quorum proposal: a verification that cannot be decided blocks the task. */

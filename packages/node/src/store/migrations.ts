@@ -148,6 +148,22 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         PRIMARY KEY (task_id, role, attempt)
       ) STRICT;
     `
+  },
+  {
+    version: 7,
+    description: 'workflows: each workflow this node runs, with the state of every step',
+    sql: `
+      CREATE TABLE workflows (
+        workflow_id TEXT    PRIMARY KEY,
+        name        TEXT    NOT NULL,
+        status      TEXT    NOT NULL,
+        state       TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX workflows_by_created ON workflows (created_at DESC, workflow_id DESC);
+      CREATE INDEX workflows_by_status ON workflows (status, created_at DESC);
+    `
   }
 ])
 

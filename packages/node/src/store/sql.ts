@@ -51,5 +51,8 @@ export const SQL = {
   deleteClaims: 'DELETE FROM claims WHERE group_id = ?',
   saveAward: `INSERT INTO awards (task_id, role, attempt, record, at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (task_id, role, attempt) DO UPDATE SET record = excluded.record, at = excluded.at`,
-  listAwards: 'SELECT task_id, role, attempt, record, at FROM awards WHERE task_id = ? ORDER BY attempt DESC, role'
+  listAwards: 'SELECT task_id, role, attempt, record, at FROM awards WHERE task_id = ? ORDER BY attempt DESC, role',
+  saveWorkflow: `INSERT INTO workflows (workflow_id, name, status, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (workflow_id) DO UPDATE SET status = excluded.status, state = excluded.state, updated_at = excluded.updated_at`,
+  getWorkflow: 'SELECT state FROM workflows WHERE workflow_id = ?'
 } as const

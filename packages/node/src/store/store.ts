@@ -386,6 +386,29 @@ export class SwarmStore {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Workflows (their state is the scheduler's, as JSON: workflow/scheduler.ts)
+  // -------------------------------------------------------------------------------------------
+
+  saveWorkflow (w: { workflowId: string, name: string, status: string, state: Json, createdAt: number, updatedAt: number }): void {
+    checkText(w.workflowId, 'workflowId')
+    this.#statement(SQL.saveWorkflow).run(w.workflowId, w.name, w.status, jsonText(w.state, 'state'), checkTimestamp(w.createdAt, 'createdAt'), checkTimestamp(w.updatedAt, 'updatedAt'))
+  }
+
+  getWorkflow (workflowId: string): Json | undefined {
+    const row = this.#statement(SQL.getWorkflow).get(workflowId)
+    return row === undefined ? undefined : JSON.parse(String(row.state)) as Json
+  }
+
+  /** Workflow states, newest first; `status` filters (e.g. the running ones to resume). */
+  listWorkflows (filter: { status?: string, limit?: number } = {}): Json[] {
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000)
+    const rows = filter.status === undefined
+      ? this.#statement('SELECT state FROM workflows ORDER BY created_at DESC, workflow_id DESC LIMIT ?').all(limit)
+      : this.#statement('SELECT state FROM workflows WHERE status = ? ORDER BY created_at DESC, workflow_id DESC LIMIT ?').all(filter.status, limit)
+    return rows.map(row => JSON.parse(String(row.state)) as Json)
+  }
+
+  // -------------------------------------------------------------------------------------------
 
   #live (): DatabaseSync {
     if (this.#closed) throw new Error(`the store ${this.path} is closed`)

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/logger.js'
 import { PeerAccess } from '../../src/net/access.js'
 import { TaskHandle } from '../../src/negotiation/task-handle.js'
 import { TaskSpecSchema } from '../../src/negotiation/task-spec.js'
+import { harness } from '../workflow/fakes.js'
 import type { GroupApi, LiveTask, NodeApi, TaskListQuery } from '../../src/api/node-api.js'
 import type { TaskState } from '../../src/core/task-machine.js'
 import type { SkillQuery } from '../../src/directory/agent-directory.js'
@@ -102,6 +103,9 @@ export class FakeNodeApi implements NodeApi {
   readonly log = silentLogger()
   metrics?: { exposition: () => Promise<MetricsExposition> }
   readonly groups = new FakeGroups()
+  /** A real workflow service over a fake announcer (test/workflow/fakes.ts). */
+  readonly workflowHarness = harness()
+  readonly workflows = this.workflowHarness.service
   readonly events = new TypedEmitter<SwarmNodeEvents>()
   readonly tasksById = new Map<string, StoredTask>()
   /** Rows of tasks worked on as a group member, by task id. */

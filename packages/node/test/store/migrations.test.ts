@@ -17,7 +17,7 @@ describe('store migrations', () => {
       assert.equal(schemaVersion(db), SCHEMA_VERSION)
       assert.deepEqual(migrate(db), { from: SCHEMA_VERSION, to: SCHEMA_VERSION })
       const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all().map(r => r.name)
-      assert.deepEqual(tables, ['audit', 'awards', 'blackboards', 'claims', 'escalations', 'proposals', 'reputations', 'skill_stats', 'tasks'])
+      assert.deepEqual(tables, ['audit', 'awards', 'blackboards', 'claims', 'escalations', 'proposals', 'reputations', 'skill_stats', 'tasks', 'workflows'])
     } finally {
       db.close()
     }

@@ -140,7 +140,7 @@ export const EscalationBodySchema = z.object({
   groupId: IdSchema,
   status: z.enum(['open', 'resolved']),
   /** Why it was raised: a proposal without quorum, a verification without quorum, a task out of retries, a member. */
-  source: z.enum(['no-quorum', 'retries-exhausted', 'member', 'verification']),
+  source: z.enum(['no-quorum', 'retries-exhausted', 'member', 'verification', 'workflow-approval', 'workflow-failure']),
   /** Who raised it. */
   raisedBy: PeerIdStringSchema,
   severity: EscalationSeveritySchema,

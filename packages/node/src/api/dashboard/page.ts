@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto'
 import { DASHBOARD_SCRIPT } from './script.js'
 import { DASHBOARD_STYLE } from './style.js'
+import { WORKFLOW_SCRIPT } from './workflow-script.js'
+
+/** The page's one script: the dashboard's, then its workflows panel's (which uses the first one's helpers). */
+const PAGE_SCRIPT = DASHBOARD_SCRIPT + WORKFLOW_SCRIPT
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`
 
@@ -53,6 +57,15 @@ export const DASHBOARD_HTML = `<!doctype html>
       <h2>Task <button id="close-detail" type="button" title="close">×</button></h2>
       <div id="detail-body"></div>
     </section>
+    <section id="workflows-panel" class="wide">
+      <h2>Workflows <span id="workflow-count"></span></h2>
+      <div id="workflows" class="scroll"><p class="none">loading…</p></div>
+      <div id="workflow-detail" hidden>
+        <h3 id="workflow-title"></h3>
+        <div id="workflow-graph" class="scroll"></div>
+        <div id="workflow-step"></div>
+      </div>
+    </section>
     <section>
       <h2>Escalations</h2>
       <div id="escalations"><p class="none">loading…</p></div>
@@ -63,7 +76,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     </section>
   </main>
 </div>
-<script>${DASHBOARD_SCRIPT}</script>
+<script>${PAGE_SCRIPT}</script>
 </body>
 </html>
 `
@@ -72,7 +85,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': [
     "default-src 'none'",
-    `script-src ${sha256(DASHBOARD_SCRIPT)}`,
+    `script-src ${sha256(PAGE_SCRIPT)}`,
     `style-src ${sha256(DASHBOARD_STYLE)}`,
     "connect-src 'self'",
     'img-src data:',

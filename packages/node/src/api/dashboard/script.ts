@@ -2,7 +2,8 @@
  * The dashboard's script (inline in the page). Plain browser JavaScript, no framework: it reads
  * the control API with the bearer token and follows GET /v1/events with fetch() (EventSource
  * cannot send a header). Everything from the API is shown as text, never as HTML: agent names,
- * descriptions and outputs come from other peers.
+ * descriptions and outputs come from other peers. The workflows panel's code is in
+ * workflow-script.ts, which the page appends to this one in the same script.
  */
 export const DASHBOARD_SCRIPT = String.raw`
 'use strict'
@@ -355,6 +356,8 @@ function summary (name, data) {
   if (!data || typeof data !== 'object') return ''
   const bits = []
   if (data.taskId) bits.push('task ' + short(data.taskId))
+  if (data.workflowId && !data.taskId) bits.push('workflow ' + short(data.workflowId))
+  if (data.stepId) bits.push('step ' + data.stepId)
   if (data.type === 'state') bits.push(data.from + ' → ' + data.to)
   if (data.peerId && !data.taskId) bits.push(agentName(data.peerId))
   if (data.card && data.card.name) bits.push(data.card.name)
@@ -387,6 +390,7 @@ function onEvent (name, data) {
     soon('status', loadStatus, 500)
   }
   if (name.startsWith('escalation:')) soon('escalations', loadEscalations, 200)
+  onWorkflowEvent(name, data)
   if (taskId && taskId === state.selected) soon('detail', loadDetail, 150)
   else if (state.selected && (name.startsWith('proposal:') || name.startsWith('vote:') || name.startsWith('blackboard:'))) soon('detail', loadDetail, 150)
 }
@@ -449,7 +453,9 @@ function refreshAll () {
   guard(loadAgents())
   guard(loadTasks())
   guard(loadEscalations())
+  guard(loadWorkflows())
   if (state.selected) guard(loadDetail())
+  if (wf.selected) guard(loadSelectedWorkflow())
 }
 
 function begin (token) {

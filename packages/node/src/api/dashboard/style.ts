@@ -61,6 +61,26 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .card { border: 1px solid var(--line); border-radius: 4px; padding: 6px 8px; margin: 4px 0; }
 .yes { color: var(--ok); } .no { color: var(--bad); } .abstain { color: var(--muted); }
+.badge[data-status="completed"] { background: var(--ok); }
+.badge[data-status="failed"] { background: var(--bad); }
+.badge[data-status="running"] { background: var(--run); }
+.badge[data-status="escalated"], .badge[data-status="ready"] { background: var(--warn); }
+.wf-graph { display: block; margin: 8px 0; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.wf-edge { fill: none; stroke: var(--muted); stroke-width: 1.5; }
+#wf-arrow path { fill: var(--muted); }
+.wf-node { cursor: pointer; }
+.wf-node rect { fill: var(--panel); stroke: var(--muted); stroke-width: 2; }
+.wf-node text { fill: var(--fg); }
+.wf-node .wf-id { font-weight: 700; }
+.wf-node .wf-sub { fill: var(--muted); }
+.wf-node[data-status="completed"] rect { stroke: var(--ok); fill: color-mix(in srgb, var(--ok) 14%, var(--panel)); }
+.wf-node[data-status="failed"] rect { stroke: var(--bad); fill: color-mix(in srgb, var(--bad) 14%, var(--panel)); }
+.wf-node[data-status="running"] rect { stroke: var(--run); fill: color-mix(in srgb, var(--run) 14%, var(--panel)); }
+.wf-node[data-status="escalated"] rect { stroke: var(--warn); fill: color-mix(in srgb, var(--warn) 18%, var(--panel)); }
+.wf-node[data-status="ready"] rect { stroke: var(--accent); }
+.wf-node[data-status="waiting"] rect, .wf-node[data-status="skipped"] rect, .wf-node[data-status="cancelled"] rect { stroke-dasharray: 5 4; }
+.wf-node.selected rect, .wf-node:focus rect { stroke-width: 3.5; }
+.wf-node:focus { outline: none; }
 #token-form { max-width: 560px; margin: 40px auto; }
 #token-form input { width: 100%; padding: 6px; font: inherit; margin: 6px 0; }
 #token-form button { font: inherit; padding: 4px 12px; }

@@ -8,6 +8,7 @@ import { groupRoutes } from './groups.js'
 import { nodeInfoRoutes } from './node.js'
 import { taskRoutes } from './tasks.js'
 import { verifyRoutes } from './verify.js'
+import { workflowRoutes } from './workflows.js'
 import type { Route } from '../http.js'
 import type { NodeApi } from '../node-api.js'
 
@@ -19,6 +20,7 @@ export function nodeRoutes (api: NodeApi): Route[] {
     ...taskRoutes(api),
     ...groupRoutes(api),
     ...escalationRoutes(api),
-    ...verifyRoutes(api)
+    ...verifyRoutes(api),
+    ...workflowRoutes(api)
   ]
 }
