@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { chromium } from 'playwright-core'
+import { startLlmServer } from '../helpers/llm-server.js'
 import { FIXTURES, builtinSkill } from '../helpers/negotiation.js'
 import { allAgentsKnown, startSwarm } from '../helpers/nodes.js'
 import type { BrowserContext, Page } from 'playwright-core'
+import type { LlmTestServer } from '../helpers/llm-server.js'
 import type { TestSwarm } from '../helpers/nodes.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -28,6 +30,7 @@ function requireChromium (): void {
 
 describe('web dashboard: agents, a task going to COMPLETE live, its timeline', () => {
   let swarm: TestSwarm
+  let llm: LlmTestServer
   let context: BrowserContext
   let page: Page
   let profile: string
@@ -37,10 +40,12 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
 
   beforeAll(async () => {
     requireChromium()
+    llm = await startLlmServer({ 'writer-model': { answer: 'Customers leave over the price.' } })
     swarm = await startSwarm([
       { name: 'boss', storage: 'memory' },
       { name: 'analyst', storage: 'memory', skills: [builtinSkill('analytics', 'expert', 'sleep', 800), RESEARCH] },
-      { name: 'painter', storage: 'memory', skills: [builtinSkill('viz', 'advanced', 'echo')] }
+      // A skill a model serves (the local test server of the OpenAI API): its task shows tokens.
+      { name: 'painter', storage: 'memory', skills: [builtinSkill('viz', 'advanced', 'echo'), { name: 'writer', level: 'expert', handler: { kind: 'llm', baseUrl: llm.openaiUrl, model: 'writer-model' } }] }
     ])
     await allAgentsKnown(swarm.nodes)
     profile = mkdtempSync(join(tmpdir(), 'swarm-chromium-'))
@@ -61,6 +66,7 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
   afterAll(async () => {
     await context?.close()
     await swarm?.stop()
+    await llm?.close()
     if (profile !== undefined) rmSync(profile, { recursive: true, force: true })
   })
 
@@ -144,6 +150,19 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
     assert.ok((await page.locator('#proposals').innerText()).length > 0)
     assert.ok((await page.locator('#blackboard').innerText()).length > 0)
     if (process.env.SWARM_DASHBOARD_SCREENSHOT !== undefined) await page.screenshot({ path: process.env.SWARM_DASHBOARD_SCREENSHOT.replace(/(\.png)?$/, '-task.png'), fullPage: true })
+  })
+
+  it('shows the tokens a model spent on a task, per part with its model', async () => {
+    const boss = swarm.nodes[0]!
+    const task = await boss.announce({ description: 'Write why customers leave', skills: [{ name: 'writer' }], bidWindowMs: 300 })
+    const outcome = await task.result()
+    assert.equal(outcome.status, 'COMPLETE')
+    const usage = (outcome.output as { writer: { usage: { totalTokens: number } } }).writer.usage
+    assert.ok(usage.totalTokens > 0)
+    await page.locator(`tr.task[data-task-id="${task.id}"][data-status="COMPLETE"]`).waitFor({ timeout: 30_000 })
+    await page.click(`tr.task[data-task-id="${task.id}"]`)
+    await page.locator('#tokens', { hasText: 'writer-model' }).waitFor({ timeout: 10_000 })
+    assert.equal((await page.locator('#tokens').innerText()).trim(), `${usage.totalTokens} in all: writer ${usage.totalTokens} (writer-model)`)
   })
 
   it('shows the votes and the blackboard of a verified task', async () => {
