@@ -165,6 +165,31 @@ describe('web dashboard: agents, a task going to COMPLETE live, its timeline', (
     assert.equal((await page.locator('#tokens').innerText()).trim(), `${usage.totalTokens} in all: writer ${usage.totalTokens} (writer-model)`)
   })
 
+  it('draws a workflow as a graph whose steps change state live', async () => {
+    const boss = swarm.nodes[0]!
+    const run = boss.run({
+      name: 'report',
+      steps: [
+        // A long bid window keeps the first step running while the page opens the workflow.
+        { id: 'analyze', skills: ['analytics:advanced'], input: { rows: [1, 2] }, bidWindowMs: 2000 },
+        { id: 'plot', skills: ['viz'], needs: ['analyze'] }
+      ]
+    })
+    const row = page.locator(`#workflows tr.task[data-workflow-id="${run.id}"]`)
+    await row.waitFor({ timeout: 10_000 })
+    await row.click()
+    const node = (step: string, status: string): ReturnType<Page['locator']> => page.locator(`#workflow-graph g.wf-node[data-step-id="${step}"][data-status="${status}"]`)
+    // The first step is seen out in the swarm, the second waiting for it.
+    await node('analyze', 'running').waitFor({ timeout: 15_000 })
+    assert.equal(await page.locator('#workflow-graph g.wf-node[data-step-id="plot"]').getAttribute('data-status'), 'waiting')
+    assert.equal(await page.locator('#workflow-graph path.wf-edge').count(), 1)
+    const view = await run.result()
+    assert.equal(view.status, 'completed')
+    await node('plot', 'completed').waitFor({ timeout: 10_000 })
+    await node('analyze', 'completed').waitFor()
+    await page.locator(`#workflows tr.task[data-workflow-id="${run.id}"][data-status="completed"]`).waitFor({ timeout: 10_000 })
+  })
+
   it('shows the votes and the blackboard of a verified task', async () => {
     const boss = swarm.nodes[0]!
     const task = await boss.announce({
