@@ -16,6 +16,7 @@ import { registerSim } from './commands/sim.js'
 import { registerStart } from './commands/start.js'
 import { registerTasks } from './commands/tasks.js'
 import { registerVerify } from './commands/verify.js'
+import { registerWorkflows } from './commands/workflows.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { consoleOutput } from './output.js'
 import type { CommandContext, RegisterCommands } from './options.js'
@@ -27,7 +28,7 @@ Exit codes:
   1  the operation failed (e.g. a task failed)
   2  bad flags, arguments or configuration
   3  no running node reachable (start one, or pass --data-dir / --api)
-  4  a task was rejected (no capable peers)
+  4  a task was rejected (no capable peers), or a workflow step can never be assigned
   5  timed out
   6  the node could not start (port in use, data directory unusable or in use by another node)`
 
@@ -38,6 +39,7 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerInspect,
   registerAnnounce,
   registerTasks,
+  registerWorkflows,
   registerDashboard,
   registerGroup,
   registerSim,

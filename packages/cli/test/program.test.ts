@@ -15,7 +15,7 @@ describe('command registration', () => {
   it('the program holds every command module\'s commands, in the order of --help', () => {
     const program = buildProgram(capture(), { code: 0 })
     assert.deepEqual(program.commands.map(c => c.name()), [
-      'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel',
+      'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel', 'run', 'workflows', 'workflow',
       'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'sim',
       'keygen', 'block', 'unblock', 'access', 'verify', 'roles'
     ])

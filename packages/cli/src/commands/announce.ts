@@ -52,9 +52,10 @@ export function durationFlag (flag: string, raw: string, min: number, max: numbe
   return ms
 }
 
-function readInput (flags: AnnounceFlags): unknown {
+/** The JSON of `--input <file>` (- for standard input) or `--input-json`; undefined without either; exit 2 for both, an unreadable file or bad JSON. */
+export function readJsonInput (flags: { input?: string, inputJson?: string }, what: 'task' | 'workflow'): unknown {
   if (flags.input !== undefined && flags.inputJson !== undefined) {
-    throw new CliError(EXIT.USAGE, 'give the task input with either --input <file> or --input-json <json>, not both')
+    throw new CliError(EXIT.USAGE, `give the ${what} input with either --input <file> or --input-json <json>, not both`)
   }
   let text: string
   let where: string
@@ -104,7 +105,7 @@ export function buildTaskSpec (description: string, flags: AnnounceFlags): TaskS
     seen.add(s.name)
   }
   const spec: TaskSpecInput = { description, skills }
-  const input = readInput(flags)
+  const input = readJsonInput(flags, 'task')
   if (input !== undefined) spec.input = input as TaskSpecInput['input']
   if (flags.maxGroup !== undefined) spec.maxGroupSize = parseFlag('--max-group', flags.maxGroup, wholeNumber(1, LIMITS.maxGroupSize))
   if (flags.priority !== undefined) {

@@ -230,7 +230,7 @@ async function escalationsCommand (flags: ApiFlags & { status?: string, json?: b
   return EXIT.OK
 }
 
-/** `swarm-node resolve <id> --decision "..."`. */
+/** `swarm-node resolve <id> --decision "..."` (a workflow's escalation: one of its choices, which the node checks). */
 async function resolveCommand (id: string, flags: ApiFlags & { decision?: string, json?: boolean }, out: Output): Promise<number> {
   if (flags.decision === undefined || flags.decision.trim() === '') throw new CliError(EXIT.USAGE, 'say what the group should do with --decision "..."')
   const client = new ApiClient(resolveApiTarget(flags))
@@ -284,8 +284,19 @@ Examples:
     .action(async (flags: ApiFlags & { status?: string, json?: boolean }) => { await ctx.run(async () => await escalationsCommand(flags, ctx.out)) })
 
   addApiOptions(program.command('resolve')
-    .description('record a human decision on an escalation (on the node of the task\'s announcer); the group hears it')
+    .description('record a human decision on an escalation (on the node of the task\'s announcer, or of the workflow): the group hears it; a workflow\'s approval takes approve|reject, a failed workflow step retry|skip|fail')
     .argument('<id>', 'escalation id'))
-    .option('--decision <text>', 'what the group should do')
+    .option('--decision <text>', 'what to do: free text for a task\'s escalation; one of the escalation\'s choices (approve, reject; retry, skip, fail), optionally followed by a reason, for a workflow\'s')
+    .addHelpText('after', `
+A workflow's escalations have choices (see "swarm-node escalations --json"): an approval step
+waits for approve or reject, a failed step with onFailure: escalate for retry (run it again),
+skip (its dependents see null) or fail (the workflow fails). Another decision is refused
+(exit 1) with the list. Exit 1 too for an unknown or already resolved escalation.
+
+Examples:
+  swarm-node resolve <id> --decision approve
+  swarm-node resolve <id> --decision "reject: the plan misses the error handling"
+  swarm-node resolve <id> --decision retry
+  swarm-node resolve <id> --decision "use the backup data source"    # a task's escalation`)
     .action(async (id: string, flags: ApiFlags & { decision?: string, json?: boolean }) => { await ctx.run(async () => await resolveCommand(id, flags, ctx.out)) })
 }

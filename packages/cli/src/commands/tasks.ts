@@ -1,6 +1,6 @@
 import { TASK_STATUSES } from '@swarm/node'
 import { z } from 'zod'
-import { ApiClient, resolveApiTarget } from '../api-client.js'
+import { ApiClient, ApiError, resolveApiTarget } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { parseFlag, wholeNumber } from '../flags.js'
 import { addApiOptions } from '../options.js'
@@ -8,6 +8,7 @@ import { formatMs, table } from '../output.js'
 import { durationFlag } from './announce.js'
 import { WAIT_MARGIN_MS, followTask } from './follow.js'
 import { MemberRecordSchema, OutcomeSchema, PeerNames, memberLines, modelLines, printOutput } from './task-format.js'
+import { cancelWorkflow } from './workflows.js'
 import type { ApiFlags } from '../api-client.js'
 import type { Output } from '../output.js'
 import type { CommandContext } from '../options.js'
@@ -250,12 +251,20 @@ async function taskCommand (taskId: string, flags: TaskFlags, out: Output): Prom
 
 const CancelledSchema = z.object({ taskId: z.string(), status: z.string(), reason: z.string().optional() }).loose()
 
-/** `swarm-node cancel <id>`: cancels a task this node announced. */
+/** `swarm-node cancel <id>`: cancels a workflow this node runs (when the id is one), else a task this node announced. */
 async function cancelCommand (taskId: string, flags: ApiFlags & { json?: boolean, reason?: string }, out: Output): Promise<number> {
   const body: { reason?: string } = {}
   if (flags.reason !== undefined) body.reason = parseFlag('--reason', flags.reason, z.string().min(1).max(256))
   const client = new ApiClient(resolveApiTarget(flags))
-  const result = await client.post(`/v1/tasks/${encodeURIComponent(taskId)}/cancel`, CancelledSchema, body)
+  const workflow = await cancelWorkflow(client, taskId, body.reason, flags.json === true, out)
+  if (workflow !== undefined) return workflow
+  let result: z.infer<typeof CancelledSchema>
+  try {
+    result = await client.post(`/v1/tasks/${encodeURIComponent(taskId)}/cancel`, CancelledSchema, body)
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'TASK_NOT_FOUND') throw new CliError(EXIT.FAILURE, `no task or workflow ${taskId} on this node: see "swarm-node tasks" and "swarm-node workflows"`)
+    throw err
+  }
   if (flags.json === true) out.json(result)
   else out.line(`task ${result.taskId} ${result.status}${result.reason !== undefined ? `: ${result.reason}` : ''}`)
   return EXIT.OK
@@ -286,8 +295,8 @@ Examples:
     .action(async (id: string, flags: TaskFlags) => { await ctx.run(async () => await taskCommand(id, flags, ctx.out)) })
 
   addApiOptions(program.command('cancel')
-    .description('cancel a task this node announced')
-    .argument('<id>', 'task id'))
+    .description('cancel a task this node announced, or a workflow this node runs (its running steps\' tasks are cancelled, the steps not done end cancelled)')
+    .argument('<id>', 'task id or workflow id'))
     .option('--reason <text>', 'why (recorded in the audit trail)')
     .action(async (id: string, flags: ApiFlags & { json?: boolean, reason?: string }) => { await ctx.run(async () => await cancelCommand(id, flags, ctx.out)) })
 }

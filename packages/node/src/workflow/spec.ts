@@ -12,7 +12,7 @@ import { refsOf, TemplateError } from './templates.js'
 import type { Json } from '@swarm/protocol'
 
 /** Steps a workflow has at most. */
-export const MAX_STEPS = 200
+const MAX_STEPS = 200
 /** Items one `forEach` fans out to at most. */
 export const MAX_ITEMS = 1000
 
@@ -166,7 +166,7 @@ function findCycle (steps: readonly StepSpec[]): string[] | undefined {
 const stepWhere = (s: StepSpec, i: number, field?: string): string => `steps[${i}] (${s.id})${field !== undefined ? `.${field}` : ''}`
 
 /** The problems of the graph of a schema-valid workflow (empty: it can run). */
-export function graphProblems (wf: WorkflowSpec): WorkflowProblem[] {
+function graphProblems (wf: WorkflowSpec): WorkflowProblem[] {
   const problems: WorkflowProblem[] = []
   const ids = new Map<string, number>()
   wf.steps.forEach((s, i) => {

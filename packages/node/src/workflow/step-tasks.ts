@@ -16,7 +16,7 @@ import type { Json } from '@swarm/protocol'
  * with every loop iteration and every retry a person asks for), the item, and how many times
  * the task was sent again because its node stopped while it ran (`resend`, 0 at first).
  */
-export function stepTaskId (workflowId: string, stepId: string, run: number, item?: number, resend = 0): string {
+function stepTaskId (workflowId: string, stepId: string, run: number, item?: number, resend = 0): string {
   const again = resend > 0 ? `\0${resend}` : ''
   return 'wt' + createHash('sha256').update(`${workflowId}\0${stepId}\0${run}\0${item ?? -1}${again}`).digest('base64url').slice(0, 30)
 }

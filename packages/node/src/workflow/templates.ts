@@ -39,7 +39,7 @@ const WHOLE = /^\$\{\{\s*([^}]*?)\s*\}\}$/
 const SEGMENT = /^[A-Za-z0-9_-]+$/
 
 /** Parses the expression inside `${{ … }}`. Throws TemplateError for one it does not know. */
-export function parseRef (expr: string): TemplateRef {
+function parseRef (expr: string): TemplateRef {
   const parts = expr.split('.')
   if (parts.some(p => !SEGMENT.test(p))) throw new TemplateError(`"\${{ ${expr} }}" is not a template: use workflow.input, steps.<id>.output, feedback, item or index, with .name or .0 to go inside`)
   const [head, ...rest] = parts

@@ -15,7 +15,7 @@ import type { Clock, TimerHandle } from '../../src/ports/clock.js'
 import type { WorkflowEvents } from '../../src/workflow/types.js'
 import type { Json } from '@swarm/protocol'
 
-export const SELF = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+const SELF = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
 
 export class ManualClock implements Clock {
   t = 1_000_000
