@@ -11,7 +11,7 @@ describe('workflowTree', () => {
       '├─ ● parse  running · iteration 2 · 3.8s · 2 tasks',
       '│  └─ · report  waiting  (also needs lint, approve)',
       '└─ ✗ lint  failed · 500ms · 1 task (1 failed)  error: exit 1: at line 3',
-      '   └─ ! approve  escalated  escalation esc-9: swarm-node resolve esc-9'
+      '   └─ ! approve  escalated  escalation esc-9: swarm-node resolve esc-9 --decision approve|reject'
     ])
   })
 
@@ -57,8 +57,8 @@ describe('workflowEventLine', () => {
     [{ type: 'step:started', ...base, stepId: 'parse', iteration: 1, taskIds: ['a', 'b', 'c'] }, 'step parse started: 3 tasks'],
     [{ type: 'step:completed', ...base, stepId: 'parse', iteration: 1, durationMs: 1234 }, 'step parse completed in 1.2s'],
     [{ type: 'step:failed', ...base, stepId: 'lint', iteration: 3, error: 'exit 1\nat x' }, 'step lint FAILED (iteration 3): exit 1 at x'],
-    [{ type: 'step:escalated', ...base, stepId: 'approve', escalationId: 'esc-9', kind: 'approval' }, 'step approve waits for a person (approval): swarm-node resolve esc-9'],
-    [{ type: 'step:escalated', ...base, stepId: 'lint', escalationId: 'esc-10', kind: 'failure' }, 'step lint waits for a person (failure to decide on): swarm-node resolve esc-10'],
+    [{ type: 'step:escalated', ...base, stepId: 'approve', escalationId: 'esc-9', kind: 'approval' }, 'step approve waits for a person (approval): swarm-node resolve esc-9 --decision approve|reject'],
+    [{ type: 'step:escalated', ...base, stepId: 'lint', escalationId: 'esc-10', kind: 'failure' }, 'step lint waits for a person (failure to decide on): swarm-node resolve esc-10 --decision retry|skip|fail'],
     [{ type: 'phase:completed', ...base, depth: 1, steps: ['parse', 'lint'] }, 'phase 1 completed: parse, lint'],
     [{ type: 'workflow:completed', ...base, durationMs: 65_000 }, 'workflow completed in 1m5s'],
     [{ type: 'workflow:failed', ...base, reason: 'step lint failed' }, 'workflow FAILED: step lint failed'],

@@ -66,7 +66,7 @@ function stepText (step: StepView, now: number, alsoNeeds: string[]): string {
   ]
   let text = `${MARKS[step.status]} ${step.id}  ${parts.join(' · ')}`
   if (alsoNeeds.length > 0) text += `  (also needs ${alsoNeeds.join(', ')})`
-  if (step.escalationId !== undefined && step.status === 'escalated') text += `  escalation ${step.escalationId}: swarm-node resolve ${step.escalationId}`
+  if (step.escalationId !== undefined && step.status === 'escalated') text += `  escalation ${step.escalationId}: swarm-node resolve ${step.escalationId} --decision ${step.error === undefined ? 'approve|reject' : 'retry|skip|fail'}`
   if (step.error !== undefined && step.error !== '') text += `  error: ${oneLine(step.error, MAX_ERROR)}`
   return text
 }
@@ -152,7 +152,7 @@ export function workflowEventLine (ev: WorkflowEvent): string {
     case 'step:failed':
       return `step ${ev.stepId} FAILED${iterationNote(ev.iteration)}: ${oneLine(ev.error, MAX_ERROR)}`
     case 'step:escalated':
-      return `step ${ev.stepId} waits for a person (${ev.kind === 'approval' ? 'approval' : 'failure to decide on'}): swarm-node resolve ${ev.escalationId}`
+      return `step ${ev.stepId} waits for a person (${ev.kind === 'approval' ? 'approval' : 'failure to decide on'}): swarm-node resolve ${ev.escalationId} --decision ${ev.kind === 'approval' ? 'approve|reject' : 'retry|skip|fail'}`
     case 'phase:completed':
       return `phase ${ev.depth} completed: ${ev.steps.join(', ')}`
     case 'workflow:completed':
