@@ -143,7 +143,7 @@ describe('dashboard: the WORKFLOWS section', () => {
       '  ├─ ● parse  running · iteration 2 · 2.8s · 2 tasks',
       '  │  └─ · report  waiting  (also needs lint, approve)',
       '  └─ ✗ lint  failed · 500ms · 1 task (1 failed)  error: exit 1: at line 3',
-      '     └─ ! approve  escalated  escalation esc-9: swarm-node resolve esc-9'
+      '     └─ ! approve  escalated  escalation esc-9: swarm-node resolve esc-9 --decision approve|reject'
     ])
   })
 
