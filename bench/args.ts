@@ -17,10 +17,17 @@ export interface BenchOptions {
   seed: number
   /** Where to write the JSON instead of bench/results/<timestamp>.json (latest.json is then left alone). */
   out?: string
+  /** Run only this part of the bench. */
+  only?: 'workflow'
+  /** No workflow part. */
+  skipWorkflow: boolean
+  /** Workflows of each shape in the workflow part (default 20, 10 with --quick). */
+  workflowRepeats?: number
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--peers 100,500,1000] [--tasks N] [--rate R]
                          [--high-rate 20[,40…]] [--high-tasks N] [--skip-broker] [--seed S] [--out file.json]
+                         [--only workflow] [--skip-workflow] [--workflow-repeats N]
   --quick        100 peers only, fewer tasks (a few minutes)
   --peers        swarm sizes: ≤ 100 get the latency, throughput and broker runs; larger ones a scale run
                  (scale-500 / scale-1000 presets)
@@ -28,7 +35,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--peers 100,500,1000] [
   --high-rate    rates of the throughput runs (default 20/s), tried in order until one does not complete every task
   --high-tasks   tasks per throughput run (default: one minute of arrivals)
   --skip-broker  no Redis baseline
-  --out          write the JSON there instead of bench/results/<timestamp>.json, and leave latest.json alone`
+  --out          write the JSON there instead of bench/results/<timestamp>.json, and leave latest.json alone
+  --only workflow  only the workflow part: the coordination a workflow adds per step (a chain and a
+                 fan-out of 10 steps on 5 local nodes); --skip-workflow leaves it out
+  --workflow-repeats  workflows of each shape in the workflow part (default 20, 10 with --quick)`
 
 function positiveList (text: string, flag: string): number[] {
   const values = text.split(',').map(s => Number(s.trim()))
@@ -57,6 +67,9 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
       quick: { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       out: { type: 'string' },
+      only: { type: 'string' },
+      'skip-workflow': { type: 'boolean', default: false },
+      'workflow-repeats': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -66,6 +79,9 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
   if (peers.some(p => p < 2)) throw new Error('--peers needs at least 2 peers per run')
   const tasks = positive(values.tasks, 'tasks')
   const highTasks = positive(values['high-tasks'], 'high-tasks')
+  if (values.only !== undefined && values.only !== 'workflow') throw new Error(`--only takes "workflow" (the only part that runs alone), got "${values.only}"`)
+  if (values.only !== undefined && values['skip-workflow']) throw new Error('--only workflow and --skip-workflow contradict each other')
+  const workflowRepeats = positive(values['workflow-repeats'], 'workflow-repeats')
   const seed = Number(values.seed)
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed needs a non-negative integer, got "${values.seed}"`)
   return {
@@ -77,6 +93,9 @@ export function parseBenchArgs (argv: string[]): BenchOptions {
     skipBroker: values['skip-broker'],
     quick,
     seed,
-    ...(values.out !== undefined ? { out: values.out } : {})
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(values.only !== undefined ? { only: 'workflow' as const } : {}),
+    skipWorkflow: values['skip-workflow'],
+    ...(workflowRepeats !== undefined ? { workflowRepeats: Math.round(workflowRepeats) } : {})
   }
 }

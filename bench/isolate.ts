@@ -8,20 +8,25 @@ import { fileURLToPath } from 'node:url'
 import { planSimulation } from '@swarm/sim'
 import { runBroker } from './broker.js'
 import { crashed, runSwarm } from './swarm.js'
+import { runWorkflowBench, workflowCrashed } from './workflow.js'
 import type { BrokerProgress } from './broker.js'
 import type { RedisTarget } from './redis-server.js'
-import type { BrokerResult, SwarmResult, SwarmWorkload } from './types.js'
+import type { BrokerResult, SwarmResult, SwarmWorkload, WorkflowResult } from './types.js'
+import type { WorkflowBenchOptions } from './workflow.js'
 import type { Scenario, SimProgress } from '@swarm/sim'
 
 type Job =
   | { kind: 'swarm', workload: SwarmWorkload }
   | { kind: 'broker', target: RedisTarget, scenario: Scenario }
+  | { kind: 'workflow', options: WorkflowBenchOptions }
 
 type FromChild =
   | { type: 'swarm-progress', progress: SimProgress }
   | { type: 'broker-progress', progress: BrokerProgress }
+  | { type: 'workflow-progress', text: string }
   | { type: 'swarm-result', result: SwarmResult }
   | { type: 'broker-result', result: BrokerResult }
+  | { type: 'workflow-result', result: WorkflowResult }
   | { type: 'error', error: string }
 
 const CHILD_FLAG = '--bench-child'
@@ -32,7 +37,7 @@ async function runInChild (job: Job, onMessage: (m: FromChild) => void): Promise
   try {
     return await new Promise<FromChild>((resolve, reject) => {
       child.on('message', (m: FromChild) => {
-        if (m.type === 'swarm-progress' || m.type === 'broker-progress') onMessage(m)
+        if (m.type === 'swarm-progress' || m.type === 'broker-progress' || m.type === 'workflow-progress') onMessage(m)
         else resolve(m)
       })
       child.once('error', reject)
@@ -62,6 +67,18 @@ export async function runBrokerIsolated (target: RedisTarget, scenario: Scenario
   throw new Error(m.type === 'error' ? m.error : `unexpected ${m.type}`)
 }
 
+/** The workflow part in a child process; a crash of the child is reported as a result with its error. */
+export async function runWorkflowIsolated (options: WorkflowBenchOptions, onProgress: (text: string) => void): Promise<WorkflowResult> {
+  const started = Date.now()
+  try {
+    const m = await runInChild({ kind: 'workflow', options }, p => { if (p.type === 'workflow-progress') onProgress(p.text) })
+    if (m.type === 'workflow-result') return m.result
+    return workflowCrashed(m.type === 'error' ? m.error : `unexpected ${m.type}`, Date.now() - started)
+  } catch (err) {
+    return workflowCrashed(err instanceof Error ? err.message : String(err), Date.now() - started)
+  }
+}
+
 /** Sends a message to the parent, then calls `then` once it is handed over. */
 function send (message: FromChild, then?: () => void): void {
   process.send?.(message, undefined, undefined, () => { then?.() })
@@ -69,6 +86,7 @@ function send (message: FromChild, then?: () => void): void {
 
 async function runJob (job: Job): Promise<FromChild> {
   if (job.kind === 'swarm') return { type: 'swarm-result', result: await runSwarm(job.workload, progress => { send({ type: 'swarm-progress', progress }) }) }
+  if (job.kind === 'workflow') return { type: 'workflow-result', result: await runWorkflowBench(job.options, text => { send({ type: 'workflow-progress', text }) }) }
   const plan = planSimulation(job.scenario, 1)
   return { type: 'broker-result', result: await runBroker(job.target, job.scenario, plan, progress => { send({ type: 'broker-progress', progress }) }) }
 }

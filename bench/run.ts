@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseBenchArgs, USAGE } from './args.js'
 import { barsOf, ratiosOf, sustainedOf } from './bars.js'
-import { runBrokerIsolated, runSwarmIsolated } from './isolate.js'
+import { runBrokerIsolated, runSwarmIsolated, runWorkflowIsolated } from './isolate.js'
 import { redisServerVersion, startRedisServer } from './redis-server.js'
 import { scenarioOf } from './swarm.js'
 import { renderBench } from './table.js'
@@ -166,9 +166,21 @@ async function main (): Promise<void> {
     return result
   }
 
+  // The workflow part: a few nodes, quick; first, so that --only workflow is the same run.
+  if (!options.skipWorkflow) {
+    const printer = progressPrinter('workflow')
+    const workflow = await runWorkflowIsolated({ workers: 4, repeats: options.workflowRepeats ?? (options.quick ? 10 : 20) }, text => { printer.update(text) })
+    const o = workflow.overheadMs
+    printer.update(workflow.error !== undefined ? `crashed: ${workflow.error}` : `added per step p50 ${o.p50.toFixed(1)} ms, p95 ${o.p95.toFixed(1)} ms, mean ${o.mean.toFixed(1)} ms over ${o.n} steps`)
+    printer.end()
+    report.workflow = workflow
+    save()
+  }
+  const only = options.only === 'workflow'
+
   // 1. Small swarms: the latency run, then rising rates until one does not complete its tasks.
   const mirrored: SwarmWorkload[] = []
-  for (const peers of options.peers.filter(p => p <= 100)) {
+  for (const peers of only ? [] : options.peers.filter(p => p <= 100)) {
     const steady = steadyWorkload(options, peers)
     await runOne(steady)
     mirrored.push(steady)
@@ -181,19 +193,20 @@ async function main (): Promise<void> {
   }
 
   // 2. The same workloads through a central broker.
-  if (options.skipBroker) report.broker.skipped = '--skip-broker'
+  if (only) report.broker.skipped = '--only workflow'
+  else if (options.skipBroker) report.broker.skipped = '--skip-broker'
   else if (mirrored.length === 0) report.broker.skipped = 'no run of at most 100 peers to compare with'
   else await brokerRuns(mirrored, report, save)
 
   // 3. Large swarms.
-  for (const peers of options.peers.filter(p => p > 100)) await runOne(steadyWorkload(options, peers))
+  for (const peers of only ? [] : options.peers.filter(p => p > 100)) await runOne(steadyWorkload(options, peers))
 
   save()
-  // A run written elsewhere (--out) is an experiment: latest.json keeps the last regular run.
-  if (options.out === undefined) writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
+  // A run written elsewhere (--out), or of one part alone, is an experiment: latest.json keeps the last regular run.
+  if (options.out === undefined && !only) writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
   console.log('')
   console.log(renderBench(report))
-  console.log(`\nwritten ${file}${options.out === undefined ? ` and ${join(RESULTS_DIR, 'latest.json')}` : ''} (${(report.durationS / 60).toFixed(1)} min)`)
+  console.log(`\nwritten ${file}${options.out === undefined && !only ? ` and ${join(RESULTS_DIR, 'latest.json')}` : ''} (${(report.durationS / 60).toFixed(1)} min)`)
 }
 
 main().then(() => {

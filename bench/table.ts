@@ -1,5 +1,5 @@
 /** The benchmark table as text. */
-import type { BenchReport, BrokerResult, LatencySummary, SwarmResult } from './types.js'
+import type { BenchReport, BrokerResult, LatencySummary, SwarmResult, WorkflowResult } from './types.js'
 
 function grid (header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
@@ -30,11 +30,34 @@ function brokerRow (kind: string, r: BrokerResult): string[] {
   return [`broker ${kind}`, String(r.peers), String(r.tasks.announced), num(r.rate), pct(r.tasks.successRate), String(r.tasks.lost), lat(r.formationMs), lat(r.completionMs), num(r.tasksPerMinute), num(kib, 1), num(r.memory.processPerAgentMiB, 2), num(r.cpu.coresUsed, 2), verdict]
 }
 
+const ms1 = (s: LatencySummary): string => s.n === 0 ? '-' : [s.p50, s.p95].map(v => num(v, 1)).join('/')
+
+/** The workflow part: the coordination a workflow adds per step over its task's own time. */
+function renderWorkflow (w: WorkflowResult): string[] {
+  const out = [`workflow coordination: ${w.nodes} nodes on 127.0.0.1 (1 runs the workflows), steps on the ${w.handler}, one workflow at a time after ${w.warmup} warm-up runs of each shape`]
+  if (w.error !== undefined) return [...out, `  crashed: ${w.error}`]
+  const row = (name: string, steps: string, done: string, o: LatencySummary, task: string, wall: string): string[] =>
+    [name, steps, done, String(o.n), num(o.p50, 1), num(o.p95, 1), num(o.mean, 1), num(o.max, 1), task, wall]
+  const rows = w.shapes.map(s => row(s.shape, String(s.steps), `${s.completed}/${s.workflows}`, s.overheadMs, ms1(s.taskMs), ms1(s.workflowMs)))
+  rows.push(row('all steps', '-', '-', w.overheadMs, '-', '-'))
+  out.push(grid(['shape', 'steps', 'done', 'n', 'added p50', 'p95', 'mean', 'max', 'task p50/p95', 'workflow p50/p95'], rows))
+  out.push('  added: per step, ms from its needs done (the start, for a first step) to the step finished, less its task\'s own total time')
+  out.push('         (the announcer\'s creation → final state); task: that own time; workflow: start → end of one workflow')
+  for (const s of w.shapes) {
+    for (const [why, n] of Object.entries(s.failures)) out.push(`  not completed (${s.shape}): ${n} × ${why}`)
+  }
+  return out
+}
+
 /** The whole printout: runs, swarm / broker ratios, the bars of the brief, and why tasks did not complete. */
 export function renderBench (report: BenchReport): string {
   const m = report.machine
   const out: string[] = []
   out.push(`swarm bench, ${report.startedAt}: ${m.cpus} cores (${m.cpuModel}), ${m.memGiB} GiB, Node ${m.node}, ${m.os}, load ${m.loadAverageAtStart.toFixed(2)} at start`)
+  if (report.options.only === 'workflow') {
+    if (report.workflow !== undefined) out.push('', ...renderWorkflow(report.workflow))
+    return out.join('\n')
+  }
   out.push('swarm: real nodes on 127.0.0.1 TCP in worker threads of one process; broker: the same agents and contract net over ' +
     (report.broker.redisVersion !== undefined ? `redis-server ${report.broker.redisVersion}` : 'Redis (skipped)'))
   out.push('')
@@ -60,6 +83,8 @@ export function renderBench (report: BenchReport): string {
     out.push('')
     out.push(`broker baseline skipped: ${report.broker.skipped}`)
   }
+
+  if (report.workflow !== undefined) out.push('', ...renderWorkflow(report.workflow))
 
   out.push('')
   out.push(grid(['bar (brief, section 5)', 'goal', 'measured', 'met'], report.bars.map(b => [b.what, b.goal, b.measured, b.met === undefined ? '-' : b.met ? 'yes' : 'NO'])))

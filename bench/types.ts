@@ -107,6 +107,36 @@ export interface Machine {
   loadAverageAtStart: number
 }
 
+/** The figures of one shape of the workflow part (bench/workflow.ts). */
+export interface WorkflowShapeResult {
+  shape: 'chain' | 'fan-out'
+  /** Steps of one workflow. */
+  steps: number
+  workflows: number
+  completed: number
+  /** Per step: (finished − its needs done) − its task's own total time, ms. */
+  overheadMs: LatencySummary
+  /** Per step: its task's own total time (announcer: creation → final state), ms. */
+  taskMs: LatencySummary
+  /** Per workflow: start → end, ms. */
+  workflowMs: LatencySummary
+  /** Why the workflows that did not complete ended, with how many. */
+  failures: Record<string, number>
+}
+
+/** What the workflow part writes to the bench's JSON. */
+export interface WorkflowResult {
+  nodes: number
+  handler: string
+  /** Workflows of each shape run before the measured ones (connections, caches). */
+  warmup: number
+  shapes: WorkflowShapeResult[]
+  /** Every measured step of every shape. */
+  overheadMs: LatencySummary
+  durationMs: number
+  error?: string
+}
+
 /** What `npm run bench` writes to bench/results/. */
 export interface BenchReport {
   kind: 'swarm-bench'
@@ -121,4 +151,6 @@ export interface BenchReport {
   /** Highest tasks/min of a 100-peer run that completed ≥ 99 % of its tasks and lost none. */
   sustainedTasksPerMinute?: number
   bars: Bar[]
+  /** The workflow part (bench/workflow.ts): the coordination a workflow adds per step; absent with --skip-workflow. */
+  workflow?: WorkflowResult
 }
