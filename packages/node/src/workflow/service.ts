@@ -10,6 +10,7 @@
 import { newId } from '@swarm/protocol'
 import { isTaskFinal, storedOutcome } from '../api/task-views.js'
 import { SwarmError } from '../errors.js'
+import { STOPPED_REASON } from '../negotiation/announcer/constants.js'
 import { WorkflowHandle } from './handle.js'
 import { newWorkflow, reduce, taskSpecOf } from './scheduler.js'
 import { parseWorkflow, WorkflowSpecError } from './spec.js'
@@ -60,8 +61,6 @@ export interface WorkflowServiceInit {
 }
 
 const RETRY_ANNOUNCE_MS = 500
-/** The reason the announcer cancels the tasks still out when its node stops (negotiation/announcer/index.ts, stop()). */
-const STOPPED_REASON = 'the announcer stopped'
 
 /** The tokens an outcome's parts spent on their models (llm skills report `usage`). */
 function tokensOf (outcome: TaskOutcome): number {

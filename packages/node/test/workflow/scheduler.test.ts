@@ -62,4 +62,17 @@ describe('the workflow scheduler (pure)', () => {
     r = end(r.state, 'b', true); collect(r.actions)
     expect(phases).toEqual([0, 1])
   })
+
+  it('sends a task the stop interrupted again under a new id, and does not count it failed', () => {
+    let r = start({ name: 'w', steps: [{ id: 'a', skills: ['x'] }] })
+    const first = taskOf(r.state, 'a')
+    r = reduce(r.state, { type: 'task-interrupted', at: 5, taskId: first, reason: 'the announcer stopped' })
+    const again = r.actions.find(a => a.type === 'announce')
+    expect(again?.type === 'announce' ? again.stepId : undefined).toBe('a')
+    const second = again?.type === 'announce' ? again.spec.taskId : ''
+    expect(second).not.toBe(first)
+    expect(r.state.steps.a?.status).toBe('running')
+    r = reduce(r.state, { type: 'task-ended', at: 10, taskId: second, ok: true, status: 'COMPLETE', output: { x: 1 } })
+    expect(r.state.status).toBe('completed')
+  })
 })

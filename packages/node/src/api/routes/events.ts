@@ -7,25 +7,27 @@ import { SwarmError } from '../../errors.js'
 import { startEventStream } from '../http.js'
 import { finalEventOf, taskNotFound } from '../task-views.js'
 import type { ServerResponse } from 'node:http'
-import type { TaskHandle } from '../../negotiation/task-handle.js'
 import type { Route, RouteResult } from '../http.js'
 import type { NodeApi } from '../node-api.js'
 
-/** Streams a live task: everything so far, then the live events, ending after the final one. */
-function followTask (api: NodeApi, handle: TaskHandle, res: ServerResponse): void {
+/**
+ * Streams a live handle's events (a task's or a workflow's): everything so far, then the live
+ * ones, ending after its last; stops reading when the client hangs up.
+ */
+export function followEvents (api: NodeApi, events: AsyncIterable<{ type: string }>, res: ServerResponse, what: Record<string, string>): void {
   const stream = startEventStream(res)
   let closed = false
   stream.onClose(() => { closed = true })
   void (async () => {
     try {
-      for await (const event of handle.events()) {
+      for await (const event of events) {
         if (closed) break
         stream.send(event.type, event)
       }
     } finally {
       if (!res.writableEnded) res.end()
     }
-  })().catch(err => { api.log.error('task event stream failed', { taskId: handle.id, err }) })
+  })().catch(err => { api.log.error('event stream failed', { ...what, err }) })
 }
 
 /** A task of an earlier run (or one this node only works on): its final event, if it has one. */
@@ -65,7 +67,7 @@ export function eventRoutes (api: NodeApi): Route[] {
         const id = params.id ?? ''
         const live = api.liveTask(id)
         if (live === undefined) return sendStoredFinal(api, id, res)
-        followTask(api, live.handle, res)
+        followEvents(api, live.handle.events(), res, { taskId: id })
         return undefined
       }
     }

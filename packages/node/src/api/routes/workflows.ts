@@ -10,6 +10,7 @@ import { SwarmError } from '../../errors.js'
 import { PRESET_NAMES, presetWorkflow } from '../../workflow/presets.js'
 import { WORKFLOW_STATUSES } from '../../workflow/types.js'
 import { queryParam, startEventStream } from '../http.js'
+import { followEvents } from './events.js'
 import type { Route } from '../http.js'
 import type { NodeApi } from '../node-api.js'
 import type { WorkflowView } from '../../workflow/types.js'
@@ -92,19 +93,7 @@ export function workflowRoutes (api: NodeApi): Route[] {
           res.end()
           return undefined
         }
-        const stream = startEventStream(res)
-        let closed = false
-        stream.onClose(() => { closed = true })
-        void (async () => {
-          try {
-            for await (const event of handle.events()) {
-              if (closed) break
-              stream.send(event.type, event)
-            }
-          } finally {
-            if (!res.writableEnded) res.end()
-          }
-        })().catch(err => { api.log.error('workflow event stream failed', { workflowId: id, err }) })
+        followEvents(api, handle.events(), res, { workflowId: id })
         return undefined
       }
     }

@@ -51,3 +51,9 @@ export const MIN_VERIFY_TIMEOUT_MS = 100
 
 /** Reasons of earlier attempts listed in an escalation at most. */
 export const MAX_ATTEMPTED_RESOLUTIONS = 32
+
+/**
+ * The reason of the cancellation of the tasks still out when the announcer stops: a workflow
+ * that reads it on restart sends the task again instead of counting it failed (workflow/service.ts).
+ */
+export const STOPPED_REASON = 'the announcer stopped'

@@ -15,7 +15,7 @@ import { createTask, isFinal } from '../../core/task-machine.js'
 import { SwarmError } from '../../errors.js'
 import { TaskSpecSchema } from '../task-spec.js'
 import { TaskHandle } from '../task-handle.js'
-import { STOP_NOTICE_WAIT_MS } from './constants.js'
+import { STOP_NOTICE_WAIT_MS, STOPPED_REASON } from './constants.js'
 import { newStats } from './context.js'
 import { onProgress, peerGone } from './execution.js'
 import { onHandoff } from './handoff.js'
@@ -137,7 +137,7 @@ export class Announcer implements Startable {
     for (const session of ctx.sessions.values()) {
       if (!isFinal(session.state.status, session.state.verify)) {
         try {
-          apply(ctx, session, { type: 'cancel', at: ctx.clock.now(), reason: 'the announcer stopped' })
+          apply(ctx, session, { type: 'cancel', at: ctx.clock.now(), reason: STOPPED_REASON })
         } catch { /* already final */ }
       }
       if (session.groupTopic !== undefined) ctx.gossip.unsubscribe(session.groupTopic)
