@@ -168,7 +168,7 @@ describe('swarm-node dashboard: the swarm as one node sees it', () => {
   it('bad flags are exit 2, no node is exit 3', async () => {
     const json = await runSwarmNode(['dashboard', '--json', '--data-dir', dataDir('desk')])
     assert.equal(json.code, 2)
-    assert.match(json.stderr, /--json prints one snapshot of the dashboard state: use it with --once/)
+    assert.match(json.stdout, /"error":\{"code":"USAGE","message":"--json prints one snapshot of the dashboard state: use it with --once/)
     const interval = await runSwarmNode(['dashboard', '--interval', '10ms', '--data-dir', dataDir('desk')])
     assert.equal(interval.code, 2)
     assert.match(interval.stderr, /invalid --interval "10ms"/)

@@ -162,7 +162,8 @@ describe('swarm-node run: workflows over separately started nodes', () => {
     writeFileSync(path('held.yaml'), `name: held\nsteps:\n  - id: hold\n    skills: [hold]\n    input: { releaseFile: ${JSON.stringify(releaseFile)}, maxMs: 30000 }\n  - id: after\n    needs: [hold]\n    skills: [echo]\n`)
     const waited = await runSwarmNode(['run', path('held.yaml'), '--wait', '--json', '--timeout', '1s', ...desk])
     assert.equal(waited.code, 5, said(waited))
-    assert.match(waited.stderr, /gave up waiting for workflow \S+ after 1\.0s; it goes on/)
+    // --json: the failure is the last line of stdout, a JSON object with the code and message.
+    assert.match(waited.stdout.trim().split('\n').at(-1) ?? '', /^\{"error":\{"code":"TIMEOUT","message":"gave up waiting for workflow \S+ after 1\.0s; it goes on/)
     const workflowId = (jsonLines(waited.stdout)[0] as unknown as EventLine).workflowId
     const cancelled = await runSwarmNode(['cancel', workflowId, '--reason', 'not needed', ...desk])
     assert.equal(cancelled.code, 0, said(cancelled))

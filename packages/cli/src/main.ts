@@ -17,6 +17,7 @@ import { registerSim } from './commands/sim.js'
 import { registerStart } from './commands/start.js'
 import { registerTasks } from './commands/tasks.js'
 import { registerVerify } from './commands/verify.js'
+import { registerVersion } from './commands/version.js'
 import { registerWorkflows } from './commands/workflows.js'
 import { CliError, EXIT } from './exit-codes.js'
 import { consoleOutput } from './output.js'
@@ -31,7 +32,10 @@ Exit codes:
   3  no running node reachable (start one, or pass --data-dir / --api)
   4  a task was rejected (no capable peers), or a workflow step can never be assigned
   5  timed out (claim: no part came within --wait)
-  6  the node could not start (port in use, data directory unusable or in use by another node)`
+  6  the node could not start (port in use, data directory unusable or in use by another node)
+  70 the Node.js that runs swarm-node is older than 22.12 (run it through npx, or install Node.js 24)
+  130 stopped by Ctrl-C (announce --wait and the other waits: the task or workflow goes on)
+With --json, a failure is one JSON object on stdout: {"error":{"code":…,"message":…,"exitCode":…}}.`
 
 /** The command modules, in the order `--help` lists their commands. */
 const COMMANDS: readonly RegisterCommands[] = [
@@ -47,7 +51,8 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerSim,
   registerAccess,
   registerVerify,
-  registerRoles
+  registerRoles,
+  registerVersion
 ]
 
 /** Builds the command tree; each action stores its exit code in `result`. */
@@ -56,7 +61,7 @@ export function buildProgram (out: Output, result: { code: number }): Command {
   program
     .name('swarm-node')
     .description('An agent of the swarm: a peer-to-peer network of agents that advertise skills, announce tasks and form working groups.')
-    .version(SOFTWARE.version)
+    .version(SOFTWARE.version, '-v, --version', 'print the version (swarm-node version: with the protocol and Node.js)')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
     .configureOutput({ writeOut: s => { process.stdout.write(s) }, writeErr: s => { process.stderr.write(s) } })
@@ -93,15 +98,28 @@ export async function runCli (argv: string[], out: Output = consoleOutput()): Pr
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK
       return EXIT.USAGE
     }
-    if (err instanceof CliError) {
-      out.error(`swarm-node: ${err.message}`)
-      return err.exitCode
-    }
-    if (err instanceof ApiError) {
-      out.error(`swarm-node: ${err.message} (${err.code})`)
-      return err.code === 'API_BAD_REQUEST' ? EXIT.USAGE : EXIT.FAILURE
-    }
-    out.error(`swarm-node: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
-    return EXIT.FAILURE
+    const failure = failureOf(err)
+    if (wantsJson(argv)) out.json({ error: failure })
+    else out.error(failure.text)
+    return failure.exitCode
   }
+}
+
+/** The names of the exit codes, as `--json` errors give them when the node gave no code. */
+const EXIT_NAMES = new Map<number, string>(Object.entries(EXIT).map(([name, code]) => [code, name]))
+
+/** What a command that threw tells the user: a code, a message, the exit code, and the line for a terminal. */
+function failureOf (err: unknown): { code: string, message: string, exitCode: number, text: string } {
+  if (err instanceof CliError) return { code: EXIT_NAMES.get(err.exitCode) ?? 'FAILURE', message: err.message, exitCode: err.exitCode, text: `swarm-node: ${err.message}` }
+  if (err instanceof ApiError) {
+    return { code: err.code, message: err.message, exitCode: err.code === 'API_BAD_REQUEST' ? EXIT.USAGE : EXIT.FAILURE, text: `swarm-node: ${err.message} (${err.code})` }
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: 'UNEXPECTED', message, exitCode: EXIT.FAILURE, text: `swarm-node: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}` }
+}
+
+/** Whether the command line asks for JSON output (`--json` before any `--`). */
+function wantsJson (argv: readonly string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
 }

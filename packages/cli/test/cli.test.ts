@@ -35,6 +35,52 @@ describe('runCli: usage', () => {
     assert.equal((await run('start', '--help')).code, EXIT.OK)
   })
 
+  it('prints the version for -v, --version and the version command', async () => {
+    for (const args of [['-v'], ['--version']]) {
+      const writes: string[] = []
+      const write = process.stdout.write.bind(process.stdout)
+      process.stdout.write = ((chunk: string | Uint8Array) => { writes.push(String(chunk)); return true }) as typeof process.stdout.write
+      try {
+        assert.equal((await run(...args)).code, EXIT.OK)
+      } finally {
+        process.stdout.write = write
+      }
+      assert.deepEqual(writes, ['0.1.0\n'], args.join(' '))
+    }
+    const text = await run('version')
+    assert.equal(text.code, EXIT.OK)
+    assert.match(text.out.lines[0] ?? '', /^swarm-node 0\.1\.0 \(protocol 1, Node\.js \d+\.\d+\.\d+, \w+-\w+\)$/)
+    const json = await run('version', '--json')
+    assert.deepEqual(Object.keys(json.out.jsons[0] as object), ['name', 'version', 'protocol', 'node', 'platform'])
+  })
+
+  it('gives errors as one JSON object on stdout with --json, and nothing on stderr', async () => {
+    const unreachable = await run('status', '--json', '--api', 'http://127.0.0.1:9', '--token', 't')
+    assert.equal(unreachable.code, EXIT.UNREACHABLE)
+    assert.deepEqual(unreachable.out.errors, [])
+    const error = (unreachable.out.jsons[0] as { error: { code: string, message: string, exitCode: number } }).error
+    assert.equal(error.code, 'UNREACHABLE')
+    assert.equal(error.exitCode, EXIT.UNREACHABLE)
+    assert.match(error.message, /cannot reach the node at http:\/\/127\.0\.0\.1:9/)
+    // Without --json: the usual line on stderr.
+    const plain = await run('status', '--api', 'http://127.0.0.1:9', '--token', 't')
+    assert.deepEqual(plain.out.jsons, [])
+    assert.match(plain.out.errors.join('\n'), /^swarm-node: cannot reach the node/)
+  })
+
+  it('documents every exit code in --help, 70 and 130 included', async () => {
+    const writes: string[] = []
+    const write = process.stdout.write.bind(process.stdout)
+    process.stdout.write = ((chunk: string | Uint8Array) => { writes.push(String(chunk)); return true }) as typeof process.stdout.write
+    try {
+      await run('--help')
+    } finally {
+      process.stdout.write = write
+    }
+    const help = writes.join('')
+    for (const code of ['0', '1', '2', '3', '4', '5', '6', '70', '130']) assert.match(help, new RegExp(`^  ${code} `, 'm'), code)
+  })
+
   it('returns 2 for an unknown option', async () => {
     assert.equal((await run('--bogus')).code, EXIT.USAGE)
     assert.equal((await run('status', '--bogus')).code, EXIT.USAGE)

@@ -17,14 +17,14 @@ describe('command registration', () => {
     assert.deepEqual(program.commands.map(c => c.name()), [
       'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel', 'run', 'workflows', 'workflow',
       'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'inbox', 'claim', 'progress', 'complete', 'fail', 'release', 'post-finding', 'sim',
-      'keygen', 'block', 'unblock', 'access', 'verify', 'roles'
+      'keygen', 'block', 'unblock', 'access', 'verify', 'roles', 'version'
     ])
   })
 
   it('every command that talks to a running node has the API options; the foreground ones their setup and output options', () => {
     const program = buildProgram(capture(), { code: 0 })
-    // Foreground commands, keygen, which only writes a file, and roles, which prints the presets.
-    const foreground = ['start', 'registry', 'sim', 'keygen', 'roles']
+    // Foreground commands, keygen, which only writes a file, roles, which prints the presets, and version.
+    const foreground = ['start', 'registry', 'sim', 'keygen', 'roles', 'version']
     for (const cmd of program.commands) {
       if (foreground.includes(cmd.name())) continue
       for (const flag of API_OPTIONS) assert.ok(longFlags(cmd).includes(flag), `${cmd.name()} has ${flag}`)

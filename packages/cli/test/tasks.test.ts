@@ -305,7 +305,8 @@ describe('runCli: announce, tasks, task, cancel against a node', () => {
     nextTask = 'cut'
     const cut = await run('announce', 'x', '--skill', 'a', '--wait', '--json')
     assert.equal(cut.code, EXIT.UNREACHABLE)
-    assert.match(cut.out.errors[0] ?? '', /closed the event stream/)
+    // With --json the failure is the last JSON object, not a line on stderr.
+    assert.match(JSON.stringify(cut.out.jsons.at(-1)), /"error":\{"code":"UNREACHABLE","message":"[^"]*closed the event stream/)
     assert.equal((await run('announce', 'x', '--skill', 'a', '--timeout', '1s')).code, EXIT.USAGE)
   })
 
