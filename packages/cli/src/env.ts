@@ -20,11 +20,42 @@ import { CliError, EXIT } from './exit-codes.js'
  *   SWARM_MDNS       true or false                        (--no-mdns when false)
  *   SWARM_DHT        off, client or server                (--dht)
  *   SWARM_LOG_LEVEL  log level                            (--log-level)
+ *   SWARM_LOG_FILE   log file, - for standard error       (--log-file)
+ *   SWARM_HANDLER_TIMEOUT  time limit of --exec handlers  (--handler-timeout)
+ *   SWARM_ROLES      role[:level], comma-separated        (--role, repeated)
+ *   SWARM_LLM_URL, SWARM_LLM_MODEL, SWARM_LLM_API         (--llm-url, --llm-model, --llm-api)
+ *   SWARM_ALLOW, SWARM_DENY  peer ids, comma-separated    (--allow, --deny, repeated)
  *   SWARM_KEY_FILE   a private swarm's key file          (--swarm-key)
  *   SWARM_PEER_KEY   base64 of a peer.key file: a fixed identity (no flag)
  * SWARM_DATA_DIR (the data directory) is read by the node's configuration itself.
  */
-export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_KEY_FILE', 'SWARM_PEER_KEY'] as const
+export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_LOG_FILE', 'SWARM_HANDLER_TIMEOUT', 'SWARM_ROLES', 'SWARM_LLM_URL', 'SWARM_LLM_MODEL', 'SWARM_LLM_API', 'SWARM_ALLOW', 'SWARM_DENY', 'SWARM_KEY_FILE', 'SWARM_PEER_KEY'] as const
+
+/** The flag each variable stands for (errors name the variable a bad value came from). */
+const FLAG_OF: Record<keyof EnvFillable, { flag: string, variable: (typeof ENV_VARS)[number] }> = {
+  config: { flag: '--config', variable: 'SWARM_CONFIG' },
+  skill: { flag: '--skill', variable: 'SWARM_SKILLS' },
+  exec: { flag: '--exec', variable: 'SWARM_EXEC' },
+  bootstrap: { flag: '--bootstrap', variable: 'SWARM_BOOTSTRAP' },
+  listen: { flag: '--listen', variable: 'SWARM_LISTEN' },
+  announce: { flag: '--announce', variable: 'SWARM_ANNOUNCE' },
+  network: { flag: '--network', variable: 'SWARM_NETWORK' },
+  name: { flag: '--name', variable: 'SWARM_NAME' },
+  capacity: { flag: '--capacity', variable: 'SWARM_CAPACITY' },
+  apiPort: { flag: '--api-port', variable: 'SWARM_API_PORT' },
+  logLevel: { flag: '--log-level', variable: 'SWARM_LOG_LEVEL' },
+  logFile: { flag: '--log-file', variable: 'SWARM_LOG_FILE' },
+  handlerTimeout: { flag: '--handler-timeout', variable: 'SWARM_HANDLER_TIMEOUT' },
+  role: { flag: '--role', variable: 'SWARM_ROLES' },
+  llmUrl: { flag: '--llm-url', variable: 'SWARM_LLM_URL' },
+  llmModel: { flag: '--llm-model', variable: 'SWARM_LLM_MODEL' },
+  llmApi: { flag: '--llm-api', variable: 'SWARM_LLM_API' },
+  allow: { flag: '--allow', variable: 'SWARM_ALLOW' },
+  deny: { flag: '--deny', variable: 'SWARM_DENY' },
+  swarmKey: { flag: '--swarm-key', variable: 'SWARM_KEY_FILE' },
+  mdns: { flag: '--no-mdns', variable: 'SWARM_MDNS' },
+  dht: { flag: '--dht', variable: 'SWARM_DHT' }
+}
 
 const text = z.string().trim().min(1)
 const list = (separator: string): z.ZodType<string[], string> => z.string().transform(s => s.split(separator).map(x => x.trim()).filter(x => x !== ''))
@@ -43,6 +74,14 @@ const EnvSchema = z.object({
   SWARM_MDNS: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
   SWARM_DHT: z.enum(['off', 'client', 'server', 'true', 'false']).optional(),
   SWARM_LOG_LEVEL: text.optional(),
+  SWARM_LOG_FILE: text.optional(),
+  SWARM_HANDLER_TIMEOUT: text.optional(),
+  SWARM_ROLES: list(',').optional(),
+  SWARM_LLM_URL: text.optional(),
+  SWARM_LLM_MODEL: text.optional(),
+  SWARM_LLM_API: text.optional(),
+  SWARM_ALLOW: list(',').optional(),
+  SWARM_DENY: list(',').optional(),
   SWARM_KEY_FILE: text.optional(),
   SWARM_PEER_KEY: text.optional()
 })
@@ -62,6 +101,14 @@ export interface EnvSettings {
   mdns?: boolean
   dht?: 'client' | 'server' | false
   logLevel?: string
+  logFile?: string
+  handlerTimeout?: string
+  role?: string[]
+  llmUrl?: string
+  llmModel?: string
+  llmApi?: string
+  allow?: string[]
+  deny?: string[]
   swarmKey?: string
   peerKey?: string
 }
@@ -96,6 +143,14 @@ export function settingsFromEnv (env: Record<string, string | undefined>): EnvSe
   if (e.SWARM_MDNS !== undefined) out.mdns = ['true', '1', 'yes'].includes(e.SWARM_MDNS)
   if (e.SWARM_DHT !== undefined) out.dht = e.SWARM_DHT === 'off' || e.SWARM_DHT === 'false' ? false : e.SWARM_DHT === 'true' ? 'server' : e.SWARM_DHT
   if (e.SWARM_LOG_LEVEL !== undefined) out.logLevel = e.SWARM_LOG_LEVEL
+  if (e.SWARM_LOG_FILE !== undefined) out.logFile = e.SWARM_LOG_FILE
+  if (e.SWARM_HANDLER_TIMEOUT !== undefined) out.handlerTimeout = e.SWARM_HANDLER_TIMEOUT
+  if (e.SWARM_ROLES !== undefined && e.SWARM_ROLES.length > 0) out.role = e.SWARM_ROLES
+  if (e.SWARM_LLM_URL !== undefined) out.llmUrl = e.SWARM_LLM_URL
+  if (e.SWARM_LLM_MODEL !== undefined) out.llmModel = e.SWARM_LLM_MODEL
+  if (e.SWARM_LLM_API !== undefined) out.llmApi = e.SWARM_LLM_API
+  if (e.SWARM_ALLOW !== undefined && e.SWARM_ALLOW.length > 0) out.allow = e.SWARM_ALLOW
+  if (e.SWARM_DENY !== undefined && e.SWARM_DENY.length > 0) out.deny = e.SWARM_DENY
   if (e.SWARM_KEY_FILE !== undefined) out.swarmKey = e.SWARM_KEY_FILE
   if (e.SWARM_PEER_KEY !== undefined) out.peerKey = e.SWARM_PEER_KEY
   Reflect.deleteProperty(env, 'SWARM_PEER_KEY')
@@ -118,8 +173,36 @@ export function withEnv<F extends EnvFillable> (flags: F, env: EnvSettings): F {
     const value = env[key]
     if (out[key] === undefined && value !== undefined) (out as EnvFillable)[key] = value as EnvFillable[K]
   }
-  for (const key of ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel', 'swarmKey'] as const) fill(key)
+  for (const key of FILLED) fill(key)
   if (out.dht === undefined && env.dht !== undefined) out.dht = env.dht === false ? 'off' : env.dht
   if (env.mdns === false) out.mdns = false
   return out
+}
+
+const FILLED = ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel', 'logFile', 'handlerTimeout', 'role', 'llmUrl', 'llmModel', 'llmApi', 'allow', 'deny', 'swarmKey'] as const
+
+/**
+ * The flags whose value came from a variable (no flag was given): flag → variable, e.g.
+ * `--skill` → `SWARM_SKILLS`.
+ */
+export function envSources (given: Partial<EnvFillable>, env: EnvSettings): Map<string, string> {
+  const sources = new Map<string, string>()
+  for (const key of FILLED) {
+    if (given[key] === undefined && env[key] !== undefined) sources.set(FLAG_OF[key].flag, FLAG_OF[key].variable)
+  }
+  if (given.dht === undefined && env.dht !== undefined) sources.set(FLAG_OF.dht.flag, FLAG_OF.dht.variable)
+  return sources
+}
+
+/**
+ * A usage error about a flag whose value came from the environment, told as the variable's:
+ * `invalid --skill "viz"` becomes `invalid SWARM_SKILLS (read as --skill) "viz"`. Other errors
+ * are returned as they are.
+ */
+export function blameEnv (err: unknown, sources: ReadonlyMap<string, string>): unknown {
+  if (!(err instanceof CliError) || err.exitCode !== EXIT.USAGE) return err
+  const flag = /--[a-z][a-z-]*/.exec(err.message)?.[0]
+  const variable = flag === undefined ? undefined : sources.get(flag)
+  if (flag === undefined || variable === undefined) return err
+  return new CliError(EXIT.USAGE, err.message.replace(flag, `${variable} (read as ${flag})`))
 }

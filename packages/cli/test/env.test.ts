@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { resolve } from 'node:path'
 import { describe, it } from 'vitest'
-import { settingsFromEnv, withEnv } from '../src/env.js'
+import { blameEnv, envSources, settingsFromEnv, withEnv } from '../src/env.js'
+import { CliError, EXIT } from '../src/exit-codes.js'
+import { runCaptured } from './helpers.js'
 import { registryOverrides } from '../src/commands/registry.js'
 import { dhtFlag, shareableAddrs } from '../src/commands/foreground.js'
 import { startOverrides } from '../src/commands/start.js'
@@ -69,6 +71,59 @@ describe('settings from the environment', () => {
     const overrides = startOverrides(withEnv({ mdns: true }, settingsFromEnv({ SWARM_SKILLS: 'summarize:expert,viz', SWARM_EXEC: 'summarize=./run.sh x', SWARM_API_PORT: '7401' })))
     assert.deepEqual(overrides.skills?.map(s => [s.name, s.level, s.handler?.kind]), [['summarize', 'expert', 'exec'], ['viz', 'intermediate', undefined]])
     assert.deepEqual(overrides.api, { port: 7401 })
+  })
+})
+
+describe('every start flag has its variable, and errors name it', () => {
+  it('reads SWARM_HANDLER_TIMEOUT, SWARM_LOG_FILE, SWARM_ROLES, the SWARM_LLM_* and SWARM_ALLOW / SWARM_DENY', () => {
+    const env = settingsFromEnv({
+      SWARM_SKILLS: 'summarize:expert',
+      SWARM_EXEC: 'summarize=node a.mjs',
+      SWARM_HANDLER_TIMEOUT: '30s',
+      SWARM_LOG_FILE: '-',
+      SWARM_ROLES: 'coder, reviewer:expert',
+      SWARM_LLM_URL: 'http://127.0.0.1:1234/v1',
+      SWARM_LLM_MODEL: 'qwen',
+      SWARM_LLM_API: 'openai',
+      SWARM_ALLOW: '12D3KooWa,12D3KooWb',
+      SWARM_DENY: '12D3KooWc'
+    })
+    const flags = withEnv<StartFlags>({ mdns: true, llmModel: 'from-flag' }, env)
+    assert.equal(flags.handlerTimeout, '30s')
+    assert.equal(flags.logFile, '-')
+    assert.deepEqual(flags.role, ['coder', 'reviewer:expert'])
+    assert.equal(flags.llmUrl, 'http://127.0.0.1:1234/v1')
+    assert.equal(flags.llmModel, 'from-flag')
+    assert.equal(flags.llmApi, 'openai')
+    assert.deepEqual(flags.allow, ['12D3KooWa', '12D3KooWb'])
+    assert.deepEqual(flags.deny, ['12D3KooWc'])
+    const overrides = startOverrides(flags)
+    assert.deepEqual(overrides.allow, ['12D3KooWa', '12D3KooWb'])
+    assert.equal(overrides.logFile, '-')
+  })
+
+  it('tells which flags came from which variable, and rewrites their errors', () => {
+    const env = settingsFromEnv({ SWARM_SKILLS: 'viz:guru', SWARM_CAPACITY: '3' })
+    const sources = envSources({ mdns: true, capacity: '5' }, env)
+    assert.deepEqual([...sources], [['--skill', 'SWARM_SKILLS']])
+    const blamed = blameEnv(new CliError(EXIT.USAGE, 'invalid --skill "viz:guru": unknown level'), sources)
+    assert.ok(blamed instanceof CliError)
+    assert.equal(blamed.message, 'invalid SWARM_SKILLS (read as --skill) "viz:guru": unknown level')
+    const other = new CliError(EXIT.USAGE, 'invalid --capacity "x"')
+    assert.equal(blameEnv(other, sources), other)
+  })
+
+  it('start with a bad SWARM_SKILLS is exit 2 naming SWARM_SKILLS, not --skill', async () => {
+    const before = process.env.SWARM_SKILLS
+    process.env.SWARM_SKILLS = 'viz:guru'
+    try {
+      const { code, out } = await runCaptured(['start', '--data-dir', resolve('no-node-starts-here'), '--api-port', '0', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'])
+      assert.equal(code, EXIT.USAGE)
+      assert.match(out.errors.join('\n'), /SWARM_SKILLS \(read as --skill\) "viz:guru"/)
+    } finally {
+      if (before === undefined) delete process.env.SWARM_SKILLS
+      else process.env.SWARM_SKILLS = before
+    }
   })
 })
 

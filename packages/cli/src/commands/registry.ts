@@ -1,5 +1,5 @@
 import { createRegistry, decodePeerKey, mergeConfig, readConfigFile } from '@swarm/node'
-import { settingsFromEnv, withEnv } from '../env.js'
+import { blameEnv, envSources, settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { PositiveIntSchema, collect, parseFlag } from '../flags.js'
 import { addNodeOutputOptions, addNodeSetupOptions } from '../options.js'
@@ -44,13 +44,14 @@ function services (node: SwarmNode): string {
 async function registryCommand (given: RegistryFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
   const fromEnv = settingsFromEnv(env)
   const flags = withEnv(given, fromEnv)
+  const sources = envSources(given, fromEnv)
   let node: SwarmNode
   try {
     const fromFile = flags.config === undefined ? {} : readConfigFile(flags.config)
     const input = mergeConfig(fromFile, registryOverrides(flags)) as NodeConfigInput
     node = await createRegistry(input, fromEnv.peerKey !== undefined ? { privateKey: decodePeerKey(fromEnv.peerKey, 'SWARM_PEER_KEY') } : {})
   } catch (err) {
-    throw startupError(err, 'the registry')
+    throw blameEnv(startupError(err, 'the registry'), sources)
   }
 
   // Signal handlers first: whoever reads the banner may stop the registry at once.

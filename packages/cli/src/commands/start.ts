@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
 import { LLM_APIS, ROLE_NAMES, ROLE_PRESETS, createSwarmNode, decodePeerKey, isRoleName, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
-import { settingsFromEnv, withEnv } from '../env.js'
+import { blameEnv, envSources, settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { PositiveIntSchema, collect, parseDuration, parseFlag } from '../flags.js'
 import { addNodeOutputOptions, addNodeSetupOptions } from '../options.js'
@@ -161,6 +161,7 @@ function warnOfModels (node: SwarmNode, flags: StartFlags, out: Output): void {
 async function startCommand (given: StartFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
   const fromEnv = settingsFromEnv(env)
   const flags = withEnv(given, fromEnv)
+  const sources = envSources(given, fromEnv)
   let node: SwarmNode
   try {
     const fromFile = flags.config === undefined ? {} : readConfigFile(flags.config)
@@ -168,7 +169,7 @@ async function startCommand (given: StartFlags, out: Output, env: Record<string,
     const config = parseConfig(mergeConfig(fromFile, overrides), flags.config === undefined ? 'configuration' : `config file ${flags.config}`)
     node = await createSwarmNode(config, fromEnv.peerKey !== undefined ? { privateKey: decodePeerKey(fromEnv.peerKey, 'SWARM_PEER_KEY') } : {})
   } catch (err) {
-    throw startupError(err, 'the node')
+    throw blameEnv(startupError(err, 'the node'), sources)
   }
 
   // Signal handlers first: whoever reads the banner may stop the node at once.
@@ -231,6 +232,9 @@ Environment (a flag wins over its variable; for containers, see docker/compose.y
   SWARM_SKILLS=summarize:expert,viz:intermediate  SWARM_EXEC='summarize=cmd args;viz=cmd'
   SWARM_BOOTSTRAP, SWARM_LISTEN, SWARM_ANNOUNCE (comma-separated multiaddrs), SWARM_NETWORK,
   SWARM_NAME, SWARM_CAPACITY, SWARM_API_PORT, SWARM_MDNS=false, SWARM_DHT=client,
-  SWARM_LOG_LEVEL, SWARM_CONFIG, SWARM_DATA_DIR, SWARM_PEER_KEY (base64 of a peer.key file)`)
+  SWARM_LOG_LEVEL, SWARM_LOG_FILE, SWARM_HANDLER_TIMEOUT, SWARM_ROLES (comma-separated),
+  SWARM_LLM_URL, SWARM_LLM_MODEL, SWARM_LLM_API, SWARM_ALLOW, SWARM_DENY (comma-separated peer
+  ids), SWARM_KEY_FILE, SWARM_CONFIG, SWARM_DATA_DIR, SWARM_PEER_KEY (base64 of a peer.key file).
+  An error in a value read from a variable names the variable.`)
     .action(async (flags: StartFlags) => { await ctx.run(async () => await startCommand(flags, ctx.out)) })
 }
