@@ -100,4 +100,25 @@ describe('swarm-node start: three processes find each other', () => {
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /invalid --skill "viz:guru"/)
   })
+
+  it('checks at start, exit 2 naming the field: bootstrap peer ids, listen transports, --exec programs, skills declared twice', async () => {
+    const start = async (...args: string[]): Promise<{ code: number | null, stderr: string }> => await runSwarmNode(['start', ...COMMON, '--data-dir', join(dir.path, 'checked'), ...args])
+    const cases: Array<[string[], RegExp]> = [
+      [['--bootstrap', '/ip4/127.0.0.1/tcp/4001/p2p/notapeerid'], /bootstrap\.0: "notapeerid" .* is not a peer id/],
+      [['--listen', '/ip4/127.0.0.1/udp/0/quic-v1'], /listen\.\d: "\/ip4\/127\.0\.0\.1\/udp\/0\/quic-v1" is not a transport this node has/],
+      [['--skill', 'viz:novice', '--exec', 'viz=/nonexistent/prog'], /skills\.0\.handler\.command: the program "\/nonexistent\/prog" of skill viz cannot be run/],
+      [['--skill', 'viz:expert', '--skill', 'viz:novice'], /the skill "viz" is declared twice/]
+    ]
+    for (const [args, pattern] of cases) {
+      const result = await start(...args)
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
+      assert.match(result.stderr, pattern)
+    }
+  })
+
+  it('warns at start of a skill without a handler: advertised, but it cannot work', async () => {
+    const first = nodes[0]
+    assert.ok(first)
+    await first.waitFor(() => first.lines.some(l => l.event === 'warning' && l.code === 'NO_HANDLER' && l.skill === 'analytics'), 'a NO_HANDLER warning for analytics')
+  })
 })

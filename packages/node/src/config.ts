@@ -171,7 +171,14 @@ export const NodeConfigSchema = z.object({
   }).strict().prefault({}),
   /** Tasks this agent runs at once at most. */
   capacity: z.number().int().min(0).max(1024).default(4),
-  skills: z.array(SkillConfigSchema).max(LIMITS.maxSkillsPerAgent).default([]),
+  skills: z.array(SkillConfigSchema).max(LIMITS.maxSkillsPerAgent).default([]).superRefine((skills, ctx) => {
+    const first = new Map<string, number>()
+    skills.forEach((skill, i) => {
+      const before = first.get(skill.name)
+      if (before === undefined) first.set(skill.name, i)
+      else ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `the skill "${skill.name}" is declared twice (skills.${before} and skills.${i}): declare each skill once, with one level` })
+    })
+  }),
   /**
    * Defaults of every `llm` skill handler (llm/settings.ts): server, API, model, sampling,
    * timeout, key variable, requests at once per endpoint; `roles.<role>` overrides them for the

@@ -386,3 +386,24 @@ describe('parseSkillFlag', () => {
     assertSwarmError(() => parseSkillFlag('a:expert:x'), 'CONFIG_INVALID')
   })
 })
+
+describe('start-time checks of skills', () => {
+  it('refuses a skill declared twice, naming both entries', () => {
+    assertSwarmError(() => parseConfig({ skills: [{ name: 'viz', level: 'expert' }, { name: 'chart', level: 'novice' }, { name: 'viz', level: 'novice' }] }),
+      'CONFIG_INVALID', /skills\.2\.name: the skill "viz" is declared twice \(skills\.0 and skills\.2\)/)
+  })
+
+  it('refuses an exec handler whose program cannot be run, naming the skill and the field', async () => {
+    const { checkExecPrograms } = await import('../src/executor/program-check.js')
+    const script = writeConfig('programs', 'tool.sh', '#!/bin/sh\necho {}\n')
+    const notExecutable = writeConfig('programs', 'plain.txt', 'x')
+    const { chmodSync } = await import('node:fs')
+    chmodSync(script, 0o755)
+    const config = (command: string): ReturnType<typeof parseConfig> => parseConfig({ skills: [{ name: 'ok', level: 'novice' }, { name: 'viz', level: 'novice', handler: { kind: 'exec', command } }] })
+    checkExecPrograms(config(script))
+    checkExecPrograms(config('sh'))
+    assertSwarmError(() => { checkExecPrograms(config('/nonexistent/prog')) }, 'CONFIG_INVALID', /^skills\.1\.handler\.command: the program "\/nonexistent\/prog" of skill viz cannot be run \(no executable file there\)/)
+    assertSwarmError(() => { checkExecPrograms(config(notExecutable)) }, 'CONFIG_INVALID', /chmod \+x/)
+    assertSwarmError(() => { checkExecPrograms(config('no-such-program-anywhere')) }, 'CONFIG_INVALID', /not found on PATH/)
+  })
+})

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { LLM_APIS, ROLE_NAMES, ROLE_PRESETS, createSwarmNode, decodePeerKey, isRoleName, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
+import { LLM_APIS, ROLE_NAMES, ROLE_PRESETS, checkExecPrograms, createSwarmNode, decodePeerKey, isRoleName, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
 import { blameEnv, envSources, settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { PositiveIntSchema, collect, parseDuration, parseFlag } from '../flags.js'
@@ -157,6 +157,16 @@ function warnOfModels (node: SwarmNode, flags: StartFlags, out: Output): void {
   }).catch(() => {})
 }
 
+/** A skill without a handler is advertised, but every part it wins fails: say so at start. */
+function warnOfIdleSkills (node: SwarmNode, flags: StartFlags, out: Output): void {
+  for (const skill of node.config.skills) {
+    if (skill.handler !== undefined) continue
+    const message = `skill ${skill.name} has no handler: it is advertised but cannot do any work (give it --exec ${skill.name}=<program>, a handler in the config file, or use --role)`
+    if (flags.json === true) out.json({ event: 'warning', skill: skill.name, code: 'NO_HANDLER', message })
+    else out.line(`warning: ${message}`)
+  }
+}
+
 /** `swarm-node start`: runs a node in the foreground until SIGINT or SIGTERM. */
 async function startCommand (given: StartFlags, out: Output, env: Record<string, string | undefined> = process.env): Promise<number> {
   const fromEnv = settingsFromEnv(env)
@@ -167,6 +177,7 @@ async function startCommand (given: StartFlags, out: Output, env: Record<string,
     const fromFile = flags.config === undefined ? {} : readConfigFile(flags.config)
     const overrides = startOverrides(flags, skillNamesOf(fromFile))
     const config = parseConfig(mergeConfig(fromFile, overrides), flags.config === undefined ? 'configuration' : `config file ${flags.config}`)
+    checkExecPrograms(config)
     node = await createSwarmNode(config, fromEnv.peerKey !== undefined ? { privateKey: decodePeerKey(fromEnv.peerKey, 'SWARM_PEER_KEY') } : {})
   } catch (err) {
     throw blameEnv(startupError(err, 'the node'), sources)
@@ -192,6 +203,7 @@ async function startCommand (given: StartFlags, out: Output, env: Record<string,
     out.line(`  join it:   swarm-node start --bootstrap ${shareableAddrs(status.addrs)[0] ?? '<address>'}`)
   }
 
+  warnOfIdleSkills(node, flags, out)
   printAgentEvents(node, flags, out)
   warnOfModels(node, flags, out)
 

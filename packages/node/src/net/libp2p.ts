@@ -13,6 +13,7 @@ import { LIMITS } from '@swarm/protocol'
 import { createLibp2p } from 'libp2p'
 import type { Libp2pOptions } from 'libp2p'
 import { SwarmError } from '../errors.js'
+import { checkAddresses, isCircuitAddr } from './addresses.js'
 import { nodeLibp2pMetrics } from '../metrics/libp2p-metrics.js'
 import { libp2pLogger } from './libp2p-logger.js'
 import { gossipScoring, scoreSwarmTopics } from './gossip-score.js'
@@ -62,30 +63,13 @@ export interface BuildLibp2pOptions {
   penaltyScore?: (peerId: string) => number
 }
 
-function checkAddrs (kind: string, addrs: string[]): void {
-  for (const addr of addrs) {
-    try {
-      multiaddr(addr)
-    } catch (err) {
-      throw new SwarmError('ADDRESS_INVALID', `invalid ${kind} address "${addr}": ${(err as Error).message}`, { addr })
-    }
-  }
-}
-
 /**
  * Assembles the libp2p node of an agent: TCP + Noise + Yamux, identify, ping, gossipsub with
  * strict signing, bootstrap and mDNS discovery, and optionally the Kademlia DHT.
  */
 export async function buildLibp2p (options: BuildLibp2pOptions): Promise<SwarmLibp2p> {
   const { config } = options
-  checkAddrs('listen', config.listen)
-  checkAddrs('announce', config.announce)
-  checkAddrs('bootstrap', config.bootstrap)
-  for (const addr of config.bootstrap) {
-    if (!addr.includes('/p2p/')) {
-      throw new SwarmError('ADDRESS_INVALID', `bootstrap address "${addr}" has no /p2p/<peer id> part: copy the full address that the other node printed`, { addr })
-    }
-  }
+  checkAddresses(config)
 
   if (!config.relay.client && config.listen.some(isCircuitAddr)) {
     throw new SwarmError('CONFIG_INVALID', 'listening on /p2p-circuit needs the relay client: set relay.client to true, or drop the /p2p-circuit listen address')
@@ -166,10 +150,6 @@ export function dhtMode (config: Pick<NodeConfig, 'dht'>): 'off' | 'client' | 's
   if (config.dht === true) return 'server'
   if (config.dht === false) return 'off'
   return config.dht
-}
-
-function isCircuitAddr (addr: string): boolean {
-  return addr.split('/').includes('p2p-circuit')
 }
 
 /**
