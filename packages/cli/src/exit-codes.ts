@@ -12,7 +12,9 @@ export const EXIT = {
   /** Waiting timed out (`claim`: no part came within --wait). */
   TIMEOUT: 5,
   /** The node could not start (port in use, data directory unusable or in use by another node). */
-  STARTUP: 6
+  STARTUP: 6,
+  /** Stopped by Ctrl-C while waiting (the task or workflow goes on): the shell's code for SIGINT. */
+  INTERRUPTED: 130
 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]

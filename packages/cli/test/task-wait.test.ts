@@ -9,8 +9,10 @@ import { createServer } from 'node:http'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { EXIT } from '../src/exit-codes.js'
-import { runCaptured } from './helpers.js'
+import { ApiClient } from '../src/api-client.js'
+import { followTask } from '../src/commands/follow.js'
+import { CliError, EXIT } from '../src/exit-codes.js'
+import { capture, runCaptured } from './helpers.js'
 import type { Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { CapturingOutput } from './helpers.js'
@@ -125,6 +127,22 @@ describe('runCli: task <id> --wait against a node', () => {
     const { code, out } = await run('task', 'stuck', '--wait', '--timeout', '200ms')
     assert.equal(code, EXIT.TIMEOUT)
     assert.match(out.errors.join('\n'), /gave up waiting for task stuck after 200ms; it goes on/)
+  })
+
+  it('Ctrl-C stops following with exit 130, saying that the task goes on and how to follow it again', async () => {
+    const client = new ApiClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: TOKEN })
+    const interrupt = new AbortController()
+    const out = capture()
+    // Ctrl-C once the first event is printed.
+    const line = out.line.bind(out)
+    out.line = text => { line(text); if (text?.startsWith('started') === true) interrupt.abort() }
+    await assert.rejects(followTask(client, 'stuck', { json: false, timeoutMs: 60_000, interrupt: interrupt.signal }, out), (err: unknown) => {
+      assert.ok(err instanceof CliError)
+      assert.equal(err.exitCode, EXIT.INTERRUPTED)
+      assert.equal(err.exitCode, 130)
+      assert.equal(err.message, 'stopped following task stuck; the task goes on: follow it again with "swarm-node task stuck --wait", or stop it with "swarm-node cancel stuck"')
+      return true
+    })
   })
 
   it('refuses what it cannot follow', async () => {

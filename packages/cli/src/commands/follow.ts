@@ -21,6 +21,23 @@ export interface FollowOptions {
   json: boolean
   /** Give up (exit 5) after this long; the task goes on. */
   timeoutMs: number
+  /**
+   * Stops following (exit 130, saying the task goes on and how to follow it again) when it
+   * aborts. Default: Ctrl-C (SIGINT) while the task is followed.
+   */
+  interrupt?: AbortSignal
+}
+
+/** An abort signal of Ctrl-C for as long as `run` runs (the default handler, which exits at once, is replaced meanwhile). */
+async function onCtrlC<T> (run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const stop = (): void => { controller.abort() }
+  process.once('SIGINT', stop)
+  try {
+    return await run(controller.signal)
+  } finally {
+    process.off('SIGINT', stop)
+  }
 }
 
 /**
@@ -29,6 +46,8 @@ export interface FollowOptions {
  * after `timeoutMs` and EXIT.UNREACHABLE when the node goes away first.
  */
 export async function followTask (client: ApiClient, taskId: string, options: FollowOptions, out: Output): Promise<number> {
+  if (options.interrupt === undefined) return await onCtrlC(async interrupt => await followTask(client, taskId, { ...options, interrupt }, out))
+  const interrupt = options.interrupt
   const names = new PeerNames(client)
   if (!options.json) {
     await names.refresh()
@@ -40,7 +59,10 @@ export async function followTask (client: ApiClient, taskId: string, options: Fo
     timedOut = true
     abort.abort()
   }, options.timeoutMs)
+  const onInterrupt = (): void => { abort.abort() }
+  interrupt.addEventListener('abort', onInterrupt, { once: true })
   try {
+    if (interrupt.aborted) abort.abort()
     const stream = client.events(`/v1/tasks/${encodeURIComponent(taskId)}/events`, abort.signal)
     while (true) {
       let next: IteratorResult<{ event: string, data: unknown }>
@@ -67,6 +89,10 @@ export async function followTask (client: ApiClient, taskId: string, options: Fo
     }
   } finally {
     clearTimeout(timer)
+    interrupt.removeEventListener('abort', onInterrupt)
+  }
+  if (interrupt.aborted) {
+    throw new CliError(EXIT.INTERRUPTED, `stopped following task ${taskId}; the task goes on: follow it again with "swarm-node task ${taskId} --wait", or stop it with "swarm-node cancel ${taskId}"`)
   }
   if (timedOut) {
     throw new CliError(EXIT.TIMEOUT, `gave up waiting for task ${taskId} after ${formatMs(options.timeoutMs)}; it goes on: see "swarm-node task ${taskId}" (or wait longer with --timeout)`)
