@@ -10,6 +10,7 @@ import { registerAnnounce } from './commands/announce.js'
 import { registerDashboard } from './commands/dashboard.js'
 import { registerGroup } from './commands/group.js'
 import { registerInspect } from './commands/inspect.js'
+import { registerMcp } from './commands/mcp.js'
 import { registerRegistry } from './commands/registry.js'
 import { registerRoles } from './commands/roles.js'
 import { registerSim } from './commands/sim.js'
@@ -42,6 +43,7 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerWorkflows,
   registerDashboard,
   registerGroup,
+  registerMcp,
   registerSim,
   registerAccess,
   registerVerify,
