@@ -22,6 +22,7 @@ import type { DataDirLock } from './lock.js'
 import type { SkillQuery } from './directory/agent-directory.js'
 import type { DirectoryService } from './directory/directory-service.js'
 import type { GroupService } from './group/group-service.js'
+import type { Inbox } from './inbox/inbox-service.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from './metrics/node-metrics.js'
 import type { Announcer } from './negotiation/announcer/index.js'
@@ -102,6 +103,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   readonly groups: GroupService
   /** The workflows this node runs (workflow/service.ts). */
   readonly workflows: WorkflowService
+  /** The parts of this node's `inbox` skills, which external workers claim and complete (inbox/). */
+  readonly inbox: Inbox
   readonly #services: NodeServices
   readonly #clock: Clock
   readonly #blocked: Set<string>
@@ -140,6 +143,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     this.announcer = s.announcer
     this.bidder = s.bidder
     this.groups = s.groups
+    this.inbox = s.inbox
     this.workflows = new WorkflowService({
       announcer: s.announcer,
       store: parts.store,
@@ -186,12 +190,14 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       rejoin: s.rejoin,
       // Started once everything can announce; stopped first, so that tasks the stop cancels leave the workflows running (to resume).
       workflows: { start: () => { this.workflows.start() }, stop: () => { this.workflows.stop() } },
+      // Stopped before the API: workers long-polling for a part get their answer (none).
+      inbox: s.inbox,
       api: this.#api
     }
     const named = (names: Array<keyof typeof parts>): Array<{ name: string, part: (typeof parts)[keyof typeof parts] }> => names.map(name => ({ name, part: parts[name] }))
     return new Lifecycle(
-      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'workflows', 'api', 'drain']),
-      named(['workflows', 'drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups', 'ledger']),
+      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'workflows', 'inbox', 'api', 'drain']),
+      named(['workflows', 'drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'inbox', 'api', 'libp2p', 'groups', 'ledger']),
       this.log
     )
   }
