@@ -10,7 +10,7 @@ import { createMcpServer } from '../src/mcp/server.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-export const TOKEN = 'mcp-test-token'
+const TOKEN = 'mcp-test-token'
 export const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU8WsG8Qb7uwYKswXrNS3RNA6XX3'
 
 /** A request the fake node got. */

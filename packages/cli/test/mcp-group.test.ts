@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest'
 import { FakeNode, PEER, connect, nodeError, openStream, sse, taskDetail, textOf } from './mcp-fake-node.js'
+import { sampleWorkflow } from './workflow-fixture.js'
 import type { Client } from '@modelcontextprotocol/client'
 import type { ServerResponse } from 'node:http'
 import type { Routes } from './mcp-fake-node.js'
@@ -59,6 +60,8 @@ const ROUTES: Routes = {
   'GET /v1/proposals/PR0': () => ({ json: { proposal: proposal('PR0', 'decided', 'approved') } }),
   'GET /v1/proposals/PR1': () => ({ json: { proposal: proposal('PR1', 'open') } }),
   'GET /v1/proposals/([^/]+)': (_b, m) => nodeError(404, 'PROPOSAL_NOT_FOUND', `no proposal ${m[1] ?? ''} on this node`),
+  'GET /v1/workflows/wf-7f3a': () => ({ json: { workflow: sampleWorkflow() } }),
+  'GET /v1/workflows/([^/?]+)': (_b, m) => nodeError(404, 'WORKFLOW_NOT_FOUND', `no workflow ${m[1] ?? ''} on this node`),
   'POST /v1/tasks/T1/findings': () => ({ status: 201, json: { taskId: 'T1', findingId: 'F2' } }),
   'POST /v1/tasks/([^/]+)/findings': (_b, m) => nodeError(404, 'GROUP_NOT_FOUND', `this node has no live working group of task ${m[1] ?? ''}`),
   'POST /v1/tasks/T1/proposals': () => ({ status: 201, json: { proposal: proposal('PR1', 'open') } }),
@@ -127,6 +130,19 @@ describe('swarm-node mcp: group, inbox and wait tools, resources', () => {
     const none = await client.callTool({ name: 'join_session', arguments: {} })
     assert.equal(none.isError, true)
     assert.match(textOf(none), /give either taskId or workflowId/)
+  })
+
+  it('join_session of a workflow shows its steps and their tasks; an unknown workflow is a tool error', async () => {
+    const result = await client.callTool({ name: 'join_session', arguments: { workflowId: 'wf-7f3a' } })
+    const { workflow } = result.structuredContent as { workflow: { name: string, steps: Array<{ id: string, status: string }> } }
+    assert.equal(workflow.name, 'Build a CSV parser')
+    assert.deepEqual(workflow.steps.map(s => `${s.id}:${s.status}`), ['fetch:completed', 'parse:running', 'lint:failed', 'approve:escalated', 'report:waiting'])
+    assert.match(textOf(result), /- step parse running, tasks t-parse-0001, t-parse-0002: do parse/)
+    const unknown = await client.callTool({ name: 'join_session', arguments: { workflowId: 'wf-none' } })
+    assert.equal(unknown.isError, true)
+    assert.equal(textOf(unknown), 'no workflow wf-none on this node (WORKFLOW_NOT_FOUND)')
+    const both = await client.callTool({ name: 'join_session', arguments: { taskId: 'T1', workflowId: 'wf-7f3a' } })
+    assert.match(textOf(both), /give either taskId or workflowId/)
   })
 
   it('post_finding posts the finding; get_findings reads the blackboard', async () => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest'
+import { clientNameOf } from '../src/mcp/context.js'
 import { FakeNode, PEER, connect, nodeError, openStream, sse, taskDetail, textOf } from './mcp-fake-node.js'
 import type { Client } from '@modelcontextprotocol/client'
 import type { Routes } from './mcp-fake-node.js'
@@ -169,5 +170,12 @@ describe('swarm-node mcp: node and task tools', () => {
     assert.equal(result.isError, true)
     assert.match(textOf(result), /cannot reach the node .*\(NODE_UNREACHABLE\)/)
     await lonely.close()
+  })
+
+  it('the client\'s name is the request envelope\'s (2026-era clients), else the initialize one\'s', () => {
+    assert.equal(clientNameOf({ 'io.modelcontextprotocol/clientInfo': { name: 'desktop', version: '3' } }, 'old'), 'desktop')
+    assert.equal(clientNameOf({}, 'old'), 'old')
+    assert.equal(clientNameOf(undefined, undefined), undefined)
+    assert.equal(clientNameOf({ 'io.modelcontextprotocol/clientInfo': { name: '' } }, 'old'), 'old')
   })
 })

@@ -27,8 +27,12 @@ describe('command registration', () => {
     const foreground = ['start', 'registry', 'sim', 'keygen', 'roles']
     for (const cmd of program.commands) {
       if (foreground.includes(cmd.name())) continue
-      for (const flag of API_OPTIONS) assert.ok(longFlags(cmd).includes(flag), `${cmd.name()} has ${flag}`)
+      // mcp speaks MCP on stdout: it finds the node as the others do but has no --json.
+      const expected = cmd.name() === 'mcp' ? API_OPTIONS.filter(flag => flag !== '--json') : API_OPTIONS
+      for (const flag of expected) assert.ok(longFlags(cmd).includes(flag), `${cmd.name()} has ${flag}`)
     }
+    const mcp = program.commands.find(c => c.name() === 'mcp')
+    assert.ok(mcp !== undefined && !longFlags(mcp).includes('--json'), 'mcp has no --json')
     for (const name of ['start', 'registry']) {
       const cmd = program.commands.find(c => c.name() === name)
       assert.ok(cmd)

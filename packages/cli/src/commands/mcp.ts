@@ -46,7 +46,9 @@ post_finding, get_findings, propose_action, vote, claim_task, report_progress, c
 wait_for. Resources: swarm://tasks/{taskId} and swarm://tasks/{taskId}/blackboard.
 Exit code 3 when no node answers.
 
-Example entry of a desktop client's configuration:
-  {"mcpServers": {"swarm": {"command": "npx", "args": ["swarm-node", "mcp", "--data-dir", "/home/me/.swarm"]}}}`)
+Example entry of a desktop client's configuration (npx --prefix runs the checkout's swarm-node
+with its own Node.js from any working directory):
+  {"mcpServers": {"swarm": {"command": "npx",
+    "args": ["--prefix", "/path/to/swarm", "swarm-node", "mcp", "--data-dir", "/home/me/.swarm"]}}}`)
     .action(async (flags: ApiFlags) => { await ctx.run(async () => await mcpCommand(flags)) })
 }

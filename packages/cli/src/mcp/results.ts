@@ -24,7 +24,7 @@ export class ToolInputError extends Error {
 }
 
 /** The code and message of a failure: the node's for an API error, ours otherwise. */
-export function describeFailure (err: unknown): { code: string, message: string } {
+function describeFailure (err: unknown): { code: string, message: string } {
   if (err instanceof ApiError) return { code: err.code, message: err.message }
   if (err instanceof ToolInputError) return { code: err.code, message: err.message }
   if (err instanceof CliError) return { code: err.exitCode === 3 ? 'NODE_UNREACHABLE' : 'CLI_ERROR', message: err.message }
@@ -35,7 +35,7 @@ export function describeFailure (err: unknown): { code: string, message: string 
  * A tool error: `isError` and the message with its code as text. No structured content: clients
  * check that against the tool's output schema even on errors.
  */
-export function toolError (err: unknown): CallToolResult {
+function toolError (err: unknown): CallToolResult {
   const { code, message } = describeFailure(err)
   return { content: [{ type: 'text', text: `${message} (${code})` }], isError: true }
 }

@@ -27,7 +27,7 @@ export const InboxPartSchema = z.object({
 export type InboxPart = z.infer<typeof InboxPartSchema>
 
 /** A claimed part as `POST /v1/inbox/claim` hands it to its worker. */
-export const InboxClaimSchema = InboxPartSchema.extend({
+const InboxClaimSchema = InboxPartSchema.extend({
   claimId: z.string(),
   leaseEndsAt: z.number(),
   input: z.unknown(),

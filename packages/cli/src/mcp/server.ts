@@ -5,6 +5,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/server'
 import { SOFTWARE } from '@swarm/node'
+import { clientNameOf } from './context.js'
 import { registerResources } from './resources.js'
 import { registerGroupTools } from './tools-group.js'
 import { registerInboxTools } from './tools-inbox.js'
@@ -21,7 +22,7 @@ Do work for the swarm: claim_task takes a part waiting in this node's inbox, rep
 /** A server instance answering with the node behind `client`. */
 export function createMcpServer (client: ApiClient): McpServer {
   const server = new McpServer({ name: 'swarm-node', version: SOFTWARE.version }, { instructions: INSTRUCTIONS, capabilities: { tools: {}, resources: {} } })
-  const ctx: McpContext = { client, clientName: () => server.server.getClientVersion()?.name }
+  const ctx: McpContext = { client, clientName: request => clientNameOf(request.mcpReq.envelope, server.server.getClientVersion()?.name) }
   registerTaskTools(server, ctx)
   registerGroupTools(server, ctx)
   registerInboxTools(server, ctx)

@@ -53,12 +53,12 @@ const ProposeToolInput = ProposeInputSchema.extend({
 
 const VoteToolInput = VoteInputSchema.extend({ proposalId: IdSchema })
 
-/** The blackboard of a task, or null while no group of it ran here. */
+/** The blackboard of a task, or null while no group of it ran here (any 404 of the blackboard). */
 async function blackboardOrNull (client: ApiClient, taskId: string): Promise<Blackboard | null> {
   try {
     return (await client.get(`/v1/tasks/${encodeURIComponent(taskId)}/blackboard`, BlackboardAnswer)).blackboard
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'GROUP_NOT_FOUND') return null
+    if (err instanceof ApiError && err.status === 404) return null
     throw err
   }
 }

@@ -42,7 +42,7 @@ export function registerInboxTools (server: McpServer, { client, clientName }: M
     inputSchema: ClaimInput,
     outputSchema: ClaimAnswerSchema
   }, async ({ skills, waitMs, leaseMs, worker }, ctx) => await guard(async () => {
-    const name = worker ?? `mcp:${clientName() ?? 'client'}`
+    const name = worker ?? `mcp:${clientName(ctx) ?? 'client'}`
     const body = { ...(skills !== undefined ? { skills } : {}), worker: name, ...(leaseMs !== undefined ? { leaseMs } : {}), waitMs }
     const stop = keepAlive(ctx, 'an inbox part')
     try {
