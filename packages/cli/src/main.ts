@@ -11,6 +11,7 @@ import { registerDashboard } from './commands/dashboard.js'
 import { registerGroup } from './commands/group.js'
 import { registerInbox } from './commands/inbox.js'
 import { registerInspect } from './commands/inspect.js'
+import { registerMcp } from './commands/mcp.js'
 import { registerRegistry } from './commands/registry.js'
 import { registerRoles } from './commands/roles.js'
 import { registerSim } from './commands/sim.js'
@@ -48,6 +49,7 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerDashboard,
   registerGroup,
   registerInbox,
+  registerMcp,
   registerSim,
   registerAccess,
   registerVerify,

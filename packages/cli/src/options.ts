@@ -20,13 +20,17 @@ export interface CommandContext {
 /** Adds a module's commands to the program. */
 export type RegisterCommands = (program: Command, ctx: CommandContext) => void
 
-/** `--data-dir`, `--api`, `--token` and `--json`: the options of every command that talks to a running node. */
-export function addApiOptions (cmd: Command): Command {
+/** `--data-dir`, `--api` and `--token`: how a command finds the running node it talks to. */
+export function addNodeTargetOptions (cmd: Command): Command {
   return cmd
     .option('--data-dir <dir>', 'data directory of the node to talk to (default: $SWARM_DATA_DIR or ~/.swarm)')
     .option('--api <url>', 'control API URL of the node, e.g. http://127.0.0.1:7400')
     .option('--token <token>', 'control API token (default: from the data directory, or $SWARM_API_TOKEN)')
-    .option('--json', 'print JSON instead of text')
+}
+
+/** `--data-dir`, `--api`, `--token` and `--json`: the options of every command that talks to a running node. */
+export function addApiOptions (cmd: Command): Command {
+  return addNodeTargetOptions(cmd).option('--json', 'print JSON instead of text')
 }
 
 /**

@@ -16,7 +16,7 @@ describe('command registration', () => {
     const program = buildProgram(capture(), { code: 0 })
     assert.deepEqual(program.commands.map(c => c.name()), [
       'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel', 'run', 'workflows', 'workflow',
-      'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'inbox', 'claim', 'progress', 'complete', 'fail', 'release', 'post-finding', 'sim',
+      'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'inbox', 'claim', 'progress', 'complete', 'fail', 'release', 'post-finding', 'mcp', 'sim',
       'keygen', 'block', 'unblock', 'access', 'verify', 'roles', 'version'
     ])
   })
@@ -27,8 +27,12 @@ describe('command registration', () => {
     const foreground = ['start', 'registry', 'sim', 'keygen', 'roles', 'version']
     for (const cmd of program.commands) {
       if (foreground.includes(cmd.name())) continue
-      for (const flag of API_OPTIONS) assert.ok(longFlags(cmd).includes(flag), `${cmd.name()} has ${flag}`)
+      // mcp speaks MCP on stdout: it finds the node as the others do but has no --json.
+      const expected = cmd.name() === 'mcp' ? API_OPTIONS.filter(flag => flag !== '--json') : API_OPTIONS
+      for (const flag of expected) assert.ok(longFlags(cmd).includes(flag), `${cmd.name()} has ${flag}`)
     }
+    const mcp = program.commands.find(c => c.name() === 'mcp')
+    assert.ok(mcp !== undefined && !longFlags(mcp).includes('--json'), 'mcp has no --json')
     for (const name of ['start', 'registry']) {
       const cmd = program.commands.find(c => c.name() === name)
       assert.ok(cmd)

@@ -133,7 +133,7 @@ export function buildTaskSpec (description: string, flags: AnnounceFlags): TaskS
   return spec
 }
 
-const CreatedSchema = z.object({ taskId: z.string(), status: z.string() }).loose()
+export const CreatedSchema = z.object({ taskId: z.string(), status: z.string() }).loose()
 
 /**
  * `swarm-node announce`: announces a task through the control API of a running node; with

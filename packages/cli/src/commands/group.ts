@@ -23,7 +23,7 @@ const TallySchema = z.object({
   weightedConfidence: z.number()
 }).loose()
 
-const ProposalSchema = z.object({
+export const ProposalSchema = z.object({
   proposalId: z.string(),
   taskId: z.string(),
   groupId: z.string(),
@@ -41,11 +41,11 @@ const ProposalSchema = z.object({
 }).loose()
 type ProposalLine = z.infer<typeof ProposalSchema>
 
-const ProposalAnswer = z.object({ proposal: ProposalSchema })
-const ProposalList = z.object({ proposals: z.array(ProposalSchema) })
+export const ProposalAnswer = z.object({ proposal: ProposalSchema })
+export const ProposalList = z.object({ proposals: z.array(ProposalSchema) })
 
 const FindingSchema = z.object({ id: z.string(), kind: z.string(), content: z.string(), confidence: z.number(), author: z.string(), at: z.number(), hypothesisId: z.string().optional() }).loose()
-const BlackboardAnswer = z.object({
+export const BlackboardAnswer = z.object({
   blackboard: z.object({
     taskId: z.string(),
     groupId: z.string(),

@@ -14,7 +14,7 @@ export interface InspectFlags extends ApiFlags {
 
 const SkillSchema = z.object({ name: z.string(), level: z.string(), successRate: z.number(), avgCompletionMs: z.number() }).loose()
 
-const StatusSchema = z.object({
+export const StatusSchema = z.object({
   peerId: z.string(),
   name: z.string(),
   network: z.string(),
@@ -59,7 +59,7 @@ const PeersSchema = z.object({
   }).loose())
 })
 
-const AgentsSchema = z.object({
+export const AgentsSchema = z.object({
   agents: z.array(z.object({
     peerId: z.string(),
     name: z.string(),

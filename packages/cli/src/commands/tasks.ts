@@ -40,11 +40,11 @@ const SummarySchema = z.object({
   announcer: z.string().optional()
 }).loose()
 
-const TaskListSchema = z.object({ tasks: z.array(SummarySchema) })
+export const TaskListSchema = z.object({ tasks: z.array(SummarySchema) })
 
 const AuditSchema = z.object({ seq: z.number().optional(), at: z.number(), actor: z.string(), action: z.string(), detail: z.unknown().optional() }).loose()
 
-const TaskDetailSchema = z.object({
+export const TaskDetailSchema = z.object({
   task: z.object({
     taskId: z.string(),
     role: z.string(),
@@ -249,7 +249,7 @@ async function taskCommand (taskId: string, flags: TaskFlags, out: Output): Prom
   return EXIT.OK
 }
 
-const CancelledSchema = z.object({ taskId: z.string(), status: z.string(), reason: z.string().optional() }).loose()
+export const CancelledSchema = z.object({ taskId: z.string(), status: z.string(), reason: z.string().optional() }).loose()
 
 /** `swarm-node cancel <id>`: cancels a workflow this node runs (when the id is one), else a task this node announced. */
 async function cancelCommand (taskId: string, flags: ApiFlags & { json?: boolean, reason?: string }, out: Output): Promise<number> {
