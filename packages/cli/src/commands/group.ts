@@ -101,6 +101,17 @@ function describeProposal (p: ProposalLine, out: Output): void {
   for (const v of p.votes) out.line(`  vote      ${shortId(v.voter)} ${v.choice} (${v.confidence})${v.reason !== undefined ? ` — ${v.reason}` : ''}`)
 }
 
+/** The lines of the votes `next` has that `seen` had not (`propose --wait` prints them as they come), and the tally after them. */
+export function voteLines (seen: ReadonlySet<string>, next: ProposalLine): string[] {
+  const fresh = next.votes.filter(v => !seen.has(v.voter))
+  if (fresh.length === 0) return []
+  const t = next.tally
+  return [
+    ...fresh.map(v => `vote      ${shortId(v.voter)} ${v.choice} (${v.confidence})${v.reason !== undefined ? ` — ${v.reason}` : ''}`),
+    `tally     ${t.for} yes, ${t.against} no, ${t.abstentions} abstain of ${t.eligible}`
+  ]
+}
+
 export interface ProposeFlags extends ApiFlags {
   quorum?: string
   timeout?: string
@@ -126,10 +137,23 @@ async function proposeCommand (taskId: string, action: string, flags: ProposeFla
     throw err
   }
   if (flags.wait === true) {
+    const text = flags.json !== true
+    // The id first: the other members need it to vote.
+    if (text) {
+      out.line(`proposal ${proposal.proposalId} open until ${new Date(proposal.deadline).toISOString()}: ${proposal.voters.length} voter${proposal.voters.length === 1 ? '' : 's'}`)
+      out.line(`  members vote with: swarm-node vote ${proposal.proposalId} yes|no|abstain [--reason "…"] (on their own node)`)
+    }
+    const seen = new Set<string>()
+    const report = (next: ProposalLine): void => {
+      if (text) for (const line of voteLines(seen, next)) out.line(`  ${line}`)
+      for (const v of next.votes) seen.add(v.voter)
+    }
+    report(proposal)
     // Poll until the outcome cannot change (the deadline bounds the wait).
     while (proposal.status === 'open') {
       await new Promise(resolve => setTimeout(resolve, Math.min(250, Math.max(20, proposal.deadline - Date.now() + 20))))
       proposal = (await client.get(`/v1/proposals/${encodeURIComponent(proposal.proposalId)}`, ProposalAnswer)).proposal
+      report(proposal)
       if (Date.now() > proposal.deadline + 10_000 && proposal.status === 'open') {
         throw new CliError(EXIT.TIMEOUT, `proposal ${proposal.proposalId} is still open 10s after its deadline: see "swarm-node proposals --task ${taskId}"`)
       }
