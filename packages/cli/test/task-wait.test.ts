@@ -58,7 +58,34 @@ const SCRIPTS: Record<string, { status: string, role?: 'member', events: Array<R
   failed: { status: 'FAILED', end: true, events: [{ type: 'failed', outcome: outcome('FAILED', { reason: 'deadline passed' }) }] },
   rejected: { status: 'REJECTED', end: true, events: [{ type: 'rejected', outcome: outcome('REJECTED', { reason: 'nobody offered' }) }] },
   stuck: { status: 'RUNNING', end: false, events: [{ type: 'started', groupId: 'G' }] },
-  worked: { status: 'RUNNING', role: 'member', end: true, events: [] }
+  worked: { status: 'RUNNING', role: 'member', end: true, events: [] },
+  verified: {
+    status: 'RUNNING',
+    end: true,
+    events: [
+      { type: 'state', from: 'RUNNING', to: 'COMPLETE' },
+      { type: 'state', from: 'COMPLETE', to: 'VERIFIED', reason: 'the group approved the result (majority)' },
+      { type: 'completed', outcome: outcome('VERIFIED', { ok: true, output: { analytics: 1 } }) }
+    ]
+  }
+}
+
+/** The verification proposal of task `verified`, decided, with the group's votes. */
+const VERIFICATION = {
+  proposalId: 'V1',
+  taskId: 'verified',
+  groupId: 'G',
+  action: 'verify the result of task verified (attempt 1)',
+  quorum: { kind: 'majority' },
+  minParticipation: 0.5,
+  voters: [PEER, ANNOUNCER],
+  deadline: Date.now() + 30_000,
+  proposer: ANNOUNCER,
+  openedAt: Date.now(),
+  status: 'decided',
+  votes: [{ voter: PEER, choice: 'yes', confidence: 0.9, reason: 'numbers check out' }, { voter: ANNOUNCER, choice: 'yes', confidence: 1 }],
+  tally: { outcome: 'approved', for: 2, against: 0, abstentions: 0, eligible: 2, participation: 1, weightedConfidence: 0.95 },
+  outcome: 'approved'
 }
 
 describe('runCli: task <id> --wait against a node', () => {
@@ -79,6 +106,7 @@ describe('runCli: task <id> --wait against a node', () => {
       const url = req.url ?? ''
       asked.push(url)
       if (url === '/v1/agents') return send(200, { agents: [{ peerId: PEER, name: 'analyst' }] })
+      if (url.startsWith('/v1/proposals?task=')) return send(200, { proposals: url.endsWith('=verified') ? [VERIFICATION] : [] })
       const events = /^\/v1\/tasks\/([^/]+)\/events$/.exec(url)
       const script = SCRIPTS[(events?.[1] ?? /^\/v1\/tasks\/([^/?]+)$/.exec(url)?.[1]) ?? '']
       if (script === undefined) return send(404, { error: { code: 'TASK_NOT_FOUND', message: `no task ${url} on this node` } })
@@ -127,6 +155,21 @@ describe('runCli: task <id> --wait against a node', () => {
     const { code, out } = await run('task', 'stuck', '--wait', '--timeout', '200ms')
     assert.equal(code, EXIT.TIMEOUT)
     assert.match(out.errors.join('\n'), /gave up waiting for task stuck after 200ms; it goes on/)
+  })
+
+  it('with --verify shows the group\'s vote: the proposal, each vote with the tally, the decision, before the final line', async () => {
+    const { code, out } = await run('task', 'verified', '--wait')
+    assert.equal(code, EXIT.OK, out.errors.join('\n'))
+    const from = out.lines.findIndex(l => l.startsWith('verification'))
+    assert.ok(from > 0, out.lines.join('\n'))
+    assert.deepEqual(out.lines.slice(from, from + 5), [
+      'verification    proposal V1: 2 voters, quorum majority',
+      `  vote      ${PEER.slice(0, 8)}…${PEER.slice(-6)} yes (0.9) — numbers check out`,
+      `  vote      ${ANNOUNCER.slice(0, 8)}…${ANNOUNCER.slice(-6)} yes (1)`,
+      '  tally     2 yes, 0 no, 0 abstain of 2',
+      'vote decided    approved'
+    ])
+    assert.ok(out.lines.findIndex(l => l.startsWith('completed')) > from + 4, out.lines.join('\n'))
   })
 
   it('Ctrl-C stops following with exit 130, saying that the task goes on and how to follow it again', async () => {

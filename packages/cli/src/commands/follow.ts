@@ -7,6 +7,7 @@
 import { ApiError } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { formatMs } from '../output.js'
+import { ProposalList, voteLines } from './group.js'
 import { PeerNames, TaskEventSchema, describeEvent, exitCodeOf, printOutput } from './task-format.js'
 import type { ApiClient } from '../api-client.js'
 import type { Output } from '../output.js'
@@ -26,6 +27,71 @@ export interface FollowOptions {
    * aborts. Default: Ctrl-C (SIGINT) while the task is followed.
    */
   interrupt?: AbortSignal
+}
+
+/** How often the verification vote of a followed task is read. */
+const VOTE_POLL_MS = 250
+
+/**
+ * Shows the group's vote on a task's result while `announce --verify --wait` follows it: the
+ * proposal's id once, each vote with the tally, and the decision (the task's event stream has
+ * only the state changes). Reads GET /v1/proposals?task=… until stopped.
+ */
+class VerificationWatch {
+  readonly #client: ApiClient
+  readonly #taskId: string
+  readonly #out: Output
+  readonly #seen = new Map<string, Set<string>>()
+  readonly #shown = new Set<string>()
+  #stopped = false
+  #running: Promise<void> | undefined
+
+  constructor (client: ApiClient, taskId: string, out: Output) {
+    this.#client = client
+    this.#taskId = taskId
+    this.#out = out
+  }
+
+  start (): void {
+    this.#running ??= this.#loop()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    await this.#running
+  }
+
+  async #loop (): Promise<void> {
+    while (!this.#stopped) {
+      await this.#read()
+      await new Promise(resolve => setTimeout(resolve, VOTE_POLL_MS))
+    }
+    // Once more at the end: the decision may have come with the last event.
+    await this.#read()
+  }
+
+  async #read (): Promise<void> {
+    let proposals
+    try {
+      ({ proposals } = await this.#client.get(`/v1/proposals?task=${encodeURIComponent(this.#taskId)}`, ProposalList))
+    } catch {
+      return
+    }
+    for (const p of proposals.filter(p => p.action.startsWith('verify the result')).reverse()) {
+      if (!this.#shown.has(p.proposalId)) {
+        this.#shown.add(p.proposalId)
+        this.#out.line(`${'verification'.padEnd(16)}proposal ${p.proposalId}: ${p.voters.length} voter${p.voters.length === 1 ? '' : 's'}, quorum ${p.quorum.kind}${p.quorum.fraction !== undefined ? `:${p.quorum.fraction}` : ''}`)
+      }
+      const seen = this.#seen.get(p.proposalId) ?? new Set<string>()
+      this.#seen.set(p.proposalId, seen)
+      for (const line of voteLines(seen, p)) this.#out.line(`  ${line}`)
+      for (const v of p.votes) seen.add(v.voter)
+      if (p.status !== 'open' && !this.#shown.has(`${p.proposalId}:decided`)) {
+        this.#shown.add(`${p.proposalId}:decided`)
+        this.#out.line(`${'vote decided'.padEnd(16)}${p.outcome ?? p.tally.outcome}`)
+      }
+    }
+  }
 }
 
 /** An abort signal of Ctrl-C for as long as `run` runs (the default handler, which exits at once, is replaced meanwhile). */
@@ -59,6 +125,7 @@ export async function followTask (client: ApiClient, taskId: string, options: Fo
     timedOut = true
     abort.abort()
   }, options.timeoutMs)
+  const votes = new VerificationWatch(client, taskId, out)
   const onInterrupt = (): void => { abort.abort() }
   interrupt.addEventListener('abort', onInterrupt, { once: true })
   try {
@@ -76,12 +143,16 @@ export async function followTask (client: ApiClient, taskId: string, options: Fo
       const parsed = TaskEventSchema.safeParse(next.value.data)
       if (!parsed.success) continue
       const event: TaskEvent = parsed.data
+      const code = exitCodeOf(event)
       if (options.json) {
         out.json(next.value.data)
       } else {
+        // The votes come before the final line they led to.
+        if (code !== undefined) await votes.stop()
         for (const line of await describeEvent(event, names)) out.line(line)
+        // COMPLETE is where a task with --verify waits for its group's vote.
+        if (event.type === 'state' && event.to === 'COMPLETE') votes.start()
       }
-      const code = exitCodeOf(event)
       if (code !== undefined) {
         if (!options.json && event.type === 'completed' && event.outcome !== undefined) printOutput(event.outcome.output, out)
         return code
@@ -90,6 +161,7 @@ export async function followTask (client: ApiClient, taskId: string, options: Fo
   } finally {
     clearTimeout(timer)
     interrupt.removeEventListener('abort', onInterrupt)
+    await votes.stop()
   }
   if (interrupt.aborted) {
     throw new CliError(EXIT.INTERRUPTED, `stopped following task ${taskId}; the task goes on: follow it again with "swarm-node task ${taskId} --wait", or stop it with "swarm-node cancel ${taskId}"`)
