@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
 import { LLM_APIS, ROLE_NAMES, ROLE_PRESETS, checkExecPrograms, createSwarmNode, decodePeerKey, isRoleName, mergeConfig, parseConfig, parseExecFlag, parseSkillFlag, readConfigFile } from '@swarm/node'
+import { printTaskFeed } from './task-feed.js'
 import { blameEnv, envSources, settingsFromEnv, withEnv } from '../env.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { PositiveIntSchema, collect, parseDuration, parseFlag } from '../flags.js'
@@ -204,7 +205,8 @@ async function startCommand (given: StartFlags, out: Output, env: Record<string,
   }
 
   warnOfIdleSkills(node, flags, out)
-  printAgentEvents(node, flags, out)
+  const show = printAgentEvents(node, flags, out)
+  if (show !== undefined) printTaskFeed(node, show)
   warnOfModels(node, flags, out)
 
   return await exited
