@@ -54,6 +54,43 @@ function isLoopbackHost (host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)
 }
 
+/**
+ * An `mcp` handler: a tool of an MCP server (started as a command over stdio, or reached by URL
+ * over Streamable HTTP) called with the task input as its arguments.
+ */
+export const McpHandlerSchema = z.object({
+  kind: z.literal('mcp'),
+  /** The tool to call. */
+  tool: z.string().min(1).max(128),
+  /** The server to start (stdio); never run through a shell. Exactly one of command and url. */
+  command: z.string().min(1).optional(),
+  args: z.array(z.string()).default([]),
+  /** Working directory of the started server; relative to the config file. */
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  /** Variables of the node's environment passed to the started server (as an exec handler's). */
+  passEnv: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).max(64).default([]),
+  /** The server's Streamable HTTP endpoint. */
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeoutMs: z.number().int().positive().default(60_000)
+}).strict().refine(h => (h.command === undefined) !== (h.url === undefined), {
+  message: 'an mcp handler needs exactly one of command (a server to start over stdio) or url (a server to reach over HTTP)',
+  path: ['command']
+})
+
+/** An `a2a` handler: the task sent to a remote A2A agent, its artifacts as the output. */
+export const A2aHandlerSchema = z.object({
+  kind: z.literal('a2a'),
+  /** The remote agent's card URL, or its base URL (the card is then /.well-known/agent-card.json). */
+  card: z.url({ protocol: /^https?$/ }),
+  /** The name of an environment variable of the node holding a bearer token for the agent. */
+  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  /** An AgentSkill id of the remote card to ask for (sent in the message metadata as skillId). */
+  skill: z.string().min(1).max(128).optional(),
+  timeoutMs: z.number().int().positive().default(300_000)
+}).strict()
+
 /** Handlers built into the node, for demos, tests and simulations. */
 export const BuiltinHandlerSchema = z.object({
   kind: z.literal('builtin'),
@@ -80,7 +117,7 @@ export const InboxHandlerSchema = z.object({
   timeoutMs: z.number().int().positive().default(600_000)
 }).strict()
 
-export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema, BuiltinHandlerSchema, LlmHandlerSchema, InboxHandlerSchema])
+export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema, BuiltinHandlerSchema, LlmHandlerSchema, McpHandlerSchema, A2aHandlerSchema, InboxHandlerSchema])
 export type HandlerConfig = z.infer<typeof HandlerConfigSchema>
 
 // ---------------------------------------------------------------------------
@@ -368,6 +405,8 @@ function resolveRelativePaths (config: Record<string, unknown>, base: string): R
         const h = { ...(s.handler as Record<string, unknown>) }
         if (h.kind === 'module') h.path = abs(h.path)
         if (h.kind === 'exec' && h.cwd !== undefined) h.cwd = abs(h.cwd)
+        if (h.kind === 'mcp' && h.cwd !== undefined) h.cwd = abs(h.cwd)
+        if (h.kind === 'mcp' && typeof h.command === 'string' && (h.command.startsWith('./') || h.command.startsWith('../'))) h.command = abs(h.command)
         if (h.kind === 'exec' && typeof h.command === 'string' && (h.command.startsWith('./') || h.command.startsWith('../'))) h.command = abs(h.command)
         s.handler = h
       }

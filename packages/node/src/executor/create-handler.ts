@@ -7,9 +7,11 @@ import { isRoleName, roleLayer } from '../llm/roles.js'
 import { resolveLlmSettings } from '../llm/settings.js'
 import type { LlmHandlerDeps } from '../llm/llm-handler.js'
 import type { LlmConfig, ResolvedLlmSettings } from '../llm/settings.js'
+import { a2aHandler } from './a2a-handler.js'
 import { builtinHandler } from './builtin-handler.js'
 import { execHandler } from './exec-handler.js'
 import { httpHandler } from './http-handler.js'
+import { mcpHandler } from './mcp-handler.js'
 import { inboxHandler } from './inbox-handler.js'
 import type { InboxPort } from './inbox-handler.js'
 import { moduleHandler } from './module-handler.js'
@@ -48,6 +50,8 @@ export function createHandler (config: HandlerConfig, options: CreateHandlerOpti
     case 'http': return httpHandler(config)
     case 'module': return moduleHandler(config)
     case 'builtin': return builtinHandler(config)
+    case 'mcp': return mcpHandler(config)
+    case 'a2a': return a2aHandler(config)
     case 'llm': {
       if (options.llm === undefined) throw new TypeError('an llm handler needs the node\'s endpoint slots (createHandler options.llm)')
       const { defaults, ...deps } = options.llm

@@ -66,6 +66,9 @@ export const HANDLER_ERROR_CODES = [
   'HANDLER_ABORTED',
   'HANDLER_NOT_FOUND',
   'HANDLER_HANDOFF_REFUSED',
+  // An `mcp` tool answered with isError, or an `a2a` agent failed the task (executor/mcp-handler.ts, a2a-handler.ts).
+  'HANDLER_TOOL_ERROR',
+  'HANDLER_REMOTE_FAILED',
   // An `inbox` handler's worker reported that it failed (inbox/).
   'HANDLER_WORKER_FAILED',
   // An `llm` handler's model server (llm/errors.ts).
