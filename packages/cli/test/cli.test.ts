@@ -39,7 +39,7 @@ describe('runCli: usage', () => {
     for (const args of [['-v'], ['--version']]) {
       const writes: string[] = []
       const write = process.stdout.write.bind(process.stdout)
-      process.stdout.write = ((chunk: string | Uint8Array) => { writes.push(String(chunk)); return true }) as typeof process.stdout.write
+      process.stdout.write = ((chunk: string | Uint8Array) => { writes.push(String(chunk)); return true })
       try {
         assert.equal((await run(...args)).code, EXIT.OK)
       } finally {
@@ -71,7 +71,7 @@ describe('runCli: usage', () => {
   it('documents every exit code in --help, 70 and 130 included', async () => {
     const writes: string[] = []
     const write = process.stdout.write.bind(process.stdout)
-    process.stdout.write = ((chunk: string | Uint8Array) => { writes.push(String(chunk)); return true }) as typeof process.stdout.write
+    process.stdout.write = ((chunk: string | Uint8Array) => { writes.push(String(chunk)); return true })
     try {
       await run('--help')
     } finally {

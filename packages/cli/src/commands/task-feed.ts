@@ -8,7 +8,7 @@ import type { SwarmNode, SwarmNodeEvents } from '@swarm/node'
 import type { EventPrinter } from './foreground.js'
 
 /** The events of the feed. */
-export const FEED_EVENTS = ['task:announced', 'task:formed', 'task:completed', 'task:failed', 'task:rejected', 'task:cancelled', 'work:started', 'work:finished'] as const
+const FEED_EVENTS = ['task:announced', 'task:formed', 'task:completed', 'task:failed', 'task:rejected', 'task:cancelled', 'work:started', 'work:finished'] as const
 type FeedEvent = (typeof FEED_EVENTS)[number]
 
 /** First line of a text, cut: a handler's stderr can be long. */
@@ -19,7 +19,7 @@ function firstLine (text: string, max = 120): string {
 
 /** The line of one event of the feed. */
 export function feedLine<E extends FeedEvent> (event: E, payload: SwarmNodeEvents[E]): { text: string, data: Record<string, unknown> } {
-  const p = payload as SwarmNodeEvents[FeedEvent]
+  const p = payload
   const task = `task ${shortId(p.taskId)}`
   const data: Record<string, unknown> = { event, taskId: p.taskId }
   switch (event) {

@@ -9,7 +9,7 @@ import type { CommandContext } from '../options.js'
 import type { Command } from 'commander'
 
 /** What `version --json` prints. */
-export function versionInfo (): { name: string, version: string, protocol: number, node: string, platform: string } {
+function versionInfo (): { name: string, version: string, protocol: number, node: string, platform: string } {
   return { name: SOFTWARE.name, version: SOFTWARE.version, protocol: PROTOCOL_VERSION, node: process.versions.node, platform: `${process.platform}-${process.arch}` }
 }
 
