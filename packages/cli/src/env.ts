@@ -22,9 +22,10 @@ import { CliError, EXIT } from './exit-codes.js'
  *   SWARM_LOG_LEVEL  log level                            (--log-level)
  *   SWARM_KEY_FILE   a private swarm's key file          (--swarm-key)
  *   SWARM_PEER_KEY   base64 of a peer.key file: a fixed identity (no flag)
+ *   SWARM_A2A_LISTEN the A2A server's multiaddr           (--a2a-listen)
  * SWARM_DATA_DIR (the data directory) is read by the node's configuration itself.
  */
-export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_KEY_FILE', 'SWARM_PEER_KEY'] as const
+export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_KEY_FILE', 'SWARM_PEER_KEY', 'SWARM_A2A_LISTEN'] as const
 
 const text = z.string().trim().min(1)
 const list = (separator: string): z.ZodType<string[], string> => z.string().transform(s => s.split(separator).map(x => x.trim()).filter(x => x !== ''))
@@ -44,7 +45,8 @@ const EnvSchema = z.object({
   SWARM_DHT: z.enum(['off', 'client', 'server', 'true', 'false']).optional(),
   SWARM_LOG_LEVEL: text.optional(),
   SWARM_KEY_FILE: text.optional(),
-  SWARM_PEER_KEY: text.optional()
+  SWARM_PEER_KEY: text.optional(),
+  SWARM_A2A_LISTEN: z.string().trim().startsWith('/', 'must be a multiaddr such as /ip4/127.0.0.1/tcp/7600').optional()
 })
 
 /** The node settings found in the environment, in the shape of the command's flags. */
@@ -64,6 +66,7 @@ export interface EnvSettings {
   logLevel?: string
   swarmKey?: string
   peerKey?: string
+  a2aListen?: string
 }
 
 /**
@@ -98,6 +101,7 @@ export function settingsFromEnv (env: Record<string, string | undefined>): EnvSe
   if (e.SWARM_LOG_LEVEL !== undefined) out.logLevel = e.SWARM_LOG_LEVEL
   if (e.SWARM_KEY_FILE !== undefined) out.swarmKey = e.SWARM_KEY_FILE
   if (e.SWARM_PEER_KEY !== undefined) out.peerKey = e.SWARM_PEER_KEY
+  if (e.SWARM_A2A_LISTEN !== undefined) out.a2aListen = e.SWARM_A2A_LISTEN
   Reflect.deleteProperty(env, 'SWARM_PEER_KEY')
   return out
 }
@@ -118,7 +122,7 @@ export function withEnv<F extends EnvFillable> (flags: F, env: EnvSettings): F {
     const value = env[key]
     if (out[key] === undefined && value !== undefined) (out as EnvFillable)[key] = value as EnvFillable[K]
   }
-  for (const key of ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel', 'swarmKey'] as const) fill(key)
+  for (const key of ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel', 'swarmKey', 'a2aListen'] as const) fill(key)
   if (out.dht === undefined && env.dht !== undefined) out.dht = env.dht === false ? 'off' : env.dht
   if (env.mdns === false) out.mdns = false
   return out
