@@ -9,7 +9,7 @@ export const EXIT = {
   UNREACHABLE: 3,
   /** A task was rejected: nobody could do it. */
   REJECTED: 4,
-  /** Waiting timed out. */
+  /** Waiting timed out (`claim`: no part came within --wait). */
   TIMEOUT: 5,
   /** The node could not start (port in use, data directory unusable or in use by another node). */
   STARTUP: 6

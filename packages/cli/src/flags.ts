@@ -48,7 +48,11 @@ export function parseDuration (flag: string, value: string): number {
   return ms
 }
 
-/** A whole number typed as a flag value ("3"), from `min` to `max`. */
+/**
+ * A whole number typed as a flag value ("3"), from `min` to `max`. A signed or out-of-range
+ * number is named as such ("-1": must be from 0 to 9), not as something that is not a number.
+ */
 export function wholeNumber (min: number, max: number): z.ZodType<number, string> {
-  return z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max))
+  const range = `must be a whole number from ${min} to ${max}`
+  return z.string().trim().regex(/^[-+]?\d+$/, range).transform(Number).pipe(z.number().int().min(min, range).max(max, range))
 }

@@ -9,6 +9,7 @@ import { registerAccess } from './commands/access.js'
 import { registerAnnounce } from './commands/announce.js'
 import { registerDashboard } from './commands/dashboard.js'
 import { registerGroup } from './commands/group.js'
+import { registerInbox } from './commands/inbox.js'
 import { registerInspect } from './commands/inspect.js'
 import { registerRegistry } from './commands/registry.js'
 import { registerRoles } from './commands/roles.js'
@@ -29,7 +30,7 @@ Exit codes:
   2  bad flags, arguments or configuration
   3  no running node reachable (start one, or pass --data-dir / --api)
   4  a task was rejected (no capable peers), or a workflow step can never be assigned
-  5  timed out
+  5  timed out (claim: no part came within --wait)
   6  the node could not start (port in use, data directory unusable or in use by another node)`
 
 /** The command modules, in the order `--help` lists their commands. */
@@ -42,6 +43,7 @@ const COMMANDS: readonly RegisterCommands[] = [
   registerWorkflows,
   registerDashboard,
   registerGroup,
+  registerInbox,
   registerSim,
   registerAccess,
   registerVerify,

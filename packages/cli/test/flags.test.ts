@@ -2,7 +2,7 @@ import { describe, it } from 'vitest'
 import assert from 'node:assert/strict'
 import { z } from 'zod'
 import { CliError } from '../src/exit-codes.js'
-import { PortSchema, PositiveIntSchema, collect, parseDuration, parseFlag, parseSkillFilter } from '../src/flags.js'
+import { PortSchema, PositiveIntSchema, collect, parseDuration, parseFlag, parseSkillFilter, wholeNumber } from '../src/flags.js'
 import { assertUsage } from './helpers.js'
 
 describe('collect', () => {
@@ -36,6 +36,15 @@ describe('parseFlag', () => {
       assert.ok(!err.message.includes('(root)'), err.message)
       return true
     })
+  })
+})
+
+describe('wholeNumber', () => {
+  it('names the range for a negative or too large number, not "not a number"', () => {
+    assertUsage(() => parseFlag('--retries', '-1', wholeNumber(0, 9)), /^invalid --retries "-1": must be a whole number from 0 to 9$/)
+    assertUsage(() => parseFlag('--retries', '12', wholeNumber(0, 9)), /must be a whole number from 0 to 9$/)
+    assertUsage(() => parseFlag('--retries', 'two', wholeNumber(0, 9)), /must be a whole number from 0 to 9$/)
+    assert.equal(parseFlag('--retries', '+3', wholeNumber(0, 9)), 3)
   })
 })
 

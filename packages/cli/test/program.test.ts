@@ -16,7 +16,7 @@ describe('command registration', () => {
     const program = buildProgram(capture(), { code: 0 })
     assert.deepEqual(program.commands.map(c => c.name()), [
       'start', 'registry', 'status', 'peers', 'agents', 'announce', 'tasks', 'task', 'cancel', 'run', 'workflows', 'workflow',
-      'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'sim',
+      'dashboard', 'propose', 'vote', 'proposals', 'blackboard', 'escalations', 'resolve', 'inbox', 'claim', 'progress', 'complete', 'fail', 'release', 'post-finding', 'sim',
       'keygen', 'block', 'unblock', 'access', 'verify', 'roles'
     ])
   })

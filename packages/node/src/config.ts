@@ -67,7 +67,21 @@ export const BuiltinHandlerSchema = z.object({
   timeoutMs: z.number().int().positive().default(60_000)
 }).strict()
 
-export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema, BuiltinHandlerSchema, LlmHandlerSchema])
+/**
+ * Work that external agents pull (inbox/): the part waits in the node's inbox until a worker
+ * claims it through the control API (`swarm-node claim`, an MCP client), reports progress and
+ * completes or fails it.
+ */
+export const InboxHandlerSchema = z.object({
+  kind: z.literal('inbox'),
+  /** How long a part waits unclaimed (from when it became waiting) before it is handed back to the announcer's backups. */
+  claimTimeoutMs: z.number().int().min(100).max(24 * 3_600_000).default(30_000),
+  /** The lease of a claim when the worker asks for none (a worker may ask 1 s to 1 h); each progress report renews it. */
+  leaseMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
+  timeoutMs: z.number().int().positive().default(600_000)
+}).strict()
+
+export const HandlerConfigSchema = z.discriminatedUnion('kind', [ExecHandlerSchema, HttpHandlerSchema, ModuleHandlerSchema, BuiltinHandlerSchema, LlmHandlerSchema, InboxHandlerSchema])
 export type HandlerConfig = z.infer<typeof HandlerConfigSchema>
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { SwarmError } from './errors.js'
 
 /** The files a node keeps in its data directory. */
@@ -37,10 +37,24 @@ export function dataDirPaths (root: string): DataDirPaths {
   }
 }
 
+/**
+ * Creates `path` and its missing parents one level at a time. Not `mkdirSync(…, { recursive })`:
+ * under a file system that refuses new entries with ENOENT (/proc, /sys) Node's recursive mkdir
+ * retries forever, and the node would hang at start instead of saying the folder is unusable.
+ */
+function makeDirs (path: string): void {
+  const missing: string[] = []
+  for (let dir = resolve(path); !existsSync(dir); dir = dirname(dir)) {
+    missing.unshift(dir)
+    if (dirname(dir) === dir) break
+  }
+  for (const dir of missing) mkdirSync(dir, { mode: 0o700 })
+}
+
 /** Creates the data directory (mode 0700) if needed and checks that it is a writable folder. */
 export function ensureDataDir (root: string): DataDirPaths {
   try {
-    mkdirSync(root, { recursive: true, mode: 0o700 })
+    makeDirs(root)
     if (!statSync(root).isDirectory()) throw new Error('not a directory')
     chmodSync(root, 0o700)
   } catch (err) {

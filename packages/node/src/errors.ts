@@ -28,6 +28,12 @@ export type SwarmErrorCode =
   | 'WORKFLOW_INVALID'
   | 'WORKFLOW_NOT_FOUND'
   | 'WORKFLOW_STATE'
+  /** No part of that id waits or is claimed in this node's inbox (it never was, or it ended). */
+  | 'INBOX_PART_NOT_FOUND'
+  /** The claim id given is not the part's current claim: its lease ended (the part went back, or to another worker). */
+  | 'INBOX_CLAIM_STALE'
+  /** The part is waiting: no worker holds it, so it cannot be completed, failed or reported on. */
+  | 'INBOX_NOT_CLAIMED'
 
 /**
  * An error with a stable code and a message that tells the user what to do about it.

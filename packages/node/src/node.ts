@@ -25,6 +25,7 @@ import type { DataDirLock } from './lock.js'
 import type { SkillQuery } from './directory/agent-directory.js'
 import type { DirectoryService } from './directory/directory-service.js'
 import type { GroupService } from './group/group-service.js'
+import type { Inbox } from './inbox/inbox-service.js'
 import type { Logger } from './logger.js'
 import type { NodeMetrics } from './metrics/node-metrics.js'
 import type { Announcer } from './negotiation/announcer/index.js'
@@ -105,6 +106,8 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   readonly groups: GroupService
   /** The workflows this node runs (workflow/service.ts). */
   readonly workflows: WorkflowService
+  /** The parts of this node's `inbox` skills, which external workers claim and complete (inbox/). */
+  readonly inbox: Inbox
   readonly #services: NodeServices
   readonly #clock: Clock
   readonly #blocked: Set<string>
@@ -144,6 +147,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
     this.announcer = s.announcer
     this.bidder = s.bidder
     this.groups = s.groups
+    this.inbox = s.inbox
     this.workflows = new WorkflowService({
       announcer: s.announcer,
       store: parts.store,
@@ -191,14 +195,16 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       rejoin: s.rejoin,
       // Started once everything can announce; stopped first, so that tasks the stop cancels leave the workflows running (to resume).
       workflows: { start: () => { this.workflows.start() }, stop: () => { this.workflows.stop() } },
+      // Stopped before the API: workers long-polling for a part get their answer (none).
+      inbox: s.inbox,
       api: this.#api,
       // The A2A server: after the control API; stopped after the announcer, so that open streams see their tasks cancelled.
       a2a: this.#a2a
     }
     const named = (names: Array<keyof typeof parts>): Array<{ name: string, part: (typeof parts)[keyof typeof parts] }> => names.map(name => ({ name, part: parts[name] }))
     return new Lifecycle(
-      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'workflows', 'api', 'a2a', 'drain']),
-      named(['workflows', 'drain', 'announcer', 'a2a', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'api', 'libp2p', 'groups', 'ledger']),
+      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'workflows', 'inbox', 'api', 'a2a', 'drain']),
+      named(['workflows', 'drain', 'announcer', 'a2a', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'inbox', 'api', 'libp2p', 'groups', 'ledger']),
       this.log
     )
   }

@@ -8,6 +8,7 @@ import type { LlmTotalsView } from './llm/llm-totals.js'
 import type { NodeConfig } from './config.js'
 import type { DirectoryServiceEvents } from './directory/directory-service.js'
 import type { GroupEvents } from './group/group-service.js'
+import type { InboxEvents } from './inbox/types.js'
 import type { BidderEvents } from './negotiation/bidder/index.js'
 import type { TaskLifecycleEvent } from './negotiation/task-handle.js'
 import type { GossipStats } from './net/gossip.js'
@@ -19,7 +20,7 @@ type TaskEventName = `task:${TaskLifecycleEvent['type']}`
 type TaskEvents = { [K in TaskEventName]: Extract<TaskLifecycleEvent, { type: K extends `task:${infer T}` ? T : never }> }
 
 /** Events a node emits to library users and to the control API's event stream. */
-export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents, GroupEvents, WorkflowEvents {
+export interface SwarmNodeEvents extends DirectoryServiceEvents, BidderEvents, TaskEvents, GroupEvents, WorkflowEvents, InboxEvents {
   'peer:connect': { peerId: string }
   'peer:disconnect': { peerId: string }
   'node:stopping': Record<string, never>

@@ -14,6 +14,8 @@ import { EndpointSlots } from './llm/endpoint-slots.js'
 import { LlmTotals } from './llm/llm-totals.js'
 import type { LlmCall } from './llm/llm-handler.js'
 import { groupService } from './group/group-service.js'
+import { inboxService } from './inbox/inbox-service.js'
+import type { Inbox } from './inbox/inbox-service.js'
 import { AwardBook } from './ledger/award-book.js'
 import { guardedWrite } from './ledger/guarded.js'
 import { KnownAnnouncers } from './ledger/known-announcers.js'
@@ -108,6 +110,8 @@ export interface NodeServices {
   load: () => number
   /** The model calls of this node's llm skills. */
   llmTotals: LlmTotals
+  /** The parts of this node's inbox skills, for the external workers that pull them. */
+  inbox: Inbox
 }
 
 function connectionsOf (libp2p: SwarmLibp2p): ConnectionsPort {
@@ -155,13 +159,15 @@ export function wireServices (input: WiringInput): NodeServices {
     llmTotals.add(call)
     emit('llm:call', call)
   }
+  // One inbox for every inbox skill of this node.
+  const inbox = inboxService()({ clock: input.clock, events: { emit }, logger: input.logger.child('inbox') })
   const shared: Shared = {
     input,
     transport: wireTransport(input),
     connections: connectionsOf(libp2p),
     skills: new SkillRegistry(
       config.skills,
-      skill => skill.handler === undefined ? undefined : createHandler(skill.handler, { skill: skill.name, llm: { defaults: config.llm, slots: llmSlots, env: process.env, onCall: onLlmCall } }),
+      skill => skill.handler === undefined ? undefined : createHandler(skill.handler, { skill: skill.name, llm: { defaults: config.llm, slots: llmSlots, env: process.env, onCall: onLlmCall }, inbox }),
       skill => store.getSkillStats(skill),
       // An llm part's time is its resolved settings' (the defaults, a role's preset and overrides, its own).
       skill => skill.handler?.kind === 'llm' ? llmSettingsOf(skill.name, skill.handler, config.llm).timeoutMs : undefined
@@ -174,7 +180,7 @@ export function wireServices (input: WiringInput): NodeServices {
   const work = wireWork(shared, discovery)
   const libp2pEvents = wireLibp2pEvents(shared, discovery, work.announcer)
   const rejoin = new BootstrapRejoiner({ libp2p, addrs: config.bootstrap, logger: input.logger.child('bootstrap') })
-  const services: NodeServices = { ...shared.transport, ...discovery, ...work, skills: shared.skills, rejoin, libp2pEvents, load: () => shared.load.value, llmTotals }
+  const services: NodeServices = { ...shared.transport, ...discovery, ...work, skills: shared.skills, rejoin, libp2pEvents, load: () => shared.load.value, llmTotals, inbox }
   if (input.metrics !== undefined) attachMetrics(input, services)
   return services
 }

@@ -5,6 +5,7 @@
  * redrawn by the pure renderer (dashboard/render.ts), at most ten times a second. Plain ANSI
  * escapes only (alternate screen, cursor home, clear), so that it works over SSH.
  */
+import { spawn } from 'node:child_process'
 import { ApiClient, ApiError, resolveApiTarget } from '../api-client.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { parseDuration } from '../flags.js'
@@ -23,6 +24,8 @@ import type { DashboardAction, DashboardState } from '../dashboard/state.js'
 export interface DashboardFlags extends ApiFlags {
   json?: boolean
   once?: boolean
+  web?: boolean
+  open?: boolean
   interval?: string
   window?: string
 }
@@ -94,7 +97,7 @@ export function frameSize (term: Pick<DashboardTerminal, 'size'>, env: NodeJS.Pr
 }
 
 function parseOptions (flags: DashboardFlags): { intervalMs: number, windowMs: number } {
-  if (flags.json === true && flags.once !== true) throw new CliError(EXIT.USAGE, '--json prints one snapshot of the dashboard state: use it with --once')
+  if (flags.json === true && flags.once !== true && flags.web !== true && flags.open !== true) throw new CliError(EXIT.USAGE, '--json prints one snapshot of the dashboard state: use it with --once (or --web for the address as JSON)')
   const intervalMs = flags.interval === undefined ? 5000 : parseDuration('--interval', flags.interval)
   if (intervalMs < 500 || intervalMs > 3_600_000) throw new CliError(EXIT.USAGE, `invalid --interval "${flags.interval ?? ''}": must be between 500ms and 1h`)
   const windowMs = flags.window === undefined ? DEFAULT_WINDOW_MS : parseDuration('--window', flags.window)
@@ -132,6 +135,7 @@ async function snapshots (client: ApiClient): Promise<DashboardAction[]> {
 async function dashboardCommand (flags: DashboardFlags, out: Output, term: DashboardTerminal = processTerminal()): Promise<number> {
   const options = parseOptions(flags)
   const client = new ApiClient(resolveApiTarget(flags))
+  if (flags.web === true || flags.open === true) return await webDashboard(client, flags, out)
   let state = initialState(Date.now(), options.windowMs)
   // Unreachable node, bad token: the usual exit codes, before the screen is taken over.
   for (const action of await snapshots(client)) state = reduce(state, action)
@@ -304,11 +308,36 @@ class LiveScreen {
   }
 }
 
+/**
+ * `dashboard --web [--open]`: the address of the node's web dashboard with the token in its
+ * fragment (which the page takes out of the address bar at once, and which no request carries),
+ * opened in the browser with --open. The node is asked first, so that a stopped one says so.
+ */
+async function webDashboard (client: ApiClient, flags: DashboardFlags, out: Output): Promise<number> {
+  await client.get('/v1/status', StatusSnapshotSchema)
+  const url = `${client.target.url}/dashboard#token=${encodeURIComponent(client.target.token)}`
+  if (flags.json === true) out.json({ url })
+  else out.line(url)
+  if (flags.open === true) {
+    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
+    const child = spawn(opener, [url], { detached: true, stdio: 'ignore' })
+    const failed = await new Promise<string | undefined>(resolve => {
+      child.once('error', err => { resolve(err.message) })
+      child.once('spawn', () => { resolve(undefined) })
+    })
+    child.unref()
+    if (failed !== undefined) out.error(`swarm-node: could not open a browser (${opener}: ${failed}): open the address above yourself`)
+  }
+  return EXIT.OK
+}
+
 /** Registers `swarm-node dashboard`. */
 export function registerDashboard (program: Command, ctx: CommandContext): void {
   addApiOptions(program.command('dashboard')
     .description('a live view of the swarm as a running node sees it: agents, task queue, groups, metrics (q quits)'))
     .option('--once', 'print one frame (plain text when not on a terminal) and exit')
+    .option('--web', 'print the address of the node\'s web dashboard (with the token) instead')
+    .option('--open', 'open the web dashboard in the browser (implies --web)')
     .option('--interval <duration>', 'how often agents, tasks and status are re-read besides the live events (default: 5s)')
     .option('--window <duration>', 'window of the throughput figure (default: 5m)')
     .addHelpText('after', `
@@ -319,6 +348,7 @@ so it works over SSH. --json (with --once) prints the dashboard state as one JSO
 Examples:
   swarm-node dashboard
   swarm-node dashboard --data-dir ~/.swarm/b
-  swarm-node dashboard --once --json | jq .metrics`)
+  swarm-node dashboard --once --json | jq .metrics
+  swarm-node dashboard --web --open       # the web dashboard, in the browser`)
     .action(async (flags: DashboardFlags) => { await ctx.run(async () => await dashboardCommand(flags, ctx.out)) })
 }

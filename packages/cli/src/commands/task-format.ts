@@ -90,9 +90,16 @@ export class PeerNames {
     return this.label(peerId)
   }
 
-  /** The name if known, else the shortened peer id (no request). */
+  /**
+   * The name if known, else the shortened peer id (no request). A name two known agents share
+   * (two machines with one hostname) gets the end of the peer id, so that they can be told apart.
+   */
   label (peerId: string): string {
-    return this.#names.get(peerId) ?? shortId(peerId)
+    const name = this.#names.get(peerId)
+    if (name === undefined) return shortId(peerId)
+    let holders = 0
+    for (const other of this.#names.values()) if (other === name) holders++
+    return holders > 1 ? `${name} (…${peerId.slice(-6)})` : name
   }
 }
 

@@ -6,7 +6,8 @@
 import type { TaskState, TaskStatus } from '../core/task-machine.js'
 import type { SkillQuery } from '../directory/agent-directory.js'
 import type { EscalationRecord } from '../group/escalations.js'
-import type { BlackboardView, ProposeInput, VoteInput } from '../group/inputs.js'
+import type { BlackboardView, PostFindingInput, ProposeInput, VoteInput } from '../group/inputs.js'
+import type { Inbox } from '../inbox/inbox-service.js'
 import type { ProposalView } from '../group/group-session.js'
 import type { Logger } from '../logger.js'
 import type { MetricsExposition } from '../metrics/node-metrics.js'
@@ -32,6 +33,11 @@ export interface GroupApi {
   propose: (taskId: string, input: ProposeInput) => Promise<ProposalView>
   /** Votes on a proposal of a group this node is a member of. */
   vote: (proposalId: string, input: VoteInput) => ProposalView
+  /**
+   * Posts a finding, authored and signed by this node, on the blackboard of the task's live group
+   * (this node must be its announcer or a member); returns its id. GROUP_NOT_FOUND otherwise.
+   */
+  postFinding: (taskId: string, input: PostFindingInput) => string
   /** The blackboard of a task: its live group's, else the one kept when the group dissolved. */
   blackboard: (taskId: string) => BlackboardView | undefined
   /** Escalations this node keeps (as announcer) or heard of (as member), newest first. */
@@ -39,6 +45,9 @@ export interface GroupApi {
   /** Records a human's decision on an escalation this node keeps as announcer. */
   resolveEscalation: (escalationId: string, decision: string) => EscalationRecord
 }
+
+/** The inbox operations the routes offer: those of the node's inbox (work external agents pull). */
+export type InboxApi = Pick<Inbox, 'list' | 'claim' | 'progress' | 'complete' | 'fail' | 'release'>
 
 /** A task this node announced in this run, while its announcer still follows it. */
 export interface LiveTask {
@@ -65,6 +74,7 @@ export interface NodeApi {
   readonly metrics?: { exposition: () => Promise<MetricsExposition> }
   readonly groups: GroupApi
   readonly workflows: WorkflowApi
+  readonly inbox: InboxApi
   status: () => NodeStatus
   peers: () => PeerInfo[]
   /** Known agents (this one included), or those with a skill at a minimum level. */

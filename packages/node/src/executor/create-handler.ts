@@ -10,6 +10,8 @@ import type { LlmConfig, ResolvedLlmSettings } from '../llm/settings.js'
 import { builtinHandler } from './builtin-handler.js'
 import { execHandler } from './exec-handler.js'
 import { httpHandler } from './http-handler.js'
+import { inboxHandler } from './inbox-handler.js'
+import type { InboxPort } from './inbox-handler.js'
 import { moduleHandler } from './module-handler.js'
 import type { SkillHandler } from './types.js'
 
@@ -29,14 +31,16 @@ export interface CreateHandlerOptions {
   /** The skill the handler serves (named in configuration errors). */
   skill?: string
   llm?: LlmHandlerDeps & { defaults?: LlmConfig }
+  /** The node's inbox, shared by its `inbox` skills (inbox/). */
+  inbox?: InboxPort
 }
 
 /**
- * The handler for one `handler` entry of a skill's configuration (exec, http, module, builtin or
- * llm). Nothing runs yet: programs start, URLs are called and modules are imported when the
+ * The handler for one `handler` entry of a skill's configuration (exec, http, module, builtin,
+ * llm or inbox). Nothing runs yet: programs start, URLs are called and modules are imported when the
  * handler is first called. Run it with `runHandler(handler, input, ctx, config.timeoutMs)` to
  * get an outcome whatever happens. An `llm` handler needs `options.llm` (its settings are
- * resolved now: a missing model throws CONFIG_INVALID).
+ * resolved now: a missing model throws CONFIG_INVALID), an `inbox` handler `options.inbox`.
  */
 export function createHandler (config: HandlerConfig, options: CreateHandlerOptions = {}): SkillHandler {
   switch (config.kind) {
@@ -48,6 +52,10 @@ export function createHandler (config: HandlerConfig, options: CreateHandlerOpti
       if (options.llm === undefined) throw new TypeError('an llm handler needs the node\'s endpoint slots (createHandler options.llm)')
       const { defaults, ...deps } = options.llm
       return llmHandler(llmSettingsOf(options.skill ?? 'unnamed', config, defaults), deps)
+    }
+    case 'inbox': {
+      if (options.inbox === undefined) throw new TypeError('an inbox handler needs the node\'s inbox (createHandler options.inbox)')
+      return inboxHandler(config, options.inbox)
     }
     default: {
       const unknownKind: never = config

@@ -1,11 +1,12 @@
 /**
  * The stream side of the `exec` handler: stdout collected up to the size of a result, stderr cut
- * into lines and read as the progress/checkpoint/handoff line protocol, and the end of stderr
+ * into lines and read as the progress/checkpoint/finding/handoff line protocol, and the end of stderr
  * kept for the message of a failed run.
  */
 import { StringDecoder } from 'node:string_decoder'
 import { z } from 'zod'
 import { JsonSchema } from '@swarm/protocol'
+import { FindingInputSchema } from '../group/inputs.js'
 import type { Json } from '@swarm/protocol'
 import type { HandlerContext, HandoffRequest } from './types.js'
 
@@ -15,6 +16,7 @@ const MAX_STDERR_LINE_CHARS = 16 * 1024
 const PROGRESS_LINE = /^progress\s+(\S+)(?:\s+(.*))?$/
 const CHECKPOINT_LINE = /^checkpoint\s+(.+)$/
 const HANDOFF_LINE = /^handoff\s+(.+)$/
+const FINDING_LINE = /^finding\s+(.+)$/
 
 /** The JSON of a `handoff` line: why, and the state the next member resumes from. */
 const HandoffLineSchema = z.object({
@@ -144,6 +146,38 @@ function saveCheckpoint (line: string, ctx: HandlerContext): boolean {
 }
 
 /**
+ * Posts the finding of a `finding <json>` line on the group's blackboard (ctx.postFinding); false
+ * when `line` is not one. A line whose JSON is not a finding, a context without a blackboard, or
+ * a refused post is logged as a warning, and the line is then ignored.
+ */
+function postFinding (line: string, ctx: HandlerContext): boolean {
+  const finding = FINDING_LINE.exec(line)
+  if (finding === null) return false
+  let value: unknown
+  try {
+    value = JSON.parse(finding[1] ?? '')
+  } catch (err) {
+    ctx.log.warn('bad finding line on stderr: not JSON', { err })
+    return true
+  }
+  const parsed = FindingInputSchema.safeParse(value)
+  if (!parsed.success) {
+    ctx.log.warn('bad finding line on stderr', { issues: parsed.error.issues.map(i => `${i.path.join('.') || '(root)'}: ${i.message}`) })
+    return true
+  }
+  if (ctx.postFinding === undefined) {
+    ctx.log.warn('finding line on stderr ignored: this run has no working-group blackboard')
+    return true
+  }
+  try {
+    ctx.postFinding(parsed.data)
+  } catch (err) {
+    ctx.log.warn('finding of the stderr line not posted', { err })
+  }
+  return true
+}
+
+/**
  * The request of a `handoff {"reason":…,"state":…}` line: undefined when `line` is not one, null
  * when it is one whose JSON is not valid (logged; the line is then ignored).
  */
@@ -166,14 +200,16 @@ export function parseHandoffLine (line: string, ctx: Pick<HandlerContext, 'log'>
 }
 
 /**
- * Reads one stderr line of the line protocol: `progress <fraction 0..1 or N%> [message]` and
- * `checkpoint <json>` go to the context, a valid `handoff <json>` to `onHandoff`; any other
+ * Reads one stderr line of the line protocol: `progress <fraction 0..1 or N%> [message]`,
+ * `checkpoint <json>` and `finding <json>` (a blackboard finding: kind, content, confidence, …)
+ * go to the context, a valid `handoff <json>` to `onHandoff`; any other
  * non-blank line (a malformed protocol line included) is logged at debug level and kept in `tail`.
  */
 export function readStderrLine (raw: string, ctx: HandlerContext, tail: Tail, onHandoff?: (request: HandoffRequest) => void): void {
   const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
   if (reportProgress(line, ctx)) return
   if (saveCheckpoint(line, ctx)) return
+  if (postFinding(line, ctx)) return
   const handoff = parseHandoffLine(line, ctx)
   if (handoff != null && onHandoff !== undefined) {
     onHandoff(handoff)

@@ -66,6 +66,8 @@ export const HANDLER_ERROR_CODES = [
   'HANDLER_ABORTED',
   'HANDLER_NOT_FOUND',
   'HANDLER_HANDOFF_REFUSED',
+  // An `inbox` handler's worker reported that it failed (inbox/).
+  'HANDLER_WORKER_FAILED',
   // An `llm` handler's model server (llm/errors.ts).
   'LLM_UNREACHABLE',
   'LLM_MODEL_NOT_FOUND',
@@ -83,7 +85,8 @@ export const HANDLER_ERROR_CODES = [
  * produced something that is not acceptable JSON (BAD_OUTPUT), got a non-2xx or no answer from
  * its URL (HTTP), was stopped (ABORTED), its program, module or export does not exist
  * (NOT_FOUND), or it asked to hand its part off and the announcer could not (HANDOFF_REFUSED:
- * no backup, or no answer); the LLM_ codes are an `llm` handler's model server (llm/errors.ts).
+ * no backup, or no answer), an `inbox` part's external worker failed it (WORKER_FAILED, with the
+ * worker's message); the LLM_ codes are an `llm` handler's model server (llm/errors.ts).
  */
 export type HandlerErrorCode = (typeof HANDLER_ERROR_CODES)[number]
 

@@ -13,12 +13,14 @@ import { silentLogger } from '../../src/logger.js'
 import { PeerAccess } from '../../src/net/access.js'
 import { TaskHandle } from '../../src/negotiation/task-handle.js'
 import { TaskSpecSchema } from '../../src/negotiation/task-spec.js'
+import { inboxService } from '../../src/inbox/inbox-service.js'
+import { systemClock } from '../../src/ports/clock.js'
 import { harness } from '../workflow/fakes.js'
 import type { GroupApi, LiveTask, NodeApi, TaskListQuery } from '../../src/api/node-api.js'
 import type { TaskState } from '../../src/core/task-machine.js'
 import type { SkillQuery } from '../../src/directory/agent-directory.js'
 import type { EscalationRecord } from '../../src/group/escalations.js'
-import type { BlackboardView, ProposeInput, VoteInput } from '../../src/group/inputs.js'
+import type { BlackboardView, PostFindingInput, ProposeInput, VoteInput } from '../../src/group/inputs.js'
 import type { ProposalView } from '../../src/group/group-session.js'
 import type { AccessView } from '../../src/net/access.js'
 import type { MetricsExposition } from '../../src/metrics/node-metrics.js'
@@ -81,6 +83,13 @@ class FakeGroups implements GroupApi {
     return view
   }
 
+  /** Live groups are the tasks with a blackboard; a finding's id is `finding-<n>`. */
+  postFinding (taskId: string, input: PostFindingInput): string {
+    this.calls.push({ op: 'postFinding', args: [taskId, input] })
+    if (!this.blackboards.has(taskId)) throw new SwarmError('GROUP_NOT_FOUND', `this node is not in a working group of task ${taskId}`, { taskId })
+    return `finding-${this.calls.filter(c => c.op === 'postFinding').length}`
+  }
+
   blackboard (taskId: string): BlackboardView | undefined {
     return this.blackboards.get(taskId)
   }
@@ -107,6 +116,8 @@ export class FakeNodeApi implements NodeApi {
   readonly workflowHarness = harness()
   readonly workflows = this.workflowHarness.service
   readonly events = new TypedEmitter<SwarmNodeEvents>()
+  /** A real inbox on the system clock (tests enqueue parts in it as an inbox handler would). */
+  readonly inbox = inboxService()({ clock: systemClock, events: { emit: (event, payload) => { this.events.emit(event, payload as SwarmNodeEvents[typeof event]) } }, logger: silentLogger() })
   readonly tasksById = new Map<string, StoredTask>()
   /** Rows of tasks worked on as a group member, by task id. */
   readonly memberTasks = new Map<string, StoredTask>()

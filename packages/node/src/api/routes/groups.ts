@@ -1,10 +1,11 @@
 /**
  * Working groups: proposals (`POST /v1/tasks/:id/proposals`, `GET /v1/proposals[/:id]`), votes
- * (`POST /v1/proposals/:id/votes`) and the blackboard (`GET /v1/tasks/:id/blackboard`).
+ * (`POST /v1/proposals/:id/votes`) and the blackboard (`GET /v1/tasks/:id/blackboard`, and
+ * `POST /v1/tasks/:id/findings` for a finding written from outside, e.g. by an inbox worker).
  */
 import { z } from 'zod'
-import { SwarmError } from '../../errors.js'
-import { ProposeInputSchema, VoteInputSchema } from '../../group/inputs.js'
+import { SwarmError, isSwarmError } from '../../errors.js'
+import { FindingInputSchema, ProposeInputSchema, VoteInputSchema } from '../../group/inputs.js'
 import { queryParam } from '../http.js'
 import { taskNotFound } from '../task-views.js'
 import type { Route } from '../http.js'
@@ -49,6 +50,22 @@ export function groupRoutes (api: NodeApi): Route[] {
       handler: async ({ params, body }) => {
         const vote = await body(VoteInputSchema)
         return { status: 201, json: { proposal: groups.vote(params.id ?? '', vote) } }
+      }
+    },
+    {
+      method: 'POST',
+      path: '/v1/tasks/:id/findings',
+      handler: async ({ params, body }) => {
+        const id = params.id ?? ''
+        const finding = await body(FindingInputSchema)
+        try {
+          return { status: 201, json: { taskId: id, findingId: groups.postFinding(id, finding) } }
+        } catch (err) {
+          if (isSwarmError(err) && err.code === 'GROUP_NOT_FOUND') {
+            throw new SwarmError('GROUP_NOT_FOUND', `this node has no live working group of task ${id}: only a member or the announcer of a running task can write its blackboard (ask the node that works on it)`, { taskId: id })
+          }
+          throw err
+        }
       }
     },
     {

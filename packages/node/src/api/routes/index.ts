@@ -5,6 +5,7 @@ import { dashboardRoutes } from './dashboard.js'
 import { escalationRoutes } from './escalations.js'
 import { eventRoutes } from './events.js'
 import { groupRoutes } from './groups.js'
+import { inboxRoutes } from './inbox.js'
 import { nodeInfoRoutes } from './node.js'
 import { taskRoutes } from './tasks.js'
 import { verifyRoutes } from './verify.js'
@@ -20,6 +21,7 @@ export function nodeRoutes (api: NodeApi): Route[] {
     ...taskRoutes(api),
     ...groupRoutes(api),
     ...escalationRoutes(api),
+    ...inboxRoutes(api),
     ...verifyRoutes(api),
     ...workflowRoutes(api)
   ]

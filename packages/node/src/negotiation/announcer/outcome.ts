@@ -11,7 +11,9 @@ export function outcomeOf (session: Session, now: number): TaskOutcome {
   const { state, kept } = session
   // Parts kept from earlier attempts count with those of the last group.
   const members = [...kept.members, ...state.members]
-  const agg = members.length > 0 ? aggregateResults(members, { ...state.results, ...kept.results }) : undefined
+  // A cancelled task's unfinished parts were stopped, not failed: no NO_RESULT error for them.
+  const stopped = state.status === 'CANCELLED' ? state.reason ?? 'the task was cancelled' : undefined
+  const agg = members.length > 0 ? aggregateResults(members, { ...state.results, ...kept.results }, stopped) : undefined
   const ok = state.status === 'COMPLETE' || state.status === 'VERIFIED'
   return {
     taskId: state.taskId,

@@ -131,6 +131,9 @@ describe('Announcer task outcomes', () => {
     const outcome = await h.announcer.get(taskId)?.result()
     assert.equal(outcome?.status, 'CANCELLED')
     assert.equal(outcome?.reason, 'not needed any more')
+    // The member's unfinished part was stopped, not failed: no NO_RESULT error (`task <id>` shows none).
+    assert.deepEqual(outcome?.errors, [])
+    assert.deepEqual(outcome?.bySkill?.sum?.map(part => part.error?.code), ['CANCELLED'])
     await assert.rejects(h.announcer.cancel(taskId, 'again'), { code: 'TASK_STATE' })
     await assert.rejects(h.announcer.cancel('no-such-task', 'why'), { code: 'TASK_NOT_FOUND' })
   })
