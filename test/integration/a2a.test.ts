@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { Role, TaskState } from '@a2a-js/sdk'
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
 import { afterAll, beforeAll, describe, it } from 'vitest'
@@ -72,15 +72,21 @@ describe('A2A: a node serves the A2A protocol to the ecosystem', () => {
 
   it('shows its A2A URL in its status, and serves a public card with the real URL and the swarm\'s skills', async () => {
     assert.equal(gateway.status().a2a, url)
+    assert.equal(statSync(gateway.paths.a2aToken).mode & 0o777, 0o600, 'the token file is private')
+    assert.equal(swarm.nodes[1]?.status().a2a, null, 'A2A is off by default')
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/)
     assert.doesNotMatch(url, /:0\//, 'port 0 became the real port')
     const res = await fetch(new URL(CARD_PATH, url))
     assert.equal(res.status, 200)
-    const card = await res.json() as { name: string, supportedInterfaces: Array<{ url: string, protocolBinding: string, protocolVersion: string }>, capabilities: { streaming: boolean }, securitySchemes: Record<string, unknown>, skills: Array<{ id: string, name: string, examples: string[], tags: string[] }> }
+    const card = await res.json() as { name: string, supportedInterfaces: Array<{ url: string, protocolBinding: string, protocolVersion: string }>, capabilities: { streaming: boolean }, securitySchemes: Record<string, { httpAuthSecurityScheme?: { scheme: string } }>, skills: Array<{ id: string, name: string, examples: string[], tags: string[] }> }
     assert.equal(card.name, 'gateway')
     assert.ok(card.supportedInterfaces.some(i => i.url === url && i.protocolBinding === 'JSONRPC' && i.protocolVersion === '1.0'))
     assert.equal(card.capabilities.streaming, true)
-    assert.ok('bearer' in card.securitySchemes)
+    // The v1.0 wire form (ProtoJSON) of a bearer scheme, as the SDK's client reads it.
+    assert.equal(card.securitySchemes.bearer?.httpAuthSecurityScheme?.scheme, 'Bearer')
+    const seen = await client.getAgentCard()
+    assert.equal(seen.securitySchemes.bearer?.scheme?.$case, 'httpAuthSecurityScheme')
+    assert.deepEqual(seen.skills.map(s => s.id), ['echo', 'sleep'])
     const echo = card.skills.find(s => s.id === 'echo')
     assert.ok(echo, 'the card lists the skill of the other node')
     assert.deepEqual(echo.examples, ['echo {"x":1}'])
@@ -106,6 +112,8 @@ describe('A2A: a node serves the A2A protocol to the ecosystem', () => {
     const mine = listed.tasks.find(t => t.id === result.id)
     assert.ok(mine, 'ListTasks includes the task')
     assert.equal(mine.status?.state, TaskState.TASK_STATE_COMPLETED)
+    // An ended task cannot be cancelled.
+    await assert.rejects(client.cancelTask({ tenant: '', id: result.id, metadata: undefined }), /cancelable/i)
   })
 
   it('SendStreamingMessage streams the task, working updates, the artifact and the final completed status', async () => {
@@ -113,10 +121,11 @@ describe('A2A: a node serves the A2A protocol to the ecosystem', () => {
     for await (const event of client.sendMessageStream(request([text('stream it'), data({ y: 2 })], { skillId: 'echo' }))) events.push(event)
     const kinds = events.map(e => e.payload?.$case)
     assert.equal(kinds[0], 'task')
+    const first = events[0]?.payload
+    assert.equal(first?.$case === 'task' ? first.value.status?.state : undefined, TaskState.TASK_STATE_SUBMITTED, 'the stream opens with the submitted task')
     const states = events.flatMap(e => e.payload?.$case === 'statusUpdate' ? [e.payload.value.status?.state] : [])
-    assert.ok(states.includes(TaskState.TASK_STATE_WORKING), `a working update came (states: ${states.join(', ')})`)
-    assert.equal(states.at(-1), TaskState.TASK_STATE_COMPLETED)
-    assert.ok(states.indexOf(TaskState.TASK_STATE_WORKING) < states.indexOf(TaskState.TASK_STATE_COMPLETED))
+    // Then working (group formed, progress…), and completed once, at the end.
+    assert.deepEqual(states.filter((s, i) => s !== states[i - 1]), [TaskState.TASK_STATE_WORKING, TaskState.TASK_STATE_COMPLETED], `states: ${states.join(', ')}`)
     const artifact = events.find(e => e.payload?.$case === 'artifactUpdate')
     assert.ok(artifact?.payload?.$case === 'artifactUpdate')
     const part = artifact.payload.value.artifact?.parts[0]
@@ -144,6 +153,16 @@ describe('A2A: a node serves the A2A protocol to the ecosystem', () => {
     assert.equal(gateway.task(taskId as string, 'announcer')?.task.status, 'CANCELLED')
   })
 
+  it('GetTask and CancelTask reach a task the node announced otherwise (control API, CLI): the swarm task is cancelled', async () => {
+    const handle = await gateway.announce({ description: 'sleep, announced through the node API', skills: [{ name: 'sleep', minLevel: 'novice', count: 1 }] })
+    const seen = await client.getTask({ tenant: '', id: handle.id, historyLength: undefined })
+    assert.ok(seen.status?.state === TaskState.TASK_STATE_SUBMITTED || seen.status?.state === TaskState.TASK_STATE_WORKING, `not final yet: ${seen.status?.state}`)
+    const cancelled = await client.cancelTask({ tenant: '', id: handle.id, metadata: undefined })
+    assert.equal(cancelled.status?.state, TaskState.TASK_STATE_CANCELED)
+    assert.equal((await handle.result()).status, 'CANCELLED', 'the swarm task itself was cancelled, not only its A2A view')
+    assert.equal((await client.getTask({ tenant: '', id: handle.id, historyLength: undefined })).status?.state, TaskState.TASK_STATE_CANCELED)
+  })
+
   it('a message without skills is an InvalidParams error that lists the skills the node knows, and the server goes on', async () => {
     await assert.rejects(client.sendMessage(request([text('do something')], undefined)), (err: Error) => {
       assert.match(err.message, /metadata\.skills/)
@@ -151,6 +170,8 @@ describe('A2A: a node serves the A2A protocol to the ecosystem', () => {
       assert.match(err.message, /sleep/)
       return true
     })
+    // The same for a stream: an error before any event.
+    await assert.rejects(async () => { for await (const event of client.sendMessageStream(request([text('do something')], undefined))) assert.fail(`no event expected, got ${event.payload?.$case}`) }, /echo \(best level expert\)/)
     const after = await client.sendMessage(request([data('still here')], { skills: ['echo:novice'] }))
     assert.ok(isTask(after))
     assert.equal(after.status?.state, TaskState.TASK_STATE_COMPLETED)
@@ -162,12 +183,20 @@ describe('A2A: a node serves the A2A protocol to the ecosystem', () => {
     const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{not json' })
     const body = await bad.json() as { error: { code: number } }
     assert.equal(body.error.code, -32700)
-    // And it keeps serving.
+    const unknown = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'A2A-Version': '1.0', authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'NoSuchMethod', params: {} }) })
+    assert.equal(((await unknown.json()) as { error: { code: number } }).error.code, -32601)
+    // A v1.0 method name without the A2A-Version header is read as v0.3, where it does not exist.
+    const noHeader = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'GetTask', params: { id: 'x' } }) })
+    assert.equal(((await noHeader.json()) as { error: { code: number } }).error.code, -32601)
+    // And it keeps serving: the card, and a task.
     const card = await fetch(new URL(CARD_PATH, url))
     assert.equal(card.status, 200)
+    const after = await client.sendMessage(request([data('after bad requests')], { skills: ['echo:novice'] }))
+    assert.ok(isTask(after))
+    assert.equal(after.status?.state, TaskState.TASK_STATE_COMPLETED)
   })
 
-  it('takes a raw v0.3 message/send (no A2A-Version header) and answers in v0.3 form', async () => {
+  it('takes raw v0.3 calls (no A2A-Version header): message/send, tasks/get and message/stream, answered in v0.3 form', async () => {
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -191,5 +220,17 @@ describe('A2A: a node serves the A2A protocol to the ecosystem', () => {
     const got = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tasks/get', params: { id: body.result?.id } }) })
     const task = await got.json() as { result?: { status: { state: string } } }
     assert.equal(task.result?.status.state, 'completed')
+    // message/stream: server-sent events in v0.3 form, ending completed.
+    const streamed = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'message/stream', params: { message: { kind: 'message', messageId: 'legacy-2', role: 'user', parts: [{ kind: 'data', data: { legacy: 2 } }], metadata: { skills: ['echo:novice'] } } } })
+    })
+    assert.match(streamed.headers.get('content-type') ?? '', /text\/event-stream/)
+    const results = (await streamed.text()).split('\n').filter(l => l.startsWith('data: ')).map(l => (JSON.parse(l.slice('data: '.length)) as { result: { kind: string, status?: { state: string }, final?: boolean } }).result)
+    assert.equal(results[0]?.kind, 'task')
+    assert.ok(results.some(r => r.kind === 'artifact-update'))
+    assert.equal(results.at(-1)?.kind, 'status-update')
+    assert.equal(results.at(-1)?.status?.state, 'completed')
   })
 })

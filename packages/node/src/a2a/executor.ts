@@ -18,13 +18,29 @@ export class SwarmAgentExecutor implements AgentExecutor {
   readonly #log: Logger
   /** Announcements under way: a cancel that comes before the task exists waits for it. */
   readonly #announcing = new Map<string, Promise<unknown>>()
+  /** Tasks whose execution (and so the SDK's event bus) is live in this process. */
+  readonly #live = new Set<string>()
 
   constructor (node: A2aNode, log: Logger) {
     this.#node = node
     this.#log = log
   }
 
+  /** Whether this task's execution is live here (a CancelTask then goes through its event bus). */
+  isLive (taskId: string): boolean {
+    return this.#live.has(taskId)
+  }
+
   async execute (ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    this.#live.add(ctx.taskId)
+    try {
+      await this.#execute(ctx, bus)
+    } finally {
+      this.#live.delete(ctx.taskId)
+    }
+  }
+
+  async #execute (ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const ids = { taskId: ctx.taskId, contextId: ctx.contextId }
     const spec = messageToSpec(ctx.userMessage, swarmSkills(this.#node.agents()), ctx.request.metadata)
     bus.publish(AgentEvent.task({

@@ -1,18 +1,17 @@
 /**
- * The A2A server of a node: the agent card at /.well-known/agent-card.json (public), and the
- * JSON-RPC binding at / (bearer token unless auth is 'none'): v1.0 method names when the client
- * sends `A2A-Version: 1.0`, v0.3 ones (`message/send`, `tasks/get`…) when it sends 0.3 or no
- * version header (the SDK's compat layer). Streaming methods answer with server-sent events.
+ * The A2A server of a node, on express and the SDK's JSON-RPC handler: the agent card at
+ * /.well-known/agent-card.json (public), and the JSON-RPC binding at / (bearer token unless auth
+ * is 'none'): v1.0 method names when the client sends `A2A-Version: 1.0`, v0.3 ones
+ * (`message/send`, `tasks/get`…) when it sends 0.3 or no version header (the SDK's compat layer).
+ * Streaming methods answer with server-sent events.
  * A Startable service of the node: `a2aService(init)(components)`.
  */
 import { createServer } from 'node:http'
 import { hostname } from 'node:os'
-import { A2A_VERSION_HEADER, AGENT_CARD_PATH, formatSSEErrorEvent, formatSSEEvent } from '@a2a-js/sdk'
-import { A2A_LEGACY_PROTOCOL_VERSION } from '@a2a-js/sdk/compat/v0_3'
-import { LegacyJsonRpcTransportHandler } from '@a2a-js/sdk/compat/v0_3/server'
-import { ContentTypeNotSupportedError } from '@a2a-js/sdk/errors'
-import { JsonRpcTransportHandler, UnauthenticatedUser, defaultServerCallContextBuilder, validateVersion } from '@a2a-js/sdk/server'
-import { z } from 'zod'
+import { AGENT_CARD_PATH, AgentCard } from '@a2a-js/sdk'
+import { UnauthenticatedUser } from '@a2a-js/sdk/server'
+import { jsonRpcHandler } from '@a2a-js/sdk/server/express'
+import express from 'express'
 import { tokenMatches } from '../api/http.js'
 import { SwarmError } from '../errors.js'
 import { buildAgentCard } from './card.js'
@@ -25,13 +24,9 @@ import type { NodeConfig } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { User } from '@a2a-js/sdk/server'
 import type { Startable } from '@libp2p/interface'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { ErrorRequestHandler, Express, RequestHandler } from 'express'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-
-/** Largest JSON-RPC request body taken. */
-const MAX_BODY_BYTES = 1024 * 1024
-
-const RpcBodySchema = z.record(z.string(), z.unknown())
 
 export interface A2aServiceInit {
   config: NodeConfig['a2a']
@@ -53,30 +48,14 @@ class TokenUser implements User {
   get userName (): string { return 'a2a-token' }
 }
 
-function sendJson (res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value)
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers })
-  res.end(body)
-}
+const UNAUTHORIZED = 'missing or wrong bearer token: send "Authorization: Bearer <token>" with the token in <data-dir>/a2a-token of the node'
 
-function rpcError (code: number, message: string): { jsonrpc: '2.0', id: null, error: { code: number, message: string } } {
-  return { jsonrpc: '2.0', id: null, error: { code, message } }
-}
-
-async function readBody (req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    const buf = chunk as Buffer
-    size += buf.length
-    if (size > MAX_BODY_BYTES) return undefined
-    chunks.push(buf)
+/** 401 unless the request carries `Authorization: Bearer <token>`. */
+function bearerGuard (token: string): RequestHandler {
+  return (req, res, next) => {
+    if (tokenMatches(req.headers.authorization, token)) { next(); return }
+    res.status(401).set('www-authenticate', 'Bearer').json({ jsonrpc: '2.0', id: null, error: { code: -32600, message: UNAUTHORIZED } })
   }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
-function isAsyncIterable (value: unknown): value is AsyncGenerator<unknown, void, undefined> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
 }
 
 /** The A2A server as a part of the node's lifecycle. */
@@ -85,8 +64,6 @@ export class A2aService implements Startable {
   readonly #node: A2aNode
   readonly #log: Logger
   readonly #handler: SwarmRequestHandler
-  readonly #rpc: JsonRpcTransportHandler
-  readonly #legacy: LegacyJsonRpcTransportHandler
   #server?: Server
   #url?: string
 
@@ -100,8 +77,6 @@ export class A2aService implements Startable {
       store: new SwarmTaskStore(components.node),
       executor: new SwarmAgentExecutor(components.node, components.logger)
     })
-    this.#rpc = new JsonRpcTransportHandler(this.#handler)
-    this.#legacy = new LegacyJsonRpcTransportHandler(this.#handler)
   }
 
   /** The URL the A2A server listens on (or a2a.publicUrl), once started; undefined when off. */
@@ -110,9 +85,35 @@ export class A2aService implements Startable {
   }
 
   /** The agent card as served now. */
-  card (): ReturnType<typeof buildAgentCard> {
+  card (): AgentCard {
     const { config, name, peerId, version } = this.#init
     return buildAgentCard({ name, peerId, version, url: this.#url ?? config.publicUrl ?? 'http://127.0.0.1/', auth: config.auth, agents: this.#node.agents() })
+  }
+
+  /** The express app: the card, then the token check, then the SDK's JSON-RPC handler (v1.0 and v0.3). */
+  #app (token: string | undefined): Express {
+    const app = express()
+    app.disable('x-powered-by')
+    // The card in the v1.0 wire form (ProtoJSON), built on every read: the directory's skills change.
+    app.get(`/${AGENT_CARD_PATH}`, (_req, res) => {
+      res.set('cache-control', 'no-cache').json(AgentCard.toJSON(this.card()))
+    })
+    if (token !== undefined) app.post('/', bearerGuard(token))
+    const user = token !== undefined ? new TokenUser() : new UnauthenticatedUser()
+    app.use('/', jsonRpcHandler({ requestHandler: this.#handler, userBuilder: async () => user, legacyCompat: { enabled: true } }))
+    app.use((req, res) => {
+      const message = req.path === '/' ? 'JSON-RPC requests are POSTed to /' : `no such path: the agent card is at /${AGENT_CARD_PATH}, JSON-RPC at /`
+      res.status(req.path === '/' ? 405 : 404).json({ error: message })
+    })
+    const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+      const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500
+      if (status >= 500) this.#log.error('A2A request failed', { err })
+      if (res.headersSent) { res.end(); return }
+      const message = status === 413 ? 'the request is larger than 100 kB, the limit of the A2A server (the SDK\'s JSON body limit)' : status >= 500 ? 'internal error' : 'bad request'
+      res.status(status).json({ jsonrpc: '2.0', id: null, error: { code: status === 413 ? -32600 : -32603, message } })
+    }
+    app.use(onError)
+    return app
   }
 
   async start (): Promise<void> {
@@ -121,13 +122,7 @@ export class A2aService implements Startable {
     const address = parseA2aListen(listen)
     if (address === undefined) throw new SwarmError('CONFIG_INVALID', `a2a.listen ${listen} is not a multiaddr of a host and a TCP port, e.g. /ip4/127.0.0.1/tcp/7600`)
     const token = auth === 'token' ? this.#init.token() : undefined
-    const server = createServer((req, res) => {
-      this.#serve(req, res, token).catch(err => {
-        this.#log.error('A2A request failed', { err })
-        if (!res.headersSent) sendJson(res, 500, rpcError(-32603, 'internal error'))
-        else res.end()
-      })
-    })
+    const server = createServer(this.#app(token))
     server.keepAliveTimeout = 5_000
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
@@ -154,82 +149,6 @@ export class A2aService implements Startable {
     this.#url = undefined
     server.closeAllConnections()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
-  }
-
-  async #serve (req: IncomingMessage, res: ServerResponse, token: string | undefined): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname
-    if (path === `/${AGENT_CARD_PATH}`) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { error: 'the agent card is read with GET' }, { allow: 'GET' }); return }
-      sendJson(res, 200, this.card(), { 'cache-control': 'no-cache' })
-      return
-    }
-    if (path !== '/') { sendJson(res, 404, { error: `no such path: the agent card is at /${AGENT_CARD_PATH}, JSON-RPC at /` }); return }
-    if (req.method !== 'POST') { sendJson(res, 405, { error: 'JSON-RPC requests are POSTed to /' }, { allow: 'POST' }); return }
-    if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
-      sendJson(res, 401, rpcError(-32600, 'missing or wrong bearer token: send "Authorization: Bearer <token>" with the token in <data-dir>/a2a-token of the node'), { 'www-authenticate': 'Bearer' })
-      return
-    }
-    await this.#rpcCall(req, res, token !== undefined ? new TokenUser() : new UnauthenticatedUser())
-  }
-
-  async #rpcCall (req: IncomingMessage, res: ServerResponse, user: User): Promise<void> {
-    const contentType = req.headers['content-type']
-    if (contentType !== undefined && contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
-      sendJson(res, 200, { jsonrpc: '2.0', id: null, error: JsonRpcTransportHandler.mapToJSONRPCError(new ContentTypeNotSupportedError(`unsupported Content-Type "${contentType}": send application/json`)) })
-      return
-    }
-    const text = await readBody(req)
-    if (text === undefined) { sendJson(res, 413, rpcError(-32600, `the request is larger than ${MAX_BODY_BYTES} bytes`)); return }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      sendJson(res, 200, rpcError(-32700, 'invalid JSON payload'))
-      return
-    }
-    const body = RpcBodySchema.safeParse(parsed)
-    if (!body.success) { sendJson(res, 200, rpcError(-32600, 'a JSON-RPC request is a JSON object')); return }
-    const version = req.headers[A2A_VERSION_HEADER.toLowerCase()]
-    const requestedVersion = typeof version === 'string' && version.trim() !== '' ? version.trim() : undefined
-    const legacy = (requestedVersion ?? A2A_LEGACY_PROTOCOL_VERSION) === A2A_LEGACY_PROTOCOL_VERSION
-    const mapError = legacy ? LegacyJsonRpcTransportHandler.mapToLegacyJSONRPCError : JsonRpcTransportHandler.mapToJSONRPCError
-    const id = typeof body.data.id === 'string' || typeof body.data.id === 'number' ? body.data.id : null
-    const context = defaultServerCallContextBuilder({ extensions: undefined, user, headers: req.headers, ...(requestedVersion !== undefined ? { requestedVersion } : {}) })
-    let result: unknown
-    try {
-      validateVersion(context.requestedVersion, await this.#handler.getAgentCard(), 'JSONRPC')
-      result = await (legacy ? this.#legacy : this.#rpc).handle(body.data, context)
-    } catch (err) {
-      sendJson(res, 200, { jsonrpc: '2.0', id, error: mapError(err) })
-      return
-    }
-    if (!isAsyncIterable(result)) { sendJson(res, 200, result); return }
-    await this.#stream(res, result, id, mapError)
-  }
-
-  /** Sends a streaming method's responses as server-sent events; an error before the first is a plain JSON-RPC error. */
-  async #stream (res: ServerResponse, stream: AsyncGenerator<unknown, void, undefined>, id: string | number | null, mapError: (err: unknown) => unknown): Promise<void> {
-    let first: IteratorResult<unknown, void>
-    try {
-      first = await stream.next()
-    } catch (err) {
-      sendJson(res, 200, { jsonrpc: '2.0', id, error: mapError(err) })
-      return
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' })
-    res.on('close', () => { void stream.return(undefined) })
-    try {
-      if (first.done !== true) res.write(formatSSEEvent(first.value))
-      for await (const event of { [Symbol.asyncIterator]: () => stream }) {
-        if (res.writableEnded) break
-        res.write(formatSSEEvent(event))
-      }
-    } catch (err) {
-      this.#log.warn('A2A stream failed', { err })
-      if (!res.writableEnded) res.write(formatSSEErrorEvent({ jsonrpc: '2.0', id, error: mapError(err) }))
-    } finally {
-      if (!res.writableEnded) res.end()
-    }
   }
 }
 
