@@ -27,9 +27,10 @@ import { CliError, EXIT } from './exit-codes.js'
  *   SWARM_ALLOW, SWARM_DENY  peer ids, comma-separated    (--allow, --deny, repeated)
  *   SWARM_KEY_FILE   a private swarm's key file          (--swarm-key)
  *   SWARM_PEER_KEY   base64 of a peer.key file: a fixed identity (no flag)
+ *   SWARM_A2A_LISTEN the A2A server's multiaddr           (--a2a-listen)
  * SWARM_DATA_DIR (the data directory) is read by the node's configuration itself.
  */
-export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_LOG_FILE', 'SWARM_HANDLER_TIMEOUT', 'SWARM_ROLES', 'SWARM_LLM_URL', 'SWARM_LLM_MODEL', 'SWARM_LLM_API', 'SWARM_ALLOW', 'SWARM_DENY', 'SWARM_KEY_FILE', 'SWARM_PEER_KEY'] as const
+export const ENV_VARS = ['SWARM_CONFIG', 'SWARM_SKILLS', 'SWARM_EXEC', 'SWARM_BOOTSTRAP', 'SWARM_LISTEN', 'SWARM_ANNOUNCE', 'SWARM_NETWORK', 'SWARM_NAME', 'SWARM_CAPACITY', 'SWARM_API_PORT', 'SWARM_MDNS', 'SWARM_DHT', 'SWARM_LOG_LEVEL', 'SWARM_LOG_FILE', 'SWARM_HANDLER_TIMEOUT', 'SWARM_ROLES', 'SWARM_LLM_URL', 'SWARM_LLM_MODEL', 'SWARM_LLM_API', 'SWARM_ALLOW', 'SWARM_DENY', 'SWARM_KEY_FILE', 'SWARM_PEER_KEY', 'SWARM_A2A_LISTEN'] as const
 
 /** The flag each variable stands for (errors name the variable a bad value came from). */
 const FLAG_OF: Record<keyof EnvFillable, { flag: string, variable: (typeof ENV_VARS)[number] }> = {
@@ -54,7 +55,8 @@ const FLAG_OF: Record<keyof EnvFillable, { flag: string, variable: (typeof ENV_V
   deny: { flag: '--deny', variable: 'SWARM_DENY' },
   swarmKey: { flag: '--swarm-key', variable: 'SWARM_KEY_FILE' },
   mdns: { flag: '--no-mdns', variable: 'SWARM_MDNS' },
-  dht: { flag: '--dht', variable: 'SWARM_DHT' }
+  dht: { flag: '--dht', variable: 'SWARM_DHT' },
+  a2aListen: { flag: '--a2a-listen', variable: 'SWARM_A2A_LISTEN' }
 }
 
 const text = z.string().trim().min(1)
@@ -83,7 +85,8 @@ const EnvSchema = z.object({
   SWARM_ALLOW: list(',').optional(),
   SWARM_DENY: list(',').optional(),
   SWARM_KEY_FILE: text.optional(),
-  SWARM_PEER_KEY: text.optional()
+  SWARM_PEER_KEY: text.optional(),
+  SWARM_A2A_LISTEN: z.string().trim().startsWith('/', 'must be a multiaddr such as /ip4/127.0.0.1/tcp/7600').optional()
 })
 
 /** The node settings found in the environment, in the shape of the command's flags. */
@@ -111,6 +114,7 @@ export interface EnvSettings {
   deny?: string[]
   swarmKey?: string
   peerKey?: string
+  a2aListen?: string
 }
 
 /**
@@ -153,6 +157,7 @@ export function settingsFromEnv (env: Record<string, string | undefined>): EnvSe
   if (e.SWARM_DENY !== undefined && e.SWARM_DENY.length > 0) out.deny = e.SWARM_DENY
   if (e.SWARM_KEY_FILE !== undefined) out.swarmKey = e.SWARM_KEY_FILE
   if (e.SWARM_PEER_KEY !== undefined) out.peerKey = e.SWARM_PEER_KEY
+  if (e.SWARM_A2A_LISTEN !== undefined) out.a2aListen = e.SWARM_A2A_LISTEN
   Reflect.deleteProperty(env, 'SWARM_PEER_KEY')
   return out
 }
@@ -179,7 +184,7 @@ export function withEnv<F extends EnvFillable> (flags: F, env: EnvSettings): F {
   return out
 }
 
-const FILLED = ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel', 'logFile', 'handlerTimeout', 'role', 'llmUrl', 'llmModel', 'llmApi', 'allow', 'deny', 'swarmKey'] as const
+const FILLED = ['config', 'skill', 'exec', 'bootstrap', 'listen', 'announce', 'network', 'name', 'capacity', 'apiPort', 'logLevel', 'logFile', 'handlerTimeout', 'role', 'llmUrl', 'llmModel', 'llmApi', 'allow', 'deny', 'swarmKey', 'a2aListen'] as const
 
 /**
  * The flags whose value came from a variable (no flag was given): flag → variable, e.g.

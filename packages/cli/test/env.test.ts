@@ -61,6 +61,17 @@ describe('settings from the environment', () => {
     assertUsage(() => settingsFromEnv({ SWARM_MDNS: 'maybe' }), /SWARM_MDNS/)
   })
 
+  it('SWARM_A2A_LISTEN fills --a2a-listen; --a2a-listen and --a2a-no-auth become the a2a settings', () => {
+    const env = settingsFromEnv({ SWARM_A2A_LISTEN: ' /ip4/127.0.0.1/tcp/7600 ' })
+    assert.deepEqual(env, { a2aListen: '/ip4/127.0.0.1/tcp/7600' })
+    assert.equal(withEnv<StartFlags>({ mdns: true }, env).a2aListen, '/ip4/127.0.0.1/tcp/7600')
+    assert.equal(withEnv<StartFlags>({ mdns: true, a2aListen: '/ip4/127.0.0.1/tcp/0' }, env).a2aListen, '/ip4/127.0.0.1/tcp/0')
+    assertUsage(() => settingsFromEnv({ SWARM_A2A_LISTEN: '127.0.0.1:7600' }), /SWARM_A2A_LISTEN: must be a multiaddr/)
+    assert.deepEqual(startOverrides({ mdns: true, a2aListen: '/ip4/127.0.0.1/tcp/7600', a2aNoAuth: true }).a2a, { listen: '/ip4/127.0.0.1/tcp/7600', auth: 'none' })
+    assert.deepEqual(startOverrides({ mdns: true, a2aListen: '/ip4/127.0.0.1/tcp/7600' }).a2a, { listen: '/ip4/127.0.0.1/tcp/7600' })
+    assert.equal(startOverrides({ mdns: true }).a2a, undefined)
+  })
+
   it('fills in flags that were not given; flags win', () => {
     const flags: StartFlags = { mdns: true, skill: ['viz:expert'] }
     const merged = withEnv(flags, settingsFromEnv({ SWARM_SKILLS: 'summarize:expert', SWARM_BOOTSTRAP: '/ip4/10.0.0.1/tcp/4100/p2p/12D3KooWabc', SWARM_MDNS: 'no', SWARM_DHT: 'off' }))

@@ -8,6 +8,7 @@ import { SwarmError } from './errors.js'
 import { LOG_LEVELS } from './logger.js'
 import { LimitsConfigSchema } from './config-limits.js'
 import { LlmConfigSchema, LlmHandlerSchema } from './llm/settings.js'
+import { parseA2aListen } from './a2a/listen.js'
 
 // ---------------------------------------------------------------------------
 // Skill handlers
@@ -198,6 +199,21 @@ export const NodeConfigSchema = z.object({
   }).strict().refine(api => api.public || isLoopbackHost(api.host), {
     message: 'the control API listens on loopback addresses only (127.0.0.1, ::1, localhost) unless api.public is true: anyone who can reach it and has the token controls the node',
     path: ['host']
+  }).prefault({}),
+  /**
+   * The A2A server (a2a/server.ts): the node as an agent of the A2A ecosystem, on a port of its
+   * own. Off unless `listen` is set.
+   */
+  a2a: z.object({
+    /** A multiaddr such as /ip4/127.0.0.1/tcp/7600 (port 0: any free port); unset: no A2A server. */
+    listen: z.string().refine(s => parseA2aListen(s) !== undefined, 'must be a multiaddr of a host and a TCP port, e.g. /ip4/127.0.0.1/tcp/7600').optional(),
+    /** 'token': every JSON-RPC call needs `Authorization: Bearer <data-dir>/a2a-token`; 'none' only on loopback. */
+    auth: z.enum(['token', 'none']).default('token'),
+    /** The URL to advertise in the agent card instead of the one listened on (behind a proxy). */
+    publicUrl: z.url({ protocol: /^https?$/ }).optional()
+  }).strict().refine(a2a => a2a.auth === 'token' || a2a.listen === undefined || isLoopbackHost(parseA2aListen(a2a.listen)?.host ?? ''), {
+    message: 'a2a.auth "none" is only allowed when a2a.listen is a loopback address (/ip4/127.0.0.1, /ip6/::1, /dns/localhost): anyone who can reach the A2A server could announce tasks in your name',
+    path: ['auth']
   }).prefault({}),
   /** Prometheus metrics (libp2p's and the swarm's), served at GET /metrics of the control API. */
   metrics: z.object({

@@ -9,6 +9,8 @@ export interface DataDirPaths {
   privateKey: string
   /** Bearer token of the control API, mode 0600. */
   apiToken: string
+  /** Bearer token of the A2A server (created when it first starts), mode 0600. */
+  a2aToken: string
   /** Where the running node's control API listens (written at start, removed at stop by its writer). */
   apiInfo: string
   /** Held by the running node (its pid): one node per data directory. */
@@ -26,6 +28,7 @@ export function dataDirPaths (root: string): DataDirPaths {
     root,
     privateKey: join(root, 'peer.key'),
     apiToken: join(root, 'api-token'),
+    a2aToken: join(root, 'a2a-token'),
     apiInfo: join(root, 'api.json'),
     lock: join(root, 'node.lock'),
     database: join(root, 'swarm.db'),

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { a2aService } from './a2a/server.js'
 import { ControlApi } from './api/control-api.js'
 import { agentView } from './directory/view.js'
 import { llmSettingsOf } from './executor/create-handler.js'
@@ -10,10 +11,12 @@ import { peerInfos } from './net/peer-info.js'
 import { TypedEmitter } from './events.js'
 import { GroupHandle } from './group/group-handle.js'
 import { Lifecycle } from './lifecycle.js'
+import { loadOrCreateToken } from './identity.js'
 import { SwarmError } from './errors.js'
 import { SOFTWARE } from './version.js'
 import { wireServices } from './wiring.js'
 import { WorkflowService } from './workflow/service.js'
+import type { A2aService } from './a2a/server.js'
 import type { LiveTask, NodeApi } from './api/node-api.js'
 import type { NodeConfig } from './config.js'
 import type { TaskState } from './core/task-machine.js'
@@ -113,6 +116,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   readonly #apiToken: string
   readonly #lifecycle: Lifecycle
   readonly #api: ControlApi
+  readonly #a2a: A2aService
   #running = false
   #stopping?: Promise<void>
 
@@ -160,6 +164,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       this.onAny((event, payload) => { metrics.observe(event, payload) })
     }
     this.#api = new ControlApi(this, { api: config.api, token: parts.apiToken, infoFile: parts.paths.apiInfo }, logger.child('api'))
+    this.#a2a = a2aService({ config: config.a2a, token: () => loadOrCreateToken(parts.paths.a2aToken), name: this.name, peerId: libp2p.peerId.toString(), version: SOFTWARE.version })({ node: this, logger: logger.child('a2a') })
     this.#lifecycle = this.#buildLifecycle()
   }
 
@@ -192,12 +197,14 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       workflows: { start: () => { this.workflows.start() }, stop: () => { this.workflows.stop() } },
       // Stopped before the API: workers long-polling for a part get their answer (none).
       inbox: s.inbox,
-      api: this.#api
+      api: this.#api,
+      // The A2A server: after the control API; stopped after the announcer, so that open streams see their tasks cancelled.
+      a2a: this.#a2a
     }
     const named = (names: Array<keyof typeof parts>): Array<{ name: string, part: (typeof parts)[keyof typeof parts] }> => names.map(name => ({ name, part: parts[name] }))
     return new Lifecycle(
-      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'workflows', 'inbox', 'api', 'drain']),
-      named(['workflows', 'drain', 'announcer', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'inbox', 'api', 'libp2p', 'groups', 'ledger']),
+      named(['libp2p', 'ledger', 'groups', 'announcer', 'dialPolicy', 'catchUp', 'libp2pEvents', 'directory', 'gossip', 'messenger', 'inputMessenger', 'bidder', 'rejoin', 'workflows', 'inbox', 'api', 'a2a', 'drain']),
+      named(['workflows', 'drain', 'announcer', 'a2a', 'bidder', 'rejoin', 'catchUp', 'dialPolicy', 'messenger', 'inputMessenger', 'directory', 'gossip', 'libp2pEvents', 'inbox', 'api', 'libp2p', 'groups', 'ledger']),
       this.log
     )
   }
@@ -213,7 +220,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       this.#lock?.release()
       throw err
     }
-    this.log.info('node started', { peerId: this.peerId.toString(), addrs: this.addrs, api: this.apiUrl, network: this.config.network })
+    this.log.info('node started', { peerId: this.peerId.toString(), addrs: this.addrs, api: this.apiUrl, ...(this.a2aUrl !== undefined ? { a2a: this.a2aUrl } : {}), network: this.config.network })
   }
 
   /**
@@ -255,6 +262,7 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
       uptimeMs: this.#clock.now() - this.startedAt,
       addrs: this.addrs,
       api: this.apiUrl ?? null,
+      a2a: this.a2aUrl ?? null,
       dataDir: this.paths.root,
       connections: this.libp2p.getConnections().length,
       peers: this.libp2p.getPeers().length,
@@ -411,6 +419,11 @@ export class SwarmNode extends TypedEmitter<SwarmNodeEvents> implements NodeApi 
   /** Base URL of the control API, when it runs. */
   get apiUrl (): string | undefined {
     return this.#api.url
+  }
+
+  /** URL of the A2A server (a2a/server.ts), when it runs. */
+  get a2aUrl (): string | undefined {
+    return this.#a2a.url
   }
 
   get apiToken (): string {

@@ -39,6 +39,8 @@ export interface NodeStatus {
   uptimeMs: number
   addrs: string[]
   api: string | null
+  /** URL of the A2A server, when the node serves A2A (a2a.listen). */
+  a2a: string | null
   dataDir: string
   connections: number
   peers: number

@@ -405,5 +405,23 @@ describe('start-time checks of skills', () => {
     assertSwarmError(() => { checkExecPrograms(config('/nonexistent/prog')) }, 'CONFIG_INVALID', /^skills\.1\.handler\.command: the program "\/nonexistent\/prog" of skill viz cannot be run \(no executable file there\)/)
     assertSwarmError(() => { checkExecPrograms(config(notExecutable)) }, 'CONFIG_INVALID', /chmod \+x/)
     assertSwarmError(() => { checkExecPrograms(config('no-such-program-anywhere')) }, 'CONFIG_INVALID', /not found on PATH/)
+describe('config: a2a', () => {
+  it('is off by default, with token auth', () => {
+    const { a2a } = parseConfig({})
+    assert.equal(a2a.listen, undefined)
+    assert.equal(a2a.auth, 'token')
+  })
+
+  it('takes a multiaddr of a host and a TCP port, and refuses anything else', () => {
+    assert.equal(parseConfig({ a2a: { listen: '/ip4/127.0.0.1/tcp/7600' } }).a2a.listen, '/ip4/127.0.0.1/tcp/7600')
+    for (const listen of ['127.0.0.1:7600', '/ip4/127.0.0.1/udp/7600', '/ip4/127.0.0.1']) {
+      assertSwarmError(() => parseConfig({ a2a: { listen } }), 'CONFIG_INVALID', /a2a\.listen: .*\/ip4\/127\.0\.0\.1\/tcp\/7600/)
+    }
+  })
+
+  it('allows auth none on loopback only', () => {
+    assert.equal(parseConfig({ a2a: { listen: '/ip4/127.0.0.1/tcp/0', auth: 'none' } }).a2a.auth, 'none')
+    assert.equal(parseConfig({ a2a: { listen: '/ip6/::1/tcp/0', auth: 'none' } }).a2a.auth, 'none')
+    assertSwarmError(() => parseConfig({ a2a: { listen: '/ip4/0.0.0.0/tcp/7600', auth: 'none' } }), 'CONFIG_INVALID', /a2a\.auth: .*loopback/)
   })
 })

@@ -101,6 +101,7 @@ describe('ensureDataDir', () => {
       root,
       privateKey: join(root, 'peer.key'),
       apiToken: join(root, 'api-token'),
+      a2aToken: join(root, 'a2a-token'),
       apiInfo: join(root, 'api.json'),
       lock: join(root, 'node.lock'),
       database: join(root, 'swarm.db'),

@@ -22,6 +22,8 @@ export const StatusSchema = z.object({
   uptimeMs: z.number(),
   addrs: z.array(z.string()),
   api: z.string().nullable(),
+  /** The node's A2A server (absent from older nodes). */
+  a2a: z.string().nullable().optional(),
   dataDir: z.string(),
   connections: z.number(),
   peers: z.number(),
@@ -91,6 +93,7 @@ async function statusCommand (flags: InspectFlags, out: Output): Promise<number>
   out.line(`  load         ${s.load}/${s.capacity}`)
   out.line(`  skills       ${s.skills.length === 0 ? '(none)' : s.skills.map(k => `${k.name}:${k.level}`).join(', ')}`)
   s.addrs.forEach((a, i) => { out.line(`  ${i === 0 ? 'addresses' : '         '}    ${a}`) })
+  if (typeof s.a2a === 'string') out.line(`  a2a          ${s.a2a}`)
   if (s.llm !== undefined && s.llm.requests > 0) {
     out.line(`  models       ${llmLine(s.llm)}`)
     for (const [skill, f] of Object.entries(s.llm.bySkill)) out.line(`    ${skill} (${f.models.join(', ')}): ${llmLine(f)}`)

@@ -23,6 +23,8 @@ export interface StartFlags extends NodeProcessFlags {
   llmUrl?: string
   llmModel?: string
   llmApi?: string
+  a2aListen?: string
+  a2aNoAuth?: boolean
 }
 
 /** The level of a skill declared with --role and no level. */
@@ -117,6 +119,9 @@ export function startOverrides (flags: StartFlags, fileSkills: string[] = []): P
   }
   const llm = llmOverrides(flags)
   if (llm !== undefined) overrides.llm = llm
+  if (flags.a2aListen !== undefined || flags.a2aNoAuth === true) {
+    overrides.a2a = { ...(flags.a2aListen !== undefined ? { listen: flags.a2aListen } : {}), ...(flags.a2aNoAuth === true ? { auth: 'none' as const } : {}) }
+  }
   const roles = roleSkills(flags)
   if (roles.length > 0) {
     const skills = [...(overrides.skills ?? [])] as Array<Record<string, unknown> & { name: string }>
@@ -190,7 +195,7 @@ async function startCommand (given: StartFlags, out: Output, env: Record<string,
   const status = node.status()
   const logFile = node.config.logFile ?? node.paths.log
   if (flags.json === true) {
-    out.json({ event: 'started', peerId: status.peerId, name: status.name, network: status.network, addrs: status.addrs, api: status.api, dataDir: status.dataDir, logFile, skills: node.config.skills.map(s => ({ name: s.name, level: s.level, ...(s.handler !== undefined ? { handler: s.handler.kind } : {}) })) })
+    out.json({ event: 'started', peerId: status.peerId, name: status.name, network: status.network, addrs: status.addrs, api: status.api, a2a: status.a2a, dataDir: status.dataDir, logFile, skills: node.config.skills.map(s => ({ name: s.name, level: s.level, ...(s.handler !== undefined ? { handler: s.handler.kind } : {}) })) })
   } else {
     out.line(`swarm-node ${status.software.version} started`)
     out.line(`  name       ${status.name}`)
@@ -198,6 +203,7 @@ async function startCommand (given: StartFlags, out: Output, env: Record<string,
     out.line(`  network    ${status.network}`)
     status.addrs.forEach((addr, i) => { out.line(`  ${i === 0 ? 'listening' : '         '}  ${addr}`) })
     out.line(`  control    ${status.api ?? 'disabled'}`)
+    if (status.a2a !== null) out.line(`  a2a        ${status.a2a}${node.config.a2a.auth === 'token' ? ` (bearer token in ${node.paths.a2aToken})` : ' (no token)'}`)
     out.line(`  data dir   ${status.dataDir}`)
     out.line(`  log        ${logFile === '-' ? 'standard error' : logFile} (${node.config.logLevel})`)
     out.line(`  skills     ${describeSkills(node)}`)
@@ -231,6 +237,8 @@ export function registerStart (program: Command, ctx: CommandContext): void {
     .option('--role <name[:level]>', 'a skill served by a model with this role\'s preset (see swarm-node roles), repeatable; level default advanced', collect)
     .option('--llm-url <url>', 'the model server of the llm skills: OpenAI-compatible up to /v1 (default: Ollama\'s, http://127.0.0.1:11434/v1), or Ollama\'s root with --llm-api ollama')
     .option('--llm-model <model>', 'the model of the llm skills (e.g. qwen2.5-coder:7b); llm.roles.<role>.model in the config file gives a role its own')
+    .option('--a2a-listen <multiaddr>', 'serve the A2A protocol (JSON-RPC, v1.0 and v0.3) on this address, e.g. /ip4/127.0.0.1/tcp/7600 (default: off)')
+    .option('--a2a-no-auth', 'A2A calls need no bearer token (only with a loopback --a2a-listen address)')
     .option('--llm-api <api>', 'openai (chat completions: LM Studio, vLLM, llama.cpp, Ollama /v1, hosted APIs) or ollama (Ollama\'s /api/chat); default openai')
   addNodeOutputOptions(cmd, 'node')
     .addHelpText('after', `
@@ -239,6 +247,7 @@ Examples:
   swarm-node start --skill summarize:expert --exec 'summarize=python3 summarize.py --fast'
   swarm-node start --role coder --role reviewer --llm-url http://127.0.0.1:11434/v1 --llm-model qwen2.5-coder:7b
   swarm-node start --role coder:expert --llm-url http://127.0.0.1:1234/v1 --llm-model qwen2.5-coder-7b-instruct   # LM Studio
+  swarm-node start --skill echo:novice --a2a-listen /ip4/127.0.0.1/tcp/7600   # token in <data-dir>/a2a-token
   swarm-node start --data-dir ~/.swarm/b --listen /ip4/0.0.0.0/tcp/4002 --api-port 7401 \\
     --bootstrap /ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...
 
@@ -246,7 +255,7 @@ Environment (a flag wins over its variable; for containers, see docker/compose.y
   SWARM_SKILLS=summarize:expert,viz:intermediate  SWARM_EXEC='summarize=cmd args;viz=cmd'
   SWARM_BOOTSTRAP, SWARM_LISTEN, SWARM_ANNOUNCE (comma-separated multiaddrs), SWARM_NETWORK,
   SWARM_NAME, SWARM_CAPACITY, SWARM_API_PORT, SWARM_MDNS=false, SWARM_DHT=client,
-  SWARM_LOG_LEVEL, SWARM_LOG_FILE, SWARM_HANDLER_TIMEOUT, SWARM_ROLES (comma-separated),
+  SWARM_LOG_LEVEL, SWARM_LOG_FILE, SWARM_A2A_LISTEN, SWARM_HANDLER_TIMEOUT, SWARM_ROLES (comma-separated),
   SWARM_LLM_URL, SWARM_LLM_MODEL, SWARM_LLM_API, SWARM_ALLOW, SWARM_DENY (comma-separated peer
   ids), SWARM_KEY_FILE, SWARM_CONFIG, SWARM_DATA_DIR, SWARM_PEER_KEY (base64 of a peer.key file).
   An error in a value read from a variable names the variable.`)

@@ -74,7 +74,8 @@ function compileRoutes (routes: Route[]): CompiledRoute[] {
   })
 }
 
-function tokenMatches (header: string | undefined, token: string): boolean {
+/** Whether an Authorization header carries `Bearer <token>` (constant-time comparison). */
+export function tokenMatches (header: string | undefined, token: string): boolean {
   if (header === undefined || !header.startsWith('Bearer ')) return false
   const given = Buffer.from(header.slice('Bearer '.length).trim())
   const expected = Buffer.from(token)
