@@ -405,6 +405,9 @@ describe('start-time checks of skills', () => {
     assertSwarmError(() => { checkExecPrograms(config('/nonexistent/prog')) }, 'CONFIG_INVALID', /^skills\.1\.handler\.command: the program "\/nonexistent\/prog" of skill viz cannot be run \(no executable file there\)/)
     assertSwarmError(() => { checkExecPrograms(config(notExecutable)) }, 'CONFIG_INVALID', /chmod \+x/)
     assertSwarmError(() => { checkExecPrograms(config('no-such-program-anywhere')) }, 'CONFIG_INVALID', /not found on PATH/)
+  })
+})
+
 describe('config: a2a', () => {
   it('is off by default, with token auth', () => {
     const { a2a } = parseConfig({})
