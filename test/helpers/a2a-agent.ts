@@ -18,6 +18,8 @@ export interface TestA2aAgent {
   cardUrl: string
   /** Task ids the agent was asked to cancel. */
   cancelled: string[]
+  /** Resolves with the id of the next task the agent starts working on. */
+  nextStarted: () => Promise<string>
   stop: () => Promise<void>
 }
 
@@ -31,6 +33,7 @@ function agentMessage (ctx: RequestContext, value: string): Message {
 
 class EchoExecutor implements AgentExecutor {
   readonly cancelled: string[] = []
+  readonly started = new Set<(taskId: string) => void>()
   readonly #stops = new Map<string, () => void>()
 
   async execute (ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
@@ -41,6 +44,8 @@ class EchoExecutor implements AgentExecutor {
     bus.publish(AgentEvent.task({ id: ids.taskId, contextId: ids.contextId, status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() }, artifacts: [], history: [ctx.userMessage], metadata: undefined }))
     const skill = String(ctx.userMessage.metadata?.skillId ?? 'echo')
     status(TaskState.TASK_STATE_WORKING, 'echoing')
+    for (const notify of this.started) notify(ids.taskId)
+    this.started.clear()
     if (skill === 'fail') {
       status(TaskState.TASK_STATE_FAILED, 'the echo chamber collapsed')
     } else if (skill === 'slow') {
@@ -94,6 +99,7 @@ export async function startTestA2aAgent (options: { streaming: boolean, token?: 
   return {
     cardUrl: `${url}${AGENT_CARD_PATH}`,
     cancelled: executor.cancelled,
+    nextStarted: async () => await new Promise<string>(resolve => { executor.started.add(resolve) }),
     stop: async () => {
       server.closeAllConnections()
       await new Promise(resolve => server.close(resolve))

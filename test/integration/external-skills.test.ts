@@ -107,7 +107,7 @@ describe('the a2a handler against an SDK-built agent', () => {
     }
   })
 
-  it('cancels the remote task when the part is stopped', async () => {
+  it('cancels the remote task when the part is stopped (streaming agent)', async () => {
     const stop = new AbortController()
     const running = a2aHandler({ kind: 'a2a', card: streaming.cardUrl, skill: 'slow' })({}, context(stop.signal, () => { stop.abort(new HandlerError('HANDLER_ABORTED', 'the task was cancelled')) }))
     const err = await failure(running)
@@ -115,6 +115,19 @@ describe('the a2a handler against an SDK-built agent', () => {
     // The agent heard the cancel (its slow task ends).
     for (let i = 0; i < 100 && streaming.cancelled.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
     assert.equal(streaming.cancelled.length, 1)
+  })
+
+  it('cancels the remote task of an agent that does not stream, too', async () => {
+    const stop = new AbortController()
+    const started = blocking.nextStarted()
+    const running = a2aHandler({ kind: 'a2a', card: blocking.cardUrl, skill: 'slow' })({}, context(stop.signal))
+    // Stop the part once the agent works on it (the handler knows its id from the immediate answer).
+    const taskId = await started
+    stop.abort(new HandlerError('HANDLER_ABORTED', 'the task was cancelled'))
+    const err = await failure(running)
+    assert.equal(err.code, 'HANDLER_ABORTED')
+    for (let i = 0; i < 100 && blocking.cancelled.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
+    assert.deepEqual(blocking.cancelled, [taskId])
   })
 
   it('sends the bearer token named by tokenEnv, and says when the variable is not set', async () => {

@@ -3,6 +3,8 @@
  * by its card) as one message — a text part with the task's description and a data part with
  * its input — and its artifacts are the part's output (a2a-result.ts). The agent's status
  * messages are the part's progress (when it streams); stopping the part cancels the remote task.
+ * An agent that does not stream is asked to answer at once with its task, which is then read
+ * every POLL_MS until it ends.
  */
 import { Role } from '@a2a-js/sdk'
 import { ClientFactory, ClientFactoryOptions, DefaultAgentCardResolver, JsonRpcTransportFactory } from '@a2a-js/sdk/client'
@@ -55,7 +57,11 @@ async function connect (s: A2aSettings): Promise<Client> {
   }
 }
 
-function request (s: A2aSettings, input: Json, ctx: HandlerContext): SendMessageRequest {
+/**
+ * The message of a part. `returnImmediately`: the agent answers with the task at once (it is then
+ * read until it ends), so that a part stopped meanwhile can cancel it by its id.
+ */
+function request (s: A2aSettings, input: Json, ctx: HandlerContext, returnImmediately: boolean): SendMessageRequest {
   const message: Message = {
     messageId: crypto.randomUUID(),
     contextId: '',
@@ -69,7 +75,7 @@ function request (s: A2aSettings, input: Json, ctx: HandlerContext): SendMessage
     extensions: [],
     referenceTaskIds: []
   }
-  return { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: false }, metadata: undefined }
+  return { tenant: '', message, configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately }, metadata: undefined }
 }
 
 /** The output of a remote task that ended, or the error it ended with. */
@@ -113,16 +119,20 @@ export function a2aHandler (config: A2aHandlerConfig): SkillHandler {
   return async (input, ctx) => {
     const client = await connect(s)
     const card = await client.getAgentCard({ signal: ctx.signal }).catch(() => undefined)
-    const req = request(s, input, ctx)
+    const streaming = card?.capabilities?.streaming === true
+    const req = request(s, input, ctx, !streaming)
     const remote: { id?: string } = {}
     const cancelRemote = (): void => {
       if (remote.id !== undefined) void client.cancelTask({ tenant: '', id: remote.id, metadata: undefined }).catch(() => {})
     }
     ctx.signal.addEventListener('abort', cancelRemote, { once: true })
     try {
-      let answer = card?.capabilities?.streaming === true ? await streamed(client, req, ctx, remote) : await client.sendMessage(req, { signal: ctx.signal })
+      // Not aborted midway when not streaming: the answer comes at once, and its id is what a
+      // stop needs to cancel the remote task.
+      let answer = streaming ? await streamed(client, req, ctx, remote) : await client.sendMessage(req)
       if (!isTask(answer)) return partsOutput(answer.parts)
       remote.id = answer.id
+      if (ctx.signal.aborted) cancelRemote()
       while (remoteState(answer.status?.state) === 'running') {
         await new Promise(resolve => setTimeout(resolve, POLL_MS))
         if (ctx.signal.aborted) throw abortError(ctx.signal)
