@@ -51,6 +51,12 @@ function reason (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/** HANDLER_NOT_FOUND for a tool the server has not, naming the tools it has. */
+async function noSuchTool (client: Client, where: string, tool: string): Promise<HandlerError> {
+  const tools = await client.listTools().then(r => r.tools.map(t => t.name), () => [])
+  return new HandlerError('HANDLER_NOT_FOUND', `${where} has no tool "${tool}"${tools.length > 0 ? `; it has ${tools.join(', ')}` : ''}`)
+}
+
 /** A handler calling `config.tool` of the configured MCP server for each part. */
 export function mcpHandler (config: McpHandlerConfig): SkillHandler {
   const s = parseHandlerConfig(McpHandlerSchema, config)
@@ -82,10 +88,7 @@ export function mcpHandler (config: McpHandlerConfig): SkillHandler {
       } catch (err) {
         if (ctx.signal.aborted) throw abortError(ctx.signal)
         // An unknown tool: say which the server has.
-        if (/not found|unknown tool/i.test(reason(err))) {
-          const tools = await client.listTools().then(r => r.tools.map(t => t.name), () => [])
-          throw new HandlerError('HANDLER_NOT_FOUND', `${where} has no tool "${s.tool}"${tools.length > 0 ? `; it has ${tools.join(', ')}` : ''}`, { cause: err })
-        }
+        if (/not found|unknown tool/i.test(reason(err))) throw await noSuchTool(client, where, s.tool)
         throw failed(err, `failed calling "${s.tool}"`)
       }
       const result = ToolResultSchema.safeParse(raw)
@@ -93,10 +96,7 @@ export function mcpHandler (config: McpHandlerConfig): SkillHandler {
       if (result.data.isError === true) {
         const text = toolErrorText(result.data)
         // MCP servers report an unknown tool as a tool error too.
-        if (/tool .*not found|unknown tool/i.test(text)) {
-          const tools = await client.listTools().then(r => r.tools.map(t => t.name), () => [])
-          throw new HandlerError('HANDLER_NOT_FOUND', `${where} has no tool "${s.tool}"${tools.length > 0 ? `; it has ${tools.join(', ')}` : ''}`)
-        }
+        if (/tool .*not found|unknown tool/i.test(text)) throw await noSuchTool(client, where, s.tool)
         throw new HandlerError('HANDLER_TOOL_ERROR', `the tool "${s.tool}" of ${where} failed: ${text}`)
       }
       return toolOutput(result.data)

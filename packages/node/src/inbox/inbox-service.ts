@@ -143,9 +143,8 @@ export class Inbox implements Startable {
 
   /** A worker's progress: renews the lease; the fraction, message and checkpoint go to the handler. */
   progress (partId: string, request: ProgressRequest): { partId: string, leaseEndsAt: number } {
-    const entry = this.#entries.get(partId)
-    const part = renewLease(authorize(entry?.part, partId, request.claimId, 'progress'), this.#c.clock.now())
-    if (entry === undefined) throw new SwarmError('INBOX_PART_NOT_FOUND', `no part ${partId} in this node's inbox`, { partId })
+    const { entry, part: claimed } = this.#authorized(partId, request.claimId, 'progress')
+    const part = renewLease(claimed, this.#c.clock.now())
     const fraction = request.fraction ?? part.fraction
     entry.part = { ...part, fraction, ...(request.checkpoint !== undefined ? { checkpoint: request.checkpoint } : {}) }
     this.#arm(entry)
@@ -181,7 +180,7 @@ export class Inbox implements Startable {
     return { partId, taskId: part.taskId, state: 'waiting' }
   }
 
-  #authorized (partId: string, claimId: string | undefined, op: 'complete' | 'fail' | 'release'): { entry: Entry, part: ClaimedPart } {
+  #authorized (partId: string, claimId: string | undefined, op: 'progress' | 'complete' | 'fail' | 'release'): { entry: Entry, part: ClaimedPart } {
     const entry = this.#entries.get(partId)
     const part = authorize(entry?.part, partId, claimId, op)
     if (entry === undefined) throw new SwarmError('INBOX_PART_NOT_FOUND', `no part ${partId} in this node's inbox`, { partId })
