@@ -101,7 +101,7 @@ export async function runCli (argv: string[], out: Output = consoleOutput()): Pr
       return EXIT.USAGE
     }
     const failure = failureOf(err)
-    if (wantsJson(argv)) out.json({ error: failure })
+    if (wantsJson(argv)) out.json({ error: { code: failure.code, message: failure.message, exitCode: failure.exitCode } })
     else out.error(failure.text)
     return failure.exitCode
   }

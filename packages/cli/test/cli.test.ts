@@ -62,6 +62,7 @@ describe('runCli: usage', () => {
     assert.equal(error.code, 'UNREACHABLE')
     assert.equal(error.exitCode, EXIT.UNREACHABLE)
     assert.match(error.message, /cannot reach the node at http:\/\/127\.0\.0\.1:9/)
+    assert.deepEqual(Object.keys(error), ['code', 'message', 'exitCode'])
     // Without --json: the usual line on stderr.
     const plain = await run('status', '--api', 'http://127.0.0.1:9', '--token', 't')
     assert.deepEqual(plain.out.jsons, [])
